@@ -1,0 +1,18 @@
+.PHONY: run test lint format bench
+
+# Set up everything and run the app (web server + django-q2 cluster) on SQLite.
+run:
+	scripts/run.sh
+
+# Set up everything and run the whole test suite on SQLite, then PostgreSQL when reachable.
+test:
+	scripts/test.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+bench:
+	.venv/bin/python bench/normalize.py

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what takedown needs on this machine: system libraries, a virtual environment and
+# the pinned Python packages. Safe to run again; skips what is already there.
+# Usage: scripts/bootstrap.sh [runtime|dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-runtime}
+
+need_apt=()
+# WeasyPrint: without HarfBuzz's subsetter a one-page Korean PDF takes seconds and its bytes
+# change from run to run.
+ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset\.so\.0' || need_apt+=(libharfbuzz-subset0)
+ldconfig -p 2>/dev/null | grep -q 'libpango-1\.0\.so\.0' || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+if [ "$mode" = dev ]; then
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "Installing system packages: ${need_apt[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+"$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+  || { echo "takedown needs Python 3.11 or newer ($python is $("$python" --version 2>&1))" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+
+req=requirements.txt
+[ "$mode" = dev ] && req=requirements-dev.txt
+stamp=.venv/.installed-$mode
+sum=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+  echo "Installing Python packages from $req"
+  .venv/bin/pip install --disable-pip-version-check -q -r "$req"
+  echo "$sum" > "$stamp"
+fi

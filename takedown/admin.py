@@ -1,0 +1,517 @@
+"""The staff admin: every model scoped to the user's agency, status fields read-only."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from takedown import importing, services
+from takedown.choices import Category, LegalRoute, Source, URLStatus
+from takedown.models import (
+    Agency,
+    Artist,
+    InfringingURL,
+    Notice,
+    NoticeEvent,
+    NoticeItem,
+    NoticeTemplate,
+    Platform,
+    RightsRecord,
+    URLCheck,
+    User,
+)
+
+admin.site.site_header = _("takedown")
+admin.site.site_title = _("takedown")
+admin.site.index_title = _("Takedown work")
+
+
+class AgencyScoped:
+    """Filters an admin's rows to the user's agency; superusers see every agency.
+
+    `agency_path` is the lookup from the model to its Agency. Foreign-key choices are scoped
+    the same way, so a form cannot point at another agency's artist either.
+    """
+
+    agency_path: str = "agency"
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{self.agency_path: request.user.agency_id})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        user = request.user
+        if not user.is_superuser:
+            if db_field.related_model is Artist:
+                kwargs["queryset"] = Artist.objects.filter(agency_id=user.agency_id)
+            elif db_field.related_model is Agency:
+                kwargs["queryset"] = Agency.objects.filter(pk=user.agency_id)
+            elif db_field.related_model is InfringingURL:
+                kwargs["queryset"] = InfringingURL.objects.filter(artist__agency_id=user.agency_id)
+            elif db_field.related_model is Notice:
+                kwargs["queryset"] = Notice.objects.filter(agency_id=user.agency_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Agency)
+class AgencyAdmin(AgencyScoped, admin.ModelAdmin):
+    agency_path = "pk"
+    list_display = ["name", "name_ko", "email", "signatory_name", "artist_count"]
+    search_fields = ["name", "name_ko", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_artists=Count("artists"))
+
+    @admin.display(description=_("artists"), ordering="_artists")
+    def artist_count(self, obj: Agency) -> int:
+        return obj._artists
+
+
+@admin.register(User)
+class UserAdmin(AgencyScoped, BaseUserAdmin):
+    list_display = ["username", "email", "agency", "role", "is_active", "is_staff", "last_login"]
+    list_filter = ["role", "agency", "is_active", "is_staff"]
+    fieldsets = BaseUserAdmin.fieldsets + ((_("Agency"), {"fields": ["agency", "role"]}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Agency"), {"fields": ["agency", "role"]}),)
+
+
+class RightsInline(admin.TabularInline):
+    model = RightsRecord
+    extra = 0
+    fields = ["title", "kind", "owner", "registration", "original_url"]
+
+
+class JSONListField(forms.CharField):
+    """A JSON list edited as one value per line."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 60})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class ArtistForm(forms.ModelForm):
+    aliases = JSONListField(required=False, help_text=_("One name per line."))
+    official_accounts = JSONListField(
+        required=False,
+        help_text=_(
+            "One per line: an account URL (https://x.com/artist) or a whole domain (artist.com). "
+            "URLs on these are refused at intake."
+        ),
+    )
+
+    class Meta:
+        model = Artist
+        fields = ["agency", "name", "name_ko", "slug", "aliases", "official_accounts", "notes"]
+
+
+@admin.register(Artist)
+class ArtistAdmin(AgencyScoped, admin.ModelAdmin):
+    form = ArtistForm
+    list_display = ["name", "name_ko", "agency", "open_urls", "removed_urls"]
+    list_filter = ["agency"]
+    search_fields = ["name", "name_ko", "slug", "aliases"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [RightsInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _open=Count("urls", filter=Q(urls__status__in=[URLStatus.OPEN, URLStatus.NOTIFIED])),
+                _removed=Count("urls", filter=Q(urls__status=URLStatus.REMOVED)),
+            )
+            .order_by("name")  # GROUP BY queries drop Meta.ordering
+        )
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if not request.user.is_superuser:
+            fields = [f for f in fields if f != "agency"]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser:
+            obj.agency_id = request.user.agency_id
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("open URLs"), ordering="_open")
+    def open_urls(self, obj: Artist) -> int:
+        return obj._open
+
+    @admin.display(description=_("removed"), ordering="_removed")
+    def removed_urls(self, obj: Artist) -> int:
+        return obj._removed
+
+
+@admin.register(RightsRecord)
+class RightsRecordAdmin(AgencyScoped, admin.ModelAdmin):
+    agency_path = "artist__agency"
+    list_display = ["title", "artist", "kind", "owner", "registration"]
+    list_filter = ["kind"]
+    search_fields = ["title", "artist__name", "artist__name_ko"]
+    autocomplete_fields = ["artist"]
+
+
+@admin.register(Platform)
+class PlatformAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "host_list", "channel_kind", "default_route", "response_deadline_hours", "is_active"]
+    list_filter = ["channel_kind", "default_route", "is_active"]
+    search_fields = ["name", "slug", "hosts"]
+
+    @admin.display(description=_("hosts"))
+    def host_list(self, obj: Platform) -> str:
+        return ", ".join(obj.hosts)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class URLCheckInline(admin.TabularInline):
+    model = URLCheck
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = ["checked_at", "verdict", "reason", "http_status", "final_url", "title", "body_sha256"]
+    readonly_fields = fields
+    ordering = ["-checked_at"]
+    show_change_link = True
+
+
+class URLAddForm(forms.ModelForm):
+    """Adding one URL runs the same intake checks as a CSV row."""
+
+    class Meta:
+        model = InfringingURL
+        fields = ["artist", "url", "category", "legal_route", "discovered_at", "note"]
+        widgets = {"url": forms.TextInput(attrs={"size": 100})}
+
+    def __init__(self, *args, request: HttpRequest | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.fields["legal_route"].required = False
+        self.fields["legal_route"].help_text = _("Empty: the platform's default route.")
+
+    def clean(self):
+        data = super().clean()
+        artist = data.get("artist")
+        if artist is None or self.errors:
+            return data
+        intake = importing.Intake(agency=artist.agency, artist=artist)
+        result = intake.check(
+            1,
+            {
+                "url": data.get("url") or "",
+                "category": data.get("category") or "",
+                "legal_route": data.get("legal_route") or "",
+                "discovered_at": data.get("discovered_at") or "",
+                "note": data.get("note") or "",
+            },
+        )
+        if isinstance(result, importing.RowError):
+            raise ValidationError({result.field or "url": result.message})
+        _artist_id, _raw, normalized, host, platform_id, _cat, route, _disc, _note = result
+        if InfringingURL.objects.filter(artist=artist, normalized_url=normalized).exists():
+            raise ValidationError({"url": _("This URL is already recorded for %(artist)s as %(url)s.") % {
+                "artist": artist, "url": normalized}})
+        self.instance.normalized_url = normalized
+        self.instance.host = host
+        self.instance.platform_id = platform_id
+        data["legal_route"] = route
+        self.instance.legal_route = route
+        return data
+
+
+@admin.register(InfringingURL)
+class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
+    agency_path = "artist__agency"
+    list_display = [
+        "short_url", "artist", "platform", "category", "legal_route", "status", "last_verdict",
+        "discovered_at", "overdue_flag",
+    ]
+    list_filter = ["status", "category", "legal_route", "platform", "source", "last_verdict", "artist"]
+    list_select_related = ["artist", "platform"]
+    search_fields = ["normalized_url", "url", "note", "artist__name", "artist__name_ko"]
+    autocomplete_fields = ["artist"]
+    date_hierarchy = "discovered_at"
+    inlines = [URLCheckInline]
+    actions = ["dismiss_urls", "reopen_urls"]
+    readonly_fields = [
+        "normalized_url", "host", "platform", "status", "source", "added_by", "created_at",
+        "updated_at", "next_check_at", "last_checked_at", "last_verdict", "streak_verdict",
+        "streak_count", "notified_at", "deadline_at", "overdue_since", "removed_at",
+        "reupload_count",
+    ]
+    change_list_template = "admin/takedown/infringingurl/change_list.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["artist", "url", *self.readonly_fields]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return URLAddForm.Meta.fields
+        return [
+            "artist", "url", "normalized_url", "host", "platform", "category", "legal_route",
+            "status", "discovered_at", "note", "source", "added_by", "created_at", "notified_at",
+            "deadline_at", "overdue_since", "removed_at", "reupload_count", "next_check_at",
+            "last_checked_at", "last_verdict", "streak_verdict", "streak_count",
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = URLAddForm
+            form_class = super().get_form(request, obj, change, **kwargs)
+
+            class RequestForm(form_class):
+                def __init__(self, *args, **kw):
+                    super().__init__(*args, request=request, **kw)
+
+            return RequestForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.source = Source.ADMIN
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("URL"), ordering="normalized_url")
+    def short_url(self, obj: InfringingURL) -> str:
+        text = obj.normalized_url if len(obj.normalized_url) <= 80 else obj.normalized_url[:77] + "…"
+        return text
+
+    @admin.display(description=_("overdue"), boolean=True, ordering="overdue_since")
+    def overdue_flag(self, obj: InfringingURL) -> bool:
+        return obj.overdue_since is not None
+
+    @admin.action(description=_("Dismiss selected URLs (not infringing / out of scope)"), permissions=["change"])
+    def dismiss_urls(self, request, queryset):
+        moved = services.urls_set_status(
+            url_ids=list(queryset.values_list("pk", flat=True)), to=URLStatus.DISMISSED,
+            allowed_from=[URLStatus.OPEN], user=request.user,
+        )
+        self.message_user(request, _("%(n)d URL(s) dismissed.") % {"n": moved}, messages.SUCCESS)
+
+    @admin.action(description=_("Reopen selected dismissed URLs"), permissions=["change"])
+    def reopen_urls(self, request, queryset):
+        moved = services.urls_set_status(
+            url_ids=list(queryset.values_list("pk", flat=True)), to=URLStatus.OPEN,
+            allowed_from=[URLStatus.DISMISSED], user=request.user,
+        )
+        self.message_user(request, _("%(n)d URL(s) reopened.") % {"n": moved}, messages.SUCCESS)
+
+    # -- CSV upload -------------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="takedown_infringingurl_upload",
+            ),
+            *super().get_urls(),
+        ]
+
+    def upload_view(self, request: HttpRequest):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CSVUploadForm(request.POST or None, request.FILES or None, user=request.user)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = importing.import_rows(
+                    form.rows,
+                    agency=form.agency,
+                    artist=form.cleaned_data.get("artist"),
+                    default_category=form.cleaned_data.get("default_category") or "",
+                    default_route=form.cleaned_data.get("default_route") or "",
+                    source=Source.CSV,
+                    user=request.user,
+                )
+            except importing.IntakeError as exc:
+                form.add_error("file", str(exc))
+            else:
+                level = messages.SUCCESS if not report.rejected else messages.WARNING
+                self.message_user(
+                    request,
+                    _("%(c)d created, %(d)d duplicates, %(r)d rejected.")
+                    % {"c": report.created, "d": report.duplicates, "r": report.rejected},
+                    level,
+                )
+                if not report.rejected:
+                    return HttpResponseRedirect(reverse("admin:takedown_infringingurl_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Upload URLs from CSV"),
+            "form": form,
+            "report": report,
+            "columns": importing.COLUMNS,
+            "categories": Category.choices,
+            "routes": LegalRoute.choices,
+        }
+        return TemplateResponse(request, "admin/takedown/infringingurl/upload.html", context)
+
+
+class CSVUploadForm(forms.Form):
+    agency = forms.ModelChoiceField(queryset=Agency.objects.all(), required=False)
+    artist = forms.ModelChoiceField(
+        queryset=Artist.objects.none(),
+        required=False,
+        help_text=_("Every row is for this artist; leave empty when the file has an 'artist' column (slug or id)."),
+    )
+    default_category = forms.ChoiceField(
+        choices=[("", "—")] + list(Category.choices), required=False,
+        help_text=_("Used for rows whose category is empty."),
+    )
+    default_route = forms.ChoiceField(
+        choices=[("", "—")] + list(LegalRoute.choices), required=False,
+        help_text=_("Used for rows whose legal route is empty; otherwise the platform's default route."),
+    )
+    file = forms.FileField(help_text=_("CSV, UTF-8 (a BOM is fine)."))
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.is_superuser:
+            self.fields["artist"].queryset = Artist.objects.select_related("agency")
+        else:
+            del self.fields["agency"]
+            self.fields["artist"].queryset = Artist.objects.filter(agency_id=user.agency_id)
+        self.rows: list[dict] = []
+        self.agency: Agency | None = None
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                _("The file is %(size)d bytes; the limit is %(limit)d bytes.") % {"size": upload.size, "limit": limit}
+            )
+        try:
+            self.rows = importing.read_csv(upload.read())
+        except importing.IntakeError as exc:
+            raise ValidationError(str(exc)) from None
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        artist = data.get("artist")
+        if self.user.is_superuser:
+            self.agency = artist.agency if artist else data.get("agency")
+            if self.agency is None:
+                raise ValidationError(_("Choose an artist or an agency."))
+        else:
+            self.agency = self.user.agency
+        return data
+
+
+class NoticeItemInline(admin.TabularInline):
+    model = NoticeItem
+    extra = 0
+    autocomplete_fields = ["url"]
+
+
+class NoticeEventInline(admin.TabularInline):
+    model = NoticeEvent
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = ["at", "actor", "from_status", "to_status", "reason"]
+    readonly_fields = fields
+
+
+@admin.register(Notice)
+class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
+    list_display = ["__str__", "status", "legal_route", "locale", "created_by", "submitted_at", "sent_at", "deadline_at"]
+    list_filter = ["status", "legal_route", "platform", "locale"]
+    list_select_related = ["artist", "platform", "created_by"]
+    search_fields = ["artist__name", "artist__name_ko", "reference", "rendered_subject"]
+    autocomplete_fields = ["artist"]
+    inlines = [NoticeItemInline, NoticeEventInline]
+    readonly_fields = [
+        "status", "created_by", "created_at", "submitted_at", "reviewed_by", "reviewed_at",
+        "rejection_reason", "rendered_subject", "pdf_sha256", "channel", "recipient", "sent_by",
+        "sent_at", "deadline_at", "message_id", "reference", "delivery_error", "outcome",
+        "revision_of", "template",
+    ]
+    exclude = ["rendered_html", "rendered_text", "agency"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.agency_id = obj.artist.agency_id
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(NoticeTemplate)
+class NoticeTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "legal_route", "locale", "platform", "version", "is_active", "created_at"]
+    list_filter = ["legal_route", "locale", "is_active", "platform"]
+    search_fields = ["name", "subject", "body"]
+    readonly_fields = ["version", "created_by", "created_at"]
+
+
+@admin.register(URLCheck)
+class URLCheckAdmin(AgencyScoped, admin.ModelAdmin):
+    agency_path = "url__artist__agency"
+    list_display = ["url", "checked_at", "verdict", "reason", "http_status", "elapsed_ms"]
+    list_filter = ["verdict"]
+    list_select_related = ["url"]
+    search_fields = ["url__normalized_url", "title", "body_sha256"]
+    date_hierarchy = "checked_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NoticeEvent)
+class NoticeEventAdmin(AgencyScoped, admin.ModelAdmin):
+    agency_path = "notice__agency"
+    list_display = ["notice", "at", "actor", "from_status", "to_status", "reason"]
+    list_filter = ["to_status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,77 @@
+"""Choice vocabularies shared by the models, services, API and templates."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", _("Staff")
+    LEGAL = "legal", _("Legal reviewer")
+    MANAGER = "manager", _("Manager")
+    API = "api", _("API client")
+
+
+class Category(models.TextChoices):
+    SYNTHETIC_SEXUAL = "synthetic_sexual", _("Synthetic sexual imagery (deepfake)")
+    REAL_INTIMATE = "real_intimate", _("Real intimate imagery")
+    IMPERSONATION = "impersonation", _("Impersonation")
+    COPYRIGHT = "copyright", _("Copyright")
+    PRIVACY = "privacy", _("Privacy / harassment")
+
+
+class LegalRoute(models.TextChoices):
+    DMCA = "dmca", _("DMCA 17 U.S.C. §512(c)(3)")
+    TAKE_IT_DOWN = "take_it_down", _("US TAKE IT DOWN Act")
+    DSA = "dsa", _("EU DSA Art. 16")
+    KR_TBA = "kr_tba_22_5", _("Korea Telecommunications Business Act Art. 22-5")
+    KR_NETWORK = "kr_network_44_2", _("Korea Network Act Art. 44-2")
+    PLATFORM_POLICY = "platform_policy", _("Platform policy (privacy / NCII / likeness)")
+
+
+class URLStatus(models.TextChoices):
+    OPEN = "open", _("Open")  # known, not yet in a sent notice
+    NOTIFIED = "notified", _("Notified")  # in a sent notice, still live
+    REMOVED = "removed", _("Removed")
+    LEGALLY_BLOCKED = "legally_blocked", _("Legally blocked")
+    SOFT_REMOVED = "soft_removed", _("Soft-removed")
+    RESTRICTED = "restricted", _("Restricted")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Source(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    CSV = "csv", _("CSV upload")
+    API = "api", _("API")
+    TIP = "tip", _("Tip")
+    CLI = "cli", _("Command line")
+
+
+class Verdict(models.TextChoices):
+    LIVE = "live", _("Live")
+    REMOVED = "removed", _("Removed")
+    LEGALLY_BLOCKED = "legally_blocked", _("Legally blocked")
+    SOFT_REMOVED = "soft_removed", _("Soft-removed")
+    RESTRICTED = "restricted", _("Restricted")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    WEBFORM = "webform", _("Web form")
+    NONE = "none", _("No known channel")
+
+
+class Locale(models.TextChoices):
+    KO = "ko", _("Korean")
+    EN = "en", _("English")
+
+
+class NoticeStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    SENT = "sent", _("Sent")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")

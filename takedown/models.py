@@ -1,0 +1,475 @@
+"""The schema: who owns what, what was seen, what was sent.
+
+State changes go through takedown.services; the admin shows status fields read-only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from takedown.choices import (
+    Category,
+    ChannelKind,
+    LegalRoute,
+    Locale,
+    NoticeStatus,
+    Role,
+    Source,
+    URLStatus,
+    Verdict,
+)
+
+MARKER_KEYS = ("removed", "soft_removed", "restricted", "legally_blocked", "inconclusive", "removed_redirects")
+
+
+class Agency(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    name_ko = models.CharField(_("Korean name"), max_length=200, blank=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    address = models.TextField(blank=True)
+    email = models.EmailField(_("contact email"), blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    website = models.URLField(blank=True)
+    signatory_name = models.CharField(
+        max_length=200, blank=True, help_text=_("The person who signs notices for the agency.")
+    )
+    signatory_title = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person or API client of one agency. Superusers may have no agency."""
+
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_agency_unless_superuser",
+                condition=Q(is_superuser=True) | Q(agency__isnull=False),
+            )
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.is_superuser and self.agency_id is None:
+            raise ValidationError({"agency": _("Every user except a superuser belongs to an agency.")})
+
+
+class ArtistQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ArtistQuerySet:
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
+
+
+class Artist(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="artists")
+    name = models.CharField(max_length=200)
+    name_ko = models.CharField(_("Korean name"), max_length=200, blank=True)
+    slug = models.SlugField(max_length=80)
+    aliases = models.JSONField(default=list, blank=True, help_text=_("Other names, one per entry."))
+    official_accounts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            "The artist's own accounts and sites (URLs such as https://x.com/artist, or bare "
+            "domains such as artist.com). URLs on them are refused at intake."
+        ),
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ArtistQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # Serves intake's lookup by (agency, slug) from CSV rows, the CLI and the API.
+            models.UniqueConstraint(fields=["agency", "slug"], name="artist_slug_per_agency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.name_ko})" if self.name_ko else self.name
+
+    def clean(self) -> None:
+        super().clean()
+        for field in ("aliases", "official_accounts"):
+            value = getattr(self, field)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValidationError({field: _("Enter a list of text values.")})
+
+
+class RightsRecord(models.Model):
+    """A work or photo the agency holds the rights to: the DMCA route needs one."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("Photo")
+        VIDEO = "video", _("Video / music video")
+        MUSIC = "music", _("Music / recording")
+        ARTWORK = "artwork", _("Artwork / design")
+        OTHER = "other", _("Other")
+
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="rights")
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PHOTO)
+    description = models.TextField(blank=True)
+    original_url = models.URLField(max_length=2048, blank=True)
+    registration = models.CharField(
+        max_length=200, blank=True, help_text=_("Copyright registration number, if any.")
+    )
+    owner = models.CharField(max_length=200, help_text=_("Who holds the rights (usually the agency)."))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["artist", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlatformManager(models.Manager):
+    def get_by_natural_key(self, slug: str) -> Platform:
+        return self.get(slug=slug)
+
+
+class Platform(models.Model):
+    """A registry row: where content lives, how to notify it, what removal looks like.
+
+    Facts about a platform are data with their source beside them (`sources`), so that staff
+    can correct them without a release.
+    """
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    hosts = models.JSONField(
+        default=list, help_text=_("Host names; subdomains match too (m.youtube.com → youtube.com).")
+    )
+    channel_kind = models.CharField(max_length=10, choices=ChannelKind.choices, default=ChannelKind.NONE)
+    channel_email = models.EmailField(blank=True)
+    channel_url = models.URLField(max_length=500, blank=True)
+    default_route = models.CharField(
+        max_length=20, choices=LegalRoute.choices, default=LegalRoute.PLATFORM_POLICY
+    )
+    response_deadline_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Empty: the route's own deadline applies.")
+    )
+    markers = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Page texts per verdict (removed, soft_removed, restricted, legally_blocked, "
+            "inconclusive) and removed_redirects (patterns of redirect targets meaning removed)."
+        ),
+    )
+    detector = models.CharField(max_length=30, default="generic")
+    sources = models.JSONField(default=dict, blank=True, help_text=_("Fact name → source URL."))
+    notes = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    objects = PlatformManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if not isinstance(self.hosts, list) or not all(isinstance(h, str) and h for h in self.hosts):
+            errors["hosts"] = _("Enter a list of host names.")
+        else:
+            self.hosts = [h.strip().lower().rstrip(".") for h in self.hosts]
+            bad = [h for h in self.hosts if "/" in h or ":" in h or " " in h]
+            if bad:
+                errors["hosts"] = _("Host names only, without scheme, port or path: %s") % ", ".join(bad)
+        if not isinstance(self.markers, dict) or not all(
+            k in MARKER_KEYS and isinstance(v, list) and all(isinstance(s, str) for s in v)
+            for k, v in self.markers.items()
+        ):
+            errors["markers"] = _("Enter an object whose keys are %s and whose values are lists of text.") % (
+                ", ".join(MARKER_KEYS)
+            )
+        if self.channel_kind == ChannelKind.EMAIL and not self.channel_email:
+            errors["channel_email"] = _("An email channel needs an address.")
+        if self.channel_kind == ChannelKind.WEBFORM and not self.channel_url:
+            errors["channel_url"] = _("A web-form channel needs the form's URL.")
+        if not isinstance(self.sources, dict):
+            errors["sources"] = _("Enter an object of fact name → source URL.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class InfringingURLQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> InfringingURLQuerySet:
+        return self if user.is_superuser else self.filter(artist__agency_id=user.agency_id)
+
+    def due_for_check(self, now=None) -> InfringingURLQuerySet:
+        return self.filter(next_check_at__lte=now or timezone.now())
+
+
+class InfringingURL(models.Model):
+    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="urls")
+    url = models.TextField(_("URL as reported"))
+    normalized_url = models.CharField(_("normalised URL"), max_length=2048)
+    host = models.CharField(max_length=255)
+    platform = models.ForeignKey(
+        Platform, null=True, blank=True, on_delete=models.SET_NULL, related_name="urls"
+    )
+    category = models.CharField(max_length=20, choices=Category.choices)
+    legal_route = models.CharField(max_length=20, choices=LegalRoute.choices)
+    status = models.CharField(max_length=20, choices=URLStatus.choices, default=URLStatus.OPEN)
+    discovered_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ADMIN)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Recheck bookkeeping (the recheck engine owns these).
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    check_lease_until = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    streak_verdict = models.CharField(
+        max_length=20, choices=Verdict.choices, blank=True,
+        help_text=_("The conclusive verdict of the current run of consecutive checks."),
+    )
+    streak_count = models.PositiveIntegerField(default=0)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    overdue_since = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    reupload_count = models.PositiveIntegerField(default=0)
+
+    objects = InfringingURLQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("infringing URL")
+        ordering = ["-discovered_at", "-id"]
+        constraints = [
+            # One row per item per artist: intake's de-duplication rests on this.
+            models.UniqueConstraint(fields=["artist", "normalized_url"], name="url_unique_per_artist"),
+            models.CheckConstraint(
+                name="url_removed_has_time",
+                condition=~Q(status=URLStatus.REMOVED) | Q(removed_at__isnull=False),
+            ),
+        ]
+        indexes = [
+            # Lists and stats filtered by status within an artist ("what is still live").
+            models.Index(fields=["artist", "status"], name="url_artist_status"),
+            # Stats per platform and status; the admin's platform filter.
+            models.Index(fields=["platform", "status"], name="url_platform_status"),
+            # Grouping by host for escalation and polite per-host scheduling.
+            models.Index(fields=["host"], name="url_host"),
+            # The recheck claim: WHERE next_check_at <= now ORDER BY next_check_at.
+            models.Index(
+                fields=["next_check_at"], name="url_due", condition=Q(next_check_at__isnull=False)
+            ),
+            # Pre-send check: was this normalised URL notified anywhere recently?
+            models.Index(fields=["normalized_url"], name="url_normalized"),
+        ]
+
+    def __str__(self) -> str:
+        return self.normalized_url
+
+
+class URLCheck(models.Model):
+    """Evidence of one look at a URL. Metadata and hashes only, never media."""
+
+    url = models.ForeignKey(InfringingURL, on_delete=models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField(default=timezone.now)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    final_url = models.TextField(blank=True)
+    redirect_chain = models.JSONField(default=list, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    excerpt = models.TextField(blank=True)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("URL check")
+        ordering = ["-checked_at", "-id"]
+        indexes = [
+            # A URL's check history, newest first.
+            models.Index(fields=["url", "-checked_at"], name="check_url_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} @ {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class NoticeTemplate(models.Model):
+    """A Jinja2 notice template; editing makes a new version, notices keep theirs."""
+
+    name = models.CharField(max_length=200)
+    legal_route = models.CharField(max_length=20, choices=LegalRoute.choices)
+    locale = models.CharField(max_length=2, choices=Locale.choices)
+    platform = models.ForeignKey(
+        Platform, null=True, blank=True, on_delete=models.PROTECT, related_name="templates",
+        help_text=_("Empty: the generic template for the route."),
+    )
+    version = models.PositiveIntegerField(default=1)
+    subject = models.CharField(max_length=500)
+    body = models.TextField()
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["legal_route", "locale", "platform", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legal_route", "locale", "platform", "version"], name="template_version_unique"
+            ),
+        ]
+        indexes = [
+            # Template choice when drafting: the active one for (route, locale, platform).
+            models.Index(fields=["legal_route", "locale", "is_active"], name="template_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class NoticeQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> NoticeQuerySet:
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
+
+
+class Notice(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="notices")
+    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="notices")
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="notices")
+    legal_route = models.CharField(max_length=20, choices=LegalRoute.choices)
+    locale = models.CharField(max_length=2, choices=Locale.choices, default=Locale.EN)
+    template = models.ForeignKey(
+        NoticeTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
+    status = models.CharField(max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="notices_drafted"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="notices_reviewed",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    revision_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
+
+    # Frozen at submission: legal approves exactly these bytes, and they are sent.
+    rendered_subject = models.CharField(max_length=500, blank=True)
+    rendered_html = models.TextField(blank=True)
+    rendered_text = models.TextField(blank=True)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    # Delivery.
+    channel = models.CharField(max_length=10, choices=ChannelKind.choices, blank=True)
+    recipient = models.CharField(max_length=500, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=500, blank=True)
+    reference = models.CharField(_("platform reference"), max_length=200, blank=True)
+    delivery_error = models.TextField(blank=True)
+    outcome = models.CharField(max_length=30, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Nobody approves a notice they drafted.
+            models.CheckConstraint(
+                name="notice_reviewer_not_author",
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("created_by")),
+            ),
+            # A sent notice has a sending time (the SLA clock starts there).
+            models.CheckConstraint(
+                name="notice_sent_has_time",
+                condition=~Q(status__in=["sent", "acknowledged", "closed", "withdrawn"])
+                | Q(sent_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="notice_frozen_has_pdf_hash",
+                condition=Q(status="draft") | Q(status="rejected") | ~Q(pdf_sha256=""),
+            ),
+        ]
+        indexes = [
+            # The approval queue: pending notices, oldest first.
+            models.Index(fields=["status", "submitted_at"], name="notice_queue"),
+            # An agency's notices by state (admin lists, dashboard).
+            models.Index(fields=["agency", "status"], name="notice_agency_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.artist} → {self.platform} ({self.get_legal_route_display()})"
+
+
+class NoticeItem(models.Model):
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="items")
+    url = models.ForeignKey(InfringingURL, on_delete=models.PROTECT, related_name="notice_items")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice", "url"], name="notice_item_unique")]
+
+    def __str__(self) -> str:
+        return str(self.url)
+
+
+class NoticeEvent(models.Model):
+    """The audit trail: every transition of a notice, who made it and why."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=20, choices=NoticeStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=NoticeStatus.choices)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["notice", "at"], name="event_notice_time")]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

@@ -1,0 +1,56 @@
+"""What each role may do, as data, and the auth backend that grants it.
+
+Roles are fixed by the product (DESIGN.md, "Who uses it"), so their permissions live in code
+rather than in editable groups; a superuser still gets everything. Agency scoping is not a
+permission: querysets are filtered by `visible_to(user)` everywhere.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+
+from takedown.choices import Role
+
+_READ = [
+    "view_agency",
+    "view_artist",
+    "view_rightsrecord",
+    "view_platform",
+    "view_infringingurl",
+    "view_urlcheck",
+    "view_noticetemplate",
+    "view_notice",
+    "view_noticeitem",
+    "view_noticeevent",
+]
+_INTAKE = ["add_infringingurl", "change_infringingurl"]
+_DRAFT = ["add_notice", "change_notice", "add_noticeitem", "delete_noticeitem"]
+_ARTISTS = ["add_artist", "change_artist", "add_rightsrecord", "change_rightsrecord", "delete_rightsrecord"]
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.STAFF: frozenset(_READ + _INTAKE + _DRAFT + _ARTISTS),
+    Role.LEGAL: frozenset(
+        _READ + _INTAKE + _DRAFT + _ARTISTS + ["add_noticetemplate", "change_noticetemplate", "review_notice"]
+    ),
+    Role.MANAGER: frozenset(_READ + _ARTISTS + ["change_agency"]),
+    Role.API: frozenset(
+        ["view_artist", "view_platform", "view_infringingurl", "view_urlcheck", "view_notice"] + _INTAKE
+    ),
+}
+
+
+def role_has(user, codename: str) -> bool:
+    """Does the user's role (or superuser status) allow `codename` (without app label)?"""
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return codename in ROLE_PERMISSIONS.get(getattr(user, "role", ""), frozenset())
+
+
+class RoleBackend(ModelBackend):
+    def get_all_permissions(self, user_obj, obj=None):
+        perms = set(super().get_all_permissions(user_obj, obj))
+        if user_obj.is_active and not user_obj.is_anonymous and obj is None:
+            perms |= {f"takedown.{c}" for c in ROLE_PERMISSIONS.get(user_obj.role, ())}
+        return perms

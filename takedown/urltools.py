@@ -1,0 +1,864 @@
+"""URL normalisation, safety checks and platform matching.
+
+Pure functions: no database, no network, no Django. Intake calls ``normalize_url`` on every
+row of a 100k-row import, so the hot path is written for speed: precompiled regexes, no
+per-call construction of big structures, and host-level work (IDNA, IP parsing, TLD lookup)
+memoised, because hosts repeat far more than URLs do.
+
+What "canonical" means here: two inputs that a browser would open as the same item get the
+same ``NormalizedURL.url``, so the database can de-duplicate on it; two inputs that may be
+different items never do. Where a site's own rules are known (YouTube, X, Telegram,
+Instagram, Facebook, TikTok, Reddit) aliases are folded further; elsewhere we only apply the
+RFC 3986 / WHATWG equivalences.
+
+Safety: a URL is refused (``UnsafeURL``) unless it is an http(s) URL whose host is a public
+DNS name or a public IP literal, however the IP is spelled. A public *name* can still resolve
+to a private address: the probe must check every resolved address with ``is_public_ip``
+before connecting, redirects included.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address, ip_network
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
+
+__all__ = [
+    "MAX_URL_LENGTH",
+    "NormalizedURL",
+    "PlatformMatcher",
+    "UnsafeURL",
+    "host_matches",
+    "is_public_ip",
+    "normalize_url",
+    "registrable_domain",
+]
+
+MAX_URL_LENGTH = 2048
+
+
+class UnsafeURL(ValueError):
+    """Raised with a clear, user-facing reason (str(exc)) when a URL is refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedURL:
+    url: str  # canonical form
+    # Host of ``url``: lower-case, punycode, alias-folded ("www.youtube.com", "x.com", "t.me").
+    host: str
+
+    def __str__(self) -> str:
+        return self.url
+
+
+# --------------------------------------------------------------------------------------------
+# IP addresses
+# --------------------------------------------------------------------------------------------
+
+# Written out rather than using ipaddress.is_global/is_private: their answers changed between
+# Python releases (3.11.10, 3.12.4, 3.13), and the probe and intake must agree on every host.
+_V4_BLOCKED = (
+    "0.0.0.0/8",  # "this network"; 0.0.0.0 reaches localhost on Linux
+    "10.0.0.0/8",
+    "100.64.0.0/10",  # CGNAT; also Alibaba's metadata 100.100.100.200
+    "127.0.0.0/8",
+    "169.254.0.0/16",  # link-local, cloud metadata 169.254.169.254
+    "172.16.0.0/12",
+    "192.0.0.0/24",  # IETF protocol assignments (Oracle metadata 192.0.0.192)
+    "192.0.2.0/24",  # TEST-NET-1
+    "192.88.99.0/24",  # deprecated 6to4 relay anycast
+    "192.168.0.0/16",
+    "198.18.0.0/15",  # benchmarking
+    "198.51.100.0/24",  # TEST-NET-2
+    "203.0.113.0/24",  # TEST-NET-3
+    "224.0.0.0/4",  # multicast
+    "240.0.0.0/4",  # reserved, and 255.255.255.255 broadcast
+)
+# Only 2000::/3 is allocated global unicast; these are the non-public blocks inside it. Every
+# other IPv6 address (loopback, ULA fc00::/7 incl. fd00:ec2::254, link-local, multicast,
+# discard 100::/64, SRv6 5f00::/16 ...) is refused by the 2000::/3 test.
+_V6_BLOCKED = (
+    "2001::/23",  # IETF protocol assignments incl. benchmarking 2001:2::/48, ORCHID
+    "2001:db8::/32",  # documentation
+    "3fff::/20",  # documentation (RFC 9637)
+)
+
+
+def _ranges(cidrs: Iterable[str]) -> tuple[list[int], list[int]]:
+    nets = sorted((int(n.network_address), int(n.broadcast_address)) for n in map(ip_network, cidrs))
+    starts: list[int] = []
+    ends: list[int] = []
+    for lo, hi in nets:
+        if ends and lo <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], hi)
+        else:
+            starts.append(lo)
+            ends.append(hi)
+    return starts, ends
+
+
+_V4_STARTS, _V4_ENDS = _ranges(_V4_BLOCKED)
+_V6_STARTS, _V6_ENDS = _ranges(_V6_BLOCKED)
+
+
+def _v4_int_is_public(n: int) -> bool:
+    i = bisect_right(_V4_STARTS, n) - 1
+    return i < 0 or n > _V4_ENDS[i]
+
+
+def is_public_ip(addr: IPv4Address | IPv6Address) -> bool:
+    """True only for a unicast address on the public internet.
+
+    IPv6 forms that carry an IPv4 address (IPv4-mapped, IPv4-compatible, IPv4-translated,
+    NAT64 64:ff9b::/96, 6to4 2002::/16, Teredo 2001::/32) are judged by the IPv4 address they
+    lead to, because that is where a packet to them ends up.
+    """
+    n = int(addr)
+    if addr.version == 4:
+        return _v4_int_is_public(n)
+    hi96 = n >> 32
+    # ::/96 (IPv4-compatible, also covers :: and ::1), ::ffff:0:0/96 (mapped),
+    # ::ffff:0:0:0/96 (translated), 64:ff9b::/96 (NAT64).
+    if hi96 in (0, 0xFFFF, 0xFFFF0000, 0x0064FF9B_00000000_00000000):
+        return _v4_int_is_public(n & 0xFFFFFFFF)
+    if n >> 112 == 0x2002:  # 6to4
+        return _v4_int_is_public((n >> 80) & 0xFFFFFFFF)
+    if n >> 96 == 0x20010000:  # Teredo: server, then the client (stored inverted)
+        return _v4_int_is_public((n >> 64) & 0xFFFFFFFF) and _v4_int_is_public(~n & 0xFFFFFFFF)
+    if n >> 125 != 0b001:
+        return False
+    i = bisect_right(_V6_STARTS, n) - 1
+    return i < 0 or n > _V6_ENDS[i]
+
+
+_IPV4_PART_HEX = re.compile(r"0x[0-9a-f]*")
+_IPV4_PART_OCT = re.compile(r"0[0-7]+")
+_IPV4_PART_DEC = re.compile(r"0|[1-9][0-9]*")
+
+
+def _parse_ipv4(host: str) -> int | None:
+    """Parse like inet_aton and the WHATWG URL standard (what browsers and curl connect to):
+    1 to 4 dot-separated parts, each decimal, octal (leading 0) or hex (0x); the last part
+    fills the remaining bytes. So 2130706433, 0x7f000001, 0177.0.0.1, 127.1 are 127.0.0.1.
+    """
+    parts = host.split(".")
+    if len(parts) > 4:
+        return None
+    nums: list[int] = []
+    for p in parts:
+        if _IPV4_PART_DEC.fullmatch(p):
+            nums.append(int(p))
+        elif _IPV4_PART_HEX.fullmatch(p):
+            nums.append(int(p[2:], 16) if len(p) > 2 else 0)
+        elif _IPV4_PART_OCT.fullmatch(p):
+            nums.append(int(p, 8))
+        else:
+            return None
+    last = nums.pop()
+    if any(x > 255 for x in nums) or last >= 256 ** (4 - len(nums)):
+        return None
+    for i, x in enumerate(nums):
+        last += x << (8 * (3 - i))
+    return last
+
+
+# --------------------------------------------------------------------------------------------
+# Hosts
+# --------------------------------------------------------------------------------------------
+
+_IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+# UTS #46 (browsers) keeps these, IDNA 2003 (Python's codec) maps them away: "faß.de" would
+# become "fass.de", another registrant's domain. Such labels are punycoded directly instead.
+_IDNA_DEVIATIONS = re.compile("[\u00df\u03c2\u200c\u200d]")
+_HOSTNAME = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*")
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+
+# Names that never reach a public site, with the reason given to the user. Other unknown
+# TLDs are refused by the public-suffix-list check.
+_SPECIAL_TLDS: Mapping[str, str] = {
+    "localhost": "'localhost' names point at the local machine",
+    "local": "'.local' names are local-network (mDNS) names",
+    "internal": "'.internal' names are private-network names",
+    "intranet": "'.intranet' names are private-network names",
+    "lan": "'.lan' names are private-network names",
+    "home": "'.home' names are private-network names",
+    "corp": "'.corp' names are private-network names",
+    "localdomain": "'.localdomain' names point at the local machine",
+    "arpa": "'.arpa' names are DNS infrastructure, not web sites",
+    "onion": "'.onion' addresses are only reachable through Tor",
+    "test": "'.test' is reserved for testing",
+    "example": "'.example' is reserved for documentation",
+    "invalid": "'.invalid' is reserved as never valid",
+    "alt": "'.alt' names are outside the public DNS",
+}
+
+
+def _shown(text: str) -> str:
+    """Quote user input for a reason shown to a user: printable, and not a wall of text."""
+    if len(text) > 80:
+        text = text[:77] + "..."
+    if not text.isprintable():
+        text = text.encode("ascii", "backslashreplace").decode("ascii")
+    return f"'{text}'"
+
+
+@functools.cache
+def _psl() -> PublicSuffixList:
+    from publicsuffixlist import PublicSuffixList
+
+    # source=None reads the list bundled in the installed package: never the network.
+    # (publicsuffixlist only downloads when its updater module is run by hand.)
+    return PublicSuffixList()
+
+
+def _idna_encode(host: str) -> str:
+    host = host.translate(_IDNA_DOTS)
+    if _IDNA_DEVIATIONS.search(host) is None:
+        return host.encode("idna").decode("ascii")
+    labels = []
+    for label in host.split("."):
+        if label.isascii():
+            labels.append(label)
+        elif _IDNA_DEVIATIONS.search(label):
+            label = unicodedata.normalize("NFC", label.lower())
+            labels.append("xn--" + label.encode("punycode").decode("ascii"))
+        else:
+            labels.append(label.encode("idna").decode("ascii"))
+    return ".".join(labels)
+
+
+def _valid_punycode(host: str) -> bool:
+    for label in host.split("."):
+        if label.startswith("xn--"):
+            try:
+                decoded = label[4:].encode("ascii").decode("punycode")
+            except UnicodeError:
+                return False
+            if not decoded or decoded.isascii():
+                return False
+    return True
+
+
+@functools.lru_cache(maxsize=65536)
+def _canonical_host(raw: str) -> tuple[str, str | None]:
+    """(canonical host, None) or ("", reason). Cached, refusals included: a bad host in a big
+    import tends to repeat."""
+    if not raw:
+        return "", "the URL has no host"
+    h = unquote(raw) if "%" in raw else raw  # browsers percent-decode hosts: %6c%6fcalhost
+    if h.startswith("["):
+        return _canonical_ipv6(raw, h)
+    h = h.lower()
+    if h.endswith("."):
+        h = h[:-1]
+    if not h.isascii():
+        try:
+            h = _idna_encode(h)
+        except UnicodeError:
+            return "", f"{_shown(raw)} is not a valid internationalised domain name"
+        if h.endswith("."):
+            h = h[:-1]
+    if not h or len(h) > 253 or _HOSTNAME.fullmatch(h) is None:
+        return "", f"{_shown(raw)} is not a valid host name"
+    tld = h.rpartition(".")[2]
+    if _NUMERIC_LABEL.fullmatch(tld):
+        # WHATWG: a host ending in a number is an IPv4 address or invalid, never a name.
+        n = _parse_ipv4(h)
+        if n is None:
+            return "", f"{_shown(raw)} is not a valid IP address or host name"
+        ip = IPv4Address(n)
+        if not _v4_int_is_public(n):
+            return "", f"{ip} is not a public IP address (private, loopback, link-local or reserved)"
+        return str(ip), None
+    if "." not in h:
+        if h == "localhost":
+            return "", f"'{h}' is not a public host: {_SPECIAL_TLDS[h]}"
+        return "", f"'{h}' is not a public host name: it has no domain (like 'example.com')"
+    if tld in _SPECIAL_TLDS:
+        return "", f"'{h}' is not a public host: {_SPECIAL_TLDS[tld]}"
+    if "xn--" in h and not _valid_punycode(h):
+        return "", f"{_shown(raw)} is not a valid internationalised domain name"
+    if not _psl().is_public(tld, accept_unknown=False):
+        return "", f"'{h}' is not a public host: '.{tld}' is not a top-level domain"
+    return h, None
+
+
+def _canonical_ipv6(raw: str, h: str) -> tuple[str, str | None]:
+    if not h.endswith("]"):
+        return "", f"{_shown(raw)} is not a valid IPv6 address"
+    inner, _, zone = h[1:-1].partition("%")
+    try:
+        ip = IPv6Address(inner)
+    except ValueError:
+        return "", f"{_shown(raw)} is not a valid IPv6 address"
+    if not is_public_ip(ip):
+        return "", f"{ip} is not a public IP address (private, loopback, link-local or reserved)"
+    if zone:
+        return "", "IPv6 zone identifiers (%...) only make sense on a local network"
+    return f"[{_ipv6_text(int(ip))}]", None
+
+
+def _ipv6_text(n: int) -> str:
+    # RFC 5952 / WHATWG form, written out because ipaddress's str() of IPv4-mapped addresses
+    # changed in Python 3.13 ("::ffff:8.8.8.8"), and stored canonical URLs must not drift.
+    groups = [f"{(n >> (112 - 16 * i)) & 0xFFFF:x}" for i in range(8)]
+    best, best_len, i = -1, 1, 0
+    while i < 8:
+        if groups[i] == "0":
+            j = i
+            while j < 8 and groups[j] == "0":
+                j += 1
+            if j - i > best_len:
+                best, best_len = i, j - i
+            i = j
+        else:
+            i += 1
+    if best < 0:
+        return ":".join(groups)
+    return ":".join(groups[:best]) + "::" + ":".join(groups[best + best_len :])
+
+
+# --------------------------------------------------------------------------------------------
+# Paths and queries
+# --------------------------------------------------------------------------------------------
+
+# RFC 3986 pchar plus "/" and "?": everything else is percent-encoded (UTF-8), so "/한국" and
+# "/%ED%95%9C%EA%B5%AD" are one URL.
+_ALLOWED = r"A-Za-z0-9\-._~!$&'()*+,;=:@/?"
+_NEEDS_FIX = re.compile(f"[^{_ALLOWED}]")
+_FIX = re.compile(f"%[0-9A-Fa-f]{{2}}|[^{_ALLOWED}]")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_HEX = [f"%{b:02X}" for b in range(256)]
+
+
+def _build_pct_table() -> dict[str, str]:
+    # Every spelling of every %XX -> its canonical form (unreserved decoded, hex upper-cased):
+    # one dict lookup per escape instead of int() and chr().
+    table = {}
+    for b in range(256):
+        canon = chr(b) if chr(b) in _UNRESERVED else _HEX[b]
+        hi, lo = f"{b:02x}"
+        for a, c in itertools.product({hi, hi.upper()}, {lo, lo.upper()}):
+            table[f"%{a}{c}"] = canon
+    return table
+
+
+_PCT = _build_pct_table()
+
+
+def _fix_one(m: re.Match[str]) -> str:
+    t = m.group()
+    r = _PCT.get(t)
+    if r is not None:
+        return r
+    # a stray "%" or a character that must be escaped; lone surrogates raise UnicodeError
+    return "".join([_HEX[b] for b in t.encode("utf-8")])
+
+
+def _fix_escapes(s: str) -> str:
+    return _FIX.sub(_fix_one, s) if _NEEDS_FIX.search(s) else s
+
+
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
+
+
+def _remove_dot_segments(path: str) -> str:
+    out: list[str] = []
+    segments = path.split("/")
+    for seg in segments[1:]:
+        if seg == "..":
+            if out:
+                out.pop()
+        elif seg != ".":
+            out.append(seg)
+    result = "/" + "/".join(out)
+    if segments[-1] in (".", "..") and result != "/":
+        result += "/"
+    return result
+
+
+def _normalize_path(path: str) -> str:
+    if not path:
+        return "/"
+    if "\\" in path:
+        path = path.replace("\\", "/")  # WHATWG: a backslash is a slash in http(s) paths
+    path = _fix_escapes(path)
+    if "/." in path and _DOT_SEGMENT.search(path):
+        path = _remove_dot_segments(path)
+    return path
+
+
+# Dropped everywhere: pure click/share tracking, never part of what a page shows.
+_TRACKING = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "ttclid", "li_fat_id", "igshid", "igsh", "mc_cid", "mc_eid", "_ga", "_gl",
+        "mkt_tok", "_hsenc", "_hsmi", "__hstc", "__hssc", "__hsfp", "oly_anon_id",
+        "oly_enc_id", "vero_id", "wickedid", "rb_clickid", "_openstat", "ref_src", "ref_url",
+    }
+)  # fmt: skip
+# Facebook's __cft__[0] / __xts__[0] arrive with the brackets escaped or not.
+_TRACKING_PREFIXES = ("utm_", "__cft__", "__xts__")
+
+
+def _clean_query(query: str, drop: frozenset[str]) -> list[str]:
+    # Order is kept, not sorted: some sites (and signed URLs) depend on parameter order, and
+    # sorting would buy little since the same link is normally pasted in the same order.
+    out = []
+    for p in _fix_escapes(query).split("&"):
+        if p:
+            k = p.partition("=")[0].lower()
+            if k not in drop and not k.startswith(_TRACKING_PREFIXES):
+                out.append(p)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Platform aliases
+# --------------------------------------------------------------------------------------------
+
+# A folder gets (host, path, query params, fragment) after generic normalisation and returns
+# the canonical (host, path, params).
+_Folded = tuple[str, str, list[str]]
+_Folder = Callable[[str, str, list[str], "str | None"], _Folded]
+
+_YT_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_YT_SHORT = re.compile(r"/([A-Za-z0-9_-]{11})/?")
+_YT_PATH_ID = re.compile(r"/(?:shorts|embed|live|v|e)/([A-Za-z0-9_-]{11})(?:/.*)?")
+_YT_NOT_IDS = frozenset({"videoseries", "live_stream"})  # 11 characters, but not videos
+_YT_WWW = frozenset({"youtube.com", "m.youtube.com", "www.youtube.com"})
+
+
+def _fold_youtube(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
+    # A video is its ID: every player, share link and playlist context of it is one item, so
+    # the canonical form keeps only v= (time offsets, list=, index= all point at the same
+    # video). Any other page keeps its path and non-tracking parameters on www.youtube.com.
+    vid = None
+    if host == "youtu.be":
+        m = _YT_SHORT.fullmatch(path)
+        if m is None:
+            return host, path, params
+        vid = m.group(1)
+    elif path == "/watch" or path == "/watch/":
+        for p in params:
+            if p.startswith("v="):
+                if _YT_ID.fullmatch(p, 2):
+                    vid = p[2:]
+                break
+    else:
+        m = _YT_PATH_ID.fullmatch(path)
+        if m is not None and m.group(1) not in _YT_NOT_IDS:
+            vid = m.group(1)
+    if vid is not None:
+        return "www.youtube.com", "/watch", ["v=" + vid]
+    if host in _YT_WWW:
+        host = "www.youtube.com"
+    if path.startswith("/@"):  # handles are case-insensitive
+        head, sep, tail = path[1:].partition("/")
+        path = "/" + head.lower() + sep + tail
+    return host, path, params
+
+
+_X_STATUS = re.compile(r"/([A-Za-z0-9_]{1,50})/status(?:es)?/([0-9]{1,25})(?:/.*)?")
+_X_WEB_STATUS = re.compile(r"/i/web/status(?:es)?/([0-9]{1,25})(?:/.*)?")
+
+
+def _fold_x(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
+    if fragment and fragment.startswith("!/") and path == "/":
+        # 2010-era "twitter.com/#!/user/status/1" links: the route is in the fragment.
+        path = _normalize_path(fragment[1:].partition("?")[0])
+    m = _X_WEB_STATUS.fullmatch(path)
+    if m is not None:
+        return "x.com", "/i/status/" + m.group(1), []
+    m = _X_STATUS.fullmatch(path)
+    if m is not None:
+        # A post is user + ID: /photo/1, /video/1 and every query parameter show the same
+        # post. User names are case-insensitive on X.
+        return "x.com", f"/{m.group(1).lower()}/status/{m.group(2)}", []
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+        head, sep, tail = path[1:].partition("/")
+        path = "/" + head.lower() + sep + tail
+    return "x.com", path, params
+
+
+_IG_MEDIA = re.compile(r"(?:/[A-Za-z0-9_.]{1,30})?/(?:p|reels?|tv)/([A-Za-z0-9_-]+)(?:/.*)?")
+
+
+def _fold_instagram(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
+    m = _IG_MEDIA.fullmatch(path)
+    if m is not None:
+        # A shortcode names one media item whatever the route: /p/, /reel/, /tv/ and the newer
+        # /<user>/p/ all open it, and query parameters (img_index, igsh ...) do not change it.
+        return "www.instagram.com", f"/p/{m.group(1)}/", []
+    if len(path) > 1:
+        path = path.rstrip("/")
+        head, sep, tail = path[1:].partition("/")
+        path = "/" + head.lower() + sep + tail + "/" if head else "/"
+    return "www.instagram.com", path, params
+
+
+def _fold_facebook(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
+    return "www.facebook.com", path, params
+
+
+_TT_ITEM = re.compile(r"/@[^/]+/(?:video|photo)/[0-9]+")
+
+
+def _fold_tiktok(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
+    m = _TT_ITEM.match(path)
+    if m is not None and (len(path) == m.end() or path[m.end()] == "/"):
+        return "www.tiktok.com", m.group(), []
+    return "www.tiktok.com", path, params
+
+
+_REDDIT_ID = re.compile(r"[a-z0-9]{1,13}")
+
+
+def _fold_reddit(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
+    segs = path.strip("/").split("/")
+    if segs[0] in ("r", "u", "user") and len(segs) > 1:
+        if segs[0] == "u":
+            segs[0] = "user"  # /u/x is /user/x; sub and user names ignore case
+        segs[1] = segs[1].lower()
+        # /r/<sub>/comments/<id>/<slug>/<comment>/: the slug is decoration (Reddit accepts
+        # any), so a post is sub + id and a comment adds its id.
+        if len(segs) >= 4 and segs[2] == "comments" and _REDDIT_ID.fullmatch(segs[3].lower()):
+            base = f"/{segs[0]}/{segs[1]}/comments/{segs[3].lower()}/"
+            if len(segs) >= 6 and _REDDIT_ID.fullmatch(segs[5].lower()):
+                return "www.reddit.com", f"{base}comment/{segs[5].lower()}/", []
+            return "www.reddit.com", base, []
+    elif segs[0] == "comments" and len(segs) >= 2 and _REDDIT_ID.fullmatch(segs[1].lower()):
+        return "www.reddit.com", f"/comments/{segs[1].lower()}/", []
+    path = "/" + "/".join(segs)
+    if path != "/" and "." not in segs[-1]:  # Reddit's own links end in "/"; .json/.rss don't
+        path += "/"
+    return "www.reddit.com", path, params
+
+
+_TG_KEEP_ON_POST = ("comment=", "thread=")
+
+
+def _fold_telegram(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
+    segs = path.strip("/").split("/")
+    if segs[0] == "s" and len(segs) > 1:
+        segs.pop(0)  # /s/<channel>/<id> is the web preview of the same post
+    if segs[0] and segs[0][0] != "+" and segs[0] != "joinchat":
+        segs[0] = segs[0].lower()  # channel names ignore case; invite hashes do not
+    path = "/" + "/".join(segs)
+    if len(segs) >= 2 and segs[-1].isdigit():
+        # On a post, ?single / ?embed only change the presentation; a comment or thread
+        # parameter names another message, so those stay.
+        params = [p for p in params if p.startswith(_TG_KEEP_ON_POST)]
+    return "t.me", path, params
+
+
+def _keep_host(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
+    return host, path, params
+
+
+def _drop(*extra: str) -> frozenset[str]:
+    return _TRACKING | frozenset(extra)
+
+
+_YT_DROP = _drop("si", "feature", "pp", "ab_channel", "t", "start", "embeds_referring_euri")
+_X_DROP = _drop("s", "t", "src", "cxt", "ref")
+_IG_DROP = _drop("img_index", "hl", "ig_rid", "ig_mid")
+_FB_DROP = _drop(
+    "mibextid", "__tn__", "ref", "fref", "hc_ref", "rdid", "share_url", "sfnsn", "paipv",
+    "eav", "_rdr", "notif_id", "notif_t", "ref_notif_type", "acontext",
+)  # fmt: skip
+_TT_DROP = _drop(
+    "is_from_webapp", "sender_device", "is_copy_url", "web_id", "_r", "_t", "_d", "u_code",
+    "preview_pb", "sec_user_id", "share_app_id", "share_item_id", "share_link_id",
+    "timestamp", "tt_from", "checksum", "social_sharing", "source", "user_id", "refer",
+    "enter_from", "enter_method",
+)  # fmt: skip
+_RD_DROP = _drop(
+    "share_id", "ref", "ref_source", "ref_campaign", "context", "rdt", "correlation_id",
+    "_branch_match_id", "_branch_referrer", "post_fullname", "post_index",
+)  # fmt: skip
+_TG_DROP = _drop("single", "embed", "mode", "userpic", "dark", "color", "width")
+_SPOTIFY_DROP = _drop("si", "context", "nd", "dl_branch")
+
+_PlatformRule = tuple[_Folder, frozenset[str]]
+
+
+def _rules(hosts: Iterable[str], folder: _Folder, drop: frozenset[str]) -> dict[str, _PlatformRule]:
+    return {h: (folder, drop) for h in hosts}
+
+
+# Only these hosts are folded; elsewhere "www." is kept, since it can be a different site.
+_PLATFORMS: Mapping[str, _PlatformRule] = {
+    **_rules(
+        ("youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be",
+         "youtube-nocookie.com", "www.youtube-nocookie.com"),
+        _fold_youtube, _YT_DROP,
+    ),
+    **_rules(
+        ("x.com", "www.x.com", "mobile.x.com", "m.x.com", "twitter.com", "www.twitter.com",
+         "mobile.twitter.com", "m.twitter.com"),
+        _fold_x, _X_DROP,
+    ),
+    **_rules(
+        ("t.me", "www.t.me", "telegram.me", "www.telegram.me", "telegram.dog", "www.telegram.dog"),
+        _fold_telegram, _TG_DROP,
+    ),
+    **_rules(
+        ("instagram.com", "www.instagram.com", "m.instagram.com", "instagr.am", "www.instagr.am"),
+        _fold_instagram, _IG_DROP,
+    ),
+    **_rules(
+        ("facebook.com", "www.facebook.com", "m.facebook.com", "web.facebook.com",
+         "mbasic.facebook.com", "touch.facebook.com", "mobile.facebook.com"),
+        _fold_facebook, _FB_DROP,
+    ),
+    **_rules(("tiktok.com", "www.tiktok.com", "m.tiktok.com"), _fold_tiktok, _TT_DROP),
+    **_rules(("vm.tiktok.com", "vt.tiktok.com"), _keep_host, _TT_DROP),
+    **_rules(
+        ("reddit.com", "www.reddit.com", "old.reddit.com", "new.reddit.com", "np.reddit.com",
+         "m.reddit.com", "i.reddit.com", "amp.reddit.com"),
+        _fold_reddit, _RD_DROP,
+    ),
+    **_rules(("open.spotify.com",), _keep_host, _SPOTIFY_DROP),
+}  # fmt: skip
+
+# For allow-list patterns and hosts given by hand: a pattern "twitter.com" must cover x.com
+# URLs. Bare platform domains ("youtube.com") are left alone, they already cover www.
+_ALIAS_HOST: Mapping[str, str] = {
+    **dict.fromkeys(
+        ("twitter.com", "www.twitter.com", "mobile.twitter.com", "m.twitter.com", "www.x.com",
+         "mobile.x.com", "m.x.com"),
+        "x.com",
+    ),
+    **dict.fromkeys(
+        ("www.t.me", "telegram.me", "www.telegram.me", "telegram.dog", "www.telegram.dog"), "t.me"
+    ),
+    **dict.fromkeys(("instagr.am", "www.instagr.am"), "instagram.com"),
+    "m.instagram.com": "www.instagram.com",
+    "m.youtube.com": "www.youtube.com",
+    **dict.fromkeys(
+        ("m.facebook.com", "web.facebook.com", "mbasic.facebook.com", "touch.facebook.com",
+         "mobile.facebook.com"),
+        "www.facebook.com",
+    ),
+    "m.tiktok.com": "www.tiktok.com",
+    **dict.fromkeys(
+        ("old.reddit.com", "new.reddit.com", "np.reddit.com", "m.reddit.com", "i.reddit.com",
+         "amp.reddit.com"),
+        "www.reddit.com",
+    ),
+}  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# normalize_url
+# --------------------------------------------------------------------------------------------
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_PORT_THEN_PATH = re.compile(r"[0-9]*(?:[/?#\\]|$)")
+_SPLIT = re.compile(r"([^/\\?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.S)
+_INVISIBLE_EDGES = "\u200b\u200c\u200d\u2060\ufeff"  # survive str.strip() in pasted links
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+
+
+def _split_scheme(s: str) -> tuple[str, str]:
+    m = _SCHEME.match(s)
+    if m is not None:
+        scheme = m.group(1).lower()
+        after = s[m.end() :]
+        if scheme == "http" or scheme == "https":
+            return scheme, after.lstrip("/\\")
+        # "example.com:8080/x" is a scheme-less host and port, not a scheme "example.com".
+        if not (("." in scheme or scheme == "localhost") and _PORT_THEN_PATH.match(after)):
+            raise UnsafeURL(f"only http and https URLs are accepted, not '{scheme}:'")
+    if s[0] in "/\\":
+        if len(s) < 2 or s[1] not in "/\\":
+            raise UnsafeURL("not a full URL: it has no host")
+        s = s.lstrip("/\\")
+    # Scheme-less input ("youtube.com/watch?v=x", "//cdn.example/x") is taken as https, the
+    # scheme every listed platform and nearly every site serves.
+    return "https", s
+
+
+def normalize_url(raw: str) -> NormalizedURL:
+    """Return the canonical form of ``raw``, or raise ``UnsafeURL`` saying why it is refused.
+
+    Accepts http(s) URLs, and scheme-less ones as https. Refuses other schemes, credentials,
+    hosts that are not public (localhost, single-label, .local/.internal and other special
+    names, unknown TLDs, non-public IPs in any spelling), bad ports and URLs over 2048
+    characters.
+    """
+    if not isinstance(raw, str):
+        raise UnsafeURL("the URL must be text")
+    s = raw.strip()
+    if s and (s[0] in _INVISIBLE_EDGES or s[-1] in _INVISIBLE_EDGES):
+        s = s.strip(_INVISIBLE_EDGES).strip()
+    if not s:
+        raise UnsafeURL("the URL is empty")
+    if len(s) > MAX_URL_LENGTH:
+        raise UnsafeURL(f"the URL is longer than {MAX_URL_LENGTH} characters")
+    if "\t" in s or "\n" in s or "\r" in s:
+        s = _TAB_NEWLINE.sub("", s)  # WHATWG drops them anywhere: a link wrapped in an email
+
+    if s.startswith("https://"):
+        scheme, rest = "https", s[8:]
+    elif s.startswith("http://"):
+        scheme, rest = "http", s[7:]
+    else:
+        scheme, rest = _split_scheme(s)
+    if rest and rest[0] in "/\\":
+        rest = rest.lstrip("/\\")  # browsers skip any run of slashes after "https:"
+
+    authority, path, query, fragment = _SPLIT.match(rest).groups()  # type: ignore[union-attr]
+    if "@" in authority:
+        raise UnsafeURL("URLs with a user name or password (user@host) are not accepted")
+
+    port: str | None = None
+    if authority.startswith("["):
+        end = authority.find("]") + 1
+        if end and len(authority) > end:
+            if authority[end] != ":":
+                raise UnsafeURL(f"{_shown(authority)} is not a valid host")
+            port = authority[end + 1 :]
+            authority = authority[:end]
+    elif ":" in authority:
+        authority, _, port = authority.partition(":")
+    if port:
+        if not (port.isascii() and port.isdigit()):
+            raise UnsafeURL(f"the port {_shown(port)} is not a number between 1 and 65535")
+        n = int(port)
+        if not 0 < n < 65536:
+            raise UnsafeURL(f"the port {n} is not between 1 and 65535")
+        port = None if n == (443 if scheme == "https" else 80) else str(n)
+    else:
+        port = None  # "example.com:" means the default port
+
+    host, reason = _canonical_host(authority)
+    if reason is not None:
+        raise UnsafeURL(reason)
+
+    try:
+        path = _normalize_path(path)
+        rule = _PLATFORMS.get(host) if port is None else None
+        if rule is not None:
+            folder, drop = rule
+            params = _clean_query(query, drop) if query else []
+            host, path, params = folder(host, path, params, fragment)
+            scheme = "https"
+            fragment = None
+        else:
+            params = _clean_query(query, _TRACKING) if query else []
+            # Fragments are dropped (anchors, #t=30), except client-side routes ("#/video/1",
+            # "#!/post/2"): on those single-page sites the fragment *is* the item.
+            if fragment and fragment[0] in "/!":
+                fragment = _fix_escapes(fragment)
+            else:
+                fragment = None
+    except UnicodeError:
+        raise UnsafeURL("the URL contains characters that are not valid text") from None
+
+    url = f"{scheme}://{host}:{port}{path}" if port else f"{scheme}://{host}{path}"
+    if params:
+        url += "?" + "&".join(params)
+    if fragment:
+        url += "#" + fragment
+    if len(url) > MAX_URL_LENGTH:
+        raise UnsafeURL(f"the URL is longer than {MAX_URL_LENGTH} characters once encoded")
+    return NormalizedURL(url, host)
+
+
+# --------------------------------------------------------------------------------------------
+# Domains and platform matching
+# --------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=65536)
+def _match_form(host: str) -> str:
+    """Lower-case, punycode, no trailing dot: how hosts and patterns are compared."""
+    h = host.strip().lower().rstrip(".")
+    if not h.isascii():
+        try:
+            h = _idna_encode(h)
+        except UnicodeError:
+            pass
+    return h
+
+
+def _is_ip_literal(h: str) -> bool:
+    # WHATWG: a host whose last label is a number is an IPv4 address (or invalid), not a name.
+    return h.startswith("[") or _NUMERIC_LABEL.fullmatch(h.rpartition(".")[2]) is not None
+
+
+@functools.lru_cache(maxsize=65536)
+def registrable_domain(host: str) -> str:
+    """The registrable domain (eTLD+1) of ``host`` per the bundled Public Suffix List,
+    private section included (so "a.blogspot.com" stays "a.blogspot.com", as browsers see
+    it). IP literals, and hosts that are themselves a public suffix, are returned unchanged.
+    """
+    h = _match_form(host)
+    if _is_ip_literal(h):
+        return h
+    return _psl().privatesuffix(h) or h
+
+
+class PlatformMatcher:
+    """Host -> platform slug, by exact host or else the nearest listed parent domain."""
+
+    __slots__ = ("_hosts",)
+
+    def __init__(self, hosts: Mapping[str, str]) -> None:
+        self._hosts = {_match_form(h): slug for h, slug in hosts.items()}
+
+    def match(self, host: str) -> str | None:
+        h = _match_form(host)
+        get = self._hosts.get
+        slug = get(h)
+        if slug is not None or _is_ip_literal(h):
+            return slug  # IP literals have no parents
+        # Walking up by whole labels is what keeps "notyoutube.com" off "youtube.com".
+        i = h.find(".")
+        while i >= 0:
+            h = h[i + 1 :]
+            slug = get(h)
+            if slug is not None:
+                return slug
+            i = h.find(".")
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _pattern_form(pattern: str) -> str:
+    p = pattern.strip()
+    if "://" in p:
+        p = p.partition("://")[2]
+    p = p.partition("/")[0]
+    if not p.startswith("["):
+        p = p.partition(":")[0]
+    p = _match_form(p.lstrip("*."))
+    return _ALIAS_HOST.get(p, p)
+
+
+def host_matches(host: str, patterns: Iterable[str]) -> bool:
+    """True if ``host`` is one of ``patterns`` or a subdomain of one.
+
+    Patterns are domains ("bts.com", "*.bts.com" and "https://bts.com/" are all read as
+    bts.com); platform aliases are folded, so "twitter.com" covers x.com.
+    """
+    h = _match_form(host)
+    h = _ALIAS_HOST.get(h, h)
+    for pattern in patterns:
+        p = _pattern_form(pattern)
+        if p and (h == p or h.endswith("." + p)):
+            return True
+    return False

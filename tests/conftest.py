@@ -1,0 +1,92 @@
+"""The standard cast: two agencies, their artists and one user per role, plus an outsider."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def platforms(db):
+    from takedown.management.commands.setup import load_platforms
+
+    load_platforms(ROOT / "fixtures" / "platforms.json")
+    from takedown.models import Platform
+
+    return {p.slug: p for p in Platform.objects.all()}
+
+
+@pytest.fixture
+def agency(db):
+    from takedown.models import Agency
+
+    return Agency.objects.create(
+        name="Starlight Entertainment", name_ko="스타라이트 엔터테인먼트", slug="starlight",
+        email="legal@starlight.example", signatory_name="Jiyoon Han", signatory_title="Head of Legal",
+    )
+
+
+@pytest.fixture
+def other_agency(db):
+    from takedown.models import Agency
+
+    return Agency.objects.create(name="Comet Music", slug="comet", email="legal@comet.example")
+
+
+@pytest.fixture
+def artist(agency):
+    from takedown.models import Artist
+
+    return Artist.objects.create(
+        agency=agency, name="Luna Kang", name_ko="강루나", slug="luna-kang",
+        official_accounts=["https://x.com/luna_official", "luna-kang.example.net"],
+    )
+
+
+@pytest.fixture
+def other_artist(other_agency):
+    from takedown.models import Artist
+
+    return Artist.objects.create(agency=other_agency, name="Rio Seo", name_ko="서리오", slug="rio-seo")
+
+
+def _user(username, agency, role, *, is_staff=True, is_superuser=False):
+    from takedown.models import User
+
+    return User.objects.create_user(
+        username=username, password="correct horse battery", agency=agency, role=role,
+        is_staff=is_staff, is_superuser=is_superuser,
+    )
+
+
+@pytest.fixture
+def staff(agency):
+    return _user("staff", agency, "staff")
+
+
+@pytest.fixture
+def legal(agency):
+    return _user("legal", agency, "legal")
+
+
+@pytest.fixture
+def manager(agency):
+    return _user("manager", agency, "manager")
+
+
+@pytest.fixture
+def api_user(agency):
+    return _user("api", agency, "api", is_staff=False)
+
+
+@pytest.fixture
+def outsider(other_agency):
+    return _user("outsider", other_agency, "staff")
+
+
+@pytest.fixture
+def superuser(db):
+    return _user("root", None, "staff", is_superuser=True)

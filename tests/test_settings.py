@@ -1,0 +1,102 @@
+"""Settings come from the environment and fail loudly on malformed values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from takedown.envconf import ConfigError, env_bool, env_int, parse_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("true", True), ("On", True), ("0", False), ("no", False)])
+def test_it_reads_booleans(monkeypatch, raw, expected):
+    monkeypatch.setenv("X_FLAG", raw)
+    assert env_bool("X_FLAG", not expected) is expected
+
+
+@pytest.mark.parametrize("raw", ["ture", "2", "enabled"])
+def test_it_refuses_a_malformed_boolean(monkeypatch, raw):
+    monkeypatch.setenv("X_FLAG", raw)
+    with pytest.raises(ConfigError, match="X_FLAG"):
+        env_bool("X_FLAG", False)
+
+
+def test_it_refuses_a_malformed_or_too_small_integer(monkeypatch):
+    monkeypatch.setenv("X_NUM", "12a")
+    with pytest.raises(ConfigError, match="not an integer"):
+        env_int("X_NUM", 1)
+    monkeypatch.setenv("X_NUM", "0")
+    with pytest.raises(ConfigError, match="at least 1"):
+        env_int("X_NUM", 5, minimum=1)
+
+
+def test_it_parses_database_urls():
+    pg = parse_database_url("postgres://app:s%40cret@db.internal:6543/takedown?sslmode=require")
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
+        "app", "s@cret", "db.internal", "6543", "takedown")
+    assert pg["OPTIONS"] == {"sslmode": "require"}
+    lite = parse_database_url("sqlite:////tmp/x.sqlite3")
+    assert lite["NAME"] == "/tmp/x.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("mysql://x/y", "not supported"), ("postgres://host:99999/db", "port"), ("postgres://host/", "database name"),
+     ("sqlite://", "needs a path")],
+)
+def test_it_refuses_malformed_database_urls(url, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_database_url(url)
+
+
+def _manage(*args, env=None):
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **(env or {})},
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_it_stops_at_start_up_on_a_malformed_value(tmp_path):
+    result = _manage("check", env={"DEBUG": "ture", "TAKEDOWN_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "DEBUG='ture' is not a boolean" in result.stderr
+
+
+def test_it_requires_a_secret_key_in_production(tmp_path):
+    result = _manage("check", env={"DEBUG": "0", "ALLOWED_HOSTS": "takedown.example.org",
+                                   "TAKEDOWN_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_it_passes_the_deploy_check_with_production_settings(tmp_path):
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        env={
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "takedown.example.org",
+            "SECRET_KEY": "k" * 20 + "production-secret-0123456789-abcdefghijklmnop",
+            "TAKEDOWN_VAR_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_keeps_a_generated_key_for_local_use(tmp_path):
+    first = _manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
+                    env={"DEBUG": "1", "TAKEDOWN_VAR_DIR": str(tmp_path)})
+    second = _manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
+                     env={"DEBUG": "1", "TAKEDOWN_VAR_DIR": str(tmp_path)})
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert len(first.stdout.strip()) >= 50
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
