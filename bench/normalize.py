@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from takedown.urltools import UnsafeURL, normalize_url  # noqa: E402
+from takedown.urltools import UnsafeURL, normalize_url
 
 ID_CHARS = string.ascii_letters + string.digits + "-_"
 TRACKING = ["utm_source=twitter", "utm_medium=social", "utm_campaign=spring", "fbclid=IwAR0x",

@@ -20,8 +20,6 @@ from takedown.models import (
     InfringingURL,
     Notice,
     NoticeEvent,
-    NoticeItem,
-    NoticeTemplate,
     Platform,
     RightsRecord,
     URLCheck,
@@ -31,6 +29,32 @@ from takedown.models import (
 admin.site.site_header = _("takedown")
 admin.site.site_title = _("takedown")
 admin.site.index_title = _("Takedown work")
+
+
+def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> None:
+    """Group open URLs into draft notices and say what was drafted and what was left out."""
+    touched, skipped = [], 0
+    try:
+        for artist_id in artist_ids if artist_ids is not None else [None]:
+            t, s = services.notices_prepare(user=request.user, url_ids=url_ids, artist_id=artist_id)
+            touched += t
+            skipped += s
+    except services.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    if touched:
+        modeladmin.message_user(
+            request,
+            _("Draft notices ready: %(list)s.") % {"list": ", ".join(f"#{n.pk} {n.platform}" for n in touched)},
+            messages.SUCCESS,
+        )
+    else:
+        modeladmin.message_user(
+            request, _("No open URL to draft: they are in notices already, or not open."), messages.WARNING
+        )
+    if skipped:
+        modeladmin.message_user(
+            request, _("%(n)d URL(s) left out: no platform matches their host.") % {"n": skipped}, messages.WARNING
+        )
 
 
 class AgencyScoped:
@@ -129,6 +153,11 @@ class ArtistAdmin(AgencyScoped, admin.ModelAdmin):
     search_fields = ["name", "name_ko", "slug", "aliases"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [RightsInline]
+    actions = ["prepare_notices"]
+
+    @admin.action(description=_("Prepare notices for all open URLs of the selected artists"), permissions=["change"])
+    def prepare_notices(self, request, queryset):
+        prepare_notices(self, request, artist_ids=list(queryset.values_list("pk", flat=True)))
 
     def get_queryset(self, request):
         return (
@@ -258,7 +287,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     autocomplete_fields = ["artist"]
     date_hierarchy = "discovered_at"
     inlines = [URLCheckInline]
-    actions = ["dismiss_urls", "reopen_urls"]
+    actions = ["prepare_notices", "dismiss_urls", "reopen_urls"]
     readonly_fields = [
         "normalized_url", "host", "platform", "status", "source", "added_by", "created_at",
         "updated_at", "next_check_at", "last_checked_at", "last_verdict", "streak_verdict",
@@ -311,6 +340,10 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     @admin.display(description=_("overdue"), boolean=True, ordering="overdue_since")
     def overdue_flag(self, obj: InfringingURL) -> bool:
         return obj.overdue_since is not None
+
+    @admin.action(description=_("Prepare notices for the selected URLs"), permissions=["change"])
+    def prepare_notices(self, request, queryset):
+        prepare_notices(self, request, url_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description=_("Dismiss selected URLs (not infringing / out of scope)"), permissions=["change"])
     def dismiss_urls(self, request, queryset):
@@ -436,52 +469,6 @@ class CSVUploadForm(forms.Form):
         return data
 
 
-class NoticeItemInline(admin.TabularInline):
-    model = NoticeItem
-    extra = 0
-    autocomplete_fields = ["url"]
-
-
-class NoticeEventInline(admin.TabularInline):
-    model = NoticeEvent
-    extra = 0
-    can_delete = False
-    max_num = 0
-    fields = ["at", "actor", "from_status", "to_status", "reason"]
-    readonly_fields = fields
-
-
-@admin.register(Notice)
-class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
-    list_display = ["__str__", "status", "legal_route", "locale", "created_by", "submitted_at", "sent_at", "deadline_at"]
-    list_filter = ["status", "legal_route", "platform", "locale"]
-    list_select_related = ["artist", "platform", "created_by"]
-    search_fields = ["artist__name", "artist__name_ko", "reference", "rendered_subject"]
-    autocomplete_fields = ["artist"]
-    inlines = [NoticeItemInline, NoticeEventInline]
-    readonly_fields = [
-        "status", "created_by", "created_at", "submitted_at", "reviewed_by", "reviewed_at",
-        "rejection_reason", "rendered_subject", "pdf_sha256", "channel", "recipient", "sent_by",
-        "sent_at", "deadline_at", "message_id", "reference", "delivery_error", "outcome",
-        "revision_of", "template",
-    ]
-    exclude = ["rendered_html", "rendered_text", "agency"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.agency_id = obj.artist.agency_id
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
-
-@admin.register(NoticeTemplate)
-class NoticeTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "legal_route", "locale", "platform", "version", "is_active", "created_at"]
-    list_filter = ["legal_route", "locale", "is_active", "platform"]
-    search_fields = ["name", "subject", "body"]
-    readonly_fields = ["version", "created_by", "created_at"]
-
-
 @admin.register(URLCheck)
 class URLCheckAdmin(AgencyScoped, admin.ModelAdmin):
     agency_path = "url__artist__agency"
@@ -515,3 +502,6 @@ class NoticeEventAdmin(AgencyScoped, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from takedown import notice_admin  # noqa: E402, F401  (registers the notice admins)

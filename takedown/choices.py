@@ -75,3 +75,9 @@ class NoticeStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     CLOSED = "closed", _("Closed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class NoticeOutcome(models.TextChoices):
+    REMOVED = "removed", _("Removed")
+    PARTIALLY_REMOVED = "partially_removed", _("Partially removed")
+    REFUSED = "refused", _("Refused")

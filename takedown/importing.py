@@ -13,7 +13,6 @@ import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -99,7 +98,7 @@ def read_csv(data: bytes | str) -> list[dict[str, str]]:
                 continue  # blank line
             if len(values) < width:
                 values = values + [""] * (width - len(values))
-            rows.append(dict(zip(header, values)))
+            rows.append(dict(zip(header, values, strict=False)))
     except csv.Error as exc:
         raise IntakeError(f"CSV line {reader.line_num}: {exc}") from None
     return rows
@@ -162,7 +161,7 @@ def _parse_discovered(raw: str, now: datetime) -> datetime:
             if value.tzinfo is None:
                 value = value.replace(tzinfo=timezone.get_current_timezone())
     except ValueError:
-        raise ValueError(f"{raw!r} is not a date; use ISO 8601, e.g. 2026-05-19 or 2026-05-19T14:30:00+09:00")
+        raise ValueError(f"{raw!r} is not a date; use ISO 8601, e.g. 2026-05-19 or 2026-05-19T14:30:00+09:00") from None
     if value > now + timedelta(days=1):
         raise ValueError(f"{raw!r} is in the future")
     if value.year < 1995:

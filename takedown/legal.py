@@ -135,7 +135,7 @@ ROUTE_REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
             },
         ),
     ),
-    # TAKE IT DOWN Act, Sec. 3(a)(1)(B)(i)-(iv) (47 U.S.C. §223a).
+    # TAKE IT DOWN Act, Sec. 3(a)(1)(B)(i)-(iv): the elements of a valid removal request.
     LegalRoute.TAKE_IT_DOWN.value: (
         _SIGNATURE,
         Requirement(
@@ -205,8 +205,8 @@ ROUTE_REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
             code="illegality_explanation",
             label="Why the material is 불법촬영물등 (Sexual Crimes Act Art. 14 / 14-2)",
             markers={
-                "en": ("Article 14-2",),
-                "ko": ("제14조의2",),
+                "en": ("Punishment of Sexual Crimes",),
+                "ko": ("성폭력범죄의 처벌 등에 관한 특례법",),
             },
         ),
         Requirement(

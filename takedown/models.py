@@ -18,6 +18,7 @@ from takedown.choices import (
     ChannelKind,
     LegalRoute,
     Locale,
+    NoticeOutcome,
     NoticeStatus,
     Role,
     Source,
@@ -409,7 +410,11 @@ class Notice(models.Model):
     message_id = models.CharField(max_length=500, blank=True)
     reference = models.CharField(_("platform reference"), max_length=200, blank=True)
     delivery_error = models.TextField(blank=True)
-    outcome = models.CharField(max_length=30, blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    delivery_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=NoticeOutcome.choices, blank=True)
 
     objects = NoticeQuerySet.as_manager()
 
@@ -473,3 +478,29 @@ class NoticeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class CounterNotice(models.Model):
+    """A counter-notice or objection received against a sent notice.
+
+    Under DMCA §512(g) the platform may restore the material 10 to 14 business days after
+    receiving a counter-notice unless the agency files suit: the window is kept here so that
+    legal sees when.
+    """
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="counter_notices")
+    received_at = models.DateTimeField()
+    counter_party = models.CharField(max_length=300, blank=True)
+    summary = models.TextField()
+    restore_earliest = models.DateField()
+    restore_latest = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["received_at"]
+
+    def __str__(self) -> str:
+        return f"counter-notice {self.received_at:%Y-%m-%d} on {self.notice_id}"

@@ -168,6 +168,17 @@ SAMPLE_CONTEXT: dict[str, Any] = {
 }
 
 
+# Plain strings: LegalRoute labels are lazy translations, unusable without settings.
+_SAMPLE_ROUTE_LABELS = {
+    LegalRoute.DMCA.value: "DMCA 17 U.S.C. §512(c)(3)",
+    LegalRoute.TAKE_IT_DOWN.value: "US TAKE IT DOWN Act",
+    LegalRoute.DSA.value: "EU DSA Art. 16",
+    LegalRoute.KR_TBA.value: "Korea Telecommunications Business Act Art. 22-5",
+    LegalRoute.KR_NETWORK.value: "Korea Network Act Art. 44-2",
+    LegalRoute.PLATFORM_POLICY.value: "Platform policy (privacy / NCII / likeness)",
+}
+
+
 # -- the sandbox -------------------------------------------------------------------------
 
 
@@ -635,7 +646,7 @@ def sample_context(locale: str | None = None, route: str | None = None) -> dict[
     if locale:
         context["notice"]["locale"] = str(locale)
     if route:
-        context["route"] = {"code": str(route), "label": str(LegalRoute(route).label)}
+        context["route"] = {"code": str(route), "label": _SAMPLE_ROUTE_LABELS[str(route)]}
     return context
 
 
@@ -648,11 +659,7 @@ def validate_template(
     when a route is given, that every element the route requires appears in the
     rendering (legal.ROUTE_REQUIREMENTS markers for `locale`).
     """
-    context = _plain(SAMPLE_CONTEXT)
-    if locale:
-        context["notice"]["locale"] = str(locale)
-    if route:
-        context["route"]["code"] = str(route)
+    context = sample_context(locale, route)
     rendered = render_notice(subject, body, context)
     if not rendered.subject:
         raise TemplateError("Subject: the subject is empty")

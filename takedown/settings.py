@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "takedown",
 ]
@@ -99,6 +102,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web server read while a django-q2 worker writes.
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # A file, not shared-cache memory: concurrent tests then wait on locks as production does
+    # instead of failing with "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "takedown.User"
@@ -182,16 +188,63 @@ if _redis_url:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# The API (takedown/api/). Rates are per token ("1200/min", "60/hour"); a malformed rate stops
+# the URLconf from loading with a message naming the variable. Throttle counters live in the
+# default cache: give several server processes a shared one (CACHES) so they count together.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "takedown.api.pagination.IdCursorPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_CLASSES": ["takedown.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env_str("TAKEDOWN_API_RATE", "1200/min"),
+        "api_import": env_str("TAKEDOWN_API_IMPORT_RATE", "60/hour"),
+    },
+    "EXCEPTION_HANDLER": "takedown.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "takedown API",
+    "DESCRIPTION": (
+        "Bulk intake of infringing URLs, their status and evidence, notices and removal "
+        "statistics, for API clients of one agency. Authenticate with `Authorization: Token <key>`; "
+        "every object outside your agency answers 404. Errors have one shape: "
+        '`{"detail": "...", "errors": [...]}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's bundled files: /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "URLStatusEnum": "takedown.choices.URLStatus",
+        "VerdictEnum": "takedown.choices.Verdict",
+        "NoticeStatusEnum": "takedown.choices.NoticeStatus",
+        "CategoryEnum": "takedown.choices.Category",
+        "LegalRouteEnum": "takedown.choices.LegalRoute",
+    },
 }
 
-# Intake: how many days a URL counts as recently notified to the same platform.
+# Notices.
+# A URL notified to the same platform within this many days blocks a new notice for it.
 TAKEDOWN_RENOTIFY_DAYS = env_int("TAKEDOWN_RENOTIFY_DAYS", 14, minimum=0)
+# Routes that only say "expeditiously" (DMCA, DSA, ...) are flagged overdue after this long.
+TAKEDOWN_DEFAULT_DEADLINE_HOURS = env_int("TAKEDOWN_DEFAULT_DEADLINE_HOURS", 72, minimum=1)
+# The first recheck after sending.
+TAKEDOWN_FIRST_CHECK_MINUTES = env_int("TAKEDOWN_FIRST_CHECK_MINUTES", 10, minimum=0)
+TAKEDOWN_DELIVERY_MAX_ATTEMPTS = env_int("TAKEDOWN_DELIVERY_MAX_ATTEMPTS", 3, minimum=1)
+TAKEDOWN_DELIVERY_LEASE_SECONDS = env_int("TAKEDOWN_DELIVERY_LEASE_SECONDS", 600, minimum=30)
 
 LOGGING = {
     "version": 1,

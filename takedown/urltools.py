@@ -443,6 +443,8 @@ def _fold_youtube(host: str, path: str, params: list[str], fragment: str | None)
     # A video is its ID: every player, share link and playlist context of it is one item, so
     # the canonical form keeps only v= (time offsets, list=, index= all point at the same
     # video). Any other page keeps its path and non-tracking parameters on www.youtube.com.
+    # music.youtube.com and youtube-nocookie.com play the same IDs, so their videos fold too;
+    # their other pages are not www pages and keep their host.
     vid = None
     if host == "youtu.be":
         m = _YT_SHORT.fullmatch(path)
@@ -621,7 +623,7 @@ _PLATFORMS: Mapping[str, _PlatformRule] = {
     **_rules(
         ("facebook.com", "www.facebook.com", "m.facebook.com", "web.facebook.com",
          "mbasic.facebook.com", "touch.facebook.com", "mobile.facebook.com"),
-        _fold_facebook, _FB_DROP,
+        _fold_facebook, _FB_DROP,  # not fb.com: where its paths lead is undocumented
     ),
     **_rules(("tiktok.com", "www.tiktok.com", "m.tiktok.com"), _fold_tiktok, _TT_DROP),
     **_rules(("vm.tiktok.com", "vt.tiktok.com"), _keep_host, _TT_DROP),

@@ -26,6 +26,7 @@ def agency(db):
     return Agency.objects.create(
         name="Starlight Entertainment", name_ko="스타라이트 엔터테인먼트", slug="starlight",
         email="legal@starlight.example", signatory_name="Jiyoon Han", signatory_title="Head of Legal",
+        address="1 Example-ro, Gangnam-gu, Seoul", phone="+82 2-0000-0000",
     )
 
 
@@ -90,3 +91,15 @@ def outsider(other_agency):
 @pytest.fixture
 def superuser(db):
     return _user("root", None, "staff", is_superuser=True)
+
+
+@pytest.fixture
+def legal2(agency):
+    return _user("legal2", agency, "legal")
+
+
+@pytest.fixture
+def templates(db):
+    from takedown import services
+
+    services.templates_load_defaults()

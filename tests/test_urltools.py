@@ -52,6 +52,7 @@ GENERIC = [
     # scheme-less input is https; protocol-relative too
     ("example.com/a?b=1", "https://example.com/a?b=1"),
     ("youtube.com/channel/UCabc", "https://www.youtube.com/channel/UCabc"),
+    ("youtube.com/watch?v=x", "https://www.youtube.com/watch?v=x"),
     ("//example.com/a", "https://example.com/a"),
     ("example.com:8080/a", "https://example.com:8080/a"),
     # browsers skip extra slashes and read backslashes as slashes
@@ -108,6 +109,7 @@ GENERIC = [
     ("https://faß.de/", "https://xn--fa-hia.de/"),
     ("https://xn--fa-hia.de/", "https://xn--fa-hia.de/"),
     ("https://%65xample.com/", "https://example.com/"),
+    ("https://😀.com/", "https://xn--e28h.com/"),
     # underscores occur in real host names
     ("https://my_site.example.com/", "https://my_site.example.com/"),
 ]
@@ -366,6 +368,8 @@ PUBLIC_IP_URLS = [
     ("http://[2001:4860:4860::8888]/", "http://[2001:4860:4860::8888]/"),
     ("http://[2001:4860:4860:0:0:0:0:8888]:8080/", "http://[2001:4860:4860::8888]:8080/"),
     ("http://[::ffff:8.8.8.8]/", "http://[::ffff:808:808]/"),
+    ("http://[2001:DB9:0:0:1:0:0:1]/", "http://[2001:db9::1:0:0:1]/"),
+    ("http://[2606:4700:0:0:0:0:0:0]/", "http://[2606:4700::]/"),
 ]
 
 
@@ -490,6 +494,8 @@ REFUSED = [
     ("https://example.com/" + "a" * MAX_URL_LENGTH, "longer than 2048"),
     ("https://example.com/" + "한" * 400, "longer than 2048 characters once encoded"),
     ("https://example.com/\ud800", "not valid text"),
+    ("https://\ud83d\ude00.com/", "internationalised"),
+    ("https://ex\u2028ample.com/", "internationalised"),
 ]
 
 
@@ -498,6 +504,7 @@ def test_it_refuses_unsafe_urls_with_a_reason(raw: str, reason: str) -> None:
     with pytest.raises(UnsafeURL) as exc:
         normalize_url(raw)
     assert reason in str(exc.value)
+    assert str(exc.value).isprintable()
 
 
 def test_it_refuses_non_text() -> None:
@@ -660,3 +667,21 @@ def test_it_returns_a_frozen_value() -> None:
     with pytest.raises(AttributeError):
         result.url = "x"  # type: ignore[misc]
     assert str(result) == "https://example.com/"
+
+
+def test_it_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from takedown import urltools
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    urltools._psl.cache_clear()  # force the public suffix list to be loaded again
+    urltools.registrable_domain.cache_clear()
+    urltools._canonical_host.cache_clear()
+    assert registrable_domain("www.example.co.kr") == "example.co.kr"
+    assert norm("https://news.example.kr/") == "https://news.example.kr/"

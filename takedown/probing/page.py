@@ -23,8 +23,16 @@ _WS = re.compile(r"\s+")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _FOLD = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00a0": " ", "\u200b": "",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00a0": " ",
+        "\u200b": "",
     }
 )
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
@@ -32,8 +40,11 @@ _CT_CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9_.:-]+)", re.I)
 _TAG = re.compile(r"<[^<>]*>")
 _TITLE_OPEN = re.compile(r"<title\b[^<>]*>", re.I)
 _TEXT_TYPES = (
-    "application/json", "application/xhtml+xml", "application/xml",
-    "application/javascript", "application/x-javascript",
+    "application/json",
+    "application/xhtml+xml",
+    "application/xml",
+    "application/javascript",
+    "application/x-javascript",
 )
 _MEDIA_PREFIXES = ("image/", "video/", "audio/")
 

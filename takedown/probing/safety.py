@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from types import MappingProxyType
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
@@ -103,10 +104,18 @@ def ip_literal(host: str) -> IPAddress | None:
     return address
 
 
+# Plain loopback only: not ::ffff:127.0.0.1 and friends, whose is_loopback answer changed in
+# Python 3.13 — the test-only loophole must stay exactly this narrow.
+def is_plain_loopback(address: IPAddress) -> bool:
+    if address.version == 4:
+        return int(address) >> 24 == 127
+    return address == IPv6Address("::1")
+
+
 def address_allowed(address: IPAddress, config: ProbeConfig) -> bool:
     if str(address) in config.treat_as_public:
         return True
-    if config.allow_loopback and address.is_loopback:
+    if config.allow_loopback and is_plain_loopback(address):
         return True
     return is_public_ip(address)
 
@@ -175,7 +184,7 @@ async def vet(url: URL, config: ProbeConfig, resolve: Resolver) -> Target:
 # The addresses vetted for the request being made in this task. A context variable rather
 # than shared state: concurrent probes each see only what they vetted themselves.
 _vetted: contextvars.ContextVar[Mapping[str, tuple[str, ...]]] = contextvars.ContextVar(
-    "probe_vetted", default={}
+    "probe_vetted", default=MappingProxyType({})
 )
 
 
@@ -203,7 +212,11 @@ class VettedResolver(AbstractResolver):
             if family in (0, socket.AF_UNSPEC) or family == fam:
                 results.append(
                     ResolveResult(
-                        hostname=host, host=address, port=port, family=fam, proto=0,
+                        hostname=host,
+                        host=address,
+                        port=port,
+                        family=fam,
+                        proto=0,
                         flags=socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
                     )
                 )

@@ -31,10 +31,21 @@ from takedown.probing.types import (
 # Cloudflare challenge bodies [CF2]. Only on a 403/503: Cloudflare also injects
 # /cdn-cgi/challenge-platform/scripts/jsd/main.js into ordinary live pages of sites that run
 # its bot detection, so on a 200 that path alone means nothing.
-_CHALLENGE_BODY = ("_cf_chl_opt", "/cdn-cgi/challenge-platform/", "jschl_vc", "jschl_answer",
-                   "cf-challenge-running", "cf-turnstile-response", "cf-error-details")
-_CHALLENGE_TITLES = ("just a moment...", "attention required! | cloudflare", "are you a robot",
-                     "verify you are human")
+_CHALLENGE_BODY = (
+    "_cf_chl_opt",
+    "/cdn-cgi/challenge-platform/",
+    "jschl_vc",
+    "jschl_answer",
+    "cf-challenge-running",
+    "cf-turnstile-response",
+    "cf-error-details",
+)
+_CHALLENGE_TITLES = (
+    "just a moment...",
+    "attention required! | cloudflare",
+    "are you a robot",
+    "verify you are human",
+)
 # Too common in ordinary titles to mean anything on a success.
 _ERROR_TITLES = ("access denied", "captcha", "security check")
 
@@ -129,7 +140,8 @@ def match_text(norm: str, table: Iterable[tuple[str, Sequence[str]]]) -> Finding
 
 
 def match_markers(page: Page, table: Iterable[tuple[str, Sequence[str]]]) -> Finding | None:
-    return match_text(page.norm, table) if page.is_text else None
+    table = tuple(table)
+    return match_text(page.norm, table) if table and page.is_text else None
 
 
 def marker_rules(page: Page, rules: PlatformRules) -> Finding | None:

@@ -111,7 +111,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **opts):
-        agency, created = Agency.objects.get_or_create(slug=AGENCY["slug"], defaults=AGENCY)
+        agency, _ = Agency.objects.get_or_create(slug=AGENCY["slug"], defaults=AGENCY)
         for spec in ARTISTS:
             artist, _ = Artist.objects.get_or_create(
                 agency=agency,

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from takedown import services
 from takedown.models import Platform
 
 
@@ -61,5 +62,6 @@ class Command(BaseCommand):
         except (OSError, ValueError, KeyError) as exc:
             raise CommandError(f"Cannot load {path}: {exc}") from None
         self.stdout.write(f"Platform registry: {created} added, {updated} updated.")
+        self.stdout.write(f"Notice templates: {services.templates_load_defaults()} defaults added.")
         if opts["demo"]:
             call_command("load_demo", verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)

@@ -1,0 +1,115 @@
+"""Notice rendering speed against WeasyPrint's own floor, measured in one run.
+
+    python bench/render.py
+
+- notice_1:     render_notice + render_pdf of a default template with 1 URL
+- notice_1000:  the same with 1,000 URLs
+- bare_table:   WeasyPrint rendering a bare HTML <table> of the same 1,000 rows
+                (URL, category, date, SHA-256; no stylesheet) - the engine's floor
+
+Best of 3 each (the machines are shared and noisy: compare the ratio, not the
+seconds). Target: notice_1000 within 1.3x of bare_table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from weasyprint import HTML  # noqa: E402
+
+from takedown import rendering  # noqa: E402
+
+ROUNDS = 3
+TEMPLATE = "dmca.en.html.j2"
+CATEGORIES = [
+    ("synthetic_sexual", "Synthetic sexual imagery (deepfake)"),
+    ("impersonation", "Impersonation"),
+    ("copyright", "Copyright"),
+]
+
+
+def make_items(count: int) -> list[dict]:
+    items = []
+    for index in range(count):
+        category, label = CATEGORIES[index % len(CATEGORIES)]
+        digest = hashlib.sha256(str(index).encode()).hexdigest()
+        if index % 4 == 0:
+            url = f"https://tube.example/watch?v={digest[:11]}&list=PL{digest[11:27]}&index={index}"
+        elif index % 4 == 1:
+            url = f"https://cdn{index % 7}.files.example/u/{digest[:8]}/{digest[8:40]}_leak_{index}.mp4"
+        elif index % 4 == 2:
+            url = f"https://forum.example/t/{index}-{digest[:24]}?page={index % 9}#post-{index}"
+        else:
+            url = f"https://x.example/{digest[:10]}/status/{int(digest[10:26], 16)}"
+        items.append(
+            {
+                "url": url,
+                "category": category,
+                "category_label": label,
+                "discovered_at": f"2026-05-{1 + index % 28:02d}",
+                "title": "",
+                "body_sha256": digest,
+                "http_status": 200,
+            }
+        )
+    return items
+
+
+def best_of(rounds: int, func) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main() -> None:
+    template = next(t for t in rendering.load_default_templates() if t.path.name == TEMPLATE)
+
+    def notice(count: int):
+        context = rendering.sample_context(template.locale, template.route)
+        context["items"] = make_items(count)
+
+        def run() -> bytes:
+            rendered = rendering.render_notice(template.subject, template.body, context)
+            return rendering.render_pdf(
+                rendered,
+                title=rendered.subject,
+                author=context["agency"]["name"],
+                lang=template.locale,
+                context=context,
+            )
+
+        return run
+
+    rows = "".join(
+        f"<tr><td>{html.escape(i['url'])}</td><td>{i['category_label']}</td>"
+        f"<td>{i['discovered_at']}</td><td>{i['body_sha256']}</td></tr>"
+        for i in make_items(1000)
+    )
+    bare = f"<!DOCTYPE html><html><body><table>{rows}</table></body></html>"
+
+    def bare_table() -> bytes:
+        return HTML(string=bare).write_pdf()
+
+    notice(1)()  # warm up: imports, font configuration, bundled fonts loaded once
+    results = {
+        "notice_1": best_of(ROUNDS, notice(1)),
+        "notice_1000": best_of(ROUNDS, notice(1000)),
+        "bare_table": best_of(ROUNDS, bare_table),
+    }
+    for name, seconds in results.items():
+        print(f"{name:<12} {seconds:7.3f} s/render (best of {ROUNDS})")
+    ratio = results["notice_1000"] / results["bare_table"]
+    print(f"ratio notice_1000 / bare_table = {ratio:.2f} (target <= 1.30)")
+
+
+if __name__ == "__main__":
+    main()

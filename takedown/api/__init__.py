@@ -1,0 +1,6 @@
+"""The REST API (v1) for API clients: bulk URL intake, status and evidence, notices, statistics.
+
+Views are thin: they scope every query to the caller's agency, check the caller's role, and
+hand writes to the intake service (takedown.importing) or the notice services
+(takedown.services). See DESIGN.md, "API contract (v1)".
+"""

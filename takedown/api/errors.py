@@ -1,0 +1,94 @@
+"""One error shape for every API answer: `{"detail": "...", "errors": [...]}`.
+
+Validation errors are flattened into `errors` as `{"field": "a.b", "message": "..."}` (nested
+fields joined with dots, list positions as numbers); every other error has an empty list.
+Service exceptions map to their status here, so views can call services without a try.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from takedown import services
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The object is not in a state that allows this (someone else may have acted first).")
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "too_large"
+
+
+def _service_exception(exc: Exception) -> Exception:
+    """Translate what the services raise into API exceptions; anything else passes through."""
+    message = str(exc) or None
+    if isinstance(exc, services.Conflict):
+        return Conflict(message)
+    if isinstance(exc, services.NotAllowed):
+        return exceptions.PermissionDenied(message)
+    invalid = getattr(services, "Invalid", None)
+    if invalid is not None and isinstance(exc, invalid):
+        return exceptions.ValidationError({"detail": message or "Invalid request."})
+    if isinstance(exc, ObjectDoesNotExist):
+        # A service looked up something the caller named and did not find it.
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
+    return exc
+
+
+def flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    """ValidationError.detail (nested dicts and lists) -> [{"field", "message"}]."""
+    if isinstance(detail, dict):
+        out: list[dict[str, str]] = []
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "detail") else str(key)
+            out += flatten(value, f"{prefix}.{name}" if prefix and name else prefix or name)
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(v, dict | list) for v in detail):
+            return [{"field": prefix, "message": str(v)} for v in detail]
+        out = []
+        for i, value in enumerate(detail):
+            out += flatten(value, f"{prefix}.{i}" if prefix else str(i))
+        return out
+    return [{"field": prefix, "message": str(detail)}]
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    exc = _service_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: Django's 500 handling, logged with the traceback
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten(exc.detail)
+        if len(errors) == 1 and not errors[0]["field"]:
+            detail = errors[0]["message"]
+        elif len(errors) == 1:
+            detail = f"{errors[0]['field']}: {errors[0]['message']}"
+        else:
+            detail = str(_("The request has %(n)d invalid field(s).") % {"n": len(errors)})
+        response.data = {"detail": detail, "errors": errors}
+    else:
+        data = response.data
+        detail = data.get("detail") if isinstance(data, dict) else None
+        response.data = {"detail": str(detail or exc), "errors": []}
+    return response
+
+
+def error_body(detail: str, errors: list | None = None, **extra: Any) -> dict:
+    return {"detail": detail, "errors": errors or [], **extra}

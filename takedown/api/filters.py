@@ -1,0 +1,70 @@
+"""Explicit filtersets for the list endpoints.
+
+`artist` takes an id or a slug and filters within the querysets the views have already scoped
+to the caller's agency, so naming another agency's artist yields an empty list, not a leak.
+"""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import Q, QuerySet
+
+from takedown.choices import Category, LegalRoute, NoticeStatus, URLStatus, Verdict
+from takedown.models import Artist, InfringingURL, Notice
+
+
+def _artist_filter(field: str):
+    def method(queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if value.isascii() and value.isdigit() and len(value) <= 18:
+            return queryset.filter(**{f"{field}_id": int(value)})
+        return queryset.filter(**{f"{field}__slug": value})
+
+    return method
+
+
+class ArtistFilter(filters.FilterSet):
+    q = filters.CharFilter(method="search", label="Text in the name, Korean name or slug")
+
+    class Meta:
+        model = Artist
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(name__icontains=value) | Q(name_ko__icontains=value) | Q(slug__icontains=value))
+
+
+class URLFilter(filters.FilterSet):
+    artist = filters.CharFilter(method=_artist_filter("artist"), label="Artist id or slug")
+    platform = filters.CharFilter(field_name="platform__slug", label="Platform slug")
+    status = filters.MultipleChoiceFilter(choices=URLStatus.choices)
+    category = filters.MultipleChoiceFilter(choices=Category.choices)
+    legal_route = filters.MultipleChoiceFilter(choices=LegalRoute.choices)
+    last_verdict = filters.ChoiceFilter(choices=Verdict.choices)
+    q = filters.CharFilter(method="search", label="Text in the URL or the note")
+    discovered_after = filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="gte")
+    discovered_before = filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="lt")
+    updated_after = filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Changed at or after (for syncing status)"
+    )
+    overdue = filters.BooleanFilter(field_name="overdue_since", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = InfringingURL
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(
+            Q(normalized_url__icontains=value) | Q(url__icontains=value) | Q(note__icontains=value)
+        )
+
+
+class NoticeFilter(filters.FilterSet):
+    artist = filters.CharFilter(method=_artist_filter("artist"), label="Artist id or slug")
+    platform = filters.CharFilter(field_name="platform__slug", label="Platform slug")
+    status = filters.MultipleChoiceFilter(choices=NoticeStatus.choices)
+    legal_route = filters.MultipleChoiceFilter(choices=LegalRoute.choices)
+
+    class Meta:
+        model = Notice
+        fields: list[str] = []

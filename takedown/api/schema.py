@@ -1,0 +1,130 @@
+"""OpenAPI documentation helpers: the error responses every operation shares, and examples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+
+from takedown.api.serializers import ErrorSerializer
+
+
+def _example(name: str, detail: str, errors: list | None = None) -> OpenApiExample:
+    return OpenApiExample(name, value={"detail": detail, "errors": errors or []}, response_only=True)
+
+
+ERRORS: dict[int, OpenApiResponse] = {
+    400: OpenApiResponse(
+        ErrorSerializer,
+        "Bad input. Field errors are listed in `errors`.",
+        [
+            _example(
+                "Invalid field",
+                "reason: This field may not be blank.",
+                [{"field": "reason", "message": "This field may not be blank."}],
+            )
+        ],
+    ),
+    401: OpenApiResponse(
+        ErrorSerializer,
+        "No valid token: send `Authorization: Token <key>`.",
+        [_example("No token", "Authentication credentials were not provided.")],
+    ),
+    403: OpenApiResponse(
+        ErrorSerializer,
+        "Your role may not do this.",
+        [_example("Role", "Your role (Staff) may not approve, reject or send notices (legal reviewers only).")],
+    ),
+    404: OpenApiResponse(
+        ErrorSerializer,
+        "No such object in your agency (another agency's objects are 404 too).",
+        [_example("Not found", "No Notice matches the given query.")],
+    ),
+    409: OpenApiResponse(
+        ErrorSerializer,
+        "The object is not in a state that allows this (someone else may have acted first).",
+        [_example("State", "Notice #12 is approved, not pending review.")],
+    ),
+    413: OpenApiResponse(
+        ErrorSerializer,
+        "The body or the number of rows is over the limit; the message says the limit.",
+        [_example("Too large", "The body is 62914560 bytes; the limit is 52428800 bytes (50.0 MiB).")],
+    ),
+    429: OpenApiResponse(
+        ErrorSerializer,
+        "Too many requests with this token; retry after `Retry-After` seconds.",
+        [_example("Throttled", "Request was throttled. Expected available in 12 seconds.")],
+    ),
+}
+
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429],
+    description="Seconds to wait before the next request.",
+)  # fmt: skip
+
+
+def responses(ok: dict[Any, Any], *codes: int) -> dict[Any, Any]:
+    """Success responses plus the shared error responses (401 and 429 always apply)."""
+    out = dict(ok)
+    for code in sorted({*codes, 401, 429}):
+        out.setdefault(code, ERRORS[code])
+    return out
+
+
+IMPORT_JSON_EXAMPLE = OpenApiExample(
+    "JSON rows",
+    request_only=True,
+    media_type="application/json",
+    value={
+        "items": [
+            {
+                "artist": "luna-kang",
+                "url": "https://www.youtube.com/watch?v=abcDEF12345&si=share",
+                "category": "synthetic_sexual",
+                "legal_route": "take_it_down",
+                "discovered_at": "2026-05-19T14:30:00+09:00",
+                "note": "Reported by a fan, 3 reposts",
+            },
+            {"artist": 7, "url": "https://x.com/someone/status/1790000000000000000", "category": "impersonation"},
+        ]
+    },
+)
+IMPORT_CSV_EXAMPLE = OpenApiExample(
+    "CSV rows",
+    request_only=True,
+    media_type="text/csv",
+    value=(
+        "artist,url,category,legal_route,discovered_at,note\n"
+        'luna-kang,https://youtu.be/abcDEF12345,synthetic_sexual,,2026-05-19,"딥페이크, 재업로드"\n'
+    ),
+)
+IMPORT_REPORT_EXAMPLE = OpenApiExample(
+    "Report",
+    response_only=True,
+    status_codes=["201", "200"],
+    value={
+        "created": 1,
+        "duplicates": 0,
+        "rejected": 1,
+        "errors": [{"row": 2, "field": "artist", "message": "No artist '7' in your agency."}],
+    },
+)
+IMPORT_REJECTED_EXAMPLE = OpenApiExample(
+    "Atomic batch rejected",
+    response_only=True,
+    status_codes=["400"],
+    value={
+        "detail": "1 row(s) rejected; with atomic=1 nothing was stored.",
+        "created": 0,
+        "duplicates": 0,
+        "rejected": 1,
+        "errors": [{"row": 2, "field": "url", "message": "x.com/luna_official is on Luna Kang's official allow-list."}],
+    },
+)
+IMPORT_UNREADABLE_EXAMPLE = OpenApiExample(
+    "Unreadable body",
+    response_only=True,
+    status_codes=["400"],
+    value={"detail": "Malformed JSON: Expecting ',' delimiter (line 1, column 42).", "errors": []},
+)

@@ -1,0 +1,383 @@
+"""The notice workflow in the admin: drafting, the approval queue, sending, the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from takedown import rendering, services
+from takedown.admin import AgencyScoped
+from takedown.choices import ChannelKind, NoticeOutcome, NoticeStatus
+from takedown.models import CounterNotice, Notice, NoticeEvent, NoticeItem, NoticeTemplate
+from takedown.roles import role_has
+
+
+class NoticeItemInline(admin.TabularInline):
+    model = NoticeItem
+    extra = 0
+    fields = ["url", "url_status", "url_category"]
+    readonly_fields = ["url", "url_status", "url_category"]
+    can_delete = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and obj.status == NoticeStatus.DRAFT and super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("status"))
+    def url_status(self, item: NoticeItem) -> str:
+        return item.url.get_status_display()
+
+    @admin.display(description=_("category"))
+    def url_category(self, item: NoticeItem) -> str:
+        return item.url.get_category_display()
+
+
+class NoticeEventInline(admin.TabularInline):
+    model = NoticeEvent
+    verbose_name_plural = _("timeline")
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = ["at", "actor", "from_status", "to_status", "reason"]
+    readonly_fields = fields
+
+
+class CounterNoticeInline(admin.TabularInline):
+    model = CounterNotice
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = ["received_at", "counter_party", "summary", "restore_earliest", "restore_latest", "recorded_by"]
+    readonly_fields = fields
+
+
+class NoticeForm(forms.ModelForm):
+    class Meta:
+        model = Notice
+        fields = ["artist", "platform", "legal_route", "locale"]
+
+
+# What each workflow button does: (service, POST fields it takes, who may see it).
+ACTIONS = {
+    "submit": ("Submit for legal review", {NoticeStatus.DRAFT}),
+    "approve": ("Approve", {NoticeStatus.PENDING}),
+    "reject": ("Reject", {NoticeStatus.PENDING}),
+    "send": ("Send", {NoticeStatus.APPROVED}),
+    "revise": ("Revise into a new draft", {NoticeStatus.REJECTED}),
+    "acknowledge": ("Record acknowledgement", {NoticeStatus.SENT}),
+    "close": ("Close with outcome", {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
+    "withdraw": ("Withdraw (retract)", {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
+    "counter": ("Record a counter-notice", {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED, NoticeStatus.CLOSED}),
+}
+
+
+def _run_action(action: str, notice_id: int, request: HttpRequest):
+    post = request.POST
+    user = request.user
+    if action == "submit":
+        return services.notice_submit(notice_id=notice_id, user=user)
+    if action == "approve":
+        return services.notice_approve(notice_id=notice_id, user=user)
+    if action == "reject":
+        return services.notice_reject(notice_id=notice_id, user=user, reason=post.get("reason", ""))
+    if action == "send":
+        return services.notice_send(notice_id=notice_id, user=user, reference=post.get("reference", ""))
+    if action == "revise":
+        return services.notice_revise(notice_id=notice_id, user=user)
+    if action == "acknowledge":
+        return services.notice_acknowledge(notice_id=notice_id, user=user, reference=post.get("reference", ""))
+    if action == "close":
+        return services.notice_close(notice_id=notice_id, user=user, outcome=post.get("outcome", ""),
+                                     reason=post.get("reason", ""))
+    if action == "withdraw":
+        return services.notice_withdraw(notice_id=notice_id, user=user, reason=post.get("reason", ""))
+    if action == "counter":
+        raw = post.get("received_at", "").strip()
+        try:
+            received = datetime.fromisoformat(raw) if raw else timezone.now()
+        except ValueError:
+            raise services.Invalid(f"{raw!r} is not a date (YYYY-MM-DD).") from None
+        if timezone.is_naive(received):
+            received = timezone.make_aware(received)
+        services.notice_record_counter(notice_id=notice_id, user=user, received_at=received,
+                                       summary=post.get("summary", ""), counter_party=post.get("counter_party", ""))
+        return None
+    raise Http404
+
+
+@admin.register(Notice)
+class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
+    form = NoticeForm
+    list_display = ["__str__", "status", "legal_route", "locale", "item_count", "created_by", "submitted_at",
+                    "sent_at", "deadline_at"]
+    list_filter = ["status", "legal_route", "platform", "locale"]
+    list_select_related = ["artist", "platform", "created_by"]
+    search_fields = ["artist__name", "artist__name_ko", "reference", "rendered_subject"]
+    autocomplete_fields = ["artist"]
+    inlines = [NoticeItemInline, CounterNoticeInline, NoticeEventInline]
+    change_form_template = "admin/takedown/notice/change_form.html"
+    readonly_fields = [
+        "status", "created_by", "created_at", "submitted_at", "reviewed_by", "reviewed_at", "rejection_reason",
+        "template", "rendered_subject", "pdf_sha256", "channel", "recipient", "sent_by", "sent_at", "deadline_at",
+        "message_id", "reference", "delivery_error", "delivery_attempts", "acknowledged_at", "closed_at", "outcome",
+        "revision_of",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != NoticeStatus.DRAFT:
+            return ["artist", "platform", "legal_route", "locale", *self.readonly_fields]
+        if obj is not None:
+            return ["artist", "platform", "legal_route", *self.readonly_fields]
+        return []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["artist", "platform", "legal_route", "locale"]
+        return ["artist", "platform", "legal_route", "locale", *self.readonly_fields]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(_items=Count("items"))
+
+    @admin.display(description=_("URLs"), ordering="_items")
+    def item_count(self, obj: Notice) -> int:
+        return obj._items
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.agency_id = obj.artist.agency_id
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        if not change:
+            services._event(obj, user=request.user, from_status="", to_status=NoticeStatus.DRAFT)
+
+    def has_change_permission(self, request, obj=None):
+        # Frozen notices are changed only through the workflow buttons.
+        if obj is not None and obj.status != NoticeStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        notice = self.get_object(request, object_id)
+        extra = extra_context or {}
+        if notice is not None:
+            extra.update(self._workflow_context(request, notice))
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _workflow_context(self, request, notice: Notice) -> dict:
+        user = request.user
+        reviewer = role_has(user, "review_notice")
+        drafter = role_has(user, "change_notice")
+        allowed = {
+            "submit": drafter, "revise": drafter, "approve": reviewer and notice.created_by_id != user.pk,
+            "reject": reviewer and notice.created_by_id != user.pk, "send": reviewer, "acknowledge": reviewer,
+            "close": reviewer, "withdraw": reviewer, "counter": reviewer,
+        }
+        actions = [
+            {"name": name, "label": label}
+            for name, (label, states) in ACTIONS.items()
+            if notice.status in states and allowed[name]
+        ]
+        problems = services.presend_problems(notice) if notice.status == NoticeStatus.DRAFT else []
+        return {
+            "workflow_actions": actions,
+            "presend_problems": problems,
+            "notice": notice,
+            "outcomes": NoticeOutcome.choices,
+            "has_pdf": bool(notice.pdf_sha256),
+            "is_webform": notice.platform.channel_kind == ChannelKind.WEBFORM,
+        }
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("queue/", wrap(self.queue_view), name="takedown_notice_queue"),
+            path("<int:pk>/pdf/", wrap(self.pdf_view), name="takedown_notice_pdf"),
+            path("<int:pk>/preview.pdf", wrap(self.preview_pdf_view), name="takedown_notice_preview_pdf"),
+            path("<int:pk>/packet/", wrap(self.packet_view), name="takedown_notice_packet"),
+            path("<int:pk>/do/<str:action>/", wrap(self.action_view), name="takedown_notice_action"),
+            *super().get_urls(),
+        ]
+
+    def _notice(self, request, pk: int) -> Notice:
+        return get_object_or_404(self.get_queryset(request).select_related("platform", "artist", "agency"), pk=pk)
+
+    def action_view(self, request: HttpRequest, pk: int, action: str):
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if action not in ACTIONS:
+            raise Http404
+        notice = self._notice(request, pk)
+        back = request.POST.get("next") or reverse("admin:takedown_notice_change", args=[notice.pk])
+        if not back.startswith("/"):
+            back = reverse("admin:takedown_notice_change", args=[notice.pk])
+        try:
+            result = _run_action(action, notice.pk, request)
+        except services.PresendFailed as exc:
+            for problem in exc.problems:
+                messages.error(request, problem)
+        except (services.Conflict, services.NotAllowed, services.Invalid, rendering.TemplateError) as exc:
+            messages.error(request, str(exc))
+        else:
+            if isinstance(result, Notice) and result.pk != notice.pk:
+                messages.success(request, _("New draft #%(pk)d started.") % {"pk": result.pk})
+                return HttpResponseRedirect(reverse("admin:takedown_notice_change", args=[result.pk]))
+            notice.refresh_from_db()
+            messages.success(request, _("Notice #%(pk)d: %(status)s.") % {"pk": notice.pk,
+                                                                          "status": notice.get_status_display()})
+        return HttpResponseRedirect(back)
+
+    def queue_view(self, request: HttpRequest):
+        pending = (
+            self.get_queryset(request)
+            .filter(status=NoticeStatus.PENDING)
+            .select_related("artist", "platform", "created_by")
+            .order_by("submitted_at", "pk")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Approval queue"),
+            "notices": pending,
+            "can_review": role_has(request.user, "review_notice"),
+        }
+        return TemplateResponse(request, "admin/takedown/notice/queue.html", context)
+
+    @xframe_options_sameorigin
+    def pdf_view(self, request: HttpRequest, pk: int):
+        notice = self._notice(request, pk)
+        if not notice.pdf:
+            raise Http404("This notice has not been rendered yet: it is frozen when submitted.")
+        response = HttpResponse(bytes(notice.pdf), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{services.notice_reference(notice)}.pdf"'
+        response["X-Content-SHA256"] = notice.pdf_sha256
+        return response
+
+    @xframe_options_sameorigin
+    def preview_pdf_view(self, request: HttpRequest, pk: int):
+        """A draft rendered as it would be now (not frozen; nothing is stored)."""
+        notice = self._notice(request, pk)
+        template = services.choose_template(route=notice.legal_route, locale=notice.locale,
+                                            platform_id=notice.platform_id)
+        if template is None:
+            raise Http404("No template for this route and language.")
+        context = services.notice_context(notice)
+        try:
+            rendered = rendering.render_notice(template.subject, template.body, context)
+        except rendering.TemplateError as exc:
+            return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        pdf = rendering.render_pdf(rendered, title=rendered.subject, author=notice.agency.name, lang=notice.locale,
+                                   context=context)
+        return HttpResponse(pdf, content_type="application/pdf")
+
+    def packet_view(self, request: HttpRequest, pk: int):
+        """What staff paste into a platform's web form, with the form's link and the PDF."""
+        notice = self._notice(request, pk)
+        if not notice.pdf_sha256:
+            raise Http404
+        urls = list(notice.items.values_list("url__normalized_url", flat=True))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Submission packet for notice #%(pk)d") % {"pk": notice.pk},
+            "notice": notice,
+            "urls": urls,
+            "can_send": role_has(request.user, "review_notice") and notice.status == NoticeStatus.APPROVED,
+        }
+        return TemplateResponse(request, "admin/takedown/notice/packet.html", context)
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = NoticeTemplate
+        fields = ["name", "legal_route", "locale", "platform", "subject", "body", "is_active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 30, "cols": 110, "style": "font-family: monospace"})}
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            rendering.validate_template(data["subject"], data["body"], route=data["legal_route"],
+                                        locale=data["locale"])
+        except rendering.TemplateError as exc:
+            raise forms.ValidationError({"body": str(exc)}) from None
+        return data
+
+
+@admin.register(NoticeTemplate)
+class NoticeTemplateAdmin(admin.ModelAdmin):
+    form = TemplateForm
+    list_display = ["name", "legal_route", "locale", "platform", "version", "is_active", "created_by", "created_at"]
+    list_filter = ["legal_route", "locale", "is_active", "platform"]
+    search_fields = ["name", "subject", "body"]
+    readonly_fields = ["version", "created_by", "created_at"]
+    change_form_template = "admin/takedown/noticetemplate/change_form.html"
+
+    def save_model(self, request, obj, form, change):
+        # Editing never overwrites: the edit becomes the next version, notices keep theirs.
+        saved = services.template_save(
+            user=request.user, base=obj if change else None, name=obj.name, legal_route=obj.legal_route,
+            locale=obj.locale, platform_id=obj.platform_id, subject=obj.subject, body=obj.body,
+        )
+        obj.pk, obj.version, obj.created_by, obj.created_at = saved.pk, saved.version, saved.created_by, saved.created_at
+        obj._state.adding = False
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view),
+                 name="takedown_noticetemplate_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest, pk: int):
+        """Render the template against a chosen draft of the user's agency, or sample data."""
+        template = get_object_or_404(NoticeTemplate, pk=pk)
+        drafts = Notice.objects.visible_to(request.user).filter(
+            legal_route=template.legal_route, status=NoticeStatus.DRAFT
+        ).select_related("artist", "platform")[:50]
+        notice_id = request.GET.get("notice")
+        if notice_id:
+            notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=notice_id)
+            context = services.notice_context(notice)
+            source = str(notice)
+        else:
+            context = rendering.sample_context(locale=template.locale, route=template.legal_route)
+            source = _("sample data (fictional)")
+        error = rendered = None
+        try:
+            rendered = rendering.render_notice(template.subject, template.body, context)
+        except rendering.TemplateError as exc:
+            error = str(exc)
+        ctx = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Preview: %(t)s") % {"t": template},
+            "template_obj": template,
+            "drafts": drafts,
+            "source": source,
+            "rendered": rendered,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/takedown/noticetemplate/preview.html", ctx)
+
+    def has_add_permission(self, request):
+        return role_has(request.user, "add_noticetemplate")
+
+    def has_change_permission(self, request, obj=None):
+        return role_has(request.user, "change_noticetemplate")

@@ -1,0 +1,92 @@
+"""The detector interface and registry, and helpers for reading platform JSON."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from yarl import URL
+
+from takedown.probing.page import Page
+from takedown.probing.types import Finding
+from takedown.probing.verdicts import match_markers
+
+log = logging.getLogger(__name__)
+
+MarkerTable = Sequence[tuple[str, Sequence[str]]]
+
+
+class Detector:
+    name: ClassVar[str] = "generic"
+    # Built-in page texts, tried in order after the Platform row's markers.
+    markers: ClassVar[MarkerTable] = ()
+    # A larger body cap for platforms whose signal sits deep in a big page; None = config's.
+    body_limit: ClassVar[int | None] = None
+
+    def rewrite(self, url: URL) -> URL:
+        return url
+
+    def request_headers(self, url: URL) -> Mapping[str, str]:
+        return {}
+
+    def classify(self, page: Page) -> Finding | None:
+        return match_markers(page, self.markers)
+
+
+DETECTORS: dict[str, Detector] = {}
+
+
+def register(cls: type[Detector]) -> type[Detector]:
+    DETECTORS[cls.name] = cls()
+    return cls
+
+
+def detector_for(name: str) -> Detector:
+    detector = DETECTORS.get(name)
+    if detector is None:
+        log.warning("unknown detector %r, using the generic rules", name)
+        return DETECTORS["generic"]
+    return detector
+
+
+def host_of(url: URL) -> str:
+    return (url.raw_host or "").lower()
+
+
+def strings_in(value: Any, depth: int = 0) -> list[str]:
+    if depth > 8:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v, depth + 1)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v, depth + 1)]
+    return []
+
+
+def keys_in(value: Any, depth: int = 0) -> set[str]:
+    if depth > 8:
+        return set()
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in keys_in(v, depth + 1)}
+    if isinstance(value, list):
+        return {k for v in value for k in keys_in(v, depth + 1)}
+    return set()
+
+
+def dig(value: Any, *path: str | int) -> Any:
+    for step in path:
+        if isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value):
+            value = value[step]
+        elif isinstance(step, str) and isinstance(value, dict):
+            value = value.get(step)
+        else:
+            return None
+    return value
+
+
+@register
+class Generic(Detector):
+    name = "generic"

@@ -1,0 +1,111 @@
+"""Reddit: the .json endpoints."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from yarl import URL
+
+from takedown.probing.detectors.base import Detector, dig, host_of, register
+from takedown.probing.page import Page
+from takedown.probing.types import (
+    INCONCLUSIVE,
+    LIVE,
+    REMOVED,
+    RESTRICTED,
+    SOFT_REMOVED,
+    Finding,
+)
+
+
+@register
+class Reddit(Detector):
+    """The .json endpoints carry removed_by_category [RD1][RD3]. Reddit is reported to want a
+    session for unauthenticated JSON now [Y21]: a block page stays inconclusive."""
+
+    name = "reddit"
+    _HOSTS = frozenset(
+        {
+            "reddit.com",
+            "www.reddit.com",
+            "old.reddit.com",
+            "new.reddit.com",
+            "np.reddit.com",
+            "m.reddit.com",
+            "sh.reddit.com",
+        }
+    )
+    _POST = re.compile(r"^(/(?:r/[\w-]+/)?comments/\w+(?:/[^/]*(?:/\w+)?)?)/?$")
+    _SUB = re.compile(r"^/r/([\w-]+)/?$")
+    _USER = re.compile(r"^/(?:u|user)/([\w-]+)/?$")
+    _REMOVED_CATEGORIES = frozenset(
+        {
+            "moderator",
+            "deleted",
+            "author",
+            "reddit",
+            "anti_evil_ops",
+            "community_ops",
+            "content_takedown",
+            "copyright_takedown",
+        }
+    )
+
+    def rewrite(self, url: URL) -> URL:
+        host = host_of(url)
+        path = None
+        if host == "redd.it" and re.fullmatch(r"/\w+/?", url.path):
+            path = f"/comments/{url.path.strip('/')}/.json"
+        elif host in self._HOSTS:
+            if m := self._POST.match(url.path):
+                path = m.group(1) + "/.json"
+            elif m := self._SUB.match(url.path):
+                path = f"/r/{m.group(1)}/about.json"
+            elif m := self._USER.match(url.path):
+                path = f"/user/{m.group(1)}/about.json"
+        if path is None:
+            return url
+        return URL.build(scheme="https", host="www.reddit.com", path=path, query={"raw_json": "1"})
+
+    def classify(self, page: Page) -> Finding | None:
+        data = page.json
+        if isinstance(data, list) and data:
+            post = dig(data, 0, "data", "children", 0, "data")
+            comment = dig(data, 1, "data", "children", 0, "data")
+            # A comment permalink (/comments/<post>/<slug>/<comment>) is about the comment.
+            wants_comment = len([p for p in page.url.path.split("/comments/", 1)[-1].split("/") if p]) >= 4
+            thing = comment if wants_comment and isinstance(comment, dict) else post
+            if isinstance(thing, dict):
+                return self._thing(thing)
+        elif isinstance(data, dict):
+            inner = data.get("data") if isinstance(data.get("data"), dict) else {}
+            reason = str(data.get("reason") or "").lower()
+            if reason in ("private", "quarantined", "gated"):  # [RD3][RD8]
+                return Finding(RESTRICTED, f"reddit: subreddit {reason}")
+            if reason == "banned":
+                return Finding(REMOVED, "reddit: subreddit banned")
+            if data.get("kind") == "t2":
+                if inner.get("is_suspended"):
+                    return Finding(REMOVED, "reddit: account suspended")
+                return Finding(LIVE, "reddit: account exists")
+            if data.get("kind") == "t5":
+                if inner.get("quarantine"):
+                    return Finding(RESTRICTED, "reddit: subreddit quarantined")
+                return Finding(LIVE, "reddit: subreddit exists")
+        if page.rewritten:
+            return Finding(INCONCLUSIVE, "reddit: no usable JSON (blocked or login required)")
+        return None
+
+    def _thing(self, thing: dict[str, Any]) -> Finding:
+        category = thing.get("removed_by_category")
+        if category == "automod_filtered":
+            return Finding(SOFT_REMOVED, "reddit: held by the automatic filter")
+        if category:
+            return Finding(REMOVED, f"reddit: removed_by_category={category}")
+        text = str(thing.get("selftext") or thing.get("body") or "").strip().casefold()
+        if text in ("[removed]", "[deleted]") or text.startswith("[ removed by reddit"):
+            return Finding(REMOVED, f"reddit: content {text[:60]}")
+        if thing.get("quarantine"):
+            return Finding(RESTRICTED, "reddit: quarantined")
+        return Finding(LIVE, "reddit: content present")

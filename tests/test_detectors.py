@@ -1,0 +1,629 @@
+"""Verdict rules and platform detectors on pages built in memory: no network, no Django.
+
+The page bodies are minimal reproductions of what shared/PLATFORMS.md quotes, with the source
+keys of that file next to them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from multidict import CIMultiDict
+from yarl import URL
+
+from takedown.probing import (
+    DETECTORS,
+    INCONCLUSIVE,
+    LEGALLY_BLOCKED,
+    LIVE,
+    REMOVED,
+    RESTRICTED,
+    SOFT_REMOVED,
+    PlatformRules,
+    Refused,
+    detector_for,
+    ip_literal,
+    parse_retry_after,
+)
+from takedown.probing.detectors.x import syndication_token
+from takedown.probing.page import Page, normalize, text_of
+from takedown.probing.verdicts import decide
+
+
+def make_page(
+    body: str | bytes = "",
+    *,
+    url: str = "https://example.org/item",
+    requested: str | None = None,
+    status: int = 200,
+    content_type: str = "text/html; charset=utf-8",
+    chain: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Page:
+    requested = requested or (chain[0] if chain else url)
+    return Page(
+        requested=URL(requested),
+        url=URL(url),
+        status=status,
+        headers=CIMultiDict({"Content-Type": content_type, **(headers or {})}),
+        body=body.encode() if isinstance(body, str) else body,
+        chain=[URL(u) for u in (chain or [url])],
+        rewritten=False,
+    )
+
+
+def verdict_of(page: Page, detector: str = "generic", **markers: list[str]) -> tuple[str, str]:
+    return tuple(decide(page, PlatformRules(detector=detector, markers=markers), detector_for(detector)))
+
+
+def as_json(value: object) -> dict[str, str]:
+    return {"body": json.dumps(value), "content_type": "application/json"}
+
+
+# ---------------------------------------------------------------------- the generic order
+
+
+def test_it_puts_a_login_redirect_before_any_status_or_marker():
+    page = make_page(
+        "<p>Sorry, this page isn't available.</p>",
+        status=404,
+        url="https://www.instagram.com/p/abc/",
+        chain=["https://www.instagram.com/p/abc/", "https://www.instagram.com/accounts/login/?next=/p/abc/"],
+    )
+    assert verdict_of(page, "instagram") == (INCONCLUSIVE, "redirect to login page")
+
+
+def test_it_puts_the_bot_layer_before_the_platform_row():
+    page = make_page("<p>This video has been removed</p>", status=403, headers={"cf-mitigated": "challenge"})
+    assert verdict_of(page, removed=["This video has been removed"])[0] == INCONCLUSIVE
+
+
+def test_it_tries_the_platform_row_before_the_detector():
+    page = make_page(
+        '<script>var ytInitialPlayerResponse = {"playabilityStatus": {"status": "OK"}};</script>'
+        "<p>Staff know this page means the video is gone.</p>",
+        url="https://www.youtube.com/watch?v=abc",
+    )
+    assert verdict_of(page, "youtube") == (LIVE, "youtube: OK")
+    assert verdict_of(page, "youtube", removed=["staff know this page"])[0] == REMOVED
+
+
+def test_it_falls_back_to_the_generic_rules_for_an_unknown_detector():
+    assert detector_for("no-such-platform") is DETECTORS["generic"]
+    assert verdict_of(make_page("<p>An ordinary page with words on it.</p>"), "no-such-platform")[0] == LIVE
+
+
+def test_it_reports_problems_in_platform_rules():
+    rules = PlatformRules(
+        detector="myspace",
+        markers={
+            "removed": ["gone"],
+            "deleted": ["x"],
+            "removed_redirects": ["(unclosed"],
+            "restricted": "age",
+        },
+    )
+    problems = " | ".join(rules.problems())
+    assert "unknown detector 'myspace'" in problems
+    assert "unknown marker kind 'deleted'" in problems
+    assert "bad regex '(unclosed'" in problems
+    assert "restricted: expected a list" in problems
+    assert PlatformRules(detector="youtube", markers={"removed": ["gone"]}).problems() == []
+
+
+def test_it_ignores_a_bad_regex_in_the_platform_row_instead_of_failing():
+    page = make_page(
+        "<p>hello there, a live page</p>", chain=["https://e.org/a", "https://e.org/b"], url="https://e.org/b"
+    )
+    assert verdict_of(page, removed_redirects=["(unclosed", "/b$"])[0] == REMOVED
+
+
+# ----------------------------------------------------------------------------- YouTube
+
+
+def test_it_rewrites_youtube_short_forms_to_the_watch_page():
+    yt = DETECTORS["youtube"]
+    assert (
+        str(yt.rewrite(URL("https://youtu.be/dQw4w9WgXcQ"))) == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    )
+    assert str(yt.rewrite(URL("https://www.youtube.com/shorts/dQw4w9WgXcQ"))) == (
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    )
+    assert yt.request_headers(URL("https://www.youtube.com/watch?v=x"))["Cookie"].startswith("SOCS=CAI")
+    assert yt.request_headers(URL("https://example.org/")) == {}
+
+
+def test_it_reads_a_terminated_youtube_channel_from_its_alert():
+    alert = {
+        "alertRenderer": {
+            "type": "ERROR",
+            "text": {
+                "simpleText": (
+                    "This account has been terminated for a violation of YouTube's Terms of Service."
+                )
+            },
+        }
+    }
+    page = make_page(
+        f'<script>var ytInitialData = {{"alerts": [{json.dumps(alert)}]}};</script>',
+        url="https://www.youtube.com/@someone",
+    )
+    assert verdict_of(page, "youtube") == (REMOVED, "youtube: channel terminated")
+
+
+def test_it_reads_a_playability_status_cut_off_by_the_body_limit():
+    body = (
+        '<script>var ytInitialPlayerResponse = {"responseContext": {}, "playabilityStatus": '
+        '{"status": "ERROR", "reason": "Video unavailable"}, "streamingData": {"formats": [{"url": "ht'
+    )
+    page = make_page(body, url="https://www.youtube.com/watch?v=abc")
+    assert verdict_of(page, "youtube") == (REMOVED, "youtube: ERROR (Video unavailable)")
+
+
+# ----------------------------------------------------------------------------------- X
+
+
+def test_it_computes_the_syndication_token_like_react_tweet():
+    assert syndication_token("20") == "6dq1a2xwd93"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.com/someone/status/1234567890123456789",
+        "https://twitter.com/someone/status/1234567890123456789/photo/1",
+        "https://mobile.twitter.com/i/web/status/1234567890123456789",
+    ],
+)
+def test_it_fetches_x_posts_from_the_syndication_endpoint(url):
+    rewritten = DETECTORS["x"].rewrite(URL(url))
+    assert rewritten.host == "cdn.syndication.twimg.com"
+    assert rewritten.path == "/tweet-result"
+    assert rewritten.query["id"] == "1234567890123456789"
+    assert rewritten.query["token"] == syndication_token("1234567890123456789")
+
+
+def test_it_leaves_other_x_urls_alone_and_calls_their_shell_inconclusive():
+    url = "https://x.com/someone"
+    assert DETECTORS["x"].rewrite(URL(url)) == URL(url)
+    page = make_page(
+        "<noscript>JavaScript is not available.</noscript><p>Something went wrong, but don't fret</p>",
+        url=url,
+    )
+    assert verdict_of(page, "x")[0] == INCONCLUSIVE
+
+
+SYNDICATION = "https://cdn.syndication.twimg.com/tweet-result?id=1&token=x"
+
+
+def _tombstone(text: str) -> dict:
+    return {"__typename": "TweetTombstone", "tombstone": {"text": {"text": text, "entities": []}}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "verdict"),
+    [
+        ({}, REMOVED),
+        (_tombstone("This Post was deleted by the Post author. Learn more"), REMOVED),
+        (_tombstone("This Post is from a suspended account. Learn more"), REMOVED),
+        (_tombstone("This Post is from an account that no longer exists. Learn more"), REMOVED),
+        (
+            _tombstone(
+                "You’re unable to view this Post because this account owner limits who can view their Posts. "
+                "Learn more"
+            ),
+            SOFT_REMOVED,
+        ),
+        (
+            _tombstone(
+                "Age-restricted adult content. This content might not be appropriate for people under 18."
+            ),
+            RESTRICTED,
+        ),
+        (
+            _tombstone(
+                "This Tweet from @someone has been withheld in response to a report from the copyright holder. "
+                "Learn more"
+            ),
+            REMOVED,
+        ),
+        (_tombstone("Something we have never seen before."), INCONCLUSIVE),
+        ({"__typename": "TweetUnavailable", "reason": "Suspended"}, REMOVED),
+        ({"__typename": "TweetUnavailable", "reason": "Protected"}, SOFT_REMOVED),
+        ({"__typename": "TweetUnavailable", "reason": "NsfwLoggedOut"}, RESTRICTED),
+        (
+            {"__typename": "Tweet", "id_str": "1", "text": "hello", "withheld_in_countries": ["DE"]},
+            LEGALLY_BLOCKED,
+        ),
+        ({"__typename": "Tweet", "id_str": "1", "text": "hello", "withheld_in_countries": ["XX"]}, REMOVED),
+        ({"__typename": "Tweet", "id_str": "1", "text": "just setting up my twttr"}, LIVE),
+    ],
+)
+def test_it_reads_x_syndication_answers(answer, verdict):
+    page = make_page(
+        url=SYNDICATION, requested="https://x.com/a/status/1", chain=[SYNDICATION], **as_json(answer)
+    )
+    assert verdict_of(page, "x")[0] == verdict
+
+
+def test_it_reports_a_syndication_404_as_removed():
+    page = make_page("", status=404, url=SYNDICATION, chain=[SYNDICATION], content_type="text/plain")
+    assert verdict_of(page, "x") == (REMOVED, "http 404")
+
+
+# ---------------------------------------------------------------------------- Telegram
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://t.me/somechannel/123", "https://t.me/somechannel/123?embed=1&mode=tme"),
+        ("https://t.me/s/somechannel/123", "https://t.me/somechannel/123?embed=1&mode=tme"),
+        ("https://telegram.me/somechannel/123/", "https://t.me/somechannel/123?embed=1&mode=tme"),
+        ("https://t.me/somechannel", "https://t.me/somechannel"),
+    ],
+)
+def test_it_fetches_telegram_posts_through_the_embed_widget(url, expected):
+    assert str(DETECTORS["telegram"].rewrite(URL(url))) == expected
+
+
+EMBED = "https://t.me/somechannel/123?embed=1&mode=tme"
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        ('<div class="tgme_widget_message_error">Post not found</div>', REMOVED),  # [TG1]
+        ('<div class="tgme_widget_message_error">Channel is private</div>', SOFT_REMOVED),
+        (
+            '<div class="tgme_widget_message text_not_supported_wrap js-widget_message" data-post="somechannel/123">'
+            '<div class="tgme_widget_message_text">hello</div></div>',
+            LIVE,
+        ),
+        (
+            "<div>This channel can’t be displayed because it violated Telegram's Terms of Service.</div>",
+            REMOVED,
+        ),
+        (
+            "<div>This channel can't be displayed because it was used to spread pornographic content.</div>",
+            REMOVED,
+        ),
+        ("<div>This channel cannot be displayed because it violated local laws.</div>", LEGALLY_BLOCKED),
+        ("<div>This post isn't available in your country due to copyright.</div>", LEGALLY_BLOCKED),
+    ],
+)
+def test_it_reads_telegram_embed_pages(body, verdict):
+    page = make_page(f"<html><body>{body}</body></html>", url=EMBED, requested="https://t.me/somechannel/123")
+    assert verdict_of(page, "telegram")[0] == verdict
+
+
+def test_it_reads_an_unused_telegram_name_as_removed_but_not_a_live_user():
+    head = (
+        '<meta property="og:title" content="{title}"><meta property="og:description" '
+        'content="If you have Telegram, you can contact @somechannel right away.">'
+    )
+    gone = make_page(
+        head.format(title="Telegram: Contact @somechannel") + "<p>Send Message</p>",
+        url="https://t.me/somechannel",
+    )
+    assert verdict_of(gone, "telegram")[0] == REMOVED
+    user = make_page(
+        head.format(title="Some Person") + "<p>Send Message to this person</p>",
+        url="https://t.me/somechannel",
+    )
+    assert verdict_of(user, "telegram")[0] == LIVE
+
+
+# ------------------------------------------------------------------------------ Reddit
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://www.reddit.com/r/pics/comments/abc123/a_title/",
+            "https://www.reddit.com/r/pics/comments/abc123/a_title/.json?raw_json=1",
+        ),
+        (
+            "https://old.reddit.com/r/pics/comments/abc123/a_title/def456/",
+            "https://www.reddit.com/r/pics/comments/abc123/a_title/def456/.json?raw_json=1",
+        ),
+        ("https://redd.it/abc123", "https://www.reddit.com/comments/abc123/.json?raw_json=1"),
+        ("https://www.reddit.com/r/pics/", "https://www.reddit.com/r/pics/about.json?raw_json=1"),
+        ("https://www.reddit.com/u/someone", "https://www.reddit.com/user/someone/about.json?raw_json=1"),
+    ],
+)
+def test_it_fetches_reddit_items_from_their_json(url, expected):
+    assert str(DETECTORS["reddit"].rewrite(URL(url))) == expected
+
+
+def _listing(post: dict, comment: dict | None = None) -> list:
+    comments = [{"kind": "t1", "data": comment}] if comment else []
+    return [
+        {"kind": "Listing", "data": {"children": [{"kind": "t3", "data": post}]}},
+        {"kind": "Listing", "data": {"children": comments}},
+    ]
+
+
+POST_JSON = "https://www.reddit.com/r/pics/comments/abc123/a_title/.json?raw_json=1"
+COMMENT_JSON = "https://www.reddit.com/r/pics/comments/abc123/a_title/def456/.json?raw_json=1"
+
+
+@pytest.mark.parametrize(
+    ("url", "answer", "verdict"),
+    [
+        (POST_JSON, _listing({"title": "t", "selftext": "hi", "removed_by_category": None}), LIVE),
+        (POST_JSON, _listing({"selftext": "[removed]", "removed_by_category": "moderator"}), REMOVED),
+        (POST_JSON, _listing({"selftext": "", "removed_by_category": "copyright_takedown"}), REMOVED),
+        (POST_JSON, _listing({"selftext": "", "removed_by_category": "automod_filtered"}), SOFT_REMOVED),
+        (POST_JSON, _listing({"selftext": "[deleted]", "removed_by_category": None}), REMOVED),
+        (COMMENT_JSON, _listing({"selftext": "post is fine"}, {"body": "[ Removed by Reddit ]"}), REMOVED),
+        (
+            COMMENT_JSON,
+            _listing({"selftext": "[removed]", "removed_by_category": "moderator"}, {"body": "a reply"}),
+            LIVE,
+        ),
+        ("https://www.reddit.com/r/x/about.json", {"kind": "t5", "data": {"display_name": "x"}}, LIVE),
+        ("https://www.reddit.com/user/y/about.json", {"kind": "t2", "data": {"is_suspended": True}}, REMOVED),
+    ],
+)
+def test_it_reads_reddit_json(url, answer, verdict):
+    page = make_page(url=url, **as_json(answer))
+    assert verdict_of(page, "reddit")[0] == verdict
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "verdict"),
+    [(403, "private", RESTRICTED), (403, "quarantined", RESTRICTED), (404, "banned", REMOVED)],
+)
+def test_it_reads_reddit_subreddit_states(status, reason, verdict):
+    page = make_page(
+        url="https://www.reddit.com/r/x/about.json",
+        status=status,
+        **as_json({"reason": reason, "message": "Forbidden", "error": status}),
+    )
+    assert verdict_of(page, "reddit")[0] == verdict
+
+
+def test_it_does_not_take_a_reddit_block_page_for_a_live_post():
+    page = make_page(
+        "<p>Your request has been blocked due to a network policy. Log in to continue.</p>",
+        url=POST_JSON,
+        requested="https://www.reddit.com/r/pics/comments/abc123/a_title/",
+    )
+    page.rewritten = True
+    assert verdict_of(page, "reddit")[0] == INCONCLUSIVE
+
+
+# ------------------------------------------------------------------------------ TikTok
+
+
+def tiktok_page(scope: dict) -> str:
+    data = json.dumps({"__DEFAULT_SCOPE__": scope})
+    return (
+        f'<html><head><title>TikTok</title></head><body><script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" '
+        f'type="application/json">{data}</script></body></html>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("scope", "verdict"),
+    [
+        (
+            {
+                "webapp.video-detail": {
+                    "statusCode": 0,
+                    "itemInfo": {"itemStruct": {"id": "1", "video": {"id": "1"}}},
+                }
+            },
+            LIVE,
+        ),
+        ({"webapp.video-detail": {"statusCode": 10204, "statusMsg": "item doesn't exist"}}, REMOVED),
+        ({"webapp.video-detail": {"statusCode": 10216}}, SOFT_REMOVED),
+        ({"webapp.video-detail": {"statusCode": 10222}}, SOFT_REMOVED),
+        ({"webapp.video-detail": {"statusCode": 10231}}, LEGALLY_BLOCKED),
+        (
+            {
+                "webapp.video-detail": {
+                    "statusCode": 0,
+                    "itemInfo": {"itemStruct": {"isContentClassified": True}},
+                }
+            },
+            RESTRICTED,
+        ),
+        ({"webapp.user-detail": {"statusCode": 10221}}, REMOVED),
+        ({"webapp.video-detail": {"statusCode": 99999}}, INCONCLUSIVE),
+    ],
+)
+def test_it_reads_the_tiktok_status_code(scope, verdict):
+    page = make_page(tiktok_page(scope), url="https://www.tiktok.com/@someone/video/1")
+    assert verdict_of(page, "tiktok")[0] == verdict
+
+
+def test_it_calls_a_tiktok_page_without_data_inconclusive():
+    page = make_page(
+        '<html><body><div id="tiktok-verify-page">Verify to continue</div></body></html>',
+        url="https://www.tiktok.com/@someone/video/1",
+    )
+    assert verdict_of(page, "tiktok") == (INCONCLUSIVE, "tiktok: captcha page")
+    page = make_page(
+        "<html><body><p>Please wait while we check your browser</p></body></html>",
+        url="https://www.tiktok.com/@someone/video/1",
+    )
+    assert verdict_of(page, "tiktok")[0] == INCONCLUSIVE
+
+
+def test_it_reads_a_tiktok_short_link_landing_on_the_home_page_as_removed():
+    page = make_page(
+        "<p>TikTok - Make Your Day, the home page</p>",
+        url="https://www.tiktok.com/?_r=1",
+        chain=["https://vm.tiktok.com/ZMabc/", "https://www.tiktok.com/?_r=1"],
+    )
+    assert verdict_of(page, "tiktok")[0] == REMOVED
+
+
+# ----------------------------------------------------------- platforms with built-in texts
+
+
+@pytest.mark.parametrize(
+    ("detector", "body", "verdict"),
+    [
+        ("instagram", "<title>Login • Instagram</title><p>Log in to see photos and videos</p>", INCONCLUSIVE),
+        ("instagram", "<h2>Sorry, this page isn&#39;t available.</h2>", REMOVED),
+        (
+            "facebook",
+            '<script>{"props":{"title":"This content isn\\u0027t available right now"}}</script>'
+            "<p>When this happens, it's usually because the owner only shared it with a small group</p>",
+            SOFT_REMOVED,
+        ),
+        ("facebook", "<p>You must log in to continue.</p>", INCONCLUSIVE),
+        ("pornhub", '<div class="removed"><span>This video has been removed</span></div>', REMOVED),
+        (
+            "pornhub",
+            '<div class="geoBlocked">This content is unavailable in your country</div>',
+            LEGALLY_BLOCKED,
+        ),
+        (
+            "pornhub",
+            "<p>Video has been flagged for verification in accordance with our trust and safety policy</p>",
+            SOFT_REMOVED,
+        ),
+        ("xvideos", '<h1 class="inlineError">Sorry, this video is not available.</h1>', REMOVED),
+        ("naver", "<p>삭제되었거나 없는 게시글입니다.</p>", REMOVED),
+    ],
+)
+def test_it_knows_the_sourced_texts_of_each_platform(detector, body, verdict):
+    assert verdict_of(make_page(f"<html><body>{body}</body></html>"), detector)[0] == verdict
+
+
+def test_it_reads_redirects_away_from_the_item():
+    viewkey = "https://www.pornhub.com/view_video.php?viewkey=abc"
+    away = make_page(
+        "<p>the home page, lots of videos</p>",
+        url="https://www.pornhub.com/",
+        chain=[viewkey, "https://www.pornhub.com/"],
+    )
+    assert verdict_of(away, "pornhub")[0] == INCONCLUSIVE  # deleted or login: yt-dlp cannot tell either
+    video = "https://www.xvideos.com/video.abc123/some_title"
+    home = make_page(
+        "<p>the home page, lots of videos</p>",
+        url="https://www.xvideos.com/",
+        chain=[video, "https://www.xvideos.com/"],
+    )
+    assert verdict_of(home, "xvideos")[0] == REMOVED
+
+
+@pytest.mark.parametrize(
+    ("body", "chain", "verdict"),
+    [
+        (
+            "<p>an error page</p>",
+            ["https://gall.dcinside.com/board/view/?id=g&no=1", "https://gall.dcinside.com/error/deleted/g"],
+            REMOVED,
+        ),
+        (
+            "<script>location.replace('https://gall.dcinside.com/error/deleted/g');</script>",
+            ["https://gall.dcinside.com/board/view/?id=g&no=1"],
+            REMOVED,
+        ),
+        (
+            "<p>adults only</p>",
+            ["https://gall.dcinside.com/board/view/?id=g&no=1", "https://gall.dcinside.com/error/adult/g"],
+            RESTRICTED,
+        ),
+        (
+            '<header><span class="title_subject">A post</span></header><div class="write_div">text</div>',
+            ["https://gall.dcinside.com/board/view/?id=g&no=1"],
+            LIVE,
+        ),
+        ("<p>a gallery list</p>", ["https://gall.dcinside.com/board/view/?id=g&no=1"], INCONCLUSIVE),
+    ],
+)
+def test_it_reads_dc_inside_error_paths(body, chain, verdict):
+    assert verdict_of(make_page(body, url=chain[-1], chain=chain), "dcinside")[0] == verdict
+
+
+def test_it_fetches_naver_blog_posts_from_postview():
+    rewritten = DETECTORS["naver"].rewrite(URL("https://blog.naver.com/someone/223456789"))
+    assert str(rewritten) == "https://blog.naver.com/PostView.naver?blogId=someone&logNo=223456789"
+
+
+# ------------------------------------------------------------------------ text and parsing
+
+
+def test_it_normalises_text_for_matching():
+    assert normalize("Sorry,&nbsp;this  page isn&#39;t\n available") == "sorry, this page isn't available"
+    assert normalize("Reddit’s \\u0027filters\\u0027") == "reddit's 'filters'"
+
+
+def test_it_strips_hostile_markup_in_linear_time():
+    hostile = "<script" * 40_000 + "<" * 40_000 + "<!--" * 40_000 + "<title" * 40_000
+    started = time.perf_counter()
+    text_of(hostile)
+    page = make_page(hostile)
+    _ = (page.title, page.excerpt, page.norm)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_it_decodes_legacy_korean_encodings_from_the_meta_tag():
+    body = '<meta charset="euc-kr"><p>삭제된 게시글입니다</p>'.encode("euc-kr")
+    page = make_page(body, content_type="text/html")
+    assert "삭제된 게시글입니다" in page.excerpt
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        (" 5 ", 5.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
+)
+def test_it_parses_retry_after(value, seconds):
+    assert parse_retry_after(value) == seconds
+
+
+def test_it_parses_a_future_retry_after_date():
+    from email.utils import formatdate
+
+    assert 80 < parse_retry_after(formatdate(time.time() + 90, usegmt=True)) <= 90
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("93.184.216.34", "93.184.216.34"),
+        ("2606:4700::1", "2606:4700::1"),
+        ("example.org", None),
+        ("1.2.3.example", None),
+    ],
+)
+def test_it_reads_ip_literals(host, address):
+    found = ip_literal(host)
+    assert (str(found) if found else None) == address
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "2130706433",
+        "0x7f.1",
+        "0177.0.0.1",
+        "127.1",
+        "1.2.3.4.5",
+        "08.1.2.3",
+        "256.1.1.1",
+        "example.123",
+        "::zz",
+        "fe80::1%eth0",
+    ],
+)
+def test_it_refuses_ambiguous_ip_literals(host):
+    with pytest.raises(Refused):
+        ip_literal(host)
