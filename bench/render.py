@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from weasyprint import HTML  # noqa: E402
+from weasyprint import HTML
 
-from takedown import rendering  # noqa: E402
+from takedown import rendering
 
 ROUNDS = 3
 TEMPLATE = "dmca.en.html.j2"

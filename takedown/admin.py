@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from takedown import importing, services
+from takedown import importing, rechecks, services
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import (
     Agency,
@@ -55,6 +55,21 @@ def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> No
         modeladmin.message_user(
             request, _("%(n)d URL(s) left out: no platform matches their host.") % {"n": skipped}, messages.WARNING
         )
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(overdue_since__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(overdue_since__isnull=True)
+        return queryset
 
 
 class AgencyScoped:
@@ -281,18 +296,18 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         "short_url", "artist", "platform", "category", "legal_route", "status", "last_verdict",
         "discovered_at", "overdue_flag",
     ]
-    list_filter = ["status", "category", "legal_route", "platform", "source", "last_verdict", "artist"]
+    list_filter = [OverdueFilter, "status", "category", "legal_route", "platform", "source", "last_verdict", "artist"]
     list_select_related = ["artist", "platform"]
     search_fields = ["normalized_url", "url", "note", "artist__name", "artist__name_ko"]
     autocomplete_fields = ["artist"]
     date_hierarchy = "discovered_at"
     inlines = [URLCheckInline]
-    actions = ["prepare_notices", "dismiss_urls", "reopen_urls"]
+    actions = ["prepare_notices", "recheck_now", "dismiss_urls", "reopen_urls"]
     readonly_fields = [
         "normalized_url", "host", "platform", "status", "source", "added_by", "created_at",
         "updated_at", "next_check_at", "last_checked_at", "last_verdict", "streak_verdict",
         "streak_count", "notified_at", "deadline_at", "overdue_since", "removed_at",
-        "reupload_count",
+        "reupload_count", "escalation",
     ]
     change_list_template = "admin/takedown/infringingurl/change_list.html"
 
@@ -310,7 +325,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         return [
             "artist", "url", "normalized_url", "host", "platform", "category", "legal_route",
             "status", "discovered_at", "note", "source", "added_by", "created_at", "notified_at",
-            "deadline_at", "overdue_since", "removed_at", "reupload_count", "next_check_at",
+            "deadline_at", "overdue_since", "escalation", "removed_at", "reupload_count", "next_check_at",
             "last_checked_at", "last_verdict", "streak_verdict", "streak_count",
         ]
 
@@ -344,6 +359,22 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     @admin.action(description=_("Prepare notices for the selected URLs"), permissions=["change"])
     def prepare_notices(self, request, queryset):
         prepare_notices(self, request, url_ids=list(queryset.values_list("pk", flat=True)))
+
+    @admin.action(description=_("Recheck selected URLs now"), permissions=["change"])
+    def recheck_now(self, request, queryset):
+        ids = list(queryset.exclude(status=URLStatus.DISMISSED).values_list("pk", flat=True))
+        if len(ids) <= 10:
+            outcomes = rechecks.check_batch(limit=len(ids) or 1, url_ids=ids)
+            verdicts = ", ".join(f"#{o.url_id}: {o.verdict}" for o in outcomes) or "-"
+            self.message_user(request, _("Checked %(n)d URL(s): %(v)s.") % {"n": len(outcomes), "v": verdicts},
+                              messages.SUCCESS)
+            return
+        from django_q.tasks import async_task
+
+        rechecks.schedule_now(ids)
+        async_task("takedown.tasks.recheck_urls", ids, task_name=f"recheck-now-{len(ids)}")
+        self.message_user(request, _("%(n)d URLs queued for checking; results appear in each URL's history.")
+                          % {"n": len(ids)}, messages.SUCCESS)
 
     @admin.action(description=_("Dismiss selected URLs (not infringing / out of scope)"), permissions=["change"])
     def dismiss_urls(self, request, queryset):

@@ -204,7 +204,7 @@ class Intake:
         self.matcher, self.platforms = platform_matcher()
 
     def check(self, index: int, row: Mapping[str, object]) -> RowError | tuple:
-        """A RowError, or the row's values in `_INSERT_COLUMNS` order up to `note`."""
+        """A RowError, or the row's values in `_ROW_COLUMNS` order."""
         if not isinstance(row, Mapping):
             return RowError(index, "", "Each item must be an object with the import columns.")
         key = row.get("artist")
@@ -334,7 +334,7 @@ def import_rows(
     return report
 
 
-_INSERT_COLUMNS = (
+_ROW_COLUMNS = (
     "artist_id",
     "url",
     "normalized_url",
@@ -344,32 +344,41 @@ _INSERT_COLUMNS = (
     "legal_route",
     "discovered_at",
     "note",
-    # Constant per batch:
-    "status",
-    "source",
-    "added_by_id",
-    "created_at",
-    "updated_at",
-    "last_verdict",
-    "streak_verdict",
-    "streak_count",
-    "reupload_count",
 )
+
+
+def _constant_columns(*, source: str, user_id: int | None, now: datetime) -> dict[str, object]:
+    """Values shared by every row of a batch: the given ones, then each NOT NULL field's default.
+
+    Raw SQL does not see Django's defaults, so they are filled in here from the model.
+    """
+    values: dict[str, object] = {
+        "status": URLStatus.OPEN,
+        "source": source,
+        "added_by_id": user_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    for f in InfringingURL._meta.concrete_fields:
+        if f.primary_key or f.null or f.attname in _ROW_COLUMNS or f.attname in values:
+            continue
+        values[f.attname] = f.get_default()
+    return values
 
 
 def _insert(valid: list[tuple], *, source: str, user_id: int | None, now: datetime) -> int:
     """Insert rows, skipping (artist, normalized_url) conflicts; return how many were created."""
     table = InfringingURL._meta.db_table
     qn = connection.ops.quote_name
-    cols = ", ".join(qn(c) for c in _INSERT_COLUMNS)
-    constant = (URLStatus.OPEN, source, user_id, now, now, "", "", 0, 0)
+    constants = _constant_columns(source=source, user_id=user_id, now=now)
+    cols = ", ".join(qn(c) for c in (*_ROW_COLUMNS, *constants))
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            return _insert_postgresql(valid, constant, table, cols)
+            return _insert_postgresql(valid, tuple(constants.values()), table, cols)
         adapt = connection.ops.adapt_datetimefield_value
-        constant = (URLStatus.OPEN, source, user_id, adapt(now), adapt(now), "", "", 0, 0)
+        constant = tuple(adapt(v) if isinstance(v, datetime) else v for v in constants.values())
         params = [(*r[:7], adapt(r[7]), r[8], *constant) for r in valid]
-        placeholders = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+        placeholders = ", ".join(["%s"] * (len(_ROW_COLUMNS) + len(constants)))
         sql = (
             f"INSERT INTO {qn(table)} ({cols}) VALUES ({placeholders}) "
             f"ON CONFLICT ({qn('artist_id')}, {qn('normalized_url')}) DO NOTHING"

@@ -253,6 +253,7 @@ class InfringingURL(models.Model):
     # Recheck bookkeeping (the recheck engine owns these).
     next_check_at = models.DateTimeField(null=True, blank=True)
     check_lease_until = models.DateTimeField(null=True, blank=True)
+    check_claim = models.CharField(max_length=32, blank=True, editable=False)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
     streak_verdict = models.CharField(
@@ -260,11 +261,13 @@ class InfringingURL(models.Model):
         help_text=_("The conclusive verdict of the current run of consecutive checks."),
     )
     streak_count = models.PositiveIntegerField(default=0)
+    streak_since = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
     overdue_since = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     reupload_count = models.PositiveIntegerField(default=0)
+    escalation = models.CharField(_("next escalation step"), max_length=300, blank=True)
 
     objects = InfringingURLQuerySet.as_manager()
 
@@ -292,6 +295,10 @@ class InfringingURL(models.Model):
             ),
             # Pre-send check: was this normalised URL notified anywhere recently?
             models.Index(fields=["normalized_url"], name="url_normalized"),
+            # A claimer reads back the rows its conditional UPDATE took.
+            models.Index(fields=["check_claim"], name="url_claim", condition=~Q(check_claim="")),
+            # The overdue list.
+            models.Index(fields=["overdue_since"], name="url_overdue", condition=Q(overdue_since__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -127,6 +127,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
     autocomplete_fields = ["artist"]
     inlines = [NoticeItemInline, CounterNoticeInline, NoticeEventInline]
     change_form_template = "admin/takedown/notice/change_form.html"
+    change_list_template = "admin/takedown/notice/change_list.html"
     readonly_fields = [
         "status", "created_by", "created_at", "submitted_at", "reviewed_by", "reviewed_at", "rejection_reason",
         "template", "rendered_subject", "pdf_sha256", "channel", "recipient", "sent_by", "sent_at", "deadline_at",

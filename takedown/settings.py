@@ -5,6 +5,7 @@ Malformed values stop start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from takedown.envconf import (
     env_bool,
     env_int,
     env_list,
+    env_port,
     env_str,
     parse_database_url,
 )
@@ -104,7 +106,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     # A file, not shared-cache memory: concurrent tests then wait on locks as production does
     # instead of failing with "table is locked".
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per test process, so that two test runs in one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "takedown.User"
@@ -227,12 +230,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "takedown.api.schema.document_retry_after",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "URLStatusEnum": "takedown.choices.URLStatus",
         "VerdictEnum": "takedown.choices.Verdict",
         "NoticeStatusEnum": "takedown.choices.NoticeStatus",
         "CategoryEnum": "takedown.choices.Category",
         "LegalRouteEnum": "takedown.choices.LegalRoute",
+        "ChannelKindEnum": "takedown.choices.ChannelKind",
     },
 }
 
@@ -271,3 +279,22 @@ if not DEBUG:
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Rechecks (the probe and the schedule around it).
+TAKEDOWN_CONFIRMATIONS = env_int("TAKEDOWN_CONFIRMATIONS", 2, minimum=1)
+TAKEDOWN_CONFIRM_MINUTES = env_int("TAKEDOWN_CONFIRM_MINUTES", 30, minimum=1)
+TAKEDOWN_CHECK_BATCH = env_int("TAKEDOWN_CHECK_BATCH", 200, minimum=1)
+TAKEDOWN_CHECK_LEASE_SECONDS = env_int("TAKEDOWN_CHECK_LEASE_SECONDS", 240, minimum=30)
+TAKEDOWN_TICK_BUDGET_SECONDS = env_int("TAKEDOWN_TICK_BUDGET_SECONDS", 50, minimum=5)
+TAKEDOWN_PROBE_CONCURRENCY = env_int("TAKEDOWN_PROBE_CONCURRENCY", 80, minimum=1)
+TAKEDOWN_PROBE_PER_HOST = env_int("TAKEDOWN_PROBE_PER_HOST", 4, minimum=1)
+TAKEDOWN_PROBE_SPACING = env_int("TAKEDOWN_PROBE_SPACING_MS", 0, minimum=0) / 1000
+TAKEDOWN_PROBE_CONNECT_TIMEOUT = env_int("TAKEDOWN_PROBE_CONNECT_TIMEOUT", 5, minimum=1)
+TAKEDOWN_PROBE_TIMEOUT = env_int("TAKEDOWN_PROBE_TIMEOUT", 15, minimum=1)
+TAKEDOWN_PROBE_USER_AGENT = env_str(
+    "TAKEDOWN_PROBE_USER_AGENT", "takedown-recheck/1.0 (removal verification; self-hosted)"
+)
+# Test and benchmark use only: lets the probe reach loopback servers. A system check warns
+# when it is on outside DEBUG. Private ranges and metadata addresses stay refused regardless.
+TAKEDOWN_PROBE_ALLOW_LOOPBACK = env_bool("TAKEDOWN_PROBE_ALLOW_LOOPBACK", False)
+TAKEDOWN_PROBE_EXTRA_PORTS = [env_port(p) for p in env_list("TAKEDOWN_PROBE_EXTRA_PORTS", [])]

@@ -90,7 +90,9 @@ def _medians_by_window(removed: QuerySet, group: str | None) -> dict[Any, timede
     middle = (
         removed.annotate(duration=_DURATION)
         .annotate(
-            position=Window(RowNumber(), partition_by=partition, order_by=[F("duration").asc(), F("id").asc()]),
+            position=Window(
+                RowNumber(), partition_by=partition, order_by=[F("duration").asc(), F("id").asc()]
+            ),
             size=Window(Count("id"), partition_by=partition),
         )
         # Odd size n: row (n+1)/2. Even: rows n/2 and n/2+1 (integer division in both databases).
@@ -129,7 +131,11 @@ def removal_stats(agency: Agency) -> dict[str, Any]:
     platforms = []
     for row, median in _grouped(urls, "platform_id", ("platform__slug", "platform__name")):
         platforms.append(
-            {"platform": row["platform__slug"], "name": row["platform__name"] or "Other", **_finish(row, median)}
+            {
+                "platform": row["platform__slug"],
+                "name": row["platform__name"] or "Other",
+                **_finish(row, median),
+            }
         )
     routes = []
     labels = dict(LegalRoute.choices)

@@ -29,7 +29,7 @@ from takedown.probing import (
 )
 from takedown.probing.detectors.x import syndication_token
 from takedown.probing.page import Page, normalize, text_of
-from takedown.probing.verdicts import decide
+from takedown.probing.verdicts import decide, wall_kind
 
 
 def make_page(
@@ -75,6 +75,26 @@ def test_it_puts_a_login_redirect_before_any_status_or_marker():
     assert verdict_of(page, "instagram") == (INCONCLUSIVE, "redirect to login page")
 
 
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://www.instagram.com/accounts/login/?next=/p/abc/", "login"),
+        ("https://www.facebook.com/login.php?next=x", "login"),
+        ("https://www.tiktok.com/login?redirect_url=x", "login"),
+        ("https://x.com/i/flow/login", "login"),
+        ("https://example.org/en/users/sign_in", "login"),
+        ("https://nid.naver.com/nidlogin.login?url=x", "login"),
+        ("https://www.instagram.com/challenge/?next=/p/abc/", "challenge"),
+        ("https://consent.youtube.com/m?continue=x", "consent"),
+        ("https://www.reddit.com/r/challenge/", None),
+        ("https://example.org/blog/login-tips", None),
+        ("https://example.org/loginx", None),
+    ],
+)
+def test_it_recognises_login_consent_and_challenge_pages(url, kind):
+    assert wall_kind(URL(url)) == kind
+
+
 def test_it_puts_the_bot_layer_before_the_platform_row():
     page = make_page("<p>This video has been removed</p>", status=403, headers={"cf-mitigated": "challenge"})
     assert verdict_of(page, removed=["This video has been removed"])[0] == INCONCLUSIVE
@@ -111,6 +131,13 @@ def test_it_reports_problems_in_platform_rules():
     assert "bad regex '(unclosed'" in problems
     assert "restricted: expected a list" in problems
     assert PlatformRules(detector="youtube", markers={"removed": ["gone"]}).problems() == []
+
+
+def test_it_reads_a_bare_string_in_the_platform_row_as_one_marker():
+    page = make_page("<p>a perfectly ordinary live page</p>")
+    assert verdict_of(page, removed="This video was removed")[0] == LIVE  # not "T", "h", "i", ...
+    assert verdict_of(page, removed=["a", "li"])[0] == LIVE  # too short to count
+    assert "too short" in " ".join(PlatformRules(markers={"removed": ["a"]}).problems())
 
 
 def test_it_ignores_a_bad_regex_in_the_platform_row_instead_of_failing():

@@ -7,6 +7,7 @@ Each test runs its own event loop (asyncio.run) with its servers inside it.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import itertools
 import json
@@ -313,6 +314,56 @@ def test_it_does_not_call_a_youtube_page_without_player_data_live():
 
 
 @pytest.mark.parametrize(
+    ("detector", "path", "body", "content_type", "verdict"),
+    [
+        ("x", "/tweet-result?id=1&token=x", "{}", "application/json", REMOVED),
+        (
+            "x",
+            "/tweet-result?id=20&token=x",
+            '{"__typename": "Tweet", "id_str": "20", "text": "hi"}',
+            "application/json",
+            LIVE,
+        ),
+        (
+            "x",
+            "/someone/status/1",
+            "<noscript>JavaScript is not available.</noscript><p>Something went wrong</p>",
+            "text/html",
+            INCONCLUSIVE,
+        ),
+        (
+            "telegram",
+            "/somechannel/123?embed=1",
+            '<div class="tgme_widget_message_error">Post not found</div>',
+            "text/html",
+            REMOVED,
+        ),
+        (
+            "reddit",
+            "/comments/abc/.json",
+            '[{"data": {"children": [{"data": {"selftext": "[removed]", "removed_by_category": "moderator"}}]}}]',
+            "application/json",
+            REMOVED,
+        ),
+        (
+            "tiktok",
+            "/@someone/video/1",
+            '<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">'
+            '{"__DEFAULT_SCOPE__": {"webapp.video-detail": {"statusCode": 10216}}}</script>',
+            "text/html",
+            SOFT_REMOVED,
+        ),
+    ],
+)
+def test_it_hands_platform_answers_to_their_detector(detector, path, body, content_type, verdict):
+    route = path.split("?")[0]
+    result, _ = probe_path(
+        {route: page(body, content_type=content_type)}, path, PlatformRules(detector=detector)
+    )
+    assert result.verdict == verdict, result.reason
+
+
+@pytest.mark.parametrize(
     ("status", "headers", "body"),
     [
         (
@@ -400,6 +451,15 @@ def test_it_reads_no_more_than_the_body_limit():
     assert result.body_sha256 == hashlib.sha256(b"x" * 64 * 1024).hexdigest()
     assert result.verdict == LIVE
     assert len(result.excerpt) == 300
+
+
+def test_it_caps_what_a_compressed_body_expands_to():
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)  # 64 MB from ~64 KB
+    handler = page(bomb, content_type="text/plain", headers={"Content-Encoding": "gzip"})
+    result, _ = probe_path({"/bomb": handler}, "/bomb", body_limit=128 * 1024)
+    assert result.truncated
+    assert result.body_bytes == 128 * 1024
+    assert result.body_sha256 == hashlib.sha256(b"\0" * 128 * 1024).hexdigest()
 
 
 def test_it_keeps_only_a_hash_of_images_and_videos():

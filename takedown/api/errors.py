@@ -16,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from takedown import services
+from takedown import rendering, services
 
 
 class Conflict(exceptions.APIException):
@@ -38,9 +38,12 @@ def _service_exception(exc: Exception) -> Exception:
         return Conflict(message)
     if isinstance(exc, services.NotAllowed):
         return exceptions.PermissionDenied(message)
-    invalid = getattr(services, "Invalid", None)
-    if invalid is not None and isinstance(exc, invalid):
-        return exceptions.ValidationError({"detail": message or "Invalid request."})
+    if isinstance(exc, services.PresendFailed):
+        return exceptions.ValidationError(list(exc.problems))
+    if isinstance(exc, services.Invalid):
+        return exceptions.ValidationError(message or "Invalid request.")
+    if isinstance(exc, rendering.TemplateError):
+        return exceptions.ValidationError(f"The notice template cannot render this notice: {message}")
     if isinstance(exc, ObjectDoesNotExist):
         # A service looked up something the caller named and did not find it.
         return exceptions.NotFound()
@@ -76,12 +79,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None  # a bug: Django's 500 handling, logged with the traceback
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten(exc.detail)
-        if len(errors) == 1 and not errors[0]["field"]:
-            detail = errors[0]["message"]
-        elif len(errors) == 1:
-            detail = f"{errors[0]['field']}: {errors[0]['message']}"
+        if len(errors) == 1:
+            field, message = errors[0]["field"], errors[0]["message"]
+            detail = f"{field}: {message}" if field else message
+        elif all(not e["field"] for e in errors):
+            detail = " ".join(e["message"] for e in errors)
         else:
-            detail = str(_("The request has %(n)d invalid field(s).") % {"n": len(errors)})
+            fields = ", ".join(dict.fromkeys(e["field"] or "(request)" for e in errors))
+            detail = str(_("Invalid input in: %(fields)s.") % {"fields": fields})
         response.data = {"detail": detail, "errors": errors}
     else:
         data = response.data

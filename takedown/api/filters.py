@@ -31,7 +31,9 @@ class ArtistFilter(filters.FilterSet):
         fields: list[str] = []
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(name__icontains=value) | Q(name_ko__icontains=value) | Q(slug__icontains=value))
+        return queryset.filter(
+            Q(name__icontains=value) | Q(name_ko__icontains=value) | Q(slug__icontains=value)
+        )
 
 
 class URLFilter(filters.FilterSet):

@@ -18,4 +18,6 @@ class IdCursorPagination(CursorPagination):
             return super().decode_cursor(request)
         except exceptions.NotFound:
             # A malformed cursor is bad input (400), not a missing object.
-            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}
+            ) from None

@@ -20,6 +20,8 @@ _WHAT = {
     "add_infringingurl": "import URLs",
     "view_urlcheck": "read URL checks",
     "view_notice": "read notices",
+    "add_notice": "draft notices",
+    "change_notice": "submit notices for review",
     "review_notice": "approve, reject or send notices (legal reviewers only)",
 }
 

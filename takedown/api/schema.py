@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 
 from takedown.api.serializers import ErrorSerializer
 
@@ -34,7 +33,11 @@ ERRORS: dict[int, OpenApiResponse] = {
     403: OpenApiResponse(
         ErrorSerializer,
         "Your role may not do this.",
-        [_example("Role", "Your role (Staff) may not approve, reject or send notices (legal reviewers only).")],
+        [
+            _example(
+                "Role", "Your role (Staff) may not approve, reject or send notices (legal reviewers only)."
+            )
+        ],
     ),
     404: OpenApiResponse(
         ErrorSerializer,
@@ -58,10 +61,18 @@ ERRORS: dict[int, OpenApiResponse] = {
     ),
 }
 
-RETRY_AFTER = OpenApiParameter(
-    "Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429],
-    description="Seconds to wait before the next request.",
-)  # fmt: skip
+
+def document_retry_after(result: dict, generator, request, public) -> dict:
+    """Postprocessing hook: every 429 response carries a Retry-After header."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            throttled = operation.get("responses", {}).get("429") if isinstance(operation, dict) else None
+            if throttled is not None:
+                throttled.setdefault("headers", {})["Retry-After"] = {
+                    "schema": {"type": "integer"},
+                    "description": "Seconds to wait before the next request.",
+                }
+    return result
 
 
 def responses(ok: dict[Any, Any], *codes: int) -> dict[Any, Any]:
@@ -86,7 +97,11 @@ IMPORT_JSON_EXAMPLE = OpenApiExample(
                 "discovered_at": "2026-05-19T14:30:00+09:00",
                 "note": "Reported by a fan, 3 reposts",
             },
-            {"artist": 7, "url": "https://x.com/someone/status/1790000000000000000", "category": "impersonation"},
+            {
+                "artist": 7,
+                "url": "https://x.com/someone/status/1790000000000000000",
+                "category": "impersonation",
+            },
         ]
     },
 )
@@ -102,13 +117,19 @@ IMPORT_CSV_EXAMPLE = OpenApiExample(
 IMPORT_REPORT_EXAMPLE = OpenApiExample(
     "Report",
     response_only=True,
-    status_codes=["201", "200"],
+    status_codes=["201"],
     value={
         "created": 1,
         "duplicates": 0,
         "rejected": 1,
         "errors": [{"row": 2, "field": "artist", "message": "No artist '7' in your agency."}],
     },
+)
+IMPORT_RESENT_EXAMPLE = OpenApiExample(
+    "The same batch sent again",
+    response_only=True,
+    status_codes=["200"],
+    value={"created": 0, "duplicates": 2, "rejected": 0, "errors": []},
 )
 IMPORT_REJECTED_EXAMPLE = OpenApiExample(
     "Atomic batch rejected",
@@ -119,7 +140,13 @@ IMPORT_REJECTED_EXAMPLE = OpenApiExample(
         "created": 0,
         "duplicates": 0,
         "rejected": 1,
-        "errors": [{"row": 2, "field": "url", "message": "x.com/luna_official is on Luna Kang's official allow-list."}],
+        "errors": [
+            {
+                "row": 2,
+                "field": "url",
+                "message": "x.com/luna_official is on Luna Kang's official allow-list.",
+            }
+        ],
     },
 )
 IMPORT_UNREADABLE_EXAMPLE = OpenApiExample(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from takedown.models import Agency, Artist, InfringingURL, Notice, NoticeEvent, Platform, URLCheck
@@ -18,7 +19,17 @@ class ArtistSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Artist
-        fields = ["id", "agency", "name", "name_ko", "slug", "aliases", "official_accounts", "notes", "created_at"]
+        fields = [
+            "id",
+            "agency",
+            "name",
+            "name_ko",
+            "slug",
+            "aliases",
+            "official_accounts",
+            "notes",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -32,7 +43,9 @@ class ArtistCreateSerializer(serializers.ModelSerializer):
         help_text="Superusers only (they belong to no agency): the agency's slug. Others: omit it.",
     )
     slug = serializers.SlugField(
-        max_length=80, required=False, help_text="Default: made from the name (must then contain Latin letters)."
+        max_length=80,
+        required=False,
+        help_text="Default: made from the name (must then contain Latin letters).",
     )
     aliases = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=100, default=list
@@ -48,6 +61,7 @@ class ArtistCreateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Artist
         fields = ["agency", "name", "name_ko", "slug", "aliases", "official_accounts", "notes"]
+        validators: list = []  # the (agency, slug) uniqueness is checked in validate(), per agency
 
     def validate(self, attrs: dict) -> dict:
         user = self.context["request"].user
@@ -58,7 +72,9 @@ class ArtistCreateSerializer(serializers.ModelSerializer):
             given = attrs.get("agency")
             if given is not None and given.pk != user.agency_id:
                 # Same answer as for an agency that does not exist.
-                raise serializers.ValidationError({"agency": f'Object with slug={given.slug} does not exist.'})
+                raise serializers.ValidationError(
+                    {"agency": f"Object with slug={given.slug} does not exist."}
+                )
             attrs["agency"] = user.agency
         if not attrs.get("slug"):
             attrs["slug"] = slugify(attrs["name"])[:80]
@@ -74,7 +90,9 @@ class ArtistCreateSerializer(serializers.ModelSerializer):
                 return Artist.objects.create(**validated_data)
         except IntegrityError:
             # Two requests raced for the same slug; the constraint decided.
-            raise serializers.ValidationError({"slug": "Your agency already has an artist with this slug."}) from None
+            raise serializers.ValidationError(
+                {"slug": "Your agency already has an artist with this slug."}
+            ) from None
 
     def to_representation(self, instance: Artist) -> dict:
         return ArtistSerializer(instance, context=self.context).data
@@ -188,6 +206,37 @@ class RejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, help_text="Why the notice is rejected (required).")
 
 
+class SendSerializer(serializers.Serializer):
+    reference = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="Web-form channel: the reference number the platform gave on submission.",
+    )
+
+
+class PrepareSerializer(serializers.Serializer):
+    urls = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=10_000,
+        help_text="Ids of open URLs to put into drafts.",
+    )
+    artist = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Or: every open URL of this artist."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("urls") and attrs.get("artist") is None:
+            raise serializers.ValidationError("Give `urls` (a list of URL ids) or `artist` (an artist id).")
+        return attrs
+
+
+class PrepareResultSerializer(serializers.Serializer):
+    notices = NoticeSerializer(many=True, help_text="The draft notices the URLs are in now.")
+    skipped = serializers.IntegerField(help_text="URLs left out: no known platform to notify.")
+
+
 # -- Shapes documented in the schema (answers built without a serializer) ----------------
 
 
@@ -231,12 +280,19 @@ class ImportErrorSerializer(serializers.Serializer):
     errors = ImportErrorItemSerializer(many=True)
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class ArtistKeyField(serializers.Field):
+    pass
+
+
 class ImportRowSerializer(serializers.Serializer):
     """One row of an import (documentation only: rows are validated by the intake service)."""
 
-    artist = serializers.CharField(help_text="The artist's id or slug, within your agency.")
+    artist = ArtistKeyField(help_text="The artist's id or slug, within your agency.")
     url = serializers.CharField(help_text="A public http(s) URL.")
-    category = serializers.ChoiceField(choices=[c for c, _ in InfringingURL._meta.get_field("category").choices])
+    category = serializers.ChoiceField(
+        choices=[c for c, _ in InfringingURL._meta.get_field("category").choices]
+    )
     legal_route = serializers.ChoiceField(
         choices=[c for c, _ in InfringingURL._meta.get_field("legal_route").choices],
         required=False,
@@ -258,7 +314,9 @@ class StatsGroupSerializer(serializers.Serializer):
     removed = serializers.IntegerField(help_text="Notified URLs whose removal was confirmed.")
     live = serializers.IntegerField(help_text="Notified URLs still live.")
     overdue = serializers.IntegerField(help_text="Live past the route's deadline.")
-    removal_rate = serializers.FloatField(allow_null=True, help_text="removed / notified; null when none notified.")
+    removal_rate = serializers.FloatField(
+        allow_null=True, help_text="removed / notified; null when none notified."
+    )
     median_seconds_to_removal = serializers.FloatField(
         allow_null=True, help_text="Median of removed_at - notified_at over removed URLs."
     )

@@ -155,9 +155,9 @@ class _Attempt:
     url: str
     checked_at: datetime
     probe_url: str = ""
-    chain: list[str] = field(default_factory=list)
+    chain: list[URL] = field(default_factory=list)
     status: int | None = None
-    final_url: str = ""
+    final_url: URL | None = None
     headers: CIMultiDictProxy[str] = field(default_factory=lambda: CIMultiDictProxy(CIMultiDict()))
     body: bytes = b""
     truncated: bool = False
@@ -181,9 +181,9 @@ class _Attempt:
         return ProbeResult(
             url=self.url,
             probe_url=self.probe_url or self.url,
-            final_url=self.final_url,
+            final_url=str(self.final_url or ""),
             http_status=self.status,
-            redirect_chain=self.chain,
+            redirect_chain=[str(u) for u in self.chain],
             headers=kept,
             body_sha256=hashlib.sha256(self.body).hexdigest() if answered else "",
             body_bytes=len(self.body),
@@ -299,7 +299,7 @@ class Prober:
             return a.refuse(str(exc))
         fetch = detector.rewrite(requested)
         a.probe_url = str(fetch)
-        a.chain.append(str(fetch))
+        a.chain.append(fetch)
         limit = max(cfg.body_limit, detector.body_limit or 0)
         for hop in itertools.count():
             try:
@@ -329,7 +329,7 @@ class Prober:
                 following = fetch.join(URL(location)).with_fragment(None)
             except (ValueError, TypeError):
                 return a.fail(INCONCLUSIVE, f"invalid redirect location {location[:200]!r}")
-            a.chain.append(str(following))
+            a.chain.append(following)
             if wall_kind(following):
                 break  # never worth fetching; decide() reads the chain
             if hop >= cfg.max_redirects:
@@ -337,11 +337,11 @@ class Prober:
             fetch = following
         a.page = Page(
             requested=requested,
-            url=URL(a.final_url),
+            url=a.final_url or fetch,
             status=a.status or 0,
             headers=a.headers,
             body=a.body,
-            chain=[URL(u) for u in a.chain],
+            chain=a.chain,
             truncated=a.truncated,
             rewritten=a.probe_url != str(requested),
         )
@@ -366,7 +366,7 @@ class Prober:
                     async with self._session.get(
                         target.url, allow_redirects=False, headers=detector.request_headers(target.url)
                     ) as response:
-                        a.status, a.final_url, a.headers = response.status, str(target.url), response.headers
+                        a.status, a.final_url, a.headers = response.status, target.url, response.headers
                         a.body, a.truncated = b"", False
                         self._note_pause(gate, response, a)
                         location = response.headers.get("Location")
@@ -416,21 +416,32 @@ class Prober:
         the others, and memory stays flat for large batches."""
         window = max(16, 4 * self.config.concurrency)
         queue = self._interleave(items)
-        pending: set[asyncio.Task[tuple[K, ProbeResult]]] = set()
+        finished: asyncio.Queue[asyncio.Task[tuple[K, ProbeResult]]] = asyncio.Queue()
+        running: set[asyncio.Task[tuple[K, ProbeResult]]] = set()
+
+        def start_next(count: int) -> int:
+            started = 0
+            for key, url, rules in itertools.islice(queue, count):
+                task = asyncio.ensure_future(self._keyed(key, url, rules))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                task.add_done_callback(finished.put_nowait)
+                started += 1
+            return started
+
+        # A queue fed by done-callbacks rather than asyncio.wait(): wait() re-registers a
+        # callback on every pending task each time it is called, quadratic in the window.
+        outstanding = start_next(window)
         try:
-            while True:
-                for key, url, rules in itertools.islice(queue, window - len(pending)):
-                    pending.add(asyncio.ensure_future(self._keyed(key, url, rules)))
-                if not pending:
-                    return
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    yield task.result()
+            while outstanding:
+                task = await finished.get()
+                outstanding += start_next(1) - 1
+                yield task.result()
         finally:
-            for task in pending:
+            for task in running:
                 task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
 
     async def _keyed(self, key: K, url: str, rules: PlatformRules) -> tuple[K, ProbeResult]:
         return key, await self.probe(url, rules)

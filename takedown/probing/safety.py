@@ -87,6 +87,10 @@ def ip_literal(host: str) -> IPAddress | None:
             return IPv6Address(host)
         except ValueError:
             raise Refused(f"malformed IPv6 literal {host!r}") from None
+    try:
+        return IPv4Address(host)  # the canonical dotted quad, the common case
+    except ValueError:
+        pass
     bare = host[:-1] if host.endswith(".") else host
     parts = bare.split(".")
     if not _NUMBER.fullmatch(parts[-1]):

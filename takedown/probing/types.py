@@ -58,6 +58,10 @@ class PlatformRules:
             if isinstance(values, str) or not all(isinstance(v, str) and v.strip() for v in values):
                 found.append(f"{key}: expected a list of non-empty strings")
                 continue
+            if key != REDIRECT_MARKER_KIND:
+                found += [
+                    f"{key}: marker {v!r} is too short to mean anything" for v in values if len(v.strip()) < 3
+                ]
             if key == REDIRECT_MARKER_KIND:
                 for pattern in values:
                     try:

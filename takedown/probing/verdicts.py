@@ -53,14 +53,19 @@ _ERROR_TITLES = ("access denied", "captcha", "security check")
 # (Instagram /accounts/login/, Facebook /login/?next=, TikTok /login, X /i/flow/login,
 # YouTube consent.youtube.com, Instagram /challenge/).
 _WALL_PATH = re.compile(
-    r"/(?:accounts/login|login|log-in|signin|sign-in|sign_in|logon|login\.php|i/flow/login"
-    r"|checkpoint|challenge|consent|captcha)(?=[/.?#]|$)",
+    r"^/(?:[a-z]{2}(?:[-_][a-z]{2})?/)?"  # optional locale, /en/login
+    r"(?:(?:accounts?|auth|users?|members?|i/flow)/)?"
+    r"(?:login|log-in|signin|sign-in|sign_in|logon|checkpoint|challenge|consent|captcha)(?=[/.?#]|$)",
     re.I,
 )
 _WALL_HOSTS = {
     "consent.youtube.com": "consent",
     "consent.google.com": "consent",
     "accounts.google.com": "login",
+    # Korean portals' login hosts (members-only boards send logged-out readers there)
+    "nid.naver.com": "login",
+    "accounts.kakao.com": "login",
+    "logins.daum.net": "login",
 }
 
 
@@ -71,7 +76,7 @@ def wall_kind(url: URL) -> str | None:
         return _WALL_HOSTS[host]
     if host.startswith(("login.", "signin.", "auth.")):
         return "login"
-    m = _WALL_PATH.search(url.path)
+    m = _WALL_PATH.match(url.path)
     if m is None:
         return None
     word = m.group(0).lower()
@@ -114,9 +119,23 @@ def status_rules(page: Page) -> Finding | None:
     return None
 
 
+MIN_MARKER_CHARS = 3  # a shorter marker would match almost any page
+
+
+def as_list(value: object) -> tuple[str, ...]:
+    """Marker values as a tuple of strings; a bare string in a row is one marker, not a list of
+    one-character markers (which would match every page)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
 @functools.lru_cache(maxsize=512)
 def _normalized(markers: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((m, normalize(m).strip()) for m in markers if m and m.strip())
+    pairs = ((m, normalize(m).strip()) for m in markers)
+    return tuple((m, n) for m, n in pairs if len(n) >= MIN_MARKER_CHARS)
 
 
 @functools.lru_cache(maxsize=512)
@@ -133,7 +152,7 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 def match_text(norm: str, table: Iterable[tuple[str, Sequence[str]]]) -> Finding | None:
     """The first (verdict, marker) whose marker is in ``norm`` (normalised text), in table order."""
     for verdict, markers in table:
-        for original, needle in _normalized(tuple(markers)):
+        for original, needle in _normalized(as_list(markers)):
             if needle in norm:
                 return Finding(verdict, f"marker: {original!r}")
     return None
@@ -147,10 +166,10 @@ def match_markers(page: Page, table: Iterable[tuple[str, Sequence[str]]]) -> Fin
 def marker_rules(page: Page, rules: PlatformRules) -> Finding | None:
     if not rules.markers:
         return None
-    found = match_markers(page, ((k, rules.markers.get(k) or ()) for k in MARKER_KINDS))
+    found = match_markers(page, ((k, as_list(rules.markers.get(k))) for k in MARKER_KINDS))
     if found:
         return found
-    for pattern in _compiled(tuple(rules.markers.get(REDIRECT_MARKER_KIND) or ())):
+    for pattern in _compiled(as_list(rules.markers.get(REDIRECT_MARKER_KIND))):
         for hop in page.chain[1:]:
             if pattern.search(str(hop)):
                 return Finding(REMOVED, f"redirect to {hop} matches {pattern.pattern!r}")

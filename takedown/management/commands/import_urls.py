@@ -15,8 +15,9 @@ from takedown.models import Agency, Artist
 class Progress:
     """A one-line progress bar on stderr (redrawn in place on a terminal)."""
 
-    def __init__(self, total: int, stream=sys.stderr, width: int = 30) -> None:
+    def __init__(self, total: int, stream=sys.stderr, width: int = 30, unit: str = "rows") -> None:
         self.total = max(total, 1)
+        self.unit = unit
         self.stream = stream
         self.width = width
         self.start = time.monotonic()
@@ -30,7 +31,7 @@ class Progress:
         self.last_pct = pct
         filled = int(self.width * done / self.total)
         rate = done / max(time.monotonic() - self.start, 1e-6)
-        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} rows {pct:3d}% {rate:,.0f} rows/s"
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} {self.unit} {pct:3d}% {rate:,.0f} {self.unit}/s"
         if self.tty:
             self.stream.write("\r" + line)
             if done >= self.total:

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from takedown import services
 from takedown.models import Platform
+from takedown.schedules import sync_schedules
 
 
 def load_platforms(path: Path, *, update: bool = False) -> tuple[int, int]:
@@ -63,5 +64,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot load {path}: {exc}") from None
         self.stdout.write(f"Platform registry: {created} added, {updated} updated.")
         self.stdout.write(f"Notice templates: {services.templates_load_defaults()} defaults added.")
+        created, updated = sync_schedules()
+        self.stdout.write(f"Schedules: {created} created, {updated} updated.")
         if opts["demo"]:
             call_command("load_demo", verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)

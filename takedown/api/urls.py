@@ -1,0 +1,30 @@
+"""Routes of the API (v1) under /api/v1/, and the schema and docs under /api/."""
+
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from takedown.api import views
+from takedown.api.throttling import check_rates
+
+check_rates()
+
+router = SimpleRouter()
+router.register("artists", views.ArtistViewSet, basename="artist")
+router.register("platforms", views.PlatformViewSet, basename="platform")
+router.register("urls", views.URLViewSet, basename="url")
+router.register("notices", views.NoticeViewSet, basename="notice")
+
+app_name = "api"
+urlpatterns = [
+    # Before the router: "import" must not be taken for a URL id (ids are digits only anyway).
+    path("v1/urls/import/", views.URLImportView.as_view(), name="url-import"),
+    path("v1/stats/", views.StatsView.as_view(), name="stats"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(r"^.*$", views.not_found),
+]

@@ -1,0 +1,322 @@
+"""The recheck engine against real HTTP servers on loopback and a real database."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from takedown import rechecks
+from takedown.models import InfringingURL, Platform, URLCheck
+from tests.sites import Answer, Site
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site(settings):
+    with Site() as s:
+        settings.TAKEDOWN_PROBE_ALLOW_LOOPBACK = True
+        settings.TAKEDOWN_PROBE_EXTRA_PORTS = [s.port]
+        settings.TAKEDOWN_PROBE_TIMEOUT = 5
+        yield s
+
+
+def _url(
+    artist, site, path, *, status="notified", sent_hours_ago=3, deadline_in_hours=45, platform=None, **fields
+):
+    now = timezone.now()
+    url = site.url(path)
+    return InfringingURL.objects.create(
+        artist=artist,
+        url=url,
+        normalized_url=url,
+        host="127.0.0.1",
+        platform=platform,
+        category="synthetic_sexual",
+        legal_route="take_it_down",
+        status=status,
+        notified_at=now - timedelta(hours=sent_hours_ago) if status != "open" else None,
+        deadline_at=now + timedelta(hours=deadline_in_hours) if status != "open" else None,
+        next_check_at=now - timedelta(seconds=1),
+        **fields,
+    )
+
+
+def _check(url):
+    outcomes = rechecks.check_batch(limit=50, url_ids=[url.pk])
+    url.refresh_from_db()
+    return outcomes
+
+
+def test_it_confirms_a_removal_after_consecutive_checks_and_records_time_to_removal(artist, site):
+    site.answers["/v/1"] = Answer(200)
+    url = _url(artist, site, "/v/1")
+    (outcome,) = _check(url)
+    assert (outcome.verdict, url.status) == ("live", "notified")
+    check = url.checks.get()
+    assert check.http_status == 200 and check.title == "A live page" and len(check.body_sha256) == 64
+    assert url.next_check_at > timezone.now()
+
+    del site.answers["/v/1"]  # now 404
+    _check(url)
+    assert (url.last_verdict, url.status, url.streak_count) == ("removed", "notified", 1)
+    first_removed_seen = url.streak_since
+    assert url.next_check_at - timezone.now() <= timedelta(minutes=40)  # confirmation comes soon
+    (outcome,) = _check(url)
+    assert outcome.confirmed_removal
+    assert url.status == "removed"
+    assert url.removed_at == first_removed_seen
+    assert url.removed_at - url.notified_at > timedelta(hours=2)
+    assert url.next_check_at - timezone.now() > timedelta(days=6)  # weekly watch for re-uploads
+    assert list(url.checks.values_list("verdict", flat=True)) == ["removed", "removed", "live"]
+
+
+def test_it_never_changes_state_on_inconclusive_verdicts(artist, site):
+    url = _url(artist, site, "/gone")  # 404
+    site.answers["/busy"] = Answer(503)
+    _check(url)
+    url.normalized_url = site.url("/busy")
+    url.save()
+    for _ in range(3):
+        url.next_check_at = timezone.now()
+        url.save()
+        _check(url)
+        assert url.status == "notified" and url.last_verdict == "inconclusive"
+    assert (url.streak_verdict, url.streak_count) == ("removed", 1)
+    site.answers["/challenge"] = Answer(403, "<title>Just a moment...</title>", {"cf-mitigated": "challenge"})
+    url.normalized_url = site.url("/challenge")
+    url.save()
+    _check(url)
+    assert url.status == "notified"
+    assert url.checks.first().verdict == "inconclusive"
+
+
+def test_it_honours_retry_after_when_planning_the_next_check(artist, site):
+    site.answers["/slow"] = Answer(429, "slow down", {"Retry-After": "7200"})
+    url = _url(artist, site, "/slow")
+    _check(url)
+    assert url.last_verdict == "inconclusive"
+    assert url.next_check_at - timezone.now() >= timedelta(seconds=7100)
+
+
+def test_it_uses_the_platforms_removal_markers(artist, site):
+    platform = Platform.objects.create(
+        slug="clipsite",
+        name="Clip site",
+        hosts=["clips.example.net"],
+        markers={
+            "removed": ["This clip was removed for violating our terms"],
+            "soft_removed": ["This clip is private"],
+        },
+    )
+    site.answers["/c/1"] = Answer(
+        200, "<title>Clip</title><p>This clip was removed for violating our terms.</p>"
+    )
+    site.answers["/c/2"] = Answer(200, "<title>Clip</title><p>This clip is private</p>")
+    removed = _url(artist, site, "/c/1", platform=platform)
+    private = _url(artist, site, "/c/2", platform=platform)
+    for _ in range(2):
+        InfringingURL.objects.filter(pk__in=[removed.pk, private.pk]).update(next_check_at=timezone.now())
+        rechecks.check_batch(limit=10)
+    removed.refresh_from_db()
+    private.refresh_from_db()
+    assert removed.status == "removed"
+    assert "marker" in removed.checks.first().reason
+    assert private.status == "soft_removed"
+
+
+def test_it_flags_an_overdue_url_with_the_next_step(artist, site):
+    site.answers["/still"] = Answer(200)
+    url = _url(artist, site, "/still", sent_hours_ago=60, deadline_in_hours=-12)
+    _check(url)
+    assert url.status == "notified"
+    assert url.overdue_since is not None
+    assert "search-engine delisting" in url.escalation and "police" in url.escalation
+
+
+def test_it_reopens_a_removed_url_that_comes_back_as_a_reupload(artist, site):
+    site.answers["/back"] = Answer(200)
+    url = _url(
+        artist,
+        site,
+        "/back",
+        status="removed",
+        removed_at=timezone.now() - timedelta(days=3),
+        streak_verdict="removed",
+        streak_count=2,
+    )
+    _check(url)
+    assert url.status == "removed"
+    url.next_check_at = timezone.now()
+    url.save()
+    _check(url)
+    assert url.status == "open"
+    assert url.reupload_count == 1
+    assert url.removed_at is None
+
+
+def test_it_follows_the_backoff_plan_after_sending():
+    now = timezone.now()
+    rng = random.Random(1)
+    url = InfringingURL(status="notified", notified_at=now - timedelta(minutes=10), streak_count=0)
+    plan = []
+    for offset in (
+        timedelta(minutes=10),
+        timedelta(hours=1, minutes=5),
+        timedelta(hours=7),
+        timedelta(hours=25),
+        timedelta(hours=50),
+        timedelta(days=5),
+    ):
+        at = url.notified_at + offset
+        plan.append(rechecks.next_check_at(url, at, None, rng) - url.notified_at)
+    hours = [round(p.total_seconds() / 3600, 1) for p in plan]
+    assert hours[0] == 1.0
+    assert 5.4 <= hours[1] <= 6.6
+    assert 23 <= hours[2] <= 25
+    assert 47 <= hours[3] <= 49
+    assert 72 <= hours[4] <= 76  # daily after 48 h
+    assert 143 <= hours[5] <= 146
+    open_url = InfringingURL(status="open")
+    assert rechecks.next_check_at(open_url, now, None, rng) is None
+
+
+def test_it_claims_each_due_url_once_and_takes_it_back_after_the_lease(artist, site, settings):
+    urls = [_url(artist, site, f"/x/{i}") for i in range(6)]
+    token_a, first = rechecks.claim_due(limit=4)
+    _, second = rechecks.claim_due(limit=4)
+    assert len(first) == 4 and len(second) == 2
+    assert not set(first) & set(second)
+    assert rechecks.claim_due(limit=4)[1] == []
+    # The first worker dies; once its lease is over, its URLs are claimed again.
+    later = timezone.now() + timedelta(seconds=settings.TAKEDOWN_CHECK_LEASE_SECONDS + 1)
+    token_c, again = rechecks.claim_due(limit=10, now=later)
+    assert sorted(again) == sorted(first + second)
+    # A late answer from the dead worker is dropped: nothing is recorded twice.
+    from takedown.probing import run_probes
+
+    late = run_probes(
+        [(pk, site.url(f"/x/{i}"), None) for i, pk in enumerate(first)], rechecks.probe_config()
+    )
+    assert rechecks.record_results(token_a, late) == []
+    assert URLCheck.objects.count() == 0
+    assert len(rechecks.record_results(token_c, late)) == 4
+    assert URLCheck.objects.count() == 4
+    assert len(urls) == 6
+
+
+def test_it_counts_queries_independent_of_the_batch_size(artist, site, django_assert_max_num_queries):
+    from django.test.utils import CaptureQueriesContext
+
+    small = [_url(artist, site, f"/q/{i}") for i in range(2)]
+    with CaptureQueriesContext(connection) as one:
+        rechecks.check_batch(limit=50, url_ids=[u.pk for u in small])
+    large = [_url(artist, site, f"/r/{i}") for i in range(40)]
+    with CaptureQueriesContext(connection) as many:
+        rechecks.check_batch(limit=50, url_ids=[u.pk for u in large])
+    assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def _subprocess_env(site) -> dict[str, str]:
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(
+        DATABASE_URL=url,
+        DEBUG="1",
+        TAKEDOWN_PROBE_ALLOW_LOOPBACK="1",
+        TAKEDOWN_PROBE_EXTRA_PORTS=str(site.port),
+        Q_WORKERS="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_processes_a_tick_in_a_real_django_q2_cluster(artist, site):
+    from django_q.models import Success
+    from django_q.tasks import async_task
+
+    site.answers["/live"] = Answer(200)
+    live = _url(artist, site, "/live")
+    gone = _url(artist, site, "/gone")
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=_subprocess_env(site),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        async_task("takedown.tasks.recheck_tick")
+        deadline = time.monotonic() + 60
+        while (
+            time.monotonic() < deadline
+            and not Success.objects.filter(func="takedown.tasks.recheck_tick").exists()
+        ):
+            time.sleep(0.5)
+        assert Success.objects.filter(func="takedown.tasks.recheck_tick").exists(), "the cluster ran no tick"
+        assert Success.objects.get(func="takedown.tasks.recheck_tick").result == 2
+    finally:
+        os.killpg(cluster.pid, signal.SIGTERM)
+        try:
+            cluster.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
+            cluster.wait(15)
+    live.refresh_from_db()
+    gone.refresh_from_db()
+    assert (live.last_verdict, gone.last_verdict) == ("live", "removed")
+    assert URLCheck.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_loses_and_doubles_nothing_when_a_worker_is_killed_mid_batch(artist, site, settings):
+    for i in range(5):
+        site.answers[f"/slow/{i}"] = Answer(200, delay=30)
+    urls = [_url(artist, site, f"/slow/{i}") for i in range(5)]
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "recheck", "--due", "--no-progress"],
+        cwd=ROOT,
+        env=_subprocess_env(site),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sum(site.hits.values()) < 5:
+            time.sleep(0.1)
+        assert sum(site.hits.values()) == 5, "the worker did not start probing"
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(30)
+    assert URLCheck.objects.count() == 0
+    assert InfringingURL.objects.exclude(check_claim="").count() == 5
+    for i in range(5):
+        site.answers[f"/slow/{i}"] = Answer(200)
+    assert rechecks.check_batch(limit=10) == []  # still leased: nobody takes them yet
+    later = timezone.now() + timedelta(seconds=settings.TAKEDOWN_CHECK_LEASE_SECONDS + 1)
+    token, ids = rechecks.claim_due(limit=10, now=later)
+    assert sorted(ids) == sorted(u.pk for u in urls)
+    from takedown.probing import run_probes
+
+    results = run_probes([(u.pk, u.normalized_url, None) for u in urls], rechecks.probe_config())
+    rechecks.record_results(token, results)
+    assert URLCheck.objects.count() == 5
+    assert set(URLCheck.objects.values_list("url_id", flat=True)) == {u.pk for u in urls}
