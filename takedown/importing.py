@@ -358,6 +358,8 @@ def _constant_columns(*, source: str, user_id: int | None, now: datetime) -> dic
         "added_by_id": user_id,
         "created_at": now,
         "updated_at": now,
+        # Evidence at intake: the first check records what the URL showed when reported.
+        "next_check_at": now,
     }
     for f in InfringingURL._meta.concrete_fields:
         if f.primary_key or f.null or f.attname in _ROW_COLUMNS or f.attname in values:

@@ -205,13 +205,20 @@ class Platform(models.Model):
             bad = [h for h in self.hosts if "/" in h or ":" in h or " " in h]
             if bad:
                 errors["hosts"] = _("Host names only, without scheme, port or path: %s") % ", ".join(bad)
-        if not isinstance(self.markers, dict) or not all(
-            k in MARKER_KEYS and isinstance(v, list) and all(isinstance(s, str) for s in v)
-            for k, v in self.markers.items()
-        ):
+        if not isinstance(self.markers, dict):
             errors["markers"] = _("Enter an object whose keys are %s and whose values are lists of text.") % (
                 ", ".join(MARKER_KEYS)
             )
+        else:
+            from takedown.probing import PlatformRules
+
+            problems = PlatformRules(detector=self.detector, markers=self.markers).problems()
+            detector_problems = [p for p in problems if p.startswith("unknown detector")]
+            marker_problems = [p for p in problems if p not in detector_problems]
+            if detector_problems:
+                errors["detector"] = "; ".join(detector_problems)
+            if marker_problems:
+                errors["markers"] = "; ".join(marker_problems)
         if self.channel_kind == ChannelKind.EMAIL and not self.channel_email:
             errors["channel_email"] = _("An email channel needs an address.")
         if self.channel_kind == ChannelKind.WEBFORM and not self.channel_url:

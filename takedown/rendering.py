@@ -690,10 +690,13 @@ _BLOCK_TAGS = frozenset(
     "tfoot tr ul caption".split()
 )
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "template"})
+# Blocks followed by a blank line in the text version.
+_SPACED_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "table", "blockquote"})
 
 
 class _TextConverter(HTMLParser):
-    """Block elements to line breaks, table rows to lines, lists to dashes."""
+    """Block elements to line breaks, table rows to lines (cells joined by " | "),
+    list items to "- " or "1. ", links followed by their address."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -701,13 +704,17 @@ class _TextConverter(HTMLParser):
         self.current: list[str] = []
         self.skip = 0
         self.pre = 0
+        self.in_cell = False  # a line break inside a table cell is a space
         self.lists: list[list[int | None]] = []  # per open list: [counter or None]
         self.cells_in_row = 0
         self.links: list[str | None] = []
 
     def _break(self, blank: bool = False) -> None:
+        if self.in_cell:
+            self.current.append(" ")
+            return
         line = "".join(self.current)
-        line = line if self.pre else " ".join(line.split())
+        line = line.rstrip() if self.pre else " ".join(line.split())
         if line:
             self.lines.append(line)
         if blank and self.lines and self.lines[-1] != "":
@@ -718,9 +725,11 @@ class _TextConverter(HTMLParser):
         if tag in _SKIP_TAGS:
             self.skip += 1
             return
+        if tag in ("tr", "table", "thead", "tbody", "tfoot"):
+            self.in_cell = False
         if tag == "br":
             self._break()
-        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6", "p", "table", "blockquote"):
+        elif tag in _SPACED_TAGS:
             self._break(blank=True)
         elif tag in _BLOCK_TAGS:
             self._break()
@@ -741,14 +750,16 @@ class _TextConverter(HTMLParser):
             if self.cells_in_row:
                 self.current.append(" | ")
             self.cells_in_row += 1
+            self.in_cell = True
         elif tag == "a":
             self.links.append(dict(attrs).get("href"))
-            self.link_start = sum(map(len, self.current))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP_TAGS:
             self.skip = max(self.skip - 1, 0)
             return
+        if tag in ("td", "th", "tr", "table", "thead", "tbody", "tfoot"):
+            self.in_cell = False
         if tag == "a" and self.links:
             href = self.links.pop()
             shown = "".join(self.current)
@@ -758,7 +769,7 @@ class _TextConverter(HTMLParser):
             self.pre = max(self.pre - 1, 0)
         if tag in ("ul", "ol") and self.lists:
             self.lists.pop()
-        if tag in ("h1", "h2", "h3", "h4", "h5", "h6", "p", "table", "blockquote"):
+        if tag in _SPACED_TAGS:
             self._break(blank=True)
         elif tag in _BLOCK_TAGS:
             self._break()
@@ -768,6 +779,7 @@ class _TextConverter(HTMLParser):
             self.current.append(data)
 
     def text(self) -> str:
+        self.in_cell = False
         self._break()
         while self.lines and self.lines[-1] == "":
             self.lines.pop()

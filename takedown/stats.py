@@ -88,7 +88,8 @@ def _medians_by_window(removed: QuerySet, group: str | None) -> dict[Any, timede
     """Median duration per group value, keeping only the middle rows in the database."""
     partition = [F(group)] if group else None
     middle = (
-        removed.annotate(duration=_DURATION)
+        removed.order_by()  # no Meta.ordering columns in the window query
+        .annotate(duration=_DURATION)
         .annotate(
             position=Window(
                 RowNumber(), partition_by=partition, order_by=[F("duration").asc(), F("id").asc()]
@@ -116,7 +117,7 @@ def _grouped(urls: QuerySet, group: str | None, names: tuple[str, ...] = ()) -> 
         medians = {} if postgres else _medians_by_window(urls.filter(_REMOVED), None)
         return [(row, row["median"] if postgres else medians.get(None))]
     rows = list(urls.order_by().values(group, *names).annotate(**aggregates))
-    medians = {} if postgres else _medians_by_window(urls.filter(_REMOVED).order_by(), group)
+    medians = {} if postgres else _medians_by_window(urls.filter(_REMOVED), group)
     return [(row, row["median"] if postgres else medians.get(row[group])) for row in rows]
 
 

@@ -288,7 +288,7 @@ def test_it_processes_a_tick_in_a_real_django_q2_cluster(artist, site):
 @pytest.mark.django_db(transaction=True)
 def test_it_loses_and_doubles_nothing_when_a_worker_is_killed_mid_batch(artist, site, settings):
     for i in range(5):
-        site.answers[f"/slow/{i}"] = Answer(200, delay=30)
+        site.answers[f"/slow/{i}"] = Answer(200, delay=8)
     urls = [_url(artist, site, f"/slow/{i}") for i in range(5)]
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "recheck", "--due", "--no-progress"],
@@ -320,3 +320,64 @@ def test_it_loses_and_doubles_nothing_when_a_worker_is_killed_mid_batch(artist, 
     rechecks.record_results(token, results)
     assert URLCheck.objects.count() == 5
     assert set(URLCheck.objects.values_list("url_id", flat=True)) == {u.pk for u in urls}
+
+
+def test_it_rechecks_selected_urls_now_from_the_admin_and_lists_overdue_ones(client, staff, artist, site):
+    from django.urls import reverse
+
+    site.answers["/a"] = Answer(200)
+    fresh = _url(artist, site, "/a")
+    late = _url(artist, site, "/gone", sent_hours_ago=80, deadline_in_hours=-30)
+    InfringingURL.objects.update(next_check_at=None)
+    client.force_login(staff)
+    changelist = reverse("admin:takedown_infringingurl_changelist")
+    response = client.post(changelist, {"action": "recheck_now", "_selected_action": [fresh.pk, late.pk]}, follow=True)
+    assert "Checked 2 URL(s)" in response.content.decode()
+    fresh.refresh_from_db()
+    late.refresh_from_db()
+    assert (fresh.last_verdict, late.last_verdict) == ("live", "removed")
+    assert late.overdue_since is not None  # still notified: removal needs a second look
+    overdue = client.get(changelist, {"overdue": "yes"})
+    assert list(overdue.context["cl"].result_list) == [late]
+    history = client.get(reverse("admin:takedown_infringingurl_change", args=[late.pk])).content.decode()
+    assert "http 404" in history or "404" in history
+
+
+def test_it_rechecks_an_artist_from_the_command_line(artist, site):
+    import io
+
+    from django.core.management import call_command
+
+    site.answers["/cli"] = Answer(200)
+    _url(artist, site, "/cli")
+    _url(artist, site, "/cli-gone")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("recheck", "--artist", artist.slug, stdout=out, stderr=err)
+    assert "2 checked: 1 live, 1 removed" in out.getvalue()
+    assert "2/2 URLs 100%" in err.getvalue()
+    out = io.StringIO()
+    call_command("recheck", "--due", "--no-progress", stdout=out)
+    assert "0 checked" in out.getvalue()
+
+
+def test_it_warns_when_loopback_probing_is_on_outside_debug(settings):
+    from takedown.syschecks import probe_loopback_check
+
+    settings.DEBUG = False
+    settings.TAKEDOWN_PROBE_ALLOW_LOOPBACK = True
+    assert [w.id for w in probe_loopback_check(None)] == ["takedown.W001"]
+    settings.TAKEDOWN_PROBE_ALLOW_LOOPBACK = False
+    assert probe_loopback_check(None) == []
+
+
+def test_it_syncs_its_schedule_idempotently(db):
+    from django_q.models import Schedule
+
+    from takedown.schedules import sync_schedules
+
+    assert sync_schedules() == (1, 0)
+    assert sync_schedules() == (0, 0)
+    Schedule.objects.filter(name="takedown.recheck-tick").update(minutes=5)
+    assert sync_schedules() == (0, 1)
+    schedule = Schedule.objects.get(name="takedown.recheck-tick")
+    assert (schedule.func, schedule.minutes, schedule.schedule_type) == ("takedown.tasks.recheck_tick", 1, "I")

@@ -30,7 +30,6 @@ class ArtistSerializer(serializers.ModelSerializer):
             "notes",
             "created_at",
         ]
-        read_only_fields = fields
 
 
 class ArtistCreateSerializer(serializers.ModelSerializer):
@@ -99,13 +98,17 @@ class ArtistCreateSerializer(serializers.ModelSerializer):
 
 
 class PlatformSerializer(serializers.ModelSerializer):
+    # Plain text: empty when the platform has no channel of that kind (a blank "email" or "uri"
+    # would not be one).
+    channel_email = serializers.CharField(read_only=True)
+    channel_url = serializers.CharField(read_only=True)
+
     class Meta:
         model = Platform
         fields = [
             "slug", "name", "hosts", "channel_kind", "channel_email", "channel_url", "default_route",
             "response_deadline_hours", "is_active",
         ]  # fmt: skip
-        read_only_fields = fields
 
 
 class URLCheckSerializer(serializers.ModelSerializer):
@@ -115,7 +118,6 @@ class URLCheckSerializer(serializers.ModelSerializer):
             "id", "checked_at", "verdict", "reason", "http_status", "final_url", "redirect_chain",
             "headers", "body_sha256", "title", "excerpt", "error", "elapsed_ms",
         ]  # fmt: skip
-        read_only_fields = fields
 
 
 _URL_FIELDS = [
@@ -126,12 +128,13 @@ _URL_FIELDS = [
 
 
 class URLSerializer(serializers.ModelSerializer):
-    platform = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    platform = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="Platform slug; null: no known platform."
+    )
 
     class Meta:
         model = InfringingURL
         fields = _URL_FIELDS
-        read_only_fields = fields
 
 
 class URLDetailSerializer(URLSerializer):
@@ -140,19 +143,17 @@ class URLDetailSerializer(URLSerializer):
 
     class Meta(URLSerializer.Meta):
         fields = [*_URL_FIELDS, "notices", "checks"]
-        read_only_fields = fields
 
     def get_notices(self, obj: InfringingURL) -> list[int]:
         return [item.notice_id for item in obj.notice_items.all()]
 
 
 class NoticeEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = NoticeEvent
         fields = ["at", "actor", "from_status", "to_status", "reason"]
-        read_only_fields = fields
 
 
 _NOTICE_FIELDS = [
@@ -164,22 +165,20 @@ _NOTICE_FIELDS = [
 
 class NoticeSerializer(serializers.ModelSerializer):
     platform = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     subject = serializers.CharField(source="rendered_subject", read_only=True)
     url_count = serializers.IntegerField(read_only=True, help_text="How many URLs the notice lists.")
 
     class Meta:
         model = Notice
         fields = _NOTICE_FIELDS
-        read_only_fields = fields
 
 
 class NoticeURLSerializer(serializers.ModelSerializer):
     class Meta:
         model = InfringingURL
         fields = ["id", "normalized_url", "status", "last_verdict", "removed_at"]
-        read_only_fields = fields
 
 
 class NoticeDetailSerializer(NoticeSerializer):
@@ -189,7 +188,6 @@ class NoticeDetailSerializer(NoticeSerializer):
 
     class Meta(NoticeSerializer.Meta):
         fields = [*_NOTICE_FIELDS, "pdf_url", "urls", "events"]
-        read_only_fields = fields
 
     def get_urls(self, obj: Notice) -> list[dict]:
         return NoticeURLSerializer([item.url for item in obj.items.all()], many=True).data

@@ -12,6 +12,7 @@ import json
 from django.conf import settings
 from django.db.models import Count, Prefetch
 from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -506,6 +507,7 @@ class StatsView(APIBase, APIView):
         return Response(removal_stats(caller_agency(request)))
 
 
+@csrf_exempt  # a POST to an unknown path is a 404, not a CSRF failure
 def not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/ answer in the API's error shape, not with an HTML page."""
     return JsonResponse({"detail": "No API endpoint at this path; see /api/docs/.", "errors": []}, status=404)

@@ -1,0 +1,115 @@
+"""Removal statistics (takedown.stats) and GET /api/v1/stats/."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from takedown.models import InfringingURL
+from takedown.stats import removal_stats
+
+pytestmark = pytest.mark.django_db
+
+T0 = timezone.now() - timedelta(days=30)
+
+
+@pytest.fixture(autouse=True)
+def _fast(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+def _url(artist, platform, n, *, route="platform_policy", status="open", notified=None, removed_after=None,
+         overdue=False):  # fmt: skip
+    notified_at = T0 + timedelta(minutes=n) if notified or removed_after is not None else None
+    return InfringingURL.objects.create(
+        artist=artist, url=f"https://{platform.hosts[0]}/item/{n}", normalized_url=f"https://{platform.hosts[0]}/item/{n}",
+        host=platform.hosts[0], platform=platform, category="synthetic_sexual", legal_route=route, status=status,
+        notified_at=notified_at,
+        removed_at=notified_at + removed_after if removed_after is not None else None,
+        overdue_since=T0 if overdue else None,
+    )  # fmt: skip
+
+
+def _hours(h):
+    return timedelta(hours=h)
+
+
+@pytest.fixture
+def history(artist, other_artist, platforms):
+    yt, x, tg = platforms["youtube"], platforms["x"], platforms["telegram"]
+    # YouTube: 3 removed after 1 h, 3 h, 8 h (median 3 h), 1 still live and overdue, 1 never notified.
+    for n, h in enumerate((1, 3, 8)):
+        _url(artist, yt, n, status="removed", removed_after=_hours(h))
+    _url(artist, yt, 10, status="notified", notified=True, overdue=True)
+    _url(artist, yt, 11)
+    # X, DSA route: 2 removed after 2 h and 6 h (median 4 h), 2 live.
+    _url(artist, x, 20, route="dsa", status="removed", removed_after=_hours(2))
+    _url(artist, x, 21, route="dsa", status="removed", removed_after=_hours(6))
+    _url(artist, x, 22, route="dsa", status="notified", notified=True)
+    _url(artist, x, 23, route="dsa", status="notified", notified=True)
+    # Telegram: notified, nothing removed yet.
+    _url(artist, tg, 30, status="notified", notified=True)
+    # Another agency's removals never count here.
+    for n in range(5):
+        _url(other_artist, yt, 100 + n, status="removed", removed_after=_hours(100))
+
+
+def test_it_computes_rate_and_median_per_platform(agency, history):
+    stats = removal_stats(agency)
+    by_platform = {p["platform"]: p for p in stats["platforms"]}
+    assert by_platform["youtube"] == {
+        "platform": "youtube", "name": "YouTube", "urls": 5, "notified": 4, "removed": 3, "live": 1, "overdue": 1,
+        "removal_rate": 0.75, "median_seconds_to_removal": 3 * 3600.0,
+    }  # fmt: skip
+    assert by_platform["x"]["removal_rate"] == 0.5
+    assert by_platform["x"]["median_seconds_to_removal"] == 4 * 3600.0  # even count: mean of the middle two
+    assert by_platform["telegram"]["removal_rate"] == 0.0
+    assert by_platform["telegram"]["median_seconds_to_removal"] is None
+    assert [p["platform"] for p in stats["platforms"]] == ["youtube", "x", "telegram"]
+
+
+def test_it_computes_rate_and_median_per_route_and_overall(agency, history):
+    stats = removal_stats(agency)
+    routes = {r["legal_route"]: r for r in stats["legal_routes"]}
+    assert set(routes) == {"platform_policy", "dsa"}
+    assert routes["dsa"]["name"] == "EU DSA Art. 16"
+    assert (routes["platform_policy"]["notified"], routes["platform_policy"]["removed"]) == (5, 3)
+    assert routes["platform_policy"]["median_seconds_to_removal"] == 3 * 3600.0
+    overall = stats["overall"]
+    assert (overall["urls"], overall["notified"], overall["removed"], overall["live"]) == (10, 9, 5, 4)
+    assert overall["removal_rate"] == round(5 / 9, 4)
+    assert overall["median_seconds_to_removal"] == 3 * 3600.0  # of 1, 2, 3, 6, 8 hours
+
+
+def test_it_reports_an_agency_without_urls(other_agency):
+    stats = removal_stats(other_agency)
+    assert stats["overall"]["removal_rate"] is None
+    assert stats["overall"]["median_seconds_to_removal"] is None
+    assert stats["platforms"] == [] and stats["legal_routes"] == []
+
+
+def test_it_runs_a_fixed_number_of_queries_whatever_the_history(agency, artist, platforms, history):
+    with CaptureQueriesContext(connection) as small:
+        removal_stats(agency)
+    for n in range(40):
+        _url(artist, platforms["tiktok"], 200 + n, status="removed", removed_after=_hours(n + 1))
+    with CaptureQueriesContext(connection) as large:
+        removal_stats(agency)
+    assert len(small.captured_queries) == len(large.captured_queries) <= 6
+
+
+def test_it_serves_stats_to_the_callers_agency(api_user, agency, history):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=api_user).key}")
+    response = client.get("/api/v1/stats/")
+    assert response.status_code == 200
+    assert response.json() == removal_stats(agency)
+    assert response.json()["agency"] == "starlight"
