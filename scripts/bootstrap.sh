@@ -33,6 +33,7 @@ stamp=.venv/.installed-$mode
 sum=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
   echo "Installing Python packages from $req"
-  .venv/bin/pip install --disable-pip-version-check -q -r "$req"
+  # (This machine's pip config names local mirrors that may be absent; pip says so per package.)
+  .venv/bin/pip install --disable-pip-version-check -q -r "$req" 2> >(grep -v "is neither a file nor a directory" >&2)
   echo "$sum" > "$stamp"
 fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from takedown.models import (
     Agency,
     Artist,
     InfringingURL,
+    Job,
     Notice,
     NoticeEvent,
     Platform,
@@ -369,12 +371,10 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             self.message_user(request, _("Checked %(n)d URL(s): %(v)s.") % {"n": len(outcomes), "v": verdicts},
                               messages.SUCCESS)
             return
-        from django_q.tasks import async_task
-
-        rechecks.schedule_now(ids)
-        async_task("takedown.tasks.recheck_urls", ids, task_name=f"recheck-now-{len(ids)}")
-        self.message_user(request, _("%(n)d URLs queued for checking; results appear in each URL's history.")
-                          % {"n": len(ids)}, messages.SUCCESS)
+        agency_id = request.user.agency_id or queryset.values_list("artist__agency_id", flat=True).first()
+        job = services.job_start(kind=Job.Kind.RECHECK, user=request.user, agency_id=agency_id, total=len(ids),
+                                 params={"url_ids": ids})
+        return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[job.pk]))
 
     @admin.action(description=_("Dismiss selected URLs (not infringing / out of scope)"), permissions=["change"])
     def dismiss_urls(self, request, queryset):
@@ -409,6 +409,17 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             raise PermissionDenied
         form = CSVUploadForm(request.POST or None, request.FILES or None, user=request.user)
         report = None
+        if request.method == "POST" and form.is_valid() and len(form.rows) > settings.TAKEDOWN_BACKGROUND_ROWS:
+            artist = form.cleaned_data.get("artist")
+            job = services.job_start(
+                kind=Job.Kind.IMPORT, user=request.user, agency_id=form.agency.pk, total=len(form.rows),
+                params={
+                    "rows": form.rows, "artist_id": artist.pk if artist else None, "source": Source.CSV,
+                    "default_category": form.cleaned_data.get("default_category") or "",
+                    "default_route": form.cleaned_data.get("default_route") or "",
+                },
+            )
+            return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[job.pk]))
         if request.method == "POST" and form.is_valid():
             try:
                 report = importing.import_rows(
@@ -474,8 +485,6 @@ class CSVUploadForm(forms.Form):
         self.agency: Agency | None = None
 
     def clean_file(self):
-        from django.conf import settings
-
         upload = self.cleaned_data["file"]
         limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
         if upload.size > limit:
@@ -536,3 +545,44 @@ class NoticeEventAdmin(AgencyScoped, admin.ModelAdmin):
 
 
 from takedown import notice_admin  # noqa: E402, F401  (registers the notice admins)
+
+
+@admin.register(Job)
+class JobAdmin(AgencyScoped, admin.ModelAdmin):
+    """Background work and where it stands; its page refreshes itself until done."""
+
+    list_display = ["__str__", "state", "progress", "user", "created_at", "finished_at"]
+    list_filter = ["kind", "state"]
+    fields = ["kind", "state", "total", "done", "user", "created_at", "finished_at", "result", "error"]
+    readonly_fields = fields
+    change_form_template = "admin/takedown/job/change_form.html"
+
+    @admin.display(description=_("progress"))
+    def progress(self, job: Job) -> str:
+        return f"{job.done}/{job.total} ({job.percent}%)"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/status.json", self.admin_site.admin_view(self.status_view), name="takedown_job_status"),
+            *super().get_urls(),
+        ]
+
+    def status_view(self, request, pk: int):
+        from django.http import JsonResponse
+        from django.shortcuts import get_object_or_404
+
+        job = get_object_or_404(self.get_queryset(request), pk=pk)
+        return JsonResponse({"state": job.state, "done": job.done, "total": job.total, "percent": job.percent,
+                             "result": job.result, "error": job.error})

@@ -518,3 +518,43 @@ class CounterNotice(models.Model):
 
     def __str__(self) -> str:
         return f"counter-notice {self.received_at:%Y-%m-%d} on {self.notice_id}"
+
+
+class Job(models.Model):
+    """Long work run in the background (a large CSV import, "recheck now" on many URLs).
+
+    The admin shows where it stands; the worker updates `done` as it goes.
+    """
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", _("CSV import")
+        RECHECK = "recheck", _("Recheck")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="jobs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    # The work's input (CSV rows and options, or URL ids) and its result (an import report).
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.state == self.State.DONE else int(self.done * 100 / self.total) if self.total else 0

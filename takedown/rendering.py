@@ -65,10 +65,13 @@ __all__ = [
     "RenderedNotice",
     "TemplateError",
     "html_to_text",
+    "layout_html",
     "load_default_templates",
+    "missing_glyphs",
     "pdf_warnings",
     "render_notice",
     "render_pdf",
+    "sample_context",
     "sha256_hex",
     "validate_template",
 ]
@@ -239,7 +242,11 @@ def _long_date(value: Any, locale: str = "en") -> str:
         return str(value)
     if locale == Locale.KO:
         return f"{day.year}년 {day.month}월 {day.day}일"
-    return f"{day.day} {day:%B} {day.year}"
+    # Not strftime("%B"): that follows the process's C locale.
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+_MONTHS = "January February March April May June July August September October November December".split()
 
 
 # Filters that turn their input into a string: refuse to stringify a huge container.

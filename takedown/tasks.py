@@ -16,10 +16,5 @@ def recheck_tick() -> int:
     return rechecks.run_due(budget_seconds=settings.TAKEDOWN_TICK_BUDGET_SECONDS)
 
 
-def recheck_urls(url_ids: list[int]) -> int:
-    """"Recheck now" for chosen URLs (claimed like any other batch: never twice at once)."""
-    done = 0
-    for start in range(0, len(url_ids), settings.TAKEDOWN_CHECK_BATCH):
-        done += len(rechecks.check_batch(limit=settings.TAKEDOWN_CHECK_BATCH,
-                                         url_ids=url_ids[start:start + settings.TAKEDOWN_CHECK_BATCH]))
-    return done
+def run_job(job_id: int) -> str:
+    return services.job_run(job_id=job_id)

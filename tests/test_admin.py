@@ -220,3 +220,39 @@ def test_it_dismisses_and_reopens_urls_only_of_the_agency(client, staff, urls):
     client.post(changelist, {"action": "reopen_urls", "_selected_action": [mine.pk]})
     mine.refresh_from_db()
     assert mine.status == "open"
+
+
+def test_it_runs_a_large_upload_in_the_background_and_shows_its_progress(
+    client, staff, outsider, artist, platforms, settings, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from takedown import services
+    from takedown.models import Job
+
+    settings.TAKEDOWN_BACKGROUND_ROWS = 100
+    client.force_login(staff)
+    lines = ["url,category"] + [f"https://www.youtube.com/watch?v=bg{i:09d},synthetic_sexual" for i in range(250)]
+    lines.append("http://[::1]/x,copyright")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(
+            reverse("admin:takedown_infringingurl_upload"),
+            {"artist": artist.pk, "file": SimpleUploadedFile("big.csv", "\n".join(lines).encode(), "text/csv")},
+        )
+    job = Job.objects.get()
+    assert response.url == reverse("admin:takedown_job_change", args=[job.pk])
+    assert len(queued) == 1
+    assert (job.state, job.total, job.done) == ("queued", 251, 0)
+    page = client.get(response.url).content.decode()
+    assert 'id="job-bar"' in page
+    assert services.job_run(job_id=job.pk) == "done"
+    assert services.job_run(job_id=job.pk) == "skipped"
+    status = client.get(reverse("admin:takedown_job_status", args=[job.pk])).json()
+    assert status["state"] == "done" and status["percent"] == 100
+    assert status["result"]["created"] == 250 and status["result"]["rejected"] == 1
+    assert status["result"]["errors"][0]["row"] == 251
+    job.refresh_from_db()
+    assert "rows" not in job.params
+    assert InfringingURL.objects.filter(artist=artist).count() == 250
+    client.force_login(outsider)
+    assert client.get(reverse("admin:takedown_job_status", args=[job.pk])).status_code == 404

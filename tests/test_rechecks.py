@@ -381,3 +381,23 @@ def test_it_syncs_its_schedule_idempotently(db):
     assert sync_schedules() == (0, 1)
     schedule = Schedule.objects.get(name="takedown.recheck-tick")
     assert (schedule.func, schedule.minutes, schedule.schedule_type) == ("takedown.tasks.recheck_tick", 1, "I")
+
+
+def test_it_rechecks_many_urls_as_a_background_job(client, staff, artist, site, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from takedown import services
+    from takedown.models import Job
+
+    site.answers["/m/0"] = Answer(200)
+    urls = [_url(artist, site, f"/m/{i}") for i in range(12)]
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(reverse("admin:takedown_infringingurl_changelist"),
+                               {"action": "recheck_now", "_selected_action": [u.pk for u in urls]})
+    job = Job.objects.get(kind="recheck")
+    assert response.url == reverse("admin:takedown_job_change", args=[job.pk])
+    assert services.job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    assert job.result == {"verdicts": {"live": 1, "removed": 11}}
+    assert URLCheck.objects.count() == 12
