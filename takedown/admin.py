@@ -28,9 +28,6 @@ from takedown.models import (
     User,
 )
 
-admin.site.site_header = _("takedown")
-admin.site.site_title = _("takedown")
-admin.site.index_title = _("Takedown work")
 
 
 def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> None:

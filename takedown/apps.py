@@ -1,10 +1,19 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class TakedownConfig(AppConfig):
+    default = True
     name = "takedown"
     verbose_name = "Takedown"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from takedown import syschecks  # noqa: F401  (registers the system checks)
+
+
+class TakedownAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, with our site (its home page shows each role its work)."""
+
+    default = False
+    default_site = "takedown.admin_site.TakedownAdminSite"
