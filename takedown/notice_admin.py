@@ -70,15 +70,15 @@ class NoticeForm(forms.ModelForm):
 
 # What each workflow button does: (service, POST fields it takes, who may see it).
 ACTIONS = {
-    "submit": ("Submit for legal review", {NoticeStatus.DRAFT}),
-    "approve": ("Approve", {NoticeStatus.PENDING}),
-    "reject": ("Reject", {NoticeStatus.PENDING}),
-    "send": ("Send", {NoticeStatus.APPROVED}),
-    "revise": ("Revise into a new draft", {NoticeStatus.REJECTED}),
-    "acknowledge": ("Record acknowledgement", {NoticeStatus.SENT}),
-    "close": ("Close with outcome", {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
-    "withdraw": ("Withdraw (retract)", {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
-    "counter": ("Record a counter-notice", {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED, NoticeStatus.CLOSED}),
+    "submit": (_("Submit for legal review"), {NoticeStatus.DRAFT}),
+    "approve": (_("Approve"), {NoticeStatus.PENDING}),
+    "reject": (_("Reject"), {NoticeStatus.PENDING}),
+    "send": (_("Send"), {NoticeStatus.APPROVED}),
+    "revise": (_("Revise into a new draft"), {NoticeStatus.REJECTED}),
+    "acknowledge": (_("Record acknowledgement"), {NoticeStatus.SENT}),
+    "close": (_("Close with outcome"), {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
+    "withdraw": (_("Withdraw (retract)"), {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
+    "counter": (_("Record a counter-notice"), {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED, NoticeStatus.CLOSED}),
 }
 
 

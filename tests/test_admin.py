@@ -256,3 +256,31 @@ def test_it_runs_a_large_upload_in_the_background_and_shows_its_progress(
     assert InfringingURL.objects.filter(artist=artist).count() == 250
     client.force_login(outsider)
     assert client.get(reverse("admin:takedown_job_status", args=[job.pk])).status_code == 404
+
+
+def test_it_exports_the_filtered_list_as_formula_safe_csv(client, staff, agency, artist, other_artist, platforms):
+    import csv
+    import io
+
+    importing.import_rows(
+        [{"url": "https://www.youtube.com/watch?v=keep0000001", "category": "copyright",
+          "note": '=HYPERLINK("http://evil.example","x")'},
+         {"url": "https://www.youtube.com/watch?v=keep0000002", "category": "copyright", "note": "@SUM(1)"},
+         {"url": "https://t.me/chan/5", "category": "privacy", "note": "+1 -1"}],
+        agency=agency, artist=artist,
+    )
+    importing.import_rows([{"url": "https://t.me/theirs/1", "category": "privacy"}], agency=other_artist.agency,
+                          artist=other_artist)
+    client.force_login(staff)
+    response = client.get(reverse("admin:takedown_infringingurl_export"), {"platform__id__exact": platforms["youtube"].pk})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["normalized_url"] for r in rows] == [
+        "https://www.youtube.com/watch?v=keep0000001", "https://www.youtube.com/watch?v=keep0000002"]
+    assert rows[0]["note"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert rows[1]["note"] == "'@SUM(1)"
+    everything = b"".join(client.get(reverse("admin:takedown_infringingurl_export")).streaming_content).decode()
+    assert "t.me/chan/5" in everything and "'+1 -1" in everything
+    assert "theirs" not in everything
