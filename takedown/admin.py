@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from takedown import importing, rechecks, services
@@ -27,7 +28,6 @@ from takedown.models import (
     URLCheck,
     User,
 )
-
 
 
 def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> None:
@@ -398,8 +398,28 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
                 self.admin_site.admin_view(self.upload_view),
                 name="takedown_infringingurl_upload",
             ),
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.export_view),
+                name="takedown_infringingurl_export",
+            ),
             *super().get_urls(),
         ]
+
+    def export_view(self, request: HttpRequest):
+        """The URLs and outcomes of the list as filtered on screen, as CSV."""
+        from django.http import StreamingHttpResponse
+
+        from takedown.exporting import csv_lines, export_rows
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        urls = changelist.get_queryset(request)
+        response = StreamingHttpResponse(csv_lines(export_rows(urls)), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="takedown-urls-{stamp}.csv"'
+        return response
 
     def upload_view(self, request: HttpRequest):
         if not self.has_add_permission(request):

@@ -44,6 +44,7 @@ class Agency(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("agency")
         verbose_name_plural = _("agencies")
         ordering = ["name"]
 
@@ -100,6 +101,7 @@ class Artist(models.Model):
     objects = ArtistQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("artist")
         ordering = ["name"]
         constraints = [
             # Serves intake's lookup by (agency, slug) from CSV rows, the CLI and the API.
@@ -139,6 +141,7 @@ class RightsRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("rights record")
         ordering = ["artist", "title"]
 
     def __str__(self) -> str:
@@ -187,6 +190,7 @@ class Platform(models.Model):
     objects = PlatformManager()
 
     class Meta:
+        verbose_name = _("platform")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -361,6 +365,7 @@ class NoticeTemplate(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("notice template")
         ordering = ["legal_route", "locale", "platform", "-version"]
         constraints = [
             models.UniqueConstraint(
@@ -433,6 +438,7 @@ class Notice(models.Model):
     objects = NoticeQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("notice")
         ordering = ["-created_at", "-id"]
         constraints = [
             # Nobody approves a notice they drafted.
@@ -467,6 +473,7 @@ class NoticeItem(models.Model):
     url = models.ForeignKey(InfringingURL, on_delete=models.PROTECT, related_name="notice_items")
 
     class Meta:
+        verbose_name = _("notice item")
         constraints = [models.UniqueConstraint(fields=["notice", "url"], name="notice_item_unique")]
 
     def __str__(self) -> str:
@@ -487,6 +494,7 @@ class NoticeEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("notice event")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["notice", "at"], name="event_notice_time")]
 
@@ -514,6 +522,7 @@ class CounterNotice(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("counter-notice")
         ordering = ["received_at"]
 
     def __str__(self) -> str:
@@ -550,6 +559,7 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("background job")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -665,13 +665,8 @@ def job_run(*, job_id: int) -> str:
         else:
             ids = [int(i) for i in job.params["url_ids"]]
             counts: dict[str, int] = {}
-            done = 0
-            batch = settings.TAKEDOWN_CHECK_BATCH
-            for start in range(0, len(ids), batch):
-                for outcome in rechecks.check_batch(limit=batch, url_ids=ids[start:start + batch]):
-                    counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
-                done = min(start + batch, len(ids))
-                progress(done)
+            for outcome in rechecks.check_urls(ids, progress=progress):
+                counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
             result = {"verdicts": counts}
     except Exception as exc:
         log.exception("job %s failed", job_id)

@@ -76,7 +76,10 @@ def world(agency, other_agency, artist, other_artist, staff, outsider, platforms
     other_agency.address, other_agency.phone = "2 Example-gil, Seoul", "+82 2-1111-1111"
     other_agency.signatory_name, other_agency.signatory_title = "Minji Park", "Counsel"
     other_agency.save()
-    return {"own": _side(artist, staff, platforms, "starlight-only"), "foreign": _side(other_artist, outsider, platforms, "comet-only")}
+    return {
+        "own": _side(artist, staff, platforms, "starlight-only"),
+        "foreign": _side(other_artist, outsider, platforms, "comet-only"),
+    }
 
 
 def _client(request, role):
@@ -88,7 +91,15 @@ def _client(request, role):
 
 
 OK, CREATED, BAD, UNAUTH, FORBIDDEN, MISSING = 200, 201, 400, 401, 403, 404
-READERS = {"api": OK, "staff": OK, "legal": OK, "manager": OK, "outsider": OK, "superuser": OK, "anonymous": UNAUTH}
+READERS = {
+    "api": OK,
+    "staff": OK,
+    "legal": OK,
+    "manager": OK,
+    "outsider": OK,
+    "superuser": OK,
+    "anonymous": UNAUTH,
+}
 # Starlight's object seen by each role: Comet's staff (outsider) gets a 404 like for a missing id.
 OWN_DETAIL = {**READERS, "outsider": MISSING}
 FOREIGN_DETAIL = {**READERS, "api": MISSING, "staff": MISSING, "legal": MISSING, "manager": MISSING}
@@ -96,7 +107,12 @@ FOREIGN_DETAIL = {**READERS, "api": MISSING, "staff": MISSING, "legal": MISSING,
 
 def _only(allowed: set[str], ok: int, *, outsider: int = MISSING, superuser: int | None = None) -> dict:
     expected = {role: (ok if role in allowed else FORBIDDEN) for role in ("api", "staff", "legal", "manager")}
-    return {**expected, "outsider": outsider, "superuser": ok if superuser is None else superuser, "anonymous": UNAUTH}
+    return {
+        **expected,
+        "outsider": outsider,
+        "superuser": ok if superuser is None else superuser,
+        "anonymous": UNAUTH,
+    }
 
 
 def _on_foreign(expected: dict) -> dict:
@@ -105,7 +121,9 @@ def _on_foreign(expected: dict) -> dict:
             "outsider": expected["superuser"]}  # fmt: skip
 
 
-IMPORT_BODY = {"items": [{"artist": "luna-kang", "url": "https://t.me/starlight-only/new", "category": "privacy"}]}
+IMPORT_BODY = {
+    "items": [{"artist": "luna-kang", "url": "https://t.me/starlight-only/new", "category": "privacy"}]
+}
 ARTIST_BODY = {"name": "New Artist"}
 ARTIST_BODY_SUPER = {"name": "New Artist", "agency": "starlight"}
 
@@ -199,7 +217,9 @@ def test_it_answers_every_route_for_every_role_without_leaking(request, world, r
             if name in LIST_ROUTES and response.status_code == 200 and role != "superuser":
                 foreign = world["own" if role == "outsider" else "foreign"]
                 kind = LIST_ROUTES[name]
-                hidden = {v for k, v in foreign.items() if k == kind or (kind == "notice" and k in NOTICE_KEYS)}
+                hidden = {
+                    v for k, v in foreign.items() if k == kind or (kind == "notice" and k in NOTICE_KEYS)
+                }
                 assert not {row["id"] for row in answer["results"]} & hidden, (name, answer)
     assert not failures, "\n".join(failures)
 

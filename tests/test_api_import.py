@@ -250,6 +250,44 @@ def test_it_answers_400_to_an_unreadable_batch(api, artist, body, content_type, 
     assert isinstance(answer["errors"], list)
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type", "field"),
+    [
+        (
+            b'{"items": [{"artist": "luna-kang", "url": "https://example.com/a", "category": "privacy", "note": "a\\u0000b"}]}',
+            "application/json",
+            "note",
+        ),
+        (
+            b'{"items": [{"artist": "luna-kang", "url": "https://example.com/a\\u0000", "category": "privacy"}]}',
+            "application/json",
+            "url",
+        ),
+        (
+            b'{"items": [{"artist": "luna-kang", "url": "https://example.com/a", "category": "privacy", "note": "\\ud800"}]}',
+            "application/json",
+            "note",
+        ),
+        (b"artist,url,category,note\nluna-kang,https://example.com/a,privacy,a\x00b\n", "text/csv", "note"),
+    ],
+)
+def test_it_answers_400_to_text_that_cannot_be_stored(api, artist, body, content_type, field):
+    response = api.generic("POST", IMPORT, data=body, content_type=content_type)
+    assert response.status_code == 400, response.content
+    answer = response.json()
+    assert answer["errors"] == [{"row": 1, "field": field, "message": answer["errors"][0]["message"]}]
+    assert "cannot be stored" in answer["detail"]
+    assert not InfringingURL.objects.exists()
+
+
+def test_it_accepts_escaped_emoji_in_json(api, artist):
+    body = json.dumps({"items": [{**_rows(1)[0], "note": "팬 제보 😡"}]}, ensure_ascii=True).encode()
+    assert b"\\ud83d" in body
+    response = api.generic("POST", IMPORT, data=body, content_type="application/json")
+    assert response.status_code == 201
+    assert InfringingURL.objects.get().note == "팬 제보 😡"
+
+
 def test_it_answers_400_to_a_missing_content_type(api, artist):
     response = api.generic("POST", IMPORT, data=b'{"items": []}', content_type="")
     assert response.status_code == 400
@@ -352,6 +390,9 @@ def test_it_lets_a_superuser_import_for_a_named_agency(superuser, artist, agency
     missing = post_json(client, {"items": _rows(1)})
     assert missing.status_code == 400
     assert missing.json()["errors"][0]["field"] == "agency"
+    for bad in ("nope", "%00", "a%20b"):
+        unknown = post_json(client, {"items": _rows(1)}, f"?agency={bad}")
+        assert unknown.status_code == 400 and unknown.json()["errors"][0]["field"] == "agency"
     response = post_json(client, {"items": _rows(1)}, f"?agency={agency.slug}")
     assert response.status_code == 201
 

@@ -30,7 +30,10 @@ def client_for(user) -> APIClient:
 @pytest.fixture
 def telegram_urls(agency, artist, platforms, templates):
     importing.import_rows(
-        [{"url": u, "category": "synthetic_sexual"} for u in ("https://t.me/leakchan/101", "https://t.me/leakchan/102")],
+        [
+            {"url": u, "category": "synthetic_sexual"}
+            for u in ("https://t.me/leakchan/101", "https://t.me/leakchan/102")
+        ],
         agency=agency,
         artist=artist,
     )
@@ -49,7 +52,9 @@ def legal_api(legal):
 
 @pytest.fixture
 def pending(staff_api, telegram_urls):
-    drafted = staff_api.post("/api/v1/notices/prepare/", {"urls": [u.pk for u in telegram_urls]}, format="json")
+    drafted = staff_api.post(
+        "/api/v1/notices/prepare/", {"urls": [u.pk for u in telegram_urls]}, format="json"
+    )
     assert drafted.status_code == 200, drafted.json()
     (notice,) = drafted.json()["notices"]
     submitted = staff_api.post(f"/api/v1/notices/{notice['id']}/submit/")
@@ -70,14 +75,22 @@ def test_it_drafts_and_submits_a_notice_for_staff(staff_api, telegram_urls, arti
     assert submitted["status"] == "pending"
     assert len(submitted["pdf_sha256"]) == 64
     assert submitted["pdf_url"].endswith(f"/api/v1/notices/{notice['id']}/pdf/")
-    assert [u["normalized_url"] for u in submitted["urls"]] == ["https://t.me/leakchan/101", "https://t.me/leakchan/102"]
-    assert [(e["from_status"], e["to_status"]) for e in submitted["events"]] == [("", "draft"), ("draft", "pending")]
+    assert [u["normalized_url"] for u in submitted["urls"]] == [
+        "https://t.me/leakchan/101",
+        "https://t.me/leakchan/102",
+    ]
+    assert [(e["from_status"], e["to_status"]) for e in submitted["events"]] == [
+        ("", "draft"),
+        ("draft", "pending"),
+    ]
 
 
 def test_it_lists_every_presend_problem_in_errors(staff_api, telegram_urls, agency):
     agency.signatory_name = ""
     agency.save()
-    (notice,) = staff_api.post("/api/v1/notices/prepare/", {"urls": [telegram_urls[0].pk]}, format="json").json()["notices"]
+    (notice,) = staff_api.post(
+        "/api/v1/notices/prepare/", {"urls": [telegram_urls[0].pk]}, format="json"
+    ).json()["notices"]
     response = staff_api.post(f"/api/v1/notices/{notice['id']}/submit/")
     assert response.status_code == 400
     body = response.json()
@@ -96,23 +109,31 @@ def test_it_serves_the_frozen_pdf_with_its_hash(staff_api, pending):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-    assert response["X-Content-SHA256"] == pending["pdf_sha256"] == hashlib.sha256(response.content).hexdigest()
+    assert (
+        response["X-Content-SHA256"] == pending["pdf_sha256"] == hashlib.sha256(response.content).hexdigest()
+    )
     assert response["Content-Disposition"] == f'attachment; filename="notice-{pending["id"]}.pdf"'
 
 
 def test_it_answers_409_for_the_pdf_of_a_draft_even_to_a_pdf_client(staff_api, telegram_urls):
-    (notice,) = staff_api.post("/api/v1/notices/prepare/", {"urls": [telegram_urls[0].pk]}, format="json").json()["notices"]
+    (notice,) = staff_api.post(
+        "/api/v1/notices/prepare/", {"urls": [telegram_urls[0].pk]}, format="json"
+    ).json()["notices"]
     response = staff_api.get(f"/api/v1/notices/{notice['id']}/pdf/", HTTP_ACCEPT="application/pdf")
     assert response.status_code == 409
     assert response["Content-Type"] == "application/json"
     assert "no frozen PDF yet" in response.json()["detail"]
 
 
-def test_it_lets_legal_approve_and_send_through_a_web_form(legal_api, staff, agency, artist, platforms, templates):
+def test_it_lets_legal_approve_and_send_through_a_web_form(
+    legal_api, staff, agency, artist, platforms, templates
+):
     importing.import_rows([{"url": "https://x.com/someone/status/1234567890", "category": "impersonation"}],
                           agency=agency, artist=artist)  # fmt: skip
     staff_api = client_for(staff)
-    (notice,) = staff_api.post("/api/v1/notices/prepare/", {"artist": artist.pk}, format="json").json()["notices"]
+    (notice,) = staff_api.post("/api/v1/notices/prepare/", {"artist": artist.pk}, format="json").json()[
+        "notices"
+    ]
     staff_api.post(f"/api/v1/notices/{notice['id']}/submit/")
     approved = legal_api.post(f"/api/v1/notices/{notice['id']}/approve/")
     assert approved.status_code == 200
@@ -120,7 +141,9 @@ def test_it_lets_legal_approve_and_send_through_a_web_form(legal_api, staff, age
     no_reference = legal_api.post(f"/api/v1/notices/{notice['id']}/send/", {}, format="json")
     assert no_reference.status_code == 400
     assert "reference" in no_reference.json()["detail"]
-    sent = legal_api.post(f"/api/v1/notices/{notice['id']}/send/", {"reference": "TIDA-2026-0042"}, format="json")
+    sent = legal_api.post(
+        f"/api/v1/notices/{notice['id']}/send/", {"reference": "TIDA-2026-0042"}, format="json"
+    )
     assert sent.status_code == 200
     assert (sent.json()["status"], sent.json()["reference"]) == ("sent", "TIDA-2026-0042")
     url = staff_api.get("/api/v1/urls/").json()["results"][0]
@@ -132,7 +155,9 @@ def test_it_answers_409_when_the_state_moved_first(legal_api, legal2, pending):
     again = client_for(legal2).post(f"/api/v1/notices/{pending['id']}/approve/")
     assert again.status_code == 409
     assert "approved" in again.json()["detail"]
-    rejected_late = legal_api.post(f"/api/v1/notices/{pending['id']}/reject/", {"reason": "late"}, format="json")
+    rejected_late = legal_api.post(
+        f"/api/v1/notices/{pending['id']}/reject/", {"reason": "late"}, format="json"
+    )
     assert rejected_late.status_code == 409
 
 
@@ -141,7 +166,9 @@ def test_it_requires_a_reason_to_reject(legal_api, pending):
         response = legal_api.post(f"/api/v1/notices/{pending['id']}/reject/", body, format="json")
         assert response.status_code == 400
         assert response.json()["errors"][0]["field"] in ("reason", "")
-    response = legal_api.post(f"/api/v1/notices/{pending['id']}/reject/", {"reason": "Wrong route"}, format="json")
+    response = legal_api.post(
+        f"/api/v1/notices/{pending['id']}/reject/", {"reason": "Wrong route"}, format="json"
+    )
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["rejection_reason"]) == ("rejected", "Wrong route")
 
@@ -149,7 +176,10 @@ def test_it_requires_a_reason_to_reject(legal_api, pending):
 def test_it_refuses_a_staff_token_and_a_self_review(staff_api, legal, pending, telegram_urls):
     refused = staff_api.post(f"/api/v1/notices/{pending['id']}/approve/")
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "Your role (Staff) may not approve, reject or send notices (legal reviewers only)."
+    assert (
+        refused.json()["detail"]
+        == "Your role (Staff) may not approve, reject or send notices (legal reviewers only)."
+    )
     assert Notice.objects.get(pk=pending["id"]).status == "pending"
     # A legal reviewer who drafted the notice may not approve it either (the service says why).
     legal_api = client_for(legal)
@@ -158,7 +188,9 @@ def test_it_refuses_a_staff_token_and_a_self_review(staff_api, legal, pending, t
         host="t.me", platform=telegram_urls[0].platform, category="synthetic_sexual", legal_route="platform_policy",
     )  # fmt: skip
     (own,) = legal_api.post(
-        "/api/v1/notices/prepare/", {"urls": [InfringingURL.objects.get(url__endswith="/103").pk]}, format="json"
+        "/api/v1/notices/prepare/",
+        {"urls": [InfringingURL.objects.get(url__endswith="/103").pk]},
+        format="json",
     ).json()["notices"]
     legal_api.post(f"/api/v1/notices/{own['id']}/submit/")
     self_review = legal_api.post(f"/api/v1/notices/{own['id']}/approve/")
@@ -166,7 +198,9 @@ def test_it_refuses_a_staff_token_and_a_self_review(staff_api, legal, pending, t
     assert "another legal reviewer" in self_review.json()["detail"]
 
 
-def test_it_does_not_draft_another_agencys_urls(staff_api, outsider, other_artist, other_agency, platforms, templates):
+def test_it_does_not_draft_another_agencys_urls(
+    staff_api, outsider, other_artist, other_agency, platforms, templates
+):
     importing.import_rows([{"url": "https://t.me/comet/1", "category": "privacy"}], agency=other_agency,
                           artist=other_artist)  # fmt: skip
     foreign = InfringingURL.objects.get(artist=other_artist)
@@ -177,7 +211,9 @@ def test_it_does_not_draft_another_agencys_urls(staff_api, outsider, other_artis
 
 
 def test_it_filters_notices_by_status(staff_api, pending, telegram_urls):
-    assert [n["id"] for n in staff_api.get("/api/v1/notices/?status=pending").json()["results"]] == [pending["id"]]
+    assert [n["id"] for n in staff_api.get("/api/v1/notices/?status=pending").json()["results"]] == [
+        pending["id"]
+    ]
     assert staff_api.get("/api/v1/notices/?status=sent").json()["results"] == []
     row = staff_api.get("/api/v1/notices/").json()["results"][0]
     assert row["url_count"] == 2 and "events" not in row

@@ -46,7 +46,9 @@ def urls(agency, artist, platforms):
         artist=artist,
     )
     assert report.created == 4
-    return {u.platform.slug if u.platform else "none": u for u in InfringingURL.objects.select_related("platform")}
+    return {
+        u.platform.slug if u.platform else "none": u for u in InfringingURL.objects.select_related("platform")
+    }
 
 
 def test_it_lists_urls_newest_first_with_cursor_pages(api, urls):
@@ -64,7 +66,10 @@ def test_it_lists_urls_newest_first_with_cursor_pages(api, urls):
 def test_it_answers_400_to_a_malformed_cursor(api, urls):
     response = api.get("/api/v1/urls/?cursor=not-a-cursor")
     assert response.status_code == 400
-    assert response.json() == {"detail": "cursor: Invalid cursor", "errors": [{"field": "cursor", "message": "Invalid cursor"}]}
+    assert response.json() == {
+        "detail": "cursor: Invalid cursor",
+        "errors": [{"field": "cursor", "message": "Invalid cursor"}],
+    }
 
 
 def test_it_serialises_a_url_for_clients(api, urls):
@@ -109,7 +114,11 @@ def test_it_filters_urls_by_artist_id_and_by_change_time(api, urls, artist):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("status=gone", "status"), ("category=deepfake", "category"), ("updated_after=yesterday", "updated_after")],
+    [
+        ("status=gone", "status"),
+        ("category=deepfake", "category"),
+        ("updated_after=yesterday", "updated_after"),
+    ],
 )
 def test_it_answers_400_to_a_bad_filter_value(api, urls, query, field):
     response = api.get(f"/api/v1/urls/?{query}")
@@ -135,7 +144,10 @@ def test_it_shows_a_url_with_its_checks_newest_first(api, urls):
 
 
 def test_it_answers_404_for_a_missing_url_and_json_for_unknown_paths(api, urls):
-    assert api.get("/api/v1/urls/999999/").json() == {"detail": "No InfringingURL matches the given query.", "errors": []}
+    assert api.get("/api/v1/urls/999999/").json() == {
+        "detail": "No InfringingURL matches the given query.",
+        "errors": [],
+    }
     unknown = api.get("/api/v1/nothing-here/")
     assert unknown.status_code == 404
     assert unknown.json()["detail"].startswith("No API endpoint")
@@ -165,15 +177,26 @@ def test_it_adds_an_artist_to_the_callers_agency(staff, agency, other_agency, pl
     client = client_for(staff)
     response = client.post(
         "/api/v1/artists/",
-        {"name": "Han Bit", "name_ko": "한빛", "official_accounts": ["https://instagram.com/hanbit"], "agency": "starlight"},
+        {
+            "name": "Han Bit",
+            "name_ko": "한빛",
+            "official_accounts": ["https://instagram.com/hanbit"],
+            "agency": "starlight",
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
     created = Artist.objects.get(pk=response.json()["id"])
-    assert (created.agency, created.slug, created.official_accounts) == (agency, "han-bit", ["https://instagram.com/hanbit"])
+    assert (created.agency, created.slug, created.official_accounts) == (
+        agency,
+        "han-bit",
+        ["https://instagram.com/hanbit"],
+    )
     again = client.post("/api/v1/artists/", {"name": "Han Bit"}, format="json")
     assert again.status_code == 400
-    assert again.json()["errors"] == [{"field": "slug", "message": "Your agency already has an artist with this slug."}]
+    assert again.json()["errors"] == [
+        {"field": "slug", "message": "Your agency already has an artist with this slug."}
+    ]
     korean_only = client.post("/api/v1/artists/", {"name": "한빛"}, format="json")
     assert korean_only.status_code == 400 and korean_only.json()["errors"][0]["field"] == "slug"
     elsewhere = client.post("/api/v1/artists/", {"name": "Spy", "agency": "comet"}, format="json")
@@ -182,7 +205,10 @@ def test_it_adds_an_artist_to_the_callers_agency(staff, agency, other_agency, pl
 
 
 def test_it_throttles_each_token_with_retry_after(api, api_user, staff, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "3/min", "api_import": "1/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api": "3/min", "api_import": "1/min"},
+    }
     for _ in range(3):
         assert api.get("/api/v1/platforms/").status_code == 200
     throttled = api.get("/api/v1/platforms/")
@@ -198,7 +224,10 @@ def test_it_fails_loudly_on_a_malformed_rate(settings):
 
     from takedown.api.throttling import check_rates
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "lots", "api_import": "1/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api": "lots", "api_import": "1/min"},
+    }
     with pytest.raises(ImproperlyConfigured, match="TAKEDOWN_API_RATE='lots'"):
         check_rates()
 
@@ -207,3 +236,11 @@ def test_it_answers_401_in_the_error_shape_without_a_token(db):
     response = APIClient().get("/api/v1/urls/")
     assert response.status_code == 401
     assert response.json() == {"detail": "Authentication credentials were not provided.", "errors": []}
+
+
+def test_it_answers_405_to_a_method_a_route_does_not_have(api, urls):
+    for method, path in [("delete", f"/api/v1/urls/{urls['x'].pk}/"), ("get", "/api/v1/urls/import/"),
+                         ("put", "/api/v1/stats/"), ("post", "/api/v1/platforms/")]:  # fmt: skip
+        response = getattr(api, method)(path)
+        assert response.status_code == 405, (method, path, response.content)
+        assert set(response.json()) == {"detail", "errors"}

@@ -67,7 +67,9 @@ def test_it_serves_a_valid_openapi_3_schema_with_every_error_documented(client):
     assert {"application/json", "text/csv"} == set(imp["requestBody"]["content"])
     assert imp["requestBody"]["content"]["application/json"]["examples"]
     assert {"403", "404", "409"} <= set(operations[("POST", "/api/v1/notices/{id}/approve/")]["responses"])
-    assert "application/pdf" in operations[("GET", "/api/v1/notices/{id}/pdf/")]["responses"]["200"]["content"]
+    assert (
+        "application/pdf" in operations[("GET", "/api/v1/notices/{id}/pdf/")]["responses"]["200"]["content"]
+    )
 
 
 def test_it_serves_swagger_ui_from_local_files_only(client):
@@ -126,6 +128,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@hypothesis_settings(
+    max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 def test_it_answers_every_generated_request_within_the_schema(case, seeded):
     case.call_and_validate(headers={"Authorization": f"Token {seeded}"}, checks=CHECKS)

@@ -216,7 +216,7 @@ def test_it_claims_each_due_url_once_and_takes_it_back_after_the_lease(artist, s
     assert len(urls) == 6
 
 
-def test_it_counts_queries_independent_of_the_batch_size(artist, site, django_assert_max_num_queries):
+def test_it_counts_queries_independent_of_the_batch_size(artist, site):
     from django.test.utils import CaptureQueriesContext
 
     small = [_url(artist, site, f"/q/{i}") for i in range(2)]
@@ -225,7 +225,10 @@ def test_it_counts_queries_independent_of_the_batch_size(artist, site, django_as
     large = [_url(artist, site, f"/r/{i}") for i in range(40)]
     with CaptureQueriesContext(connection) as many:
         rechecks.check_batch(limit=50, url_ids=[u.pk for u in large])
-    assert len(many.captured_queries) == len(one.captured_queries)
+    assert URLCheck.objects.count() == 42
+    # Results are written in chunks as they arrive (a chunk per quiet spell), never per row.
+    assert len(one.captured_queries) <= 12
+    assert len(many.captured_queries) <= 2 * len(one.captured_queries)
 
 
 def _subprocess_env(site) -> dict[str, str]:

@@ -46,11 +46,22 @@ def _denied_message(user, codename: str) -> str:
     return f"Your role ({role}) may not {_WHAT.get(codename, codename)}."
 
 
+def _unsupported_method(request, view) -> bool:
+    """The view has no handler for this method: let DRF answer 405 rather than a role's 403."""
+    method = request.method.lower()
+    action_map = getattr(view, "action_map", None)
+    if action_map is not None:
+        return method not in action_map and method != "options"
+    return not hasattr(view, method)
+
+
 class HasRole(BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         if user is None or not user.is_authenticated:
             return False
+        if _unsupported_method(request, view):
+            return True
         action = getattr(view, "action", None)
         if action in getattr(view, "role_perms_after_lookup", ()):
             return True

@@ -155,3 +155,24 @@ IMPORT_UNREADABLE_EXAMPLE = OpenApiExample(
     status_codes=["400"],
     value={"detail": "Malformed JSON: Expecting ',' delimiter (line 1, column 42).", "errors": []},
 )
+
+
+_GROUP = {"urls": 120, "notified": 100, "removed": 72, "live": 20, "overdue": 3, "removal_rate": 0.72,
+          "median_seconds_to_removal": 93600.0}  # fmt: skip
+STATS_EXAMPLE = OpenApiExample(
+    "Removal statistics",
+    response_only=True,
+    value={
+        "agency": "starlight",
+        "overall": _GROUP,
+        "platforms": [{"platform": "x", "name": "X (Twitter)", **_GROUP}],
+        "legal_routes": [{"legal_route": "take_it_down", "name": "US TAKE IT DOWN Act", **_GROUP}],
+    },
+)
+REJECT_EXAMPLE = OpenApiExample(
+    "Reason",
+    request_only=True,
+    value={"reason": "The DMCA route needs the work; use the platform's NCII form."},
+)
+SEND_EXAMPLE = OpenApiExample("Web-form reference", request_only=True, value={"reference": "TIDA-2026-0042"})
+PREPARE_EXAMPLE = OpenApiExample("Some URLs", request_only=True, value={"urls": [101, 102, 103]})

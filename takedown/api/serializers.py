@@ -129,7 +129,10 @@ _URL_FIELDS = [
 
 class URLSerializer(serializers.ModelSerializer):
     platform = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True, help_text="Platform slug; null: no known platform."
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="Platform slug; null: no known platform.",
     )
 
     class Meta:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 
 from django.conf import settings
 from django.db.models import Count, Prefetch
@@ -57,6 +58,9 @@ AGENCY_PARAM = OpenApiParameter(
 )
 
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
+
+
 def caller_agency(request: Request) -> Agency:
     """The agency the caller acts for: their own, or for a superuser the one named by ?agency=."""
     user = request.user
@@ -68,7 +72,7 @@ def caller_agency(request: Request) -> Agency:
         return user.agency
     if not slug:
         raise exceptions.ValidationError({"agency": "A superuser belongs to no agency: add ?agency=<slug>."})
-    agency = Agency.objects.filter(slug=slug).first()
+    agency = Agency.objects.filter(slug=slug).first() if _SLUG.fullmatch(slug) else None
     if agency is None:
         raise exceptions.ValidationError({"agency": f"Unknown agency {slug!r}."})
     return agency
@@ -196,6 +200,35 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
+# Text PostgreSQL (NUL) or UTF-8 (lone surrogates) cannot store. In JSON they can only arrive
+# escaped, in CSV only as a NUL byte: a cheap scan of the body decides whether rows need a look.
+_SUSPECT_JSON = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF][0-9a-fA-F]{2})")
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unstorable(rows: list) -> list[dict]:
+    errors = []
+    for index, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            continue
+        for field in importing.COLUMNS:
+            value = row.get(field)
+            if not isinstance(value, str):
+                continue
+            if "\x00" in value or not _encodable(value):
+                message = "Contains a NUL character or an unpaired surrogate, which cannot be stored."
+                errors.append({"row": index, "field": field, "message": message})
+                break
+    return errors
+
+
 def _parse_json(body: bytes) -> list:
     if body.startswith(codecs.BOM_UTF8):
         body = body[len(codecs.BOM_UTF8) :]
@@ -287,9 +320,21 @@ class URLImportView(APIBase, APIView):
             raise exceptions.ValidationError("The request body is empty: send rows as JSON or CSV.")
 
         try:
-            rows = _parse_json(body) if media_type in _JSON_TYPES else importing.read_csv(body)
+            if media_type in _JSON_TYPES:
+                rows = _parse_json(body)
+                suspect = b"\\u" in body and _SUSPECT_JSON.search(body) is not None
+            else:
+                rows = importing.read_csv(body)
+                suspect = b"\x00" in body
             if not rows:
                 raise exceptions.ValidationError("No rows to import.")
+            unstorable = _unstorable(rows) if suspect else []
+            if unstorable:
+                detail = f"{len(unstorable)} row(s) contain text that cannot be stored; nothing was imported."
+                counts = {"created": 0, "duplicates": 0, "rejected": len(unstorable)}
+                return Response(
+                    {"detail": detail, **counts, "errors": unstorable}, status=status.HTTP_400_BAD_REQUEST
+                )
             report = importing.import_rows(
                 rows, agency=agency, source=Source.API, user=request.user, atomic=raw_atomic in _TRUE
             )
@@ -428,6 +473,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         ),
         request=PrepareSerializer,
         responses=schema.responses({200: PrepareResultSerializer}, 400, 403),
+        examples=[schema.PREPARE_EXAMPLE],
     )
     @action(detail=False, methods=["post"])
     def prepare(self, request: Request) -> Response:
@@ -464,6 +510,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         summary="Reject a pending notice with a reason (legal reviewers)",
         request=RejectSerializer,
         responses=_NOTICE_ACTION_RESPONSES,
+        examples=[schema.REJECT_EXAMPLE],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
@@ -482,6 +529,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         ),
         request=SendSerializer,
         responses=_NOTICE_ACTION_RESPONSES,
+        examples=[schema.SEND_EXAMPLE],
     )
     @action(detail=True, methods=["post"])
     def send(self, request: Request, pk: str | None = None) -> Response:
@@ -502,6 +550,7 @@ class StatsView(APIBase, APIView):
         summary="Removal rate and median time to removal, overall, per platform and per legal route",
         parameters=[AGENCY_PARAM],
         responses=schema.responses({200: StatsSerializer}, 400, 403),
+        examples=[schema.STATS_EXAMPLE],
     )
     def get(self, request: Request) -> Response:
         return Response(removal_stats(caller_agency(request)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from takedown import rechecks
@@ -40,23 +39,17 @@ class Command(BaseCommand):
             ids = None
         total = len(ids) if ids is not None else InfringingURL.objects.due_for_check().count()
         progress = None if opts["no_progress"] else Progress(total, stream=self.stderr, unit="URLs")
-        counts: dict[str, int] = {}
-        done = 0
-        batch = settings.TAKEDOWN_CHECK_BATCH
-        chunks = [ids[i:i + batch] for i in range(0, len(ids), batch)] if ids is not None else None
-        while True:
-            if chunks is not None:
-                if not chunks:
-                    break
-                outcomes = rechecks.check_batch(limit=batch, url_ids=chunks.pop(0))
-            else:
-                outcomes = rechecks.check_batch(limit=batch)
-                if not outcomes:
-                    break
-            for outcome in outcomes:
-                counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
-            done += len(outcomes)
+
+        def report(done: int) -> None:
             if progress:
                 progress(min(done, total) if total else done)
+
+        if ids is not None:
+            outcomes = rechecks.check_urls(ids, progress=report)
+        else:
+            outcomes = rechecks.run_checks(lambda n: rechecks.claim_due(limit=n), progress=report)
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
         summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing due"
-        self.stdout.write(f"{done} checked: {summary}")
+        self.stdout.write(f"{len(outcomes)} checked: {summary}")
