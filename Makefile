@@ -16,3 +16,6 @@ format:
 
 bench:
 	.venv/bin/python bench/normalize.py
+	.venv/bin/python bench/import.py
+	.venv/bin/python bench/render.py
+	.venv/bin/python bench/recheck.py

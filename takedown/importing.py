@@ -148,6 +148,17 @@ def platform_matcher() -> tuple[PlatformMatcher, dict[str, Platform]]:
     return PlatformMatcher(hosts), platforms
 
 
+def _text_ok(text: str) -> bool:
+    """Storable in both databases: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _parse_discovered(raw: str, now: datetime) -> datetime:
     raw = raw.strip()
     if not raw:
@@ -221,6 +232,8 @@ class Intake:
         raw_url = row.get("url")
         if not isinstance(raw_url, str) or not raw_url.strip():
             return RowError(index, "url", "This field is required.")
+        if "\x00" in raw_url:
+            return RowError(index, "url", "The URL contains a NUL character.")
         try:
             norm = normalize_url(raw_url)
         except UnsafeURL as exc:
@@ -261,6 +274,8 @@ class Intake:
         note = str(row.get("note") or "").strip()
         if len(note) > _NOTE_MAX:
             return RowError(index, "note", f"At most {_NOTE_MAX} characters.")
+        if note and not _text_ok(note):
+            return RowError(index, "note", "The note contains a NUL character or invalid Unicode.")
         return (
             artist.pk,
             raw_url.strip(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import queue
 import random
@@ -242,24 +243,50 @@ def record_results(token: str, results: list[tuple[int, ProbeResult]], *, now: d
     rng = rng or random.Random()
     by_id = dict(results)
     with transaction.atomic():
-        urls = list(InfringingURL.objects.select_for_update().filter(check_claim=token, pk__in=list(by_id)))
+        urls = list(
+            InfringingURL.objects.select_for_update()
+            .filter(check_claim=token, pk__in=list(by_id))
+            .only(*_READ_FIELDS)
+            .order_by()
+        )
         checks, outcomes = [], []
         for url in urls:
             result = by_id[url.pk]
-            checks.append(
-                URLCheck(
-                    url=url, checked_at=result.checked_at, http_status=result.http_status,
-                    final_url=result.final_url[:2048], redirect_chain=result.redirect_chain,
-                    headers=result.headers, body_sha256=result.body_sha256, title=result.title[:500],
-                    excerpt=result.excerpt, verdict=result.verdict, reason=result.reason[:500],
-                    error=result.error, elapsed_ms=result.elapsed_ms,
-                )
-            )
+            checks.append((
+                url.pk, result.checked_at, result.http_status, result.final_url[:2048],
+                json.dumps(result.redirect_chain), json.dumps(result.headers), result.body_sha256,
+                result.title[:500], result.excerpt, result.verdict, result.reason[:500], result.error,
+                result.elapsed_ms,
+            ))
             outcomes.append(apply_result(url, result, now, rng))
             url.updated_at = now
-        URLCheck.objects.bulk_create(checks, batch_size=500)
+        _insert_checks(checks)
         _update_urls(urls)
     return outcomes
+
+
+_READ_FIELDS = (
+    "id", "status", "host", "platform_id", "category", "legal_route", "notified_at", "deadline_at",
+    *(f for f in _UPDATED_FIELDS if f not in ("status",)),
+)
+_CHECK_COLUMNS = (
+    "url_id", "checked_at", "http_status", "final_url", "redirect_chain", "headers", "body_sha256", "title",
+    "excerpt", "verdict", "reason", "error", "elapsed_ms",
+)
+
+
+def _insert_checks(rows: list[tuple]) -> None:
+    """Evidence rows in one executemany (model instances cost more than the insert itself)."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = (
+        f"INSERT INTO {qn(URLCheck._meta.db_table)} ({', '.join(qn(c) for c in _CHECK_COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(_CHECK_COLUMNS))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(r[0], adapt(r[1]), *r[2:]) for r in rows])
 
 
 def rules_by_platform() -> dict[int, PlatformRules]:

@@ -32,7 +32,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.LEGAL: frozenset(
         _READ + _INTAKE + _DRAFT + _ARTISTS + ["add_noticetemplate", "change_noticetemplate", "review_notice"]
     ),
-    Role.MANAGER: frozenset(_READ + _ARTISTS + ["change_agency"]),
+    # Managers run the agency's integrations: they issue and revoke its API tokens.
+    Role.MANAGER: frozenset(
+        _READ + _ARTISTS + ["change_agency", "authtoken.view_tokenproxy", "authtoken.add_tokenproxy",
+                            "authtoken.delete_tokenproxy"]
+    ),
     Role.API: frozenset(
         ["view_artist", "view_platform", "view_infringingurl", "view_urlcheck", "view_notice"] + _INTAKE
     ),
@@ -48,9 +52,10 @@ def role_has(user, codename: str) -> bool:
     return codename in ROLE_PERMISSIONS.get(getattr(user, "role", ""), frozenset())
 
 
+
 class RoleBackend(ModelBackend):
     def get_all_permissions(self, user_obj, obj=None):
         perms = set(super().get_all_permissions(user_obj, obj))
         if user_obj.is_active and not user_obj.is_anonymous and obj is None:
-            perms |= {f"takedown.{c}" for c in ROLE_PERMISSIONS.get(user_obj.role, ())}
+            perms |= {c if "." in c else f"takedown.{c}" for c in ROLE_PERMISSIONS.get(user_obj.role, ())}
         return perms

@@ -9,6 +9,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Users are created in most tests; a slow hasher is for production only.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def platforms(db):
     from takedown.management.commands.setup import load_platforms

@@ -94,6 +94,9 @@ def test_it_keeps_the_same_url_apart_for_two_artists(agency, artist, platforms):
         ({"url": "https://example.com/a", "category": "copyright", "discovered_at": "2999-01-01"}, "discovered_at", "future"),
         ({"url": "https://example.com/a", "category": "copyright", "note": "x" * 2001}, "note", "2000"),
         ({"artist": "nobody", "url": "https://example.com/a", "category": "copyright"}, "artist", "No artist"),
+        ({"url": "https://example.com/a\x00b", "category": "copyright"}, "url", "NUL"),
+        ({"url": "https://example.com/a", "category": "copyright", "note": "a\x00b"}, "note", "NUL"),
+        ({"url": "https://example.com/a", "category": "copyright", "note": "bad \ud800"}, "note", "Unicode"),
     ],
 )
 def test_it_rejects_a_bad_row_with_its_field_and_reason(agency, artist, platforms, row, field, message):
