@@ -48,3 +48,61 @@ class TakedownAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         extra = {"work": work_summary(request.user), **(extra_context or {})}
         return super().index(request, extra)
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("dashboard/", self.admin_view(self.dashboard_view), name="dashboard"), *super().get_urls()]
+
+    def dashboard_view(self, request):
+        """Outcomes per platform, route and artist, trends and the overdue list, for one agency."""
+        from django.core.exceptions import PermissionDenied
+        from django.template.response import TemplateResponse
+
+        from takedown import charts, stats
+        from takedown.models import Agency
+
+        user = request.user
+        if not user.has_perm("takedown.view_infringingurl"):
+            raise PermissionDenied
+        agencies = list(Agency.objects.order_by("name")) if user.is_superuser else []
+        if user.is_superuser:
+            agency = next((a for a in agencies if a.slug == request.GET.get("agency")), agencies[0] if agencies else None)
+        else:
+            agency = user.agency
+        context = {**self.each_context(request), "title": _("Outcomes dashboard"), "agency": agency,
+                   "agencies": agencies}
+        if agency is not None:
+            figures = stats.removal_stats(agency)
+            trend = stats.weekly_trend(agency)
+            for group in ("platforms", "legal_routes", "artists"):
+                for row in figures[group]:
+                    row["median_hours"] = _hours(row["median_seconds_to_removal"])
+                    row["p90_hours"] = _hours(row["p90_seconds_to_removal"])
+                    row["rate_percent"] = None if row["removal_rate"] is None else round(100 * row["removal_rate"])
+            figures["overall"]["median_hours"] = _hours(figures["overall"]["median_seconds_to_removal"])
+            figures["overall"]["p90_hours"] = _hours(figures["overall"]["p90_seconds_to_removal"])
+            notified = [p for p in figures["platforms"] if p["notified"]]
+            context.update(
+                figures=figures,
+                overdue=stats.overdue_urls(agency),
+                trend_chart=charts.weekly_bars(
+                    [w[5:] for w in trend["weeks"]],
+                    {str(_("New URLs")): trend["new_urls"], str(_("Removals")): trend["removals"]},
+                    title=str(_("Per week, last 12 weeks")),
+                ),
+                rate_chart=charts.horizontal_bars(
+                    [(p["name"], p["rate_percent"], f"{p['rate_percent']}% of {p['notified']}") for p in notified],
+                    title=str(_("Removal rate per platform")), maximum=100,
+                ),
+                speed_chart=charts.horizontal_bars(
+                    [(p["name"], p["median_hours"], f"{p['median_hours']} h" if p["median_hours"] is not None else "–")
+                     for p in notified],
+                    title=str(_("Median hours to removal per platform")),
+                ),
+            )
+        return TemplateResponse(request, "admin/takedown/dashboard.html", context)
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)

@@ -49,7 +49,7 @@ def weekly_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *, ti
                 f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                 f'fill="{colour}"><title>{escape(name)} {escape(labels[i])}: {value:g}</title></rect>'
             )
-        lx = left + 140 + s * 130
+        lx = left + 230 + s * 130
         parts.append(f'<rect x="{lx}" y="6" width="10" height="10" fill="{colour}"/>')
         parts.append(f'<text x="{lx + 14}" y="15" font-size="11">{escape(name)}</text>')
     step = max(1, n // 8)

@@ -67,7 +67,8 @@ def test_it_computes_rate_and_median_per_platform(agency, history):
     by_platform = {p["platform"]: p for p in stats["platforms"]}
     assert by_platform["youtube"] == {
         "platform": "youtube", "name": "YouTube", "urls": 5, "notified": 4, "removed": 3, "live": 1, "overdue": 1,
-        "removal_rate": 0.75, "median_seconds_to_removal": 3 * 3600.0,
+        "removal_rate": 0.75, "median_seconds_to_removal": 3 * 3600.0, "p90_seconds_to_removal": 7 * 3600.0,
+        "reuploads": 0,
     }  # fmt: skip
     assert by_platform["x"]["removal_rate"] == 0.5
     assert by_platform["x"]["median_seconds_to_removal"] == 4 * 3600.0  # even count: mean of the middle two
@@ -87,6 +88,10 @@ def test_it_computes_rate_and_median_per_route_and_overall(agency, history):
     assert (overall["urls"], overall["notified"], overall["removed"], overall["live"]) == (10, 9, 5, 4)
     assert overall["removal_rate"] == round(5 / 9, 4)
     assert overall["median_seconds_to_removal"] == 3 * 3600.0  # of 1, 2, 3, 6, 8 hours
+    # percentile_cont(0.9) of 1, 2, 3, 6, 8 h: position 4.6 -> 6 h + 0.6 x 2 h
+    assert overall["p90_seconds_to_removal"] == pytest.approx(7.2 * 3600.0)
+    artists = {a["artist"]: a for a in stats["artists"]}
+    assert set(artists) == {"luna-kang"} and artists["luna-kang"]["removed"] == 5
 
 
 def test_it_reports_an_agency_without_urls(other_agency):
@@ -103,7 +108,7 @@ def test_it_runs_a_fixed_number_of_queries_whatever_the_history(agency, artist, 
         _url(artist, platforms["tiktok"], 200 + n, status="removed", removed_after=_hours(n + 1))
     with CaptureQueriesContext(connection) as large:
         removal_stats(agency)
-    assert len(small.captured_queries) == len(large.captured_queries) <= 6
+    assert len(small.captured_queries) == len(large.captured_queries) <= 8
 
 
 def test_it_serves_stats_to_the_callers_agency(api_user, agency, history):

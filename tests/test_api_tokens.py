@@ -82,9 +82,21 @@ def test_it_scopes_the_token_admin_to_the_agency(client, staff, api_user, outsid
     assert TokenProxy.objects.filter(pk=foreign.pk).exists()
 
 
-def test_it_shows_no_token_admin_to_roles_without_the_permission(client, manager):
+def test_it_shows_no_token_admin_to_roles_without_the_permission(client, staff, legal):
+    for user in (staff, legal):
+        client.force_login(user)
+        assert client.get("/admin/authtoken/tokenproxy/").status_code == 403
+
+
+def test_it_lets_a_manager_issue_tokens_only_for_their_agency(client, manager, api_user, outsider):
     client.force_login(manager)
-    assert client.get("/admin/authtoken/tokenproxy/").status_code == 403
+    assert client.get("/admin/authtoken/tokenproxy/").status_code == 200
+    response = client.post("/admin/authtoken/tokenproxy/add/", {"user": outsider.pk})
+    assert response.status_code == 200  # the form refuses a user of another agency
+    assert not Token.objects.filter(user=outsider).exists()
+    response = client.post("/admin/authtoken/tokenproxy/add/", {"user": api_user.pk}, follow=True)
+    assert response.status_code == 200
+    assert Token.objects.filter(user=api_user).exists()
 
 
 def test_it_shows_a_new_key_once_in_the_admin(client, superuser, api_user):

@@ -321,6 +321,10 @@ class StatsGroupSerializer(serializers.Serializer):
     median_seconds_to_removal = serializers.FloatField(
         allow_null=True, help_text="Median of removed_at - notified_at over removed URLs."
     )
+    p90_seconds_to_removal = serializers.FloatField(
+        allow_null=True, help_text="90th percentile of removed_at - notified_at over removed URLs."
+    )
+    reuploads = serializers.IntegerField(help_text="Times a removed URL was seen live again.")
 
 
 class PlatformStatsSerializer(StatsGroupSerializer):
@@ -333,8 +337,14 @@ class RouteStatsSerializer(StatsGroupSerializer):
     name = serializers.CharField()
 
 
+class ArtistStatsSerializer(StatsGroupSerializer):
+    artist = serializers.CharField(help_text="Artist slug.")
+    name = serializers.CharField()
+
+
 class StatsSerializer(serializers.Serializer):
     agency = serializers.CharField()
     overall = StatsGroupSerializer()
     platforms = PlatformStatsSerializer(many=True)
     legal_routes = RouteStatsSerializer(many=True)
+    artists = ArtistStatsSerializer(many=True)

@@ -103,6 +103,43 @@ def _demo_urls(rng: random.Random) -> list[dict]:
     return rows
 
 
+def _demo_history(agency: Agency, rng: random.Random) -> None:
+    """Give two thirds of the demo URLs a past: notified weeks ago, most removed since, some overdue.
+
+    Only outcome fields are set (no notices, no evidence): enough for the dashboard to show what
+    a few months of use look like.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from takedown.models import InfringingURL
+    from takedown.rechecks import escalation_for
+
+    now = timezone.now()
+    urls = list(InfringingURL.objects.filter(artist__agency=agency).select_related("platform").order_by("pk"))
+    speed = {"youtube": 20, "x": 60, "instagram": 30, "tiktok": 15, "telegram": 120, "reddit": 24,
+             "naver": 18, "pornhub": 40, "dcinside": 200}
+    for url in urls[: len(urls) * 2 // 3]:
+        url.notified_at = min(url.discovered_at + timedelta(days=rng.uniform(0.5, 4)), now - timedelta(days=2))
+        url.deadline_at = url.notified_at + timedelta(hours=48 if url.legal_route == "take_it_down" else 72)
+        typical = speed.get(url.platform.slug if url.platform else "", 90)
+        if rng.random() < 0.75:
+            url.status = "removed"
+            url.removed_at = min(url.notified_at + timedelta(hours=rng.uniform(0.3, 2.5) * typical), now)
+            url.reupload_count = 1 if rng.random() < 0.1 else 0
+        else:
+            url.status = "notified"
+            if url.deadline_at < now:
+                url.overdue_since = url.deadline_at
+                url.escalation = escalation_for(url)
+        url.next_check_at = None
+    InfringingURL.objects.bulk_update(
+        urls, ["notified_at", "deadline_at", "status", "removed_at", "reupload_count", "overdue_since",
+               "escalation", "next_check_at"]
+    )
+
+
 class Command(BaseCommand):
     help = "Create the fictional demo agency, artists, URLs and one user per role."
 
@@ -125,6 +162,8 @@ class Command(BaseCommand):
         report = importing.import_rows(
             _demo_urls(random.Random(20260519)), agency=agency, source=Source.CLI
         )
+        if report.created:
+            _demo_history(agency, random.Random(7))
         self.stdout.write(
             f"Demo URLs: {report.created} created, {report.duplicates} already there, "
             f"{report.rejected} refused (on purpose: an official account and a private address)."

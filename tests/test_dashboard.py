@@ -1,0 +1,92 @@
+"""The outcomes dashboard: figures per agency from database aggregates, charts, overdue list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from takedown import charts, stats
+from takedown.models import InfringingURL
+
+pytestmark = pytest.mark.django_db
+
+
+def _urls(artist, platform, n, *, start=0, removed_hours=None, overdue=False, reuploads=0):
+    now = timezone.now()
+    rows = []
+    for i in range(start, start + n):
+        notified = now - timedelta(days=3)
+        url = f"https://{platform.hosts[0]}/v/{artist.slug}/{i}"
+        rows.append(InfringingURL(
+            artist=artist, url=url, normalized_url=url, host=platform.hosts[0], platform=platform,
+            category="synthetic_sexual", legal_route=platform.default_route,
+            status="removed" if removed_hours is not None else "notified", notified_at=notified,
+            removed_at=notified + timedelta(hours=removed_hours) if removed_hours is not None else None,
+            deadline_at=notified + timedelta(hours=48), overdue_since=now if overdue else None,
+            escalation="KCSC review request" if overdue else "", reupload_count=reuploads,
+        ))
+    InfringingURL.objects.bulk_create(rows)
+
+
+def test_it_shows_figures_charts_and_the_overdue_list(client, manager, artist, other_artist, platforms):
+    _urls(artist, platforms["youtube"], 4, removed_hours=10)
+    _urls(artist, platforms["x"], 2, start=10, overdue=True, reuploads=1)
+    _urls(other_artist, platforms["youtube"], 7, removed_hours=1)
+    client.force_login(manager)
+    response = client.get(reverse("admin:dashboard"))
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert (figures["overall"]["urls"], figures["overall"]["removed"], figures["overall"]["overdue"]) == (6, 4, 2)
+    assert figures["overall"]["median_hours"] == 10.0
+    assert figures["overall"]["reuploads"] == 2
+    body = response.content.decode()
+    assert body.count("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\"") == 3
+    assert 'id="by-platform"' in body and 'id="by-route"' in body and 'id="by-artist"' in body
+    assert [u["normalized_url"] for u in response.context["overdue"]] == [
+        "https://x.com/v/luna-kang/10", "https://x.com/v/luna-kang/11"]
+    assert "KCSC review request" in body
+    assert "rio-seo" not in body  # another agency's URLs
+
+
+def test_it_keeps_a_constant_number_of_queries_as_urls_grow(client, manager, artist, platforms):
+    client.force_login(manager)
+    _urls(artist, platforms["youtube"], 5, removed_hours=2)
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("admin:dashboard"))
+    _urls(artist, platforms["youtube"], 2000, start=100, removed_hours=5)
+    _urls(artist, platforms["telegram"], 500, start=5000, overdue=True)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(reverse("admin:dashboard"))
+    assert response.context["figures"]["overall"]["urls"] == 2505
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_it_counts_weekly_new_urls_and_removals(agency, artist, platforms):
+    _urls(artist, platforms["youtube"], 3, removed_hours=1)
+    trend = stats.weekly_trend(agency)
+    assert len(trend["weeks"]) == 12
+    assert sum(trend["new_urls"]) == 3 and trend["new_urls"][-1] == 3
+    assert sum(trend["removals"]) == 3
+
+
+def test_it_lets_a_superuser_pick_the_agency(client, superuser, artist, other_artist, platforms):
+    _urls(other_artist, platforms["youtube"], 3, removed_hours=1)
+    client.force_login(superuser)
+    response = client.get(reverse("admin:dashboard"), {"agency": "comet"})
+    assert response.context["agency"] == other_artist.agency
+    assert response.context["figures"]["overall"]["urls"] == 3
+
+
+def test_it_keeps_api_clients_out(client, api_user):
+    client.force_login(api_user)
+    assert client.get(reverse("admin:dashboard")).status_code == 302
+
+
+def test_it_escapes_chart_labels():
+    svg = charts.horizontal_bars([("<script>alert(1)</script>", 50, "50%")], title="t & t", maximum=100)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "t &amp; t" in svg
