@@ -54,6 +54,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def env_pairs(name: str) -> dict[str, list[str]]:
+    """NAME="host=1.2.3.4,other=::1" -> {"host": ["1.2.3.4"], "other": ["::1"]}."""
+    import ipaddress
+
+    pairs: dict[str, list[str]] = {}
+    for item in env_list(name, []):
+        host, sep, address = item.partition("=")
+        try:
+            ipaddress.ip_address(address.strip())
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not host=IP-address") from None
+        if not sep or not host.strip():
+            raise ConfigError(f"{name}: {item!r} is not host=IP-address")
+        pairs.setdefault(host.strip().lower(), []).append(address.strip())
+    return pairs
+
+
 def env_port(raw: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise ConfigError(f"{raw!r} is not a port number (1-65535)")

@@ -48,9 +48,26 @@ WEEKLY = timedelta(days=7)
 REUPLOAD_WATCH = timedelta(days=90)
 
 
+def _pinned_resolver(pinned: dict[str, list[str]]):
+    """Like curl --resolve: the given hosts resolve to the given addresses, others as usual.
+
+    For tests and demos that stand a loopback server in for a public host name; the answers
+    are still vetted (so only with TAKEDOWN_PROBE_ALLOW_LOOPBACK for loopback addresses).
+    """
+
+    async def resolve(host: str) -> list[str]:
+        if host in pinned:
+            return pinned[host]
+        return await system_resolve(host)
+
+    return resolve
+
+
 def probe_config() -> ProbeConfig:
     ports = {80, 443} | set(settings.TAKEDOWN_PROBE_EXTRA_PORTS)
+    pinned = settings.TAKEDOWN_PROBE_RESOLVE
     return ProbeConfig(
+        resolver=_pinned_resolver(pinned) if pinned else None,
         allow_loopback=settings.TAKEDOWN_PROBE_ALLOW_LOOPBACK,
         allowed_ports=frozenset(ports),
         concurrency=settings.TAKEDOWN_PROBE_CONCURRENCY,

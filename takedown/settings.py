@@ -14,6 +14,7 @@ from takedown.envconf import (
     env_bool,
     env_int,
     env_list,
+    env_pairs,
     env_port,
     env_str,
     parse_database_url,
@@ -300,3 +301,5 @@ TAKEDOWN_PROBE_USER_AGENT = env_str(
 # when it is on outside DEBUG. Private ranges and metadata addresses stay refused regardless.
 TAKEDOWN_PROBE_ALLOW_LOOPBACK = env_bool("TAKEDOWN_PROBE_ALLOW_LOOPBACK", False)
 TAKEDOWN_PROBE_EXTRA_PORTS = [env_port(p) for p in env_list("TAKEDOWN_PROBE_EXTRA_PORTS", [])]
+# Tests and demos: "host=address" pairs the probe resolves by hand, like curl --resolve.
+TAKEDOWN_PROBE_RESOLVE = env_pairs("TAKEDOWN_PROBE_RESOLVE")

@@ -404,3 +404,19 @@ def test_it_rechecks_many_urls_as_a_background_job(client, staff, artist, site, 
     job.refresh_from_db()
     assert job.result == {"verdicts": {"live": 1, "removed": 11}}
     assert URLCheck.objects.count() == 12
+
+
+def test_it_resolves_pinned_hosts_to_a_stand_in_server(artist, site, settings):
+    settings.TAKEDOWN_PROBE_RESOLVE = {"clips.example.net": ["127.0.0.1"]}
+    site.answers["/v/9"] = Answer(200, "<title>Stand-in</title>")
+    url = _url(artist, site, "/v/9")
+    url.normalized_url = f"http://clips.example.net:{site.port}/v/9"
+    url.save()
+    _check(url)
+    assert url.last_verdict == "live" and url.checks.get().title == "Stand-in"
+    settings.TAKEDOWN_PROBE_ALLOW_LOOPBACK = False
+    url.next_check_at = timezone.now()
+    url.save()
+    _check(url)
+    assert url.last_verdict == "inconclusive"  # a pinned loopback address is still vetted
+    assert "refused" in url.checks.first().error
