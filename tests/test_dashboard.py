@@ -90,3 +90,15 @@ def test_it_keeps_api_clients_out(client, api_user):
 def test_it_escapes_chart_labels():
     svg = charts.horizontal_bars([("<script>alert(1)</script>", 50, "50%")], title="t & t", maximum=100)
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "t &amp; t" in svg
+
+
+def test_it_speaks_korean_to_a_korean_browser(client, manager, artist, platforms):
+    _urls(artist, platforms["youtube"], 2, removed_hours=3)
+    client.force_login(manager)
+    home = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "내 업무" in home or "업무" in home
+    assert "삭제 요청서" in home
+    dashboard = client.get(reverse("admin:dashboard"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "플랫폼별" in dashboard and "삭제율" in dashboard
+    english = client.get(reverse("admin:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Per platform" in english and "플랫폼별" not in english
