@@ -75,6 +75,9 @@ def test_it_sets_up_the_demo_once_and_prints_passwords_once():
     assert agency.artists.count() == 3
     assert 45 <= InfringingURL.objects.filter(artist__agency=agency).count() <= 60
     assert "2 refused" in out
+    demo_urls = InfringingURL.objects.filter(artist__agency=agency)
+    assert not demo_urls.filter(next_check_at__isnull=False).exists()  # invented URLs are never probed
+    assert demo_urls.filter(status="removed").exists() and demo_urls.filter(status="notified").exists()
     users = {u.username: u for u in User.objects.filter(agency=agency)}
     assert {u.role for u in users.values()} == {"staff", "legal", "manager", "api"}
     line = next(li for li in out.splitlines() if li.strip().startswith("demo-legal"))

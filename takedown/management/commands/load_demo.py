@@ -14,7 +14,7 @@ from django.db import transaction
 
 from takedown import importing
 from takedown.choices import Category, Role, Source
-from takedown.models import Agency, Artist, RightsRecord, User
+from takedown.models import Agency, Artist, InfringingURL, RightsRecord, User
 
 AGENCY = {
     "slug": "starlight",
@@ -113,7 +113,6 @@ def _demo_history(agency: Agency, rng: random.Random) -> None:
 
     from django.utils import timezone
 
-    from takedown.models import InfringingURL
     from takedown.rechecks import escalation_for
 
     now = timezone.now()
@@ -164,6 +163,8 @@ class Command(BaseCommand):
         )
         if report.created:
             _demo_history(agency, random.Random(7))
+            # The demo's URLs are invented: never send requests for them to the real platforms.
+            InfringingURL.objects.filter(artist__agency=agency, note="demo data").update(next_check_at=None)
         self.stdout.write(
             f"Demo URLs: {report.created} created, {report.duplicates} already there, "
             f"{report.rejected} refused (on purpose: an official account and a private address)."
