@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 mode=${1:-runtime}
 
 need_apt=()
+libs=$(ldconfig -p 2>/dev/null || true)  # read once: grep -q on a pipe would trip pipefail
 # WeasyPrint: without HarfBuzz's subsetter a one-page Korean PDF takes seconds and its bytes
 # change from run to run.
-ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset\.so\.0' || need_apt+=(libharfbuzz-subset0)
-ldconfig -p 2>/dev/null | grep -q 'libpango-1\.0\.so\.0' || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+grep -q 'libharfbuzz-subset\.so\.0' <<<"$libs" || need_apt+=(libharfbuzz-subset0)
+grep -q 'libpango-1\.0\.so\.0' <<<"$libs" || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$mode" = dev ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi

@@ -43,7 +43,8 @@ def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> No
     if touched:
         modeladmin.message_user(
             request,
-            _("Draft notices ready: %(list)s.") % {"list": ", ".join(f"#{n.pk} {n.platform}" for n in touched)},
+            _("Draft notices ready: %(list)s.")
+            % {"list": ", ".join(f"#{n.pk} {n.platform}" for n in touched)},
             messages.SUCCESS,
         )
     else:
@@ -52,7 +53,9 @@ def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> No
         )
     if skipped:
         modeladmin.message_user(
-            request, _("%(n)d URL(s) left out: no platform matches their host.") % {"n": skipped}, messages.WARNING
+            request,
+            _("%(n)d URL(s) left out: no platform matches their host.") % {"n": skipped},
+            messages.WARNING,
         )
 
 
@@ -169,7 +172,9 @@ class ArtistAdmin(AgencyScoped, admin.ModelAdmin):
     inlines = [RightsInline]
     actions = ["prepare_notices"]
 
-    @admin.action(description=_("Prepare notices for all open URLs of the selected artists"), permissions=["change"])
+    @admin.action(
+        description=_("Prepare notices for all open URLs of the selected artists"), permissions=["change"]
+    )
     def prepare_notices(self, request, queryset):
         prepare_notices(self, request, artist_ids=list(queryset.values_list("pk", flat=True)))
 
@@ -215,7 +220,15 @@ class RightsRecordAdmin(AgencyScoped, admin.ModelAdmin):
 
 @admin.register(Platform)
 class PlatformAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "host_list", "channel_kind", "default_route", "response_deadline_hours", "is_active"]
+    list_display = [
+        "name",
+        "slug",
+        "host_list",
+        "channel_kind",
+        "default_route",
+        "response_deadline_hours",
+        "is_active",
+    ]
     list_filter = ["channel_kind", "default_route", "is_active"]
     search_fields = ["name", "slug", "hosts"]
 
@@ -278,8 +291,12 @@ class URLAddForm(forms.ModelForm):
             raise ValidationError({result.field or "url": result.message})
         _artist_id, _raw, normalized, host, platform_id, _cat, route, _disc, _note = result
         if InfringingURL.objects.filter(artist=artist, normalized_url=normalized).exists():
-            raise ValidationError({"url": _("This URL is already recorded for %(artist)s as %(url)s.") % {
-                "artist": artist, "url": normalized}})
+            raise ValidationError(
+                {
+                    "url": _("This URL is already recorded for %(artist)s as %(url)s.")
+                    % {"artist": artist, "url": normalized}
+                }
+            )
         self.instance.normalized_url = normalized
         self.instance.host = host
         self.instance.platform_id = platform_id
@@ -292,10 +309,26 @@ class URLAddForm(forms.ModelForm):
 class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     agency_path = "artist__agency"
     list_display = [
-        "short_url", "artist", "platform", "category", "legal_route", "status", "last_verdict",
-        "discovered_at", "overdue_flag",
+        "short_url",
+        "artist",
+        "platform",
+        "category",
+        "legal_route",
+        "status",
+        "last_verdict",
+        "discovered_at",
+        "overdue_flag",
     ]
-    list_filter = [OverdueFilter, "status", "category", "legal_route", "platform", "source", "last_verdict", "artist"]
+    list_filter = [
+        OverdueFilter,
+        "status",
+        "category",
+        "legal_route",
+        "platform",
+        "source",
+        "last_verdict",
+        "artist",
+    ]
     list_select_related = ["artist", "platform"]
     search_fields = ["normalized_url", "url", "note", "artist__name", "artist__name_ko"]
     autocomplete_fields = ["artist"]
@@ -303,10 +336,25 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     inlines = [URLCheckInline]
     actions = ["prepare_notices", "recheck_now", "dismiss_urls", "reopen_urls"]
     readonly_fields = [
-        "normalized_url", "host", "platform", "status", "source", "added_by", "created_at",
-        "updated_at", "next_check_at", "last_checked_at", "last_verdict", "streak_verdict",
-        "streak_count", "notified_at", "deadline_at", "overdue_since", "removed_at",
-        "reupload_count", "escalation",
+        "normalized_url",
+        "host",
+        "platform",
+        "status",
+        "source",
+        "added_by",
+        "created_at",
+        "updated_at",
+        "next_check_at",
+        "last_checked_at",
+        "last_verdict",
+        "streak_verdict",
+        "streak_count",
+        "notified_at",
+        "deadline_at",
+        "overdue_since",
+        "removed_at",
+        "reupload_count",
+        "escalation",
     ]
     change_list_template = "admin/takedown/infringingurl/change_list.html"
 
@@ -322,10 +370,30 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         if obj is None:
             return URLAddForm.Meta.fields
         return [
-            "artist", "url", "normalized_url", "host", "platform", "category", "legal_route",
-            "status", "discovered_at", "note", "source", "added_by", "created_at", "notified_at",
-            "deadline_at", "overdue_since", "escalation", "removed_at", "reupload_count", "next_check_at",
-            "last_checked_at", "last_verdict", "streak_verdict", "streak_count",
+            "artist",
+            "url",
+            "normalized_url",
+            "host",
+            "platform",
+            "category",
+            "legal_route",
+            "status",
+            "discovered_at",
+            "note",
+            "source",
+            "added_by",
+            "created_at",
+            "notified_at",
+            "deadline_at",
+            "overdue_since",
+            "escalation",
+            "removed_at",
+            "reupload_count",
+            "next_check_at",
+            "last_checked_at",
+            "last_verdict",
+            "streak_verdict",
+            "streak_count",
         ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -365,27 +433,41 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         if len(ids) <= 10:
             outcomes = rechecks.check_batch(limit=len(ids) or 1, url_ids=ids)
             verdicts = ", ".join(f"#{o.url_id}: {o.verdict}" for o in outcomes) or "-"
-            self.message_user(request, _("Checked %(n)d URL(s): %(v)s.") % {"n": len(outcomes), "v": verdicts},
-                              messages.SUCCESS)
+            self.message_user(
+                request,
+                _("Checked %(n)d URL(s): %(v)s.") % {"n": len(outcomes), "v": verdicts},
+                messages.SUCCESS,
+            )
             return
         agency_id = request.user.agency_id or queryset.values_list("artist__agency_id", flat=True).first()
-        job = services.job_start(kind=Job.Kind.RECHECK, user=request.user, agency_id=agency_id, total=len(ids),
-                                 params={"url_ids": ids})
+        job = services.job_start(
+            kind=Job.Kind.RECHECK,
+            user=request.user,
+            agency_id=agency_id,
+            total=len(ids),
+            params={"url_ids": ids},
+        )
         return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[job.pk]))
 
-    @admin.action(description=_("Dismiss selected URLs (not infringing / out of scope)"), permissions=["change"])
+    @admin.action(
+        description=_("Dismiss selected URLs (not infringing / out of scope)"), permissions=["change"]
+    )
     def dismiss_urls(self, request, queryset):
         moved = services.urls_set_status(
-            url_ids=list(queryset.values_list("pk", flat=True)), to=URLStatus.DISMISSED,
-            allowed_from=[URLStatus.OPEN], user=request.user,
+            url_ids=list(queryset.values_list("pk", flat=True)),
+            to=URLStatus.DISMISSED,
+            allowed_from=[URLStatus.OPEN],
+            user=request.user,
         )
         self.message_user(request, _("%(n)d URL(s) dismissed.") % {"n": moved}, messages.SUCCESS)
 
     @admin.action(description=_("Reopen selected dismissed URLs"), permissions=["change"])
     def reopen_urls(self, request, queryset):
         moved = services.urls_set_status(
-            url_ids=list(queryset.values_list("pk", flat=True)), to=URLStatus.OPEN,
-            allowed_from=[URLStatus.DISMISSED], user=request.user,
+            url_ids=list(queryset.values_list("pk", flat=True)),
+            to=URLStatus.OPEN,
+            allowed_from=[URLStatus.DISMISSED],
+            user=request.user,
         )
         self.message_user(request, _("%(n)d URL(s) reopened.") % {"n": moved}, messages.SUCCESS)
 
@@ -426,12 +508,21 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             raise PermissionDenied
         form = CSVUploadForm(request.POST or None, request.FILES or None, user=request.user)
         report = None
-        if request.method == "POST" and form.is_valid() and len(form.rows) > settings.TAKEDOWN_BACKGROUND_ROWS:
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and len(form.rows) > settings.TAKEDOWN_BACKGROUND_ROWS
+        ):
             artist = form.cleaned_data.get("artist")
             job = services.job_start(
-                kind=Job.Kind.IMPORT, user=request.user, agency_id=form.agency.pk, total=len(form.rows),
+                kind=Job.Kind.IMPORT,
+                user=request.user,
+                agency_id=form.agency.pk,
+                total=len(form.rows),
                 params={
-                    "rows": form.rows, "artist_id": artist.pk if artist else None, "source": Source.CSV,
+                    "rows": form.rows,
+                    "artist_id": artist.pk if artist else None,
+                    "source": Source.CSV,
                     "default_category": form.cleaned_data.get("default_category") or "",
                     "default_route": form.cleaned_data.get("default_route") or "",
                 },
@@ -478,14 +569,18 @@ class CSVUploadForm(forms.Form):
     artist = forms.ModelChoiceField(
         queryset=Artist.objects.none(),
         required=False,
-        help_text=_("Every row is for this artist; leave empty when the file has an 'artist' column (slug or id)."),
+        help_text=_(
+            "Every row is for this artist; leave empty when the file has an 'artist' column (slug or id)."
+        ),
     )
     default_category = forms.ChoiceField(
-        choices=[("", "—")] + list(Category.choices), required=False,
+        choices=[("", "—")] + list(Category.choices),
+        required=False,
         help_text=_("Used for rows whose category is empty."),
     )
     default_route = forms.ChoiceField(
-        choices=[("", "—")] + list(LegalRoute.choices), required=False,
+        choices=[("", "—")] + list(LegalRoute.choices),
+        required=False,
         help_text=_("Used for rows whose legal route is empty; otherwise the platform's default route."),
     )
     file = forms.FileField(help_text=_("CSV, UTF-8 (a BOM is fine)."))
@@ -506,7 +601,8 @@ class CSVUploadForm(forms.Form):
         limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
         if upload.size > limit:
             raise ValidationError(
-                _("The file is %(size)d bytes; the limit is %(limit)d bytes.") % {"size": upload.size, "limit": limit}
+                _("The file is %(size)d bytes; the limit is %(limit)d bytes.")
+                % {"size": upload.size, "limit": limit}
             )
         try:
             self.rows = importing.read_csv(upload.read())
@@ -596,7 +692,11 @@ class JobAdmin(AgencyScoped, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/status.json", self.admin_site.admin_view(self.status_view), name="takedown_job_status"),
+            path(
+                "<int:pk>/status.json",
+                self.admin_site.admin_view(self.status_view),
+                name="takedown_job_status",
+            ),
             *super().get_urls(),
         ]
 
@@ -605,5 +705,13 @@ class JobAdmin(AgencyScoped, admin.ModelAdmin):
         from django.shortcuts import get_object_or_404
 
         job = get_object_or_404(self.get_queryset(request), pk=pk)
-        return JsonResponse({"state": job.state, "done": job.done, "total": job.total, "percent": job.percent,
-                             "result": job.result, "error": job.error})
+        return JsonResponse(
+            {
+                "state": job.state,
+                "done": job.done,
+                "total": job.total,
+                "percent": job.percent,
+                "result": job.result,
+                "error": job.error,
+            }
+        )

@@ -15,9 +15,19 @@ def work_summary(user) -> dict:
     from takedown.models import InfringingURL, Job, Notice
 
     urls = InfringingURL.objects.visible_to(user).aggregate(
-        to_triage=Count("pk", filter=Q(status=URLStatus.OPEN) & ~Q(notice_items__notice__status__in=[
-            NoticeStatus.DRAFT, NoticeStatus.PENDING, NoticeStatus.APPROVED, NoticeStatus.SENT,
-            NoticeStatus.ACKNOWLEDGED])),
+        to_triage=Count(
+            "pk",
+            filter=Q(status=URLStatus.OPEN)
+            & ~Q(
+                notice_items__notice__status__in=[
+                    NoticeStatus.DRAFT,
+                    NoticeStatus.PENDING,
+                    NoticeStatus.APPROVED,
+                    NoticeStatus.SENT,
+                    NoticeStatus.ACKNOWLEDGED,
+                ]
+            ),
+        ),
         overdue=Count("pk", filter=Q(overdue_since__isnull=False)),
         live=Count("pk", filter=Q(status=URLStatus.NOTIFIED)),
     )
@@ -52,7 +62,10 @@ class TakedownAdminSite(admin.AdminSite):
     def get_urls(self):
         from django.urls import path
 
-        return [path("dashboard/", self.admin_view(self.dashboard_view), name="dashboard"), *super().get_urls()]
+        return [
+            path("dashboard/", self.admin_view(self.dashboard_view), name="dashboard"),
+            *super().get_urls(),
+        ]
 
     def dashboard_view(self, request):
         """Outcomes per platform, route and artist, trends and the overdue list, for one agency."""
@@ -67,11 +80,18 @@ class TakedownAdminSite(admin.AdminSite):
             raise PermissionDenied
         agencies = list(Agency.objects.order_by("name")) if user.is_superuser else []
         if user.is_superuser:
-            agency = next((a for a in agencies if a.slug == request.GET.get("agency")), agencies[0] if agencies else None)
+            agency = next(
+                (a for a in agencies if a.slug == request.GET.get("agency")),
+                agencies[0] if agencies else None,
+            )
         else:
             agency = user.agency
-        context = {**self.each_context(request), "title": _("Outcomes dashboard"), "agency": agency,
-                   "agencies": agencies}
+        context = {
+            **self.each_context(request),
+            "title": _("Outcomes dashboard"),
+            "agency": agency,
+            "agencies": agencies,
+        }
         if agency is not None:
             figures = stats.removal_stats(agency)
             trend = stats.weekly_trend(agency)
@@ -79,7 +99,9 @@ class TakedownAdminSite(admin.AdminSite):
                 for row in figures[group]:
                     row["median_hours"] = _hours(row["median_seconds_to_removal"])
                     row["p90_hours"] = _hours(row["p90_seconds_to_removal"])
-                    row["rate_percent"] = None if row["removal_rate"] is None else round(100 * row["removal_rate"])
+                    row["rate_percent"] = (
+                        None if row["removal_rate"] is None else round(100 * row["removal_rate"])
+                    )
             figures["overall"]["median_hours"] = _hours(figures["overall"]["median_seconds_to_removal"])
             figures["overall"]["p90_hours"] = _hours(figures["overall"]["p90_seconds_to_removal"])
             notified = [p for p in figures["platforms"] if p["notified"]]
@@ -92,12 +114,22 @@ class TakedownAdminSite(admin.AdminSite):
                     title=str(_("Per week, last 12 weeks")),
                 ),
                 rate_chart=charts.horizontal_bars(
-                    [(p["name"], p["rate_percent"], f"{p['rate_percent']}% of {p['notified']}") for p in notified],
-                    title=str(_("Removal rate per platform")), maximum=100,
+                    [
+                        (p["name"], p["rate_percent"], f"{p['rate_percent']}% of {p['notified']}")
+                        for p in notified
+                    ],
+                    title=str(_("Removal rate per platform")),
+                    maximum=100,
                 ),
                 speed_chart=charts.horizontal_bars(
-                    [(p["name"], p["median_hours"], f"{p['median_hours']} h" if p["median_hours"] is not None else "–")
-                     for p in notified],
+                    [
+                        (
+                            p["name"],
+                            p["median_hours"],
+                            f"{p['median_hours']} h" if p["median_hours"] is not None else "–",
+                        )
+                        for p in notified
+                    ],
                     title=str(_("Median hours to removal per platform")),
                 ),
             )

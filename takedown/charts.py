@@ -20,8 +20,14 @@ def _nice_max(value: float) -> float:
     return float(value * 1.1)
 
 
-def weekly_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *, title: str,
-                width: int = 640, height: int = 220) -> str:
+def weekly_bars(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    title: str,
+    width: int = 640,
+    height: int = 220,
+) -> str:
     """Grouped bars per week, one colour per series, with a legend and a y axis."""
     left, bottom, top, right = 40, 34, 28, 10
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -32,14 +38,16 @@ def weekly_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *, ti
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
         f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px">',
-        f'<title>{escape(title)}</title>',
+        f"<title>{escape(title)}</title>",
         f'<text x="{left}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
     for i in range(5):
         value = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{value:g}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{value:g}</text>'
+        )
     for s, (name, values) in enumerate(series.items()):
         colour = PALETTE[s % len(PALETTE)]
         for i, value in enumerate(values):
@@ -63,8 +71,13 @@ def weekly_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *, ti
     return "".join(parts)
 
 
-def horizontal_bars(rows: Sequence[tuple[str, float | None, str]], *, title: str, maximum: float | None = None,
-                    width: int = 640) -> str:
+def horizontal_bars(
+    rows: Sequence[tuple[str, float | None, str]],
+    *,
+    title: str,
+    maximum: float | None = None,
+    width: int = 640,
+) -> str:
     """One bar per row: (label, value or None, text shown after the bar)."""
     row_h, left, top = 22, 170, 26
     height = top + row_h * max(len(rows), 1) + 8
@@ -73,13 +86,15 @@ def horizontal_bars(rows: Sequence[tuple[str, float | None, str]], *, title: str
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
         f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px">',
-        f'<title>{escape(title)}</title>',
+        f"<title>{escape(title)}</title>",
         f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
     for i, (label, value, text) in enumerate(rows):
         y = top + i * row_h
         w = plot_w * (value or 0) / top_value if top_value else 0
-        parts.append(f'<text x="{left - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(label[:28])}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(label[:28])}</text>'
+        )
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{plot_w}" height="14" fill="#f2f2f2"/>')
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="14" fill="{PALETTE[0]}"/>')
         parts.append(f'<text x="{left + plot_w + 6}" y="{y + 14}" font-size="11">{escape(text)}</text>')

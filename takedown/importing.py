@@ -82,14 +82,10 @@ def read_csv(data: bytes | str) -> list[dict[str, str]]:
     except csv.Error as exc:
         raise IntakeError(f"The CSV header cannot be read: {exc}") from None
     if "url" not in header:
-        raise IntakeError(
-            "The CSV has no 'url' column. Expected columns: " + ", ".join(COLUMNS) + "."
-        )
+        raise IntakeError("The CSV has no 'url' column. Expected columns: " + ", ".join(COLUMNS) + ".")
     unknown = [h for h in header if h and h not in COLUMNS]
     if unknown:
-        raise IntakeError(
-            f"Unknown column(s): {', '.join(unknown)}. Expected columns: {', '.join(COLUMNS)}."
-        )
+        raise IntakeError(f"Unknown column(s): {', '.join(unknown)}. Expected columns: {', '.join(COLUMNS)}.")
     rows: list[dict[str, str]] = []
     width = len(header)
     try:
@@ -172,7 +168,9 @@ def _parse_discovered(raw: str, now: datetime) -> datetime:
             if value.tzinfo is None:
                 value = value.replace(tzinfo=timezone.get_current_timezone())
     except ValueError:
-        raise ValueError(f"{raw!r} is not a date; use ISO 8601, e.g. 2026-05-19 or 2026-05-19T14:30:00+09:00") from None
+        raise ValueError(
+            f"{raw!r} is not a date; use ISO 8601, e.g. 2026-05-19 or 2026-05-19T14:30:00+09:00"
+        ) from None
     if value > now + timedelta(days=1):
         raise ValueError(f"{raw!r} is in the future")
     if value.year < 1995:

@@ -26,7 +26,14 @@ from takedown.choices import (
     Verdict,
 )
 
-MARKER_KEYS = ("removed", "soft_removed", "restricted", "legally_blocked", "inconclusive", "removed_redirects")
+MARKER_KEYS = (
+    "removed",
+    "soft_removed",
+    "restricted",
+    "legally_blocked",
+    "inconclusive",
+    "removed_redirects",
+)
 
 
 class Agency(models.Model):
@@ -55,9 +62,7 @@ class Agency(models.Model):
 class User(AbstractUser):
     """A person or API client of one agency. Superusers may have no agency."""
 
-    agency = models.ForeignKey(
-        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
-    )
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
 
     objects = UserManager()
@@ -268,7 +273,9 @@ class InfringingURL(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
     streak_verdict = models.CharField(
-        max_length=20, choices=Verdict.choices, blank=True,
+        max_length=20,
+        choices=Verdict.choices,
+        blank=True,
         help_text=_("The conclusive verdict of the current run of consecutive checks."),
     )
     streak_count = models.PositiveIntegerField(default=0)
@@ -301,15 +308,15 @@ class InfringingURL(models.Model):
             # Grouping by host for escalation and polite per-host scheduling.
             models.Index(fields=["host"], name="url_host"),
             # The recheck claim: WHERE next_check_at <= now ORDER BY next_check_at.
-            models.Index(
-                fields=["next_check_at"], name="url_due", condition=Q(next_check_at__isnull=False)
-            ),
+            models.Index(fields=["next_check_at"], name="url_due", condition=Q(next_check_at__isnull=False)),
             # Pre-send check: was this normalised URL notified anywhere recently?
             models.Index(fields=["normalized_url"], name="url_normalized"),
             # A claimer reads back the rows its conditional UPDATE took.
             models.Index(fields=["check_claim"], name="url_claim", condition=~Q(check_claim="")),
             # The overdue list.
-            models.Index(fields=["overdue_since"], name="url_overdue", condition=Q(overdue_since__isnull=False)),
+            models.Index(
+                fields=["overdue_since"], name="url_overdue", condition=Q(overdue_since__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -352,7 +359,11 @@ class NoticeTemplate(models.Model):
     legal_route = models.CharField(max_length=20, choices=LegalRoute.choices)
     locale = models.CharField(max_length=2, choices=Locale.choices)
     platform = models.ForeignKey(
-        Platform, null=True, blank=True, on_delete=models.PROTECT, related_name="templates",
+        Platform,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="templates",
         help_text=_("Empty: the generic template for the route."),
     )
     version = models.PositiveIntegerField(default=1)
@@ -402,7 +413,10 @@ class Notice(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="notices_reviewed",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
@@ -567,4 +581,6 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
-        return 100 if self.state == self.State.DONE else int(self.done * 100 / self.total) if self.total else 0
+        return (
+            100 if self.state == self.State.DONE else int(self.done * 100 / self.total) if self.total else 0
+        )

@@ -32,7 +32,11 @@ class NoticeItemInline(admin.TabularInline):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return obj is not None and obj.status == NoticeStatus.DRAFT and super().has_delete_permission(request, obj)
+        return (
+            obj is not None
+            and obj.status == NoticeStatus.DRAFT
+            and super().has_delete_permission(request, obj)
+        )
 
     @admin.display(description=_("status"))
     def url_status(self, item: NoticeItem) -> str:
@@ -78,7 +82,10 @@ ACTIONS = {
     "acknowledge": (_("Record acknowledgement"), {NoticeStatus.SENT}),
     "close": (_("Close with outcome"), {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
     "withdraw": (_("Withdraw (retract)"), {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
-    "counter": (_("Record a counter-notice"), {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED, NoticeStatus.CLOSED}),
+    "counter": (
+        _("Record a counter-notice"),
+        {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED, NoticeStatus.CLOSED},
+    ),
 }
 
 
@@ -96,10 +103,13 @@ def _run_action(action: str, notice_id: int, request: HttpRequest):
     if action == "revise":
         return services.notice_revise(notice_id=notice_id, user=user)
     if action == "acknowledge":
-        return services.notice_acknowledge(notice_id=notice_id, user=user, reference=post.get("reference", ""))
+        return services.notice_acknowledge(
+            notice_id=notice_id, user=user, reference=post.get("reference", "")
+        )
     if action == "close":
-        return services.notice_close(notice_id=notice_id, user=user, outcome=post.get("outcome", ""),
-                                     reason=post.get("reason", ""))
+        return services.notice_close(
+            notice_id=notice_id, user=user, outcome=post.get("outcome", ""), reason=post.get("reason", "")
+        )
     if action == "withdraw":
         return services.notice_withdraw(notice_id=notice_id, user=user, reason=post.get("reason", ""))
     if action == "counter":
@@ -110,8 +120,13 @@ def _run_action(action: str, notice_id: int, request: HttpRequest):
             raise services.Invalid(f"{raw!r} is not a date (YYYY-MM-DD).") from None
         if timezone.is_naive(received):
             received = timezone.make_aware(received)
-        services.notice_record_counter(notice_id=notice_id, user=user, received_at=received,
-                                       summary=post.get("summary", ""), counter_party=post.get("counter_party", ""))
+        services.notice_record_counter(
+            notice_id=notice_id,
+            user=user,
+            received_at=received,
+            summary=post.get("summary", ""),
+            counter_party=post.get("counter_party", ""),
+        )
         return None
     raise Http404
 
@@ -119,8 +134,17 @@ def _run_action(action: str, notice_id: int, request: HttpRequest):
 @admin.register(Notice)
 class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
     form = NoticeForm
-    list_display = ["__str__", "status", "legal_route", "locale", "item_count", "created_by", "submitted_at",
-                    "sent_at", "deadline_at"]
+    list_display = [
+        "__str__",
+        "status",
+        "legal_route",
+        "locale",
+        "item_count",
+        "created_by",
+        "submitted_at",
+        "sent_at",
+        "deadline_at",
+    ]
     list_filter = ["status", "legal_route", "platform", "locale"]
     list_select_related = ["artist", "platform", "created_by"]
     search_fields = ["artist__name", "artist__name_ko", "reference", "rendered_subject"]
@@ -129,9 +153,28 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
     change_form_template = "admin/takedown/notice/change_form.html"
     change_list_template = "admin/takedown/notice/change_list.html"
     readonly_fields = [
-        "status", "created_by", "created_at", "submitted_at", "reviewed_by", "reviewed_at", "rejection_reason",
-        "template", "rendered_subject", "pdf_sha256", "channel", "recipient", "sent_by", "sent_at", "deadline_at",
-        "message_id", "reference", "delivery_error", "delivery_attempts", "acknowledged_at", "closed_at", "outcome",
+        "status",
+        "created_by",
+        "created_at",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+        "rejection_reason",
+        "template",
+        "rendered_subject",
+        "pdf_sha256",
+        "channel",
+        "recipient",
+        "sent_by",
+        "sent_at",
+        "deadline_at",
+        "message_id",
+        "reference",
+        "delivery_error",
+        "delivery_attempts",
+        "acknowledged_at",
+        "closed_at",
+        "outcome",
         "revision_of",
     ]
 
@@ -185,9 +228,15 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         reviewer = role_has(user, "review_notice")
         drafter = role_has(user, "change_notice")
         allowed = {
-            "submit": drafter, "revise": drafter, "approve": reviewer and notice.created_by_id != user.pk,
-            "reject": reviewer and notice.created_by_id != user.pk, "send": reviewer, "acknowledge": reviewer,
-            "close": reviewer, "withdraw": reviewer, "counter": reviewer,
+            "submit": drafter,
+            "revise": drafter,
+            "approve": reviewer and notice.created_by_id != user.pk,
+            "reject": reviewer and notice.created_by_id != user.pk,
+            "send": reviewer,
+            "acknowledge": reviewer,
+            "close": reviewer,
+            "withdraw": reviewer,
+            "counter": reviewer,
         }
         actions = [
             {"name": name, "label": label}
@@ -216,7 +265,9 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         ]
 
     def _notice(self, request, pk: int) -> Notice:
-        return get_object_or_404(self.get_queryset(request).select_related("platform", "artist", "agency"), pk=pk)
+        return get_object_or_404(
+            self.get_queryset(request).select_related("platform", "artist", "agency"), pk=pk
+        )
 
     def action_view(self, request: HttpRequest, pk: int, action: str):
         if request.method != "POST":
@@ -239,8 +290,10 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
                 messages.success(request, _("New draft #%(pk)d started.") % {"pk": result.pk})
                 return HttpResponseRedirect(reverse("admin:takedown_notice_change", args=[result.pk]))
             notice.refresh_from_db()
-            messages.success(request, _("Notice #%(pk)d: %(status)s.") % {"pk": notice.pk,
-                                                                          "status": notice.get_status_display()})
+            messages.success(
+                request,
+                _("Notice #%(pk)d: %(status)s.") % {"pk": notice.pk, "status": notice.get_status_display()},
+            )
         return HttpResponseRedirect(back)
 
     def queue_view(self, request: HttpRequest):
@@ -273,8 +326,9 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
     def preview_pdf_view(self, request: HttpRequest, pk: int):
         """A draft rendered as it would be now (not frozen; nothing is stored)."""
         notice = self._notice(request, pk)
-        template = services.choose_template(route=notice.legal_route, locale=notice.locale,
-                                            platform_id=notice.platform_id)
+        template = services.choose_template(
+            route=notice.legal_route, locale=notice.locale, platform_id=notice.platform_id
+        )
         if template is None:
             raise Http404("No template for this route and language.")
         context = services.notice_context(notice)
@@ -282,8 +336,9 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             rendered = rendering.render_notice(template.subject, template.body, context)
         except rendering.TemplateError as exc:
             return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-        pdf = rendering.render_pdf(rendered, title=rendered.subject, author=notice.agency.name, lang=notice.locale,
-                                   context=context)
+        pdf = rendering.render_pdf(
+            rendered, title=rendered.subject, author=notice.agency.name, lang=notice.locale, context=context
+        )
         return HttpResponse(pdf, content_type="application/pdf")
 
     def packet_view(self, request: HttpRequest, pk: int):
@@ -314,8 +369,9 @@ class TemplateForm(forms.ModelForm):
         if self.errors:
             return data
         try:
-            rendering.validate_template(data["subject"], data["body"], route=data["legal_route"],
-                                        locale=data["locale"])
+            rendering.validate_template(
+                data["subject"], data["body"], route=data["legal_route"], locale=data["locale"]
+            )
         except rendering.TemplateError as exc:
             raise forms.ValidationError({"body": str(exc)}) from None
         return data
@@ -324,7 +380,16 @@ class TemplateForm(forms.ModelForm):
 @admin.register(NoticeTemplate)
 class NoticeTemplateAdmin(admin.ModelAdmin):
     form = TemplateForm
-    list_display = ["name", "legal_route", "locale", "platform", "version", "is_active", "created_by", "created_at"]
+    list_display = [
+        "name",
+        "legal_route",
+        "locale",
+        "platform",
+        "version",
+        "is_active",
+        "created_by",
+        "created_at",
+    ]
     list_filter = ["legal_route", "locale", "is_active", "platform"]
     search_fields = ["name", "subject", "body"]
     readonly_fields = ["version", "created_by", "created_at"]
@@ -333,25 +398,41 @@ class NoticeTemplateAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Editing never overwrites: the edit becomes the next version, notices keep theirs.
         saved = services.template_save(
-            user=request.user, base=obj if change else None, name=obj.name, legal_route=obj.legal_route,
-            locale=obj.locale, platform_id=obj.platform_id, subject=obj.subject, body=obj.body,
+            user=request.user,
+            base=obj if change else None,
+            name=obj.name,
+            legal_route=obj.legal_route,
+            locale=obj.locale,
+            platform_id=obj.platform_id,
+            subject=obj.subject,
+            body=obj.body,
         )
-        obj.pk, obj.version, obj.created_by, obj.created_at = saved.pk, saved.version, saved.created_by, saved.created_at
+        obj.pk, obj.version, obj.created_by, obj.created_at = (
+            saved.pk,
+            saved.version,
+            saved.created_by,
+            saved.created_at,
+        )
         obj._state.adding = False
 
     def get_urls(self):
         return [
-            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view),
-                 name="takedown_noticetemplate_preview"),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="takedown_noticetemplate_preview",
+            ),
             *super().get_urls(),
         ]
 
     def preview_view(self, request: HttpRequest, pk: int):
         """Render the template against a chosen draft of the user's agency, or sample data."""
         template = get_object_or_404(NoticeTemplate, pk=pk)
-        drafts = Notice.objects.visible_to(request.user).filter(
-            legal_route=template.legal_route, status=NoticeStatus.DRAFT
-        ).select_related("artist", "platform")[:50]
+        drafts = (
+            Notice.objects.visible_to(request.user)
+            .filter(legal_route=template.legal_route, status=NoticeStatus.DRAFT)
+            .select_related("artist", "platform")[:50]
+        )
         notice_id = request.GET.get("notice")
         if notice_id:
             notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=notice_id)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from takedown.choices import LegalRoute, URLStatus, Verdict
 from takedown.models import InfringingURL, Platform, URLCheck
 from takedown.probing import PlatformRules, ProbeConfig, Prober, ProbeResult
+from takedown.probing.safety import system_resolve
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,9 @@ def probe_config() -> ProbeConfig:
 # -- claiming ---------------------------------------------------------------------------------
 
 
-def claim_due(*, limit: int, now: datetime | None = None, url_ids: Iterable[int] | None = None) -> tuple[str, list[int]]:
+def claim_due(
+    *, limit: int, now: datetime | None = None, url_ids: Iterable[int] | None = None
+) -> tuple[str, list[int]]:
     """Take up to `limit` due URLs for this worker; returns (claim token, ids).
 
     The UPDATE re-checks the lease in its WHERE clause, so of two claimers racing for a row
@@ -104,7 +107,9 @@ def claim_due(*, limit: int, now: datetime | None = None, url_ids: Iterable[int]
         ids = list(candidates.values_list("pk", flat=True)[:limit])
         if not ids:
             return token, []
-        InfringingURL.objects.filter(free, pk__in=ids).update(check_claim=token, check_lease_until=lease_until)
+        InfringingURL.objects.filter(free, pk__in=ids).update(
+            check_claim=token, check_lease_until=lease_until
+        )
     claimed = list(InfringingURL.objects.filter(check_claim=token).values_list("pk", flat=True))
     return token, claimed
 
@@ -135,10 +140,14 @@ def _jitter(delta: timedelta, rng: random.Random) -> timedelta:
     return delta + timedelta(seconds=rng.uniform(-spread, spread))
 
 
-def next_check_at(url: InfringingURL, now: datetime, result: ProbeResult | None, rng: random.Random) -> datetime | None:
+def next_check_at(
+    url: InfringingURL, now: datetime, result: ProbeResult | None, rng: random.Random
+) -> datetime | None:
     """When to look again, from the backoff plan; None stops checking."""
     confirming = (
-        result is not None and result.conclusive and url.streak_count < settings.TAKEDOWN_CONFIRMATIONS
+        result is not None
+        and result.conclusive
+        and url.streak_count < settings.TAKEDOWN_CONFIRMATIONS
         and VERDICT_STATUS.get(result.verdict, URLStatus.NOTIFIED) != url.status
     )
     if confirming:
@@ -152,7 +161,11 @@ def next_check_at(url: InfringingURL, now: datetime, result: ProbeResult | None,
         when = None
         for offset in PLAN_AFTER_SENDING:
             if url.notified_at + offset > now:
-                when = url.notified_at + _jitter(offset, rng) if offset > timedelta(hours=1) else url.notified_at + offset
+                when = (
+                    url.notified_at + _jitter(offset, rng)
+                    if offset > timedelta(hours=1)
+                    else url.notified_at + offset
+                )
                 break
         when = max(when or now + _jitter(DAILY, rng), now + timedelta(minutes=1))
     else:
@@ -195,7 +208,12 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
             url.streak_verdict, url.streak_count, url.streak_since = verdict, 1, result.checked_at
         if url.streak_count >= settings.TAKEDOWN_CONFIRMATIONS:
             _confirm(url, verdict, now)
-    if url.status == URLStatus.NOTIFIED and url.deadline_at and url.deadline_at < now and url.overdue_since is None:
+    if (
+        url.status == URLStatus.NOTIFIED
+        and url.deadline_at
+        and url.deadline_at < now
+        and url.overdue_since is None
+    ):
         url.overdue_since = now
         url.escalation = escalation_for(url)
     url.next_check_at = next_check_at(url, now, result, rng)
@@ -207,7 +225,10 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
 def _confirm(url: InfringingURL, verdict: str, now: datetime) -> None:
     target = VERDICT_STATUS.get(verdict)
     if target is not None:
-        if url.status in (URLStatus.OPEN, URLStatus.NOTIFIED, URLStatus.RESTRICTED, *GONE) and url.status != target:
+        if (
+            url.status in (URLStatus.OPEN, URLStatus.NOTIFIED, URLStatus.RESTRICTED, *GONE)
+            and url.status != target
+        ):
             url.status = target
             if target == URLStatus.REMOVED:
                 url.removed_at = url.streak_since or now
@@ -226,8 +247,19 @@ def _confirm(url: InfringingURL, verdict: str, now: datetime) -> None:
 
 
 _UPDATED_FIELDS = (
-    "status", "last_checked_at", "last_verdict", "streak_verdict", "streak_count", "streak_since", "removed_at",
-    "overdue_since", "escalation", "next_check_at", "check_lease_until", "check_claim", "reupload_count",
+    "status",
+    "last_checked_at",
+    "last_verdict",
+    "streak_verdict",
+    "streak_count",
+    "streak_since",
+    "removed_at",
+    "overdue_since",
+    "escalation",
+    "next_check_at",
+    "check_lease_until",
+    "check_claim",
+    "reupload_count",
     "updated_at",
 )
 
@@ -242,15 +274,21 @@ def _update_urls(urls: list[InfringingURL]) -> None:
     assignments = ", ".join(f"{qn(f)} = %s" for f in _UPDATED_FIELDS)
     sql = f"UPDATE {qn(InfringingURL._meta.db_table)} SET {assignments} WHERE {qn('id')} = %s"
     params = [
-        [adapt(v) if isinstance(v, datetime) else v for v in (getattr(u, f) for f in _UPDATED_FIELDS)] + [u.pk]
+        [adapt(v) if isinstance(v, datetime) else v for v in (getattr(u, f) for f in _UPDATED_FIELDS)]
+        + [u.pk]
         for u in urls
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
 
 
-def record_results(token: str, results: list[tuple[int, ProbeResult]], *, now: datetime | None = None,
-                   rng: random.Random | None = None) -> list[Outcome]:
+def record_results(
+    token: str,
+    results: list[tuple[int, ProbeResult]],
+    *,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> list[Outcome]:
     """Write a batch's evidence and state changes in one transaction.
 
     Only URLs still holding this claim token are written: if the lease ran out and another
@@ -269,12 +307,23 @@ def record_results(token: str, results: list[tuple[int, ProbeResult]], *, now: d
         checks, outcomes = [], []
         for url in urls:
             result = by_id[url.pk]
-            checks.append((
-                url.pk, result.checked_at, result.http_status, result.final_url[:2048],
-                json.dumps(result.redirect_chain), json.dumps(result.headers), result.body_sha256,
-                result.title[:500], result.excerpt, result.verdict, result.reason[:500], result.error,
-                result.elapsed_ms,
-            ))
+            checks.append(
+                (
+                    url.pk,
+                    result.checked_at,
+                    result.http_status,
+                    result.final_url[:2048],
+                    json.dumps(result.redirect_chain),
+                    json.dumps(result.headers),
+                    result.body_sha256,
+                    result.title[:500],
+                    result.excerpt,
+                    result.verdict,
+                    result.reason[:500],
+                    result.error,
+                    result.elapsed_ms,
+                )
+            )
             outcomes.append(apply_result(url, result, now, rng))
             url.updated_at = now
         _insert_checks(checks)
@@ -283,12 +332,30 @@ def record_results(token: str, results: list[tuple[int, ProbeResult]], *, now: d
 
 
 _READ_FIELDS = (
-    "id", "status", "host", "platform_id", "category", "legal_route", "notified_at", "deadline_at",
+    "id",
+    "status",
+    "host",
+    "platform_id",
+    "category",
+    "legal_route",
+    "notified_at",
+    "deadline_at",
     *(f for f in _UPDATED_FIELDS if f not in ("status",)),
 )
 _CHECK_COLUMNS = (
-    "url_id", "checked_at", "http_status", "final_url", "redirect_chain", "headers", "body_sha256", "title",
-    "excerpt", "verdict", "reason", "error", "elapsed_ms",
+    "url_id",
+    "checked_at",
+    "http_status",
+    "final_url",
+    "redirect_chain",
+    "headers",
+    "body_sha256",
+    "title",
+    "excerpt",
+    "verdict",
+    "reason",
+    "error",
+    "elapsed_ms",
 )
 
 
@@ -360,7 +427,9 @@ class ProbeThread:
     def submit(self, items: Iterable[tuple[int, str, PlatformRules]]) -> int:
         n = 0
         for key, url, rules in items:
-            self._loop.call_soon_threadsafe(lambda k=key, u=url, r=rules: self._loop.create_task(self._probe(k, u, r)))
+            self._loop.call_soon_threadsafe(
+                lambda k=key, u=url, r=rules: self._loop.create_task(self._probe(k, u, r))
+            )
             n += 1
         return n
 
@@ -372,14 +441,21 @@ def _items(ids: list[int], rules: dict[int, PlatformRules]) -> list[tuple[int, s
     by_host: dict[str, list[tuple[int, str, PlatformRules]]] = {}
     for pk, url, platform_id in rows:
         host = url.split("/", 3)[2] if "://" in url else ""
-        by_host.setdefault(host, []).append((pk, url, rules.get(platform_id, default) if platform_id else default))
+        by_host.setdefault(host, []).append(
+            (pk, url, rules.get(platform_id, default) if platform_id else default)
+        )
     lists = list(by_host.values())
     return [item for round_ in itertools.zip_longest(*lists) for item in round_ if item is not None]
 
 
-def run_checks(claim: Callable[[int], tuple[str, list[int]]], *, budget_seconds: float | None = None,
-               batch_size: int | None = None, config: ProbeConfig | None = None,
-               progress: Callable[[int], None] | None = None) -> list[Outcome]:
+def run_checks(
+    claim: Callable[[int], tuple[str, list[int]]],
+    *,
+    budget_seconds: float | None = None,
+    batch_size: int | None = None,
+    config: ProbeConfig | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Outcome]:
     """Claim batches with `claim(limit)` and probe them as a pipeline until it returns nothing
     (or the budget is spent), writing results in chunks as they arrive."""
     started = time.monotonic()
@@ -440,8 +516,13 @@ def run_checks(claim: Callable[[int], tuple[str, list[int]]], *, budget_seconds:
     return done
 
 
-def check_batch(*, limit: int, url_ids: Iterable[int] | None = None, config: ProbeConfig | None = None,
-                now: datetime | None = None) -> list[Outcome]:
+def check_batch(
+    *,
+    limit: int,
+    url_ids: Iterable[int] | None = None,
+    config: ProbeConfig | None = None,
+    now: datetime | None = None,
+) -> list[Outcome]:
     """Claim up to `limit` URLs (due ones, or the given ones), check them, record the results."""
     taken = False
 
@@ -457,8 +538,12 @@ def check_batch(*, limit: int, url_ids: Iterable[int] | None = None, config: Pro
 
 def check_urls(url_ids: list[int], *, progress: Callable[[int], None] | None = None) -> list[Outcome]:
     """Check the given URLs now (those another worker holds are left to it), as one pipeline."""
-    chunks = iter([url_ids[i:i + settings.TAKEDOWN_CHECK_BATCH]
-                   for i in range(0, len(url_ids), settings.TAKEDOWN_CHECK_BATCH)])
+    chunks = iter(
+        [
+            url_ids[i : i + settings.TAKEDOWN_CHECK_BATCH]
+            for i in range(0, len(url_ids), settings.TAKEDOWN_CHECK_BATCH)
+        ]
+    )
 
     def claim(n: int) -> tuple[str, list[int]]:
         for chunk in chunks:
@@ -470,15 +555,29 @@ def check_urls(url_ids: list[int], *, progress: Callable[[int], None] | None = N
     return run_checks(claim, progress=progress)
 
 
-def run_due(*, budget_seconds: float, batch_size: int | None = None, config: ProbeConfig | None = None,
-            progress: Callable[[int], None] | None = None) -> int:
+def run_due(
+    *,
+    budget_seconds: float,
+    batch_size: int | None = None,
+    config: ProbeConfig | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Check due URLs, claimed batch after batch, until none is due or the time budget is spent."""
-    return len(run_checks(lambda n: claim_due(limit=n), budget_seconds=budget_seconds, batch_size=batch_size,
-                          config=config, progress=progress))
+    return len(
+        run_checks(
+            lambda n: claim_due(limit=n),
+            budget_seconds=budget_seconds,
+            batch_size=batch_size,
+            config=config,
+            progress=progress,
+        )
+    )
 
 
 def schedule_now(url_ids: Iterable[int]) -> int:
     """Make URLs due at once ("recheck now"); the next tick, or a queued task, takes them."""
-    return InfringingURL.objects.filter(pk__in=list(url_ids)).exclude(status=URLStatus.DISMISSED).update(
-        next_check_at=timezone.now()
+    return (
+        InfringingURL.objects.filter(pk__in=list(url_ids))
+        .exclude(status=URLStatus.DISMISSED)
+        .update(next_check_at=timezone.now())
     )

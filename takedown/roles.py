@@ -34,8 +34,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # Managers run the agency's integrations: they issue and revoke its API tokens.
     Role.MANAGER: frozenset(
-        _READ + _ARTISTS + ["change_agency", "authtoken.view_tokenproxy", "authtoken.add_tokenproxy",
-                            "authtoken.delete_tokenproxy"]
+        _READ
+        + _ARTISTS
+        + [
+            "change_agency",
+            "authtoken.view_tokenproxy",
+            "authtoken.add_tokenproxy",
+            "authtoken.delete_tokenproxy",
+        ]
     ),
     Role.API: frozenset(
         ["view_artist", "view_platform", "view_infringingurl", "view_urlcheck", "view_notice"] + _INTAKE
@@ -50,7 +56,6 @@ def role_has(user, codename: str) -> bool:
     if user.is_superuser:
         return True
     return codename in ROLE_PERMISSIONS.get(getattr(user, "role", ""), frozenset())
-
 
 
 class RoleBackend(ModelBackend):

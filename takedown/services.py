@@ -95,15 +95,28 @@ def default_locale(route: str) -> str:
     return Locale.KO if route in (LegalRoute.KR_TBA, LegalRoute.KR_NETWORK) else Locale.EN
 
 
-def _event(notice: Notice, *, user: User | None, from_status: str, to_status: str, reason: str = "",
-           data: dict | None = None) -> NoticeEvent:
+def _event(
+    notice: Notice,
+    *,
+    user: User | None,
+    from_status: str,
+    to_status: str,
+    reason: str = "",
+    data: dict | None = None,
+) -> NoticeEvent:
     return NoticeEvent.objects.create(
-        notice=notice, actor=user, from_status=from_status, to_status=to_status, reason=reason, data=data or {}
+        notice=notice,
+        actor=user,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
     )
 
 
-def notices_prepare(*, user: User, url_ids: Sequence[int] | None = None, artist_id: int | None = None
-                    ) -> tuple[list[Notice], int]:
+def notices_prepare(
+    *, user: User, url_ids: Sequence[int] | None = None, artist_id: int | None = None
+) -> tuple[list[Notice], int]:
     """Group open URLs into draft notices per (artist, platform, legal route).
 
     Takes the given URLs (or all of an artist's) that are open and not already held by a
@@ -113,8 +126,10 @@ def notices_prepare(*, user: User, url_ids: Sequence[int] | None = None, artist_
     """
     if not role_has(user, "add_notice"):
         raise NotAllowed("Your role cannot draft notices.")
-    qs = InfringingURL.objects.visible_to(user).filter(status=URLStatus.OPEN).exclude(
-        notice_items__notice__status__in=ACTIVE_NOTICE_STATES
+    qs = (
+        InfringingURL.objects.visible_to(user)
+        .filter(status=URLStatus.OPEN)
+        .exclude(notice_items__notice__status__in=ACTIVE_NOTICE_STATES)
     )
     if url_ids is not None:
         qs = qs.filter(pk__in=url_ids)
@@ -133,18 +148,30 @@ def notices_prepare(*, user: User, url_ids: Sequence[int] | None = None, artist_
         for (artist_id_, platform_id, route), members in groups.items():
             notice = (
                 Notice.objects.filter(
-                    artist_id=artist_id_, platform_id=platform_id, legal_route=route, status=NoticeStatus.DRAFT
+                    artist_id=artist_id_,
+                    platform_id=platform_id,
+                    legal_route=route,
+                    status=NoticeStatus.DRAFT,
                 )
                 .order_by("pk")
                 .first()
             )
             if notice is None:
                 notice = Notice.objects.create(
-                    agency_id=members[0].artist.agency_id, artist_id=artist_id_, platform_id=platform_id,
-                    legal_route=route, locale=default_locale(route), created_by=user,
+                    agency_id=members[0].artist.agency_id,
+                    artist_id=artist_id_,
+                    platform_id=platform_id,
+                    legal_route=route,
+                    locale=default_locale(route),
+                    created_by=user,
                 )
-                _event(notice, user=user, from_status="", to_status=NoticeStatus.DRAFT,
-                       data={"urls": len(members)})
+                _event(
+                    notice,
+                    user=user,
+                    from_status="",
+                    to_status=NoticeStatus.DRAFT,
+                    data={"urls": len(members)},
+                )
             NoticeItem.objects.bulk_create(
                 [NoticeItem(notice=notice, url=u) for u in members], ignore_conflicts=True
             )
@@ -184,16 +211,24 @@ def notice_context(notice: Notice, *, today: date | None = None) -> dict:
         categories = {c.value: str(c.label) for c in Category}
     return {
         "agency": {
-            "name": agency.name, "name_ko": agency.name_ko, "address": agency.address,
-            "email": agency.email, "phone": agency.phone, "website": agency.website,
+            "name": agency.name,
+            "name_ko": agency.name_ko,
+            "address": agency.address,
+            "email": agency.email,
+            "phone": agency.phone,
+            "website": agency.website,
         },
         "signatory": {
-            "name": agency.signatory_name, "title": agency.signatory_title,
-            "email": agency.email, "phone": agency.phone,
+            "name": agency.signatory_name,
+            "title": agency.signatory_title,
+            "email": agency.email,
+            "phone": agency.phone,
         },
         "artist": {"name": artist.name, "name_ko": artist.name_ko, "aliases": list(artist.aliases or [])},
         "platform": {
-            "name": platform.name, "slug": platform.slug, "channel_url": platform.channel_url,
+            "name": platform.name,
+            "slug": platform.slug,
+            "channel_url": platform.channel_url,
             "channel_email": platform.channel_email,
         },
         "route": {"code": notice.legal_route, "label": route_label},
@@ -221,7 +256,9 @@ def notice_reference(notice: Notice) -> str:
     return f"TD-{notice.pk:06d}"
 
 
-def presend_problems(notice: Notice, *, context: dict | None = None, now: datetime | None = None) -> list[str]:
+def presend_problems(
+    notice: Notice, *, context: dict | None = None, now: datetime | None = None
+) -> list[str]:
     """Everything that stops this notice from going to legal, one clear sentence each."""
     now = now or timezone.now()
     problems: list[str] = []
@@ -242,9 +279,13 @@ def presend_problems(notice: Notice, *, context: dict | None = None, now: dateti
     for item in items:
         hit = official.covers(normalize_url(item.url.normalized_url))
         if hit:
-            problems.append(f"{item.url.normalized_url} is on {notice.artist.name}'s official allow-list ({hit}).")
+            problems.append(
+                f"{item.url.normalized_url} is on {notice.artist.name}'s official allow-list ({hit})."
+            )
         if item.url.status != URLStatus.OPEN:
-            problems.append(f"{item.url.normalized_url} is {item.url.get_status_display().lower()}, not open.")
+            problems.append(
+                f"{item.url.normalized_url} is {item.url.get_status_display().lower()}, not open."
+            )
     days = settings.TAKEDOWN_RENOTIFY_DAYS
     if days and items:
         recent = (
@@ -258,11 +299,17 @@ def presend_problems(notice: Notice, *, context: dict | None = None, now: dateti
             .values_list("url__normalized_url", "notice_id")
         )
         for url, other in recent:
-            problems.append(f"{url} was already notified to {platform.name} in notice #{other} in the last {days} days.")
-    if platform.channel_kind == ChannelKind.NONE or (
-        platform.channel_kind == ChannelKind.EMAIL and not platform.channel_email
-    ) or (platform.channel_kind == ChannelKind.WEBFORM and not platform.channel_url):
-        problems.append(f"{platform.name} has no reporting channel in the platform registry; record one first.")
+            problems.append(
+                f"{url} was already notified to {platform.name} in notice #{other} in the last {days} days."
+            )
+    if (
+        platform.channel_kind == ChannelKind.NONE
+        or (platform.channel_kind == ChannelKind.EMAIL and not platform.channel_email)
+        or (platform.channel_kind == ChannelKind.WEBFORM and not platform.channel_url)
+    ):
+        problems.append(
+            f"{platform.name} has no reporting channel in the platform registry; record one first."
+        )
     if choose_template(route=notice.legal_route, locale=notice.locale, platform_id=platform.pk) is None:
         problems.append(
             f"No active {notice.get_locale_display()} template for {notice.get_legal_route_display()}."
@@ -277,8 +324,16 @@ def _get(notice_id: int, user: User) -> Notice:
     return Notice.objects.visible_to(user).select_related("agency", "artist", "platform").get(pk=notice_id)
 
 
-def _move(notice: Notice, *, user: User | None, expected: str, to: str, reason: str = "",
-          data: dict | None = None, **fields) -> Notice:
+def _move(
+    notice: Notice,
+    *,
+    user: User | None,
+    expected: str,
+    to: str,
+    reason: str = "",
+    data: dict | None = None,
+    **fields,
+) -> Notice:
     """The one conditional UPDATE every transition goes through."""
     moved = Notice.objects.filter(pk=notice.pk, status=expected).update(status=to, **fields)
     if not moved:
@@ -309,17 +364,28 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
     missing = legal.missing_from_text(notice.legal_route, notice.locale, rendered.text, context)
     if missing:
         raise PresendFailed(
-            [f"The template {template} renders without: {line}" for line in legal.describe(notice.legal_route, missing)]
+            [
+                f"The template {template} renders without: {line}"
+                for line in legal.describe(notice.legal_route, missing)
+            ]
         )
     pdf = rendering.render_pdf(
         rendered, title=rendered.subject, author=notice.agency.name, lang=notice.locale, context=context
     )
     with transaction.atomic():
         return _move(
-            notice, user=user, expected=NoticeStatus.DRAFT, to=NoticeStatus.PENDING,
-            template=template, submitted_at=timezone.now(), rendered_subject=rendered.subject,
-            rendered_html=rendered.html, rendered_text=rendered.text, pdf=pdf,
-            pdf_sha256=rendering.sha256_hex(pdf), data={"template": template.pk, "version": template.version},
+            notice,
+            user=user,
+            expected=NoticeStatus.DRAFT,
+            to=NoticeStatus.PENDING,
+            template=template,
+            submitted_at=timezone.now(),
+            rendered_subject=rendered.subject,
+            rendered_html=rendered.html,
+            rendered_text=rendered.text,
+            pdf=pdf,
+            pdf_sha256=rendering.sha256_hex(pdf),
+            data={"template": template.pk, "version": template.version},
         )
 
 
@@ -335,8 +401,15 @@ def notice_approve(*, notice_id: int, user: User) -> Notice:
     if notice.created_by_id == user.pk:
         raise NotAllowed("You drafted this notice; another legal reviewer must approve it.")
     with transaction.atomic():
-        return _move(notice, user=user, expected=NoticeStatus.PENDING, to=NoticeStatus.APPROVED,
-                     reviewed_by=user, reviewed_at=timezone.now(), data={"pdf_sha256": notice.pdf_sha256})
+        return _move(
+            notice,
+            user=user,
+            expected=NoticeStatus.PENDING,
+            to=NoticeStatus.APPROVED,
+            reviewed_by=user,
+            reviewed_at=timezone.now(),
+            data={"pdf_sha256": notice.pdf_sha256},
+        )
 
 
 def notice_reject(*, notice_id: int, user: User, reason: str) -> Notice:
@@ -349,8 +422,16 @@ def notice_reject(*, notice_id: int, user: User, reason: str) -> Notice:
     if notice.created_by_id == user.pk:
         raise NotAllowed("You drafted this notice; another legal reviewer must review it.")
     with transaction.atomic():
-        return _move(notice, user=user, expected=NoticeStatus.PENDING, to=NoticeStatus.REJECTED, reason=reason,
-                     reviewed_by=user, reviewed_at=timezone.now(), rejection_reason=reason)
+        return _move(
+            notice,
+            user=user,
+            expected=NoticeStatus.PENDING,
+            to=NoticeStatus.REJECTED,
+            reason=reason,
+            reviewed_by=user,
+            reviewed_at=timezone.now(),
+            rejection_reason=reason,
+        )
 
 
 def notice_revise(*, notice_id: int, user: User) -> Notice:
@@ -364,13 +445,23 @@ def notice_revise(*, notice_id: int, user: User) -> Notice:
         if Notice.objects.filter(revision_of=old).exists():
             raise Conflict(f"Notice #{old.pk} has been revised already.")
         new = Notice.objects.create(
-            agency=old.agency, artist=old.artist, platform=old.platform, legal_route=old.legal_route,
-            locale=old.locale, created_by=user, revision_of=old,
+            agency=old.agency,
+            artist=old.artist,
+            platform=old.platform,
+            legal_route=old.legal_route,
+            locale=old.locale,
+            created_by=user,
+            revision_of=old,
         )
         urls = old.items.filter(url__status=URLStatus.OPEN).values_list("url_id", flat=True)
         NoticeItem.objects.bulk_create([NoticeItem(notice=new, url_id=u) for u in urls])
-        _event(new, user=user, from_status="", to_status=NoticeStatus.DRAFT,
-               reason=f"Revision of #{old.pk}: {old.rejection_reason}")
+        _event(
+            new,
+            user=user,
+            from_status="",
+            to_status=NoticeStatus.DRAFT,
+            reason=f"Revision of #{old.pk}: {old.rejection_reason}",
+        )
     return new
 
 
@@ -385,12 +476,26 @@ def deadline_hours(notice: Notice) -> int:
 def _mark_sent(notice: Notice, *, user: User | None, sent_at: datetime, reason: str, **fields) -> Notice:
     """approved → sent: start the route's clock and schedule the URLs' first recheck."""
     deadline = sent_at + timedelta(hours=deadline_hours(notice))
-    notice = _move(notice, user=user, expected=NoticeStatus.APPROVED, to=NoticeStatus.SENT, reason=reason,
-                   sent_at=sent_at, deadline_at=deadline, sent_by=user, **fields)
+    notice = _move(
+        notice,
+        user=user,
+        expected=NoticeStatus.APPROVED,
+        to=NoticeStatus.SENT,
+        reason=reason,
+        sent_at=sent_at,
+        deadline_at=deadline,
+        sent_by=user,
+        **fields,
+    )
     first_check = sent_at + timedelta(minutes=settings.TAKEDOWN_FIRST_CHECK_MINUTES)
     InfringingURL.objects.filter(notice_items__notice=notice, status=URLStatus.OPEN).update(
-        status=URLStatus.NOTIFIED, notified_at=sent_at, deadline_at=deadline, next_check_at=first_check,
-        streak_verdict="", streak_count=0, updated_at=timezone.now(),
+        status=URLStatus.NOTIFIED,
+        notified_at=sent_at,
+        deadline_at=deadline,
+        next_check_at=first_check,
+        streak_verdict="",
+        streak_count=0,
+        updated_at=timezone.now(),
     )
     return notice
 
@@ -414,8 +519,13 @@ def notice_send(*, notice_id: int, user: User, reference: str = "") -> Notice:
             )
             if not updated:
                 raise Conflict(f"Notice #{notice.pk} changed while you were sending it.")
-            _event(notice, user=user, from_status=NoticeStatus.APPROVED, to_status=NoticeStatus.APPROVED,
-                   reason=f"Email delivery to {platform.channel_email} queued.")
+            _event(
+                notice,
+                user=user,
+                from_status=NoticeStatus.APPROVED,
+                to_status=NoticeStatus.APPROVED,
+                reason=f"Email delivery to {platform.channel_email} queued.",
+            )
             transaction.on_commit(lambda: enqueue_delivery(notice.pk))
         notice.refresh_from_db()
         return notice
@@ -427,9 +537,15 @@ def notice_send(*, notice_id: int, user: User, reference: str = "") -> Notice:
                 "the reference number the platform gives you."
             )
         with transaction.atomic():
-            return _mark_sent(notice, user=user, sent_at=timezone.now(),
-                              reason=f"Submitted on {platform.name}'s web form, reference {reference}.",
-                              channel=ChannelKind.WEBFORM, recipient=platform.channel_url, reference=reference)
+            return _mark_sent(
+                notice,
+                user=user,
+                sent_at=timezone.now(),
+                reason=f"Submitted on {platform.name}'s web form, reference {reference}.",
+                channel=ChannelKind.WEBFORM,
+                recipient=platform.channel_url,
+                reference=reference,
+            )
     raise Invalid(f"{platform.name} has no reporting channel in the platform registry.")
 
 
@@ -438,8 +554,13 @@ def enqueue_delivery(notice_id: int, *, delay_seconds: int = 0) -> None:
     from django_q.tasks import async_task, schedule
 
     if delay_seconds:
-        schedule("takedown.tasks.deliver_notice_email", notice_id, schedule_type=Schedule.ONCE,
-                 next_run=timezone.now() + timedelta(seconds=delay_seconds), name=None)
+        schedule(
+            "takedown.tasks.deliver_notice_email",
+            notice_id,
+            schedule_type=Schedule.ONCE,
+            next_run=timezone.now() + timedelta(seconds=delay_seconds),
+            name=None,
+        )
     else:
         async_task("takedown.tasks.deliver_notice_email", notice_id, task_name=f"deliver-notice-{notice_id}")
 
@@ -473,8 +594,11 @@ def notice_deliver_email(*, notice_id: int, connection=None) -> str:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notice.recipient],
         reply_to=[notice.agency.email] if notice.agency.email else None,
-        headers={"Message-ID": message_id, "X-Takedown-Reference": notice_reference(notice),
-                 "X-Takedown-PDF-SHA256": notice.pdf_sha256},
+        headers={
+            "Message-ID": message_id,
+            "X-Takedown-Reference": notice_reference(notice),
+            "X-Takedown-PDF-SHA256": notice.pdf_sha256,
+        },
         connection=connection,
     )
     message.attach_alternative(notice.rendered_html, "text/html")
@@ -486,8 +610,14 @@ def notice_deliver_email(*, notice_id: int, connection=None) -> str:
         attempts = notice.delivery_attempts
         final = attempts >= settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS
         Notice.objects.filter(pk=notice_id).update(delivery_error=error, delivery_started_at=None)
-        _event(notice, user=None, from_status=NoticeStatus.APPROVED, to_status=NoticeStatus.APPROVED,
-               reason=f"Email delivery attempt {attempts} failed: {error}" + ("" if not final else " (giving up)"))
+        _event(
+            notice,
+            user=None,
+            from_status=NoticeStatus.APPROVED,
+            to_status=NoticeStatus.APPROVED,
+            reason=f"Email delivery attempt {attempts} failed: {error}"
+            + ("" if not final else " (giving up)"),
+        )
         if final:
             log.error("notice %s: email delivery failed for good: %s", notice_id, error)
             return "failed"
@@ -495,9 +625,15 @@ def notice_deliver_email(*, notice_id: int, connection=None) -> str:
         transaction.on_commit(lambda: enqueue_delivery(notice_id, delay_seconds=delay))
         return "retry"
     with transaction.atomic():
-        _mark_sent(notice, user=notice.sent_by, sent_at=timezone.now(),
-                   reason=f"Emailed to {notice.recipient}.", message_id=message_id, delivery_error="",
-                   delivery_started_at=None)
+        _mark_sent(
+            notice,
+            user=notice.sent_by,
+            sent_at=timezone.now(),
+            reason=f"Emailed to {notice.recipient}.",
+            message_id=message_id,
+            delivery_error="",
+            delivery_started_at=None,
+        )
     return "sent"
 
 
@@ -509,8 +645,14 @@ def notice_acknowledge(*, notice_id: int, user: User, reference: str = "") -> No
     if reference.strip():
         fields["reference"] = reference.strip()
     with transaction.atomic():
-        return _move(notice, user=user, expected=NoticeStatus.SENT, to=NoticeStatus.ACKNOWLEDGED,
-                     reason=reference.strip(), **fields)
+        return _move(
+            notice,
+            user=user,
+            expected=NoticeStatus.SENT,
+            to=NoticeStatus.ACKNOWLEDGED,
+            reason=reference.strip(),
+            **fields,
+        )
 
 
 def notice_close(*, notice_id: int, user: User, outcome: str, reason: str = "") -> Notice:
@@ -522,8 +664,16 @@ def notice_close(*, notice_id: int, user: User, outcome: str, reason: str = "") 
     if notice.status not in (NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED):
         raise Conflict(f"Notice #{notice.pk} is {notice.status}; only a sent notice can be closed.")
     with transaction.atomic():
-        return _move(notice, user=user, expected=notice.status, to=NoticeStatus.CLOSED, reason=reason,
-                     outcome=outcome, closed_at=timezone.now(), data={"outcome": outcome})
+        return _move(
+            notice,
+            user=user,
+            expected=notice.status,
+            to=NoticeStatus.CLOSED,
+            reason=reason,
+            outcome=outcome,
+            closed_at=timezone.now(),
+            data={"outcome": outcome},
+        )
 
 
 def notice_withdraw(*, notice_id: int, user: User, reason: str) -> Notice:
@@ -538,7 +688,10 @@ def notice_withdraw(*, notice_id: int, user: User, reason: str) -> Notice:
     with transaction.atomic():
         notice = _move(notice, user=user, expected=notice.status, to=NoticeStatus.WITHDRAWN, reason=reason)
         InfringingURL.objects.filter(notice_items__notice=notice, status=URLStatus.NOTIFIED).update(
-            status=URLStatus.OPEN, next_check_at=None, deadline_at=None, overdue_since=None,
+            status=URLStatus.OPEN,
+            next_check_at=None,
+            deadline_at=None,
+            overdue_since=None,
             updated_at=timezone.now(),
         )
     return notice
@@ -553,33 +706,54 @@ def add_business_days(start: date, days: int) -> date:
     return current
 
 
-def notice_record_counter(*, notice_id: int, user: User, received_at: datetime, summary: str,
-                          counter_party: str = "") -> CounterNotice:
+def notice_record_counter(
+    *, notice_id: int, user: User, received_at: datetime, summary: str, counter_party: str = ""
+) -> CounterNotice:
     """Record a counter-notice against a sent notice, with its 10–14 business-day restore window."""
     if not (summary or "").strip():
         raise Invalid("Summarise the counter-notice.")
     notice = _get(notice_id, user)
     _require_reviewer(user, notice)
     if notice.status not in SENT_STATES:
-        raise Conflict(f"Notice #{notice.pk} is {notice.status}; counter-notices are recorded on sent notices.")
+        raise Conflict(
+            f"Notice #{notice.pk} is {notice.status}; counter-notices are recorded on sent notices."
+        )
     received_day = timezone.localtime(received_at).date()
     with transaction.atomic():
         counter = CounterNotice.objects.create(
-            notice=notice, received_at=received_at, counter_party=counter_party.strip(), summary=summary.strip(),
-            restore_earliest=add_business_days(received_day, 10), restore_latest=add_business_days(received_day, 14),
+            notice=notice,
+            received_at=received_at,
+            counter_party=counter_party.strip(),
+            summary=summary.strip(),
+            restore_earliest=add_business_days(received_day, 10),
+            restore_latest=add_business_days(received_day, 14),
             recorded_by=user,
         )
-        _event(notice, user=user, from_status=notice.status, to_status=notice.status,
-               reason=f"Counter-notice received {received_day.isoformat()}: restore possible "
-               f"{counter.restore_earliest.isoformat()}–{counter.restore_latest.isoformat()}.")
+        _event(
+            notice,
+            user=user,
+            from_status=notice.status,
+            to_status=notice.status,
+            reason=f"Counter-notice received {received_day.isoformat()}: restore possible "
+            f"{counter.restore_earliest.isoformat()}–{counter.restore_latest.isoformat()}.",
+        )
     return counter
 
 
 # -- templates ---------------------------------------------------------------------------------
 
 
-def template_save(*, user: User | None, base: NoticeTemplate | None, name: str, legal_route: str, locale: str,
-                  platform_id: int | None, subject: str, body: str) -> NoticeTemplate:
+def template_save(
+    *,
+    user: User | None,
+    base: NoticeTemplate | None,
+    name: str,
+    legal_route: str,
+    locale: str,
+    platform_id: int | None,
+    subject: str,
+    body: str,
+) -> NoticeTemplate:
     """Validate and store a template as a new version; the previous active one is retired.
 
     Notices keep the exact version they were rendered with. Raises rendering.TemplateError
@@ -593,9 +767,15 @@ def template_save(*, user: User | None, base: NoticeTemplate | None, name: str, 
         latest = same.order_by("-version").values_list("version", flat=True).first() or 0
         same.filter(is_active=True).update(is_active=False)
         return NoticeTemplate.objects.create(
-            name=name or (base.name if base else f"{legal_route} ({locale})"), legal_route=legal_route,
-            locale=locale, platform_id=platform_id, version=latest + 1, subject=subject, body=body,
-            is_active=True, created_by=user,
+            name=name or (base.name if base else f"{legal_route} ({locale})"),
+            legal_route=legal_route,
+            locale=locale,
+            platform_id=platform_id,
+            version=latest + 1,
+            subject=subject,
+            body=body,
+            is_active=True,
+            created_by=user,
         )
 
 
@@ -610,8 +790,13 @@ def templates_load_defaults() -> int:
             if exists:
                 continue
             NoticeTemplate.objects.create(
-                name=f"Default: {LegalRoute(default.route).label} ({default.locale})", legal_route=default.route,
-                locale=default.locale, platform=None, version=1, subject=default.subject, body=default.body,
+                name=f"Default: {LegalRoute(default.route).label} ({default.locale})",
+                legal_route=default.route,
+                locale=default.locale,
+                platform=None,
+                version=1,
+                subject=default.subject,
+                body=default.body,
             )
             created += 1
     return created
@@ -655,9 +840,14 @@ def job_run(*, job_id: int) -> str:
 
                 artist = Artist.objects.get(pk=p["artist_id"], agency_id=job.agency_id)
             report = importing.import_rows(
-                p["rows"], agency=Agency.objects.get(pk=job.agency_id), artist=artist, source=p.get("source", "csv"),
-                user=job.user, default_category=p.get("default_category", ""),
-                default_route=p.get("default_route", ""), progress=progress,
+                p["rows"],
+                agency=Agency.objects.get(pk=job.agency_id),
+                artist=artist,
+                source=p.get("source", "csv"),
+                user=job.user,
+                default_category=p.get("default_category", ""),
+                default_route=p.get("default_route", ""),
+                progress=progress,
             )
             result = report.as_dict()
             # The rows were only needed to run: do not keep a second copy of the data.
@@ -670,9 +860,11 @@ def job_run(*, job_id: int) -> str:
             result = {"verdicts": counts}
     except Exception as exc:
         log.exception("job %s failed", job_id)
-        Job.objects.filter(pk=job_id).update(state=Job.State.FAILED, error=f"{type(exc).__name__}: {exc}",
-                                             finished_at=timezone.now())
+        Job.objects.filter(pk=job_id).update(
+            state=Job.State.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
+        )
         return "failed"
-    Job.objects.filter(pk=job_id).update(state=Job.State.DONE, result=result, done=job.total,
-                                         finished_at=timezone.now())
+    Job.objects.filter(pk=job_id).update(
+        state=Job.State.DONE, result=result, done=job.total, finished_at=timezone.now()
+    )
     return "done"

@@ -96,9 +96,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": parse_database_url(
-        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'takedown.sqlite3'}"
-    )
+    "default": parse_database_url(env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'takedown.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)

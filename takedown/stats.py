@@ -162,13 +162,20 @@ def removal_stats(agency: Agency) -> dict[str, Any]:
     (overall, overall_median, overall_p90) = _grouped(urls, None)[0]
 
     platforms = [
-        {"platform": row["platform__slug"], "name": row["platform__name"] or "Other", **_finish(row, p50, p90)}
+        {
+            "platform": row["platform__slug"],
+            "name": row["platform__name"] or "Other",
+            **_finish(row, p50, p90),
+        }
         for row, p50, p90 in _grouped(urls, "platform_id", ("platform__slug", "platform__name"))
     ]
     labels = dict(LegalRoute.choices)
     routes = [
-        {"legal_route": row["legal_route"], "name": str(labels.get(row["legal_route"], row["legal_route"])),
-         **_finish(row, p50, p90)}
+        {
+            "legal_route": row["legal_route"],
+            "name": str(labels.get(row["legal_route"], row["legal_route"])),
+            **_finish(row, p50, p90),
+        }
         for row, p50, p90 in _grouped(urls, "legal_route")
     ]
     artists = [
@@ -197,12 +204,18 @@ def weekly_trend(agency: Agency, *, weeks: int = 12, today: date | None = None) 
     start = timezone.make_aware(datetime(first.year, first.month, first.day), tz)
     urls = InfringingURL.objects.filter(artist__agency=agency).order_by()
     new = dict(
-        urls.filter(discovered_at__gte=start).annotate(week=TruncWeek("discovered_at", tzinfo=tz))
-        .values("week").annotate(n=Count("id")).values_list("week", "n")
+        urls.filter(discovered_at__gte=start)
+        .annotate(week=TruncWeek("discovered_at", tzinfo=tz))
+        .values("week")
+        .annotate(n=Count("id"))
+        .values_list("week", "n")
     )
     removed = dict(
-        urls.filter(removed_at__gte=start).annotate(week=TruncWeek("removed_at", tzinfo=tz))
-        .values("week").annotate(n=Count("id")).values_list("week", "n")
+        urls.filter(removed_at__gte=start)
+        .annotate(week=TruncWeek("removed_at", tzinfo=tz))
+        .values("week")
+        .annotate(n=Count("id"))
+        .values_list("week", "n")
     )
 
     def by_day(counts: dict) -> dict[date, int]:
@@ -220,8 +233,18 @@ def weekly_trend(agency: Agency, *, weeks: int = 12, today: date | None = None) 
 def overdue_urls(agency: Agency, *, limit: int = 50) -> list[dict[str, Any]]:
     """The URLs still live past their deadline, longest overdue first, with the next step."""
     return list(
-        InfringingURL.objects.filter(artist__agency=agency, overdue_since__isnull=False, status=URLStatus.NOTIFIED)
+        InfringingURL.objects.filter(
+            artist__agency=agency, overdue_since__isnull=False, status=URLStatus.NOTIFIED
+        )
         .order_by("deadline_at", "pk")
-        .values("pk", "normalized_url", "artist__name", "platform__name", "legal_route", "deadline_at",
-                "overdue_since", "escalation")[:limit]
+        .values(
+            "pk",
+            "normalized_url",
+            "artist__name",
+            "platform__name",
+            "legal_route",
+            "deadline_at",
+            "overdue_since",
+            "escalation",
+        )[:limit]
     )

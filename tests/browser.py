@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,9 +38,16 @@ def _require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); browser tests skipped outside CI.")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator:
-    """One headless Chromium for the session; each user gets a fresh context (own cookies)."""
+    """One headless Chromium per test module; each user gets a fresh context (own cookies).
+
+    Playwright's sync API keeps an asyncio loop on the main thread, and Django refuses ORM
+    calls when it sees one (SynchronousOnlyOperation), although the loop only runs while a
+    Playwright call is in progress, never beside the ORM. The documented way out
+    (microsoft/playwright-python#439) is DJANGO_ALLOW_ASYNC_UNSAFE; it is set only while this
+    module's browser is alive, so the check stays on for every other test module.
+    """
     _require_chromium()
     try:
         from playwright.sync_api import sync_playwright
@@ -47,7 +55,8 @@ def chromium() -> Iterator:
         if os.environ.get("CI"):
             raise
         pytest.skip("playwright is not installed (pip install -r requirements-dev.txt).")
-    with sync_playwright() as p:
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as p:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         try:
             yield browser
@@ -71,10 +80,40 @@ def shot(page, name: str) -> Path:
     return path
 
 
+@pytest.fixture
+def log_in(request, chromium, live_server):
+    """`log_in(username)` -> a page logged in as that user, in a browser context of its own.
+
+    The contexts are closed after the test; if the test failed, each open page is saved first
+    as failed-<username>.png beside the step screenshots, to show where it stood.
+    """
+    failed_before = request.session.testsfailed
+    pages = {}
+
+    def _log_in(username: str):
+        page = login(chromium, live_server.url, username)
+        pages[username] = page
+        return page
+
+    yield _log_in
+    for username, page in pages.items():
+        if request.session.testsfailed > failed_before and not page.is_closed():
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"failed-{username}.png"), full_page=True)
+            except Exception as exc:  # a screenshot must not hide the test's own failure
+                warnings.warn(f"No failure screenshot for {username}: {exc}", stacklevel=1)
+        page.context.close()
+
+
 def login(browser, base_url: str, username: str, *, password: str = PASSWORD):
-    """A new browser context for `username`, logged in through the admin's login form."""
+    """A page in a new browser context (own cookies) logged in as `username` through the
+    admin's login form; close it with `page.context.close()`."""
     context = browser.new_context(
-        base_url=base_url, locale="en-US", timezone_id="Asia/Seoul", viewport={"width": 1280, "height": 900},
+        base_url=base_url,
+        locale="en-US",
+        timezone_id="Asia/Seoul",
+        viewport={"width": 1600, "height": 1000},
         accept_downloads=True,
     )
     context.set_default_timeout(TIMEOUT_MS)
@@ -88,7 +127,7 @@ def login(browser, base_url: str, username: str, *, password: str = PASSWORD):
         page.click("#login-form [type=submit]")
     page.wait_for_selector("#your-work")
     assert re.search(rf"\b{re.escape(username)}\b", page.inner_text("#user-tools"), re.I), "not logged in"
-    return context, page
+    return page
 
 
 def click_and_wait(page, selector: str) -> None:
@@ -100,3 +139,30 @@ def click_and_wait(page, selector: str) -> None:
 def messages(page) -> list[str]:
     """The admin's flash messages on the current page."""
     return [m.strip() for m in page.locator("ul.messagelist li").all_inner_texts()]
+
+
+def wait_for_pdf_viewer(page, *, timeout_ms: int = 10_000) -> bool:
+    """Wait until Chromium's built-in PDF viewer has painted a PDF framed in `page`, so that a
+    screenshot shows the document rather than an empty grey box.
+
+    The viewer is Chromium's own extension page (its markup is Chromium's, not ours): should a
+    Chromium release change it, this warns and carries on instead of failing the test, whose
+    assertions about the PDF are made on its bytes.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def is_viewer(frame) -> bool:
+        return frame.url.startswith("chrome-extension://")
+
+    try:
+        viewer = next((f for f in page.frames if is_viewer(f)), None) or page.wait_for_event(
+            "framenavigated", predicate=is_viewer, timeout=timeout_ms
+        )
+        viewer.wait_for_selector("viewer-thumbnail[painted] canvas", state="attached", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        warnings.warn(
+            "Chromium's PDF viewer did not show a painted page: the screenshot may show an empty frame.",
+            stacklevel=2,
+        )
+        return False
+    return True

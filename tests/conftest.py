@@ -30,9 +30,14 @@ def agency(db):
     from takedown.models import Agency
 
     return Agency.objects.create(
-        name="Starlight Entertainment", name_ko="스타라이트 엔터테인먼트", slug="starlight",
-        email="legal@starlight.example", signatory_name="Jiyoon Han", signatory_title="Head of Legal",
-        address="1 Example-ro, Gangnam-gu, Seoul", phone="+82 2-0000-0000",
+        name="Starlight Entertainment",
+        name_ko="스타라이트 엔터테인먼트",
+        slug="starlight",
+        email="legal@starlight.example",
+        signatory_name="Jiyoon Han",
+        signatory_title="Head of Legal",
+        address="1 Example-ro, Gangnam-gu, Seoul",
+        phone="+82 2-0000-0000",
     )
 
 
@@ -48,7 +53,10 @@ def artist(agency):
     from takedown.models import Artist
 
     return Artist.objects.create(
-        agency=agency, name="Luna Kang", name_ko="강루나", slug="luna-kang",
+        agency=agency,
+        name="Luna Kang",
+        name_ko="강루나",
+        slug="luna-kang",
         official_accounts=["https://x.com/luna_official", "luna-kang.example.net"],
     )
 
@@ -64,8 +72,12 @@ def _user(username, agency, role, *, is_staff=True, is_superuser=False):
     from takedown.models import User
 
     return User.objects.create_user(
-        username=username, password="correct horse battery", agency=agency, role=role,
-        is_staff=is_staff, is_superuser=is_superuser,
+        username=username,
+        password="correct horse battery",
+        agency=agency,
+        role=role,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
     )
 
 

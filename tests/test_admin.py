@@ -15,11 +15,13 @@ pytestmark = pytest.mark.django_db
 def urls(agency, artist, other_artist, platforms):
     importing.import_rows(
         [{"url": "https://www.youtube.com/watch?v=mine0000001", "category": "synthetic_sexual"}],
-        agency=agency, artist=artist,
+        agency=agency,
+        artist=artist,
     )
     importing.import_rows(
         [{"url": "https://www.youtube.com/watch?v=theirs00001", "category": "synthetic_sexual"}],
-        agency=other_artist.agency, artist=other_artist,
+        agency=other_artist.agency,
+        artist=other_artist,
     )
     mine = InfringingURL.objects.get(artist=artist)
     theirs = InfringingURL.objects.get(artist=other_artist)
@@ -30,10 +32,20 @@ def urls(agency, artist, other_artist, platforms):
 
 @pytest.fixture
 def notices(artist, other_artist, staff, outsider, platforms):
-    mine = Notice.objects.create(agency=artist.agency, artist=artist, platform=platforms["youtube"],
-                                 legal_route="dmca", created_by=staff)
-    theirs = Notice.objects.create(agency=other_artist.agency, artist=other_artist,
-                                   platform=platforms["youtube"], legal_route="dmca", created_by=outsider)
+    mine = Notice.objects.create(
+        agency=artist.agency,
+        artist=artist,
+        platform=platforms["youtube"],
+        legal_route="dmca",
+        created_by=staff,
+    )
+    theirs = Notice.objects.create(
+        agency=other_artist.agency,
+        artist=other_artist,
+        platform=platforms["youtube"],
+        legal_route="dmca",
+        created_by=outsider,
+    )
     return mine, theirs
 
 
@@ -94,8 +106,13 @@ def test_it_refuses_an_add_for_another_agencys_artist(client, staff, other_artis
     client.force_login(staff)
     response = client.post(
         reverse("admin:takedown_infringingurl_add"),
-        {"artist": other_artist.pk, "url": "https://example.com/x", "category": "copyright",
-         "discovered_at_0": "2026-11-01", "discovered_at_1": "10:00:00"},
+        {
+            "artist": other_artist.pk,
+            "url": "https://example.com/x",
+            "category": "copyright",
+            "discovered_at_0": "2026-11-01",
+            "discovered_at_1": "10:00:00",
+        },
     )
     assert response.status_code == 200
     assert "artist" in response.context["adminform"].form.errors
@@ -105,8 +122,12 @@ def test_it_refuses_an_add_for_another_agencys_artist(client, staff, other_artis
 def test_it_adds_one_url_through_the_intake_checks(client, staff, artist, platforms):
     client.force_login(staff)
     add = reverse("admin:takedown_infringingurl_add")
-    form = {"artist": artist.pk, "category": "synthetic_sexual",
-            "discovered_at_0": "2026-11-01", "discovered_at_1": "10:00:00"}
+    form = {
+        "artist": artist.pk,
+        "category": "synthetic_sexual",
+        "discovered_at_0": "2026-11-01",
+        "discovered_at_1": "10:00:00",
+    }
     response = client.post(add, {**form, "url": "https://youtu.be/abcDEF12345?si=zz"})
     assert response.status_code == 302
     url = InfringingURL.objects.get()
@@ -135,9 +156,19 @@ def test_it_shows_statuses_read_only(client, staff, urls):
     form = response.context["adminform"].form
     assert "status" not in form.fields
     assert "normalized_url" not in form.fields
-    client.post(change, {"category": "privacy", "legal_route": "dsa", "note": "triaged", "status": "removed",
-                         "discovered_at_0": "2026-11-01", "discovered_at_1": "10:00:00",
-                         "checks-TOTAL_FORMS": "0", "checks-INITIAL_FORMS": "1"})
+    client.post(
+        change,
+        {
+            "category": "privacy",
+            "legal_route": "dsa",
+            "note": "triaged",
+            "status": "removed",
+            "discovered_at_0": "2026-11-01",
+            "discovered_at_1": "10:00:00",
+            "checks-TOTAL_FORMS": "0",
+            "checks-INITIAL_FORMS": "1",
+        },
+    )
     mine.refresh_from_db()
     assert mine.status == "open"
 
@@ -146,7 +177,7 @@ def test_it_uploads_a_csv_and_reports_each_rejected_row(client, staff, artist, p
     client.force_login(staff)
     csv_bytes = (
         "\ufeffurl,category,note\n"
-        "https://youtu.be/abcDEF12345,synthetic_sexual,\"강루나, 딥페이크\"\n"
+        'https://youtu.be/abcDEF12345,synthetic_sexual,"강루나, 딥페이크"\n'
         "https://www.youtube.com/watch?v=abcDEF12345,synthetic_sexual,same video\n"
         "http://10.0.0.7/leak,real_intimate,\n"
         "https://x.com/luna_official,impersonation,\n"
@@ -232,12 +263,17 @@ def test_it_runs_a_large_upload_in_the_background_and_shows_its_progress(
 
     settings.TAKEDOWN_BACKGROUND_ROWS = 100
     client.force_login(staff)
-    lines = ["url,category"] + [f"https://www.youtube.com/watch?v=bg{i:09d},synthetic_sexual" for i in range(250)]
+    lines = ["url,category"] + [
+        f"https://www.youtube.com/watch?v=bg{i:09d},synthetic_sexual" for i in range(250)
+    ]
     lines.append("http://[::1]/x,copyright")
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client.post(
             reverse("admin:takedown_infringingurl_upload"),
-            {"artist": artist.pk, "file": SimpleUploadedFile("big.csv", "\n".join(lines).encode(), "text/csv")},
+            {
+                "artist": artist.pk,
+                "file": SimpleUploadedFile("big.csv", "\n".join(lines).encode(), "text/csv"),
+            },
         )
     job = Job.objects.get()
     assert response.url == reverse("admin:takedown_job_change", args=[job.pk])
@@ -258,29 +294,50 @@ def test_it_runs_a_large_upload_in_the_background_and_shows_its_progress(
     assert client.get(reverse("admin:takedown_job_status", args=[job.pk])).status_code == 404
 
 
-def test_it_exports_the_filtered_list_as_formula_safe_csv(client, staff, agency, artist, other_artist, platforms):
+def test_it_exports_the_filtered_list_as_formula_safe_csv(
+    client, staff, agency, artist, other_artist, platforms
+):
     import csv
     import io
 
     importing.import_rows(
-        [{"url": "https://www.youtube.com/watch?v=keep0000001", "category": "copyright",
-          "note": '=HYPERLINK("http://evil.example","x")'},
-         {"url": "https://www.youtube.com/watch?v=keep0000002", "category": "copyright", "note": "@SUM(1)"},
-         {"url": "https://t.me/chan/5", "category": "privacy", "note": "+1 -1"}],
-        agency=agency, artist=artist,
+        [
+            {
+                "url": "https://www.youtube.com/watch?v=keep0000001",
+                "category": "copyright",
+                "note": '=HYPERLINK("http://evil.example","x")',
+            },
+            {
+                "url": "https://www.youtube.com/watch?v=keep0000002",
+                "category": "copyright",
+                "note": "@SUM(1)",
+            },
+            {"url": "https://t.me/chan/5", "category": "privacy", "note": "+1 -1"},
+        ],
+        agency=agency,
+        artist=artist,
     )
-    importing.import_rows([{"url": "https://t.me/theirs/1", "category": "privacy"}], agency=other_artist.agency,
-                          artist=other_artist)
+    importing.import_rows(
+        [{"url": "https://t.me/theirs/1", "category": "privacy"}],
+        agency=other_artist.agency,
+        artist=other_artist,
+    )
     client.force_login(staff)
-    response = client.get(reverse("admin:takedown_infringingurl_export"), {"platform__id__exact": platforms["youtube"].pk})
+    response = client.get(
+        reverse("admin:takedown_infringingurl_export"), {"platform__id__exact": platforms["youtube"].pk}
+    )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["normalized_url"] for r in rows] == [
-        "https://www.youtube.com/watch?v=keep0000001", "https://www.youtube.com/watch?v=keep0000002"]
-    assert rows[0]["note"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+        "https://www.youtube.com/watch?v=keep0000001",
+        "https://www.youtube.com/watch?v=keep0000002",
+    ]
+    assert rows[0]["note"] == '\'=HYPERLINK("http://evil.example","x")'
     assert rows[1]["note"] == "'@SUM(1)"
-    everything = b"".join(client.get(reverse("admin:takedown_infringingurl_export")).streaming_content).decode()
+    everything = b"".join(
+        client.get(reverse("admin:takedown_infringingurl_export")).streaming_content
+    ).decode()
     assert "t.me/chan/5" in everything and "'+1 -1" in everything
     assert "theirs" not in everything

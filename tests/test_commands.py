@@ -20,7 +20,9 @@ def _run(*args):
 
 def test_it_imports_a_csv_file_with_a_progress_bar(tmp_path, artist, platforms):
     path = tmp_path / "urls.csv"
-    lines = ["url,category"] + [f"https://www.youtube.com/watch?v=vid{i:08d},synthetic_sexual" for i in range(2500)]
+    lines = ["url,category"] + [
+        f"https://www.youtube.com/watch?v=vid{i:08d},synthetic_sexual" for i in range(2500)
+    ]
     lines.append("http://0x7f.1/,synthetic_sexual")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     out, err = _run("import_urls", str(path), "--artist", "luna-kang")

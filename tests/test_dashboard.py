@@ -22,14 +22,24 @@ def _urls(artist, platform, n, *, start=0, removed_hours=None, overdue=False, re
     for i in range(start, start + n):
         notified = now - timedelta(days=3)
         url = f"https://{platform.hosts[0]}/v/{artist.slug}/{i}"
-        rows.append(InfringingURL(
-            artist=artist, url=url, normalized_url=url, host=platform.hosts[0], platform=platform,
-            category="synthetic_sexual", legal_route=platform.default_route,
-            status="removed" if removed_hours is not None else "notified", notified_at=notified,
-            removed_at=notified + timedelta(hours=removed_hours) if removed_hours is not None else None,
-            deadline_at=notified + timedelta(hours=48), overdue_since=now if overdue else None,
-            escalation="KCSC review request" if overdue else "", reupload_count=reuploads,
-        ))
+        rows.append(
+            InfringingURL(
+                artist=artist,
+                url=url,
+                normalized_url=url,
+                host=platform.hosts[0],
+                platform=platform,
+                category="synthetic_sexual",
+                legal_route=platform.default_route,
+                status="removed" if removed_hours is not None else "notified",
+                notified_at=notified,
+                removed_at=notified + timedelta(hours=removed_hours) if removed_hours is not None else None,
+                deadline_at=notified + timedelta(hours=48),
+                overdue_since=now if overdue else None,
+                escalation="KCSC review request" if overdue else "",
+                reupload_count=reuploads,
+            )
+        )
     InfringingURL.objects.bulk_create(rows)
 
 
@@ -41,14 +51,20 @@ def test_it_shows_figures_charts_and_the_overdue_list(client, manager, artist, o
     response = client.get(reverse("admin:dashboard"))
     assert response.status_code == 200
     figures = response.context["figures"]
-    assert (figures["overall"]["urls"], figures["overall"]["removed"], figures["overall"]["overdue"]) == (6, 4, 2)
+    assert (figures["overall"]["urls"], figures["overall"]["removed"], figures["overall"]["overdue"]) == (
+        6,
+        4,
+        2,
+    )
     assert figures["overall"]["median_hours"] == 10.0
     assert figures["overall"]["reuploads"] == 2
     body = response.content.decode()
-    assert body.count("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\"") == 3
+    assert body.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 3
     assert 'id="by-platform"' in body and 'id="by-route"' in body and 'id="by-artist"' in body
     assert [u["normalized_url"] for u in response.context["overdue"]] == [
-        "https://x.com/v/luna-kang/10", "https://x.com/v/luna-kang/11"]
+        "https://x.com/v/luna-kang/10",
+        "https://x.com/v/luna-kang/11",
+    ]
     assert "KCSC review request" in body
     assert "rio-seo" not in body  # another agency's URLs
 

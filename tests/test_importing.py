@@ -15,7 +15,11 @@ pytestmark = pytest.mark.django_db
 
 def _rows(n, artist="luna-kang", start=0):
     return [
-        {"artist": artist, "url": f"https://www.youtube.com/watch?v=vid{i:08d}", "category": "synthetic_sexual"}
+        {
+            "artist": artist,
+            "url": f"https://www.youtube.com/watch?v=vid{i:08d}",
+            "category": "synthetic_sexual",
+        }
         for i in range(start, start + n)
     ]
 
@@ -23,8 +27,16 @@ def _rows(n, artist="luna-kang", start=0):
 def test_it_stores_normalised_urls_matched_to_platforms(agency, artist, staff, platforms):
     report = importing.import_rows(
         [
-            {"artist": "luna-kang", "url": "https://youtu.be/abcDEF12345?si=track", "category": "synthetic_sexual"},
-            {"artist": str(artist.pk), "url": "https://twitter.com/SomeOne/status/123?s=20", "category": "impersonation"},
+            {
+                "artist": "luna-kang",
+                "url": "https://youtu.be/abcDEF12345?si=track",
+                "category": "synthetic_sexual",
+            },
+            {
+                "artist": str(artist.pk),
+                "url": "https://twitter.com/SomeOne/status/123?s=20",
+                "category": "impersonation",
+            },
         ],
         agency=agency,
         user=staff,
@@ -51,11 +63,15 @@ def test_it_counts_duplicates_within_a_batch_and_against_stored_rows(agency, art
             {"url": "https://m.youtube.com/watch?v=abcDEF12345&feature=share", "category": "copyright"},
             {"url": "https://youtube.com/shorts/abcDEF12345", "category": "copyright"},
         ],
-        agency=agency, artist=artist,
+        agency=agency,
+        artist=artist,
     )
     assert (first.created, first.duplicates, first.rejected) == (1, 2, 0)
-    again = importing.import_rows(_rows(3) + [{"url": "https://youtu.be/abcDEF12345", "category": "copyright"}],
-                                  agency=agency, artist=artist)
+    again = importing.import_rows(
+        _rows(3) + [{"url": "https://youtu.be/abcDEF12345", "category": "copyright"}],
+        agency=agency,
+        artist=artist,
+    )
     assert (again.created, again.duplicates) == (3, 1)
     resent = importing.import_rows(_rows(3), agency=agency, artist=artist)
     assert (resent.created, resent.duplicates, resent.rejected) == (0, 3, 0)
@@ -68,8 +84,10 @@ def test_it_keeps_the_same_url_apart_for_two_artists(agency, artist, platforms):
     other = Artist.objects.create(agency=agency, name="Daon Yoon", slug="daon-yoon")
     url = "https://www.youtube.com/watch?v=abcDEF12345"
     report = importing.import_rows(
-        [{"artist": "luna-kang", "url": url, "category": "copyright"},
-         {"artist": "daon-yoon", "url": url, "category": "copyright"}],
+        [
+            {"artist": "luna-kang", "url": url, "category": "copyright"},
+            {"artist": "daon-yoon", "url": url, "category": "copyright"},
+        ],
         agency=agency,
     )
     assert report.created == 2
@@ -89,11 +107,27 @@ def test_it_keeps_the_same_url_apart_for_two_artists(agency, artist, platforms):
         ({"url": "", "category": "copyright"}, "url", "required"),
         ({"url": "https://example.com/a"}, "category", "required"),
         ({"url": "https://example.com/a", "category": "deepfake"}, "category", "Unknown category"),
-        ({"url": "https://example.com/a", "category": "copyright", "legal_route": "gdpr"}, "legal_route", "Unknown legal route"),
-        ({"url": "https://example.com/a", "category": "copyright", "discovered_at": "yesterday"}, "discovered_at", "not a date"),
-        ({"url": "https://example.com/a", "category": "copyright", "discovered_at": "2999-01-01"}, "discovered_at", "future"),
+        (
+            {"url": "https://example.com/a", "category": "copyright", "legal_route": "gdpr"},
+            "legal_route",
+            "Unknown legal route",
+        ),
+        (
+            {"url": "https://example.com/a", "category": "copyright", "discovered_at": "yesterday"},
+            "discovered_at",
+            "not a date",
+        ),
+        (
+            {"url": "https://example.com/a", "category": "copyright", "discovered_at": "2999-01-01"},
+            "discovered_at",
+            "future",
+        ),
         ({"url": "https://example.com/a", "category": "copyright", "note": "x" * 2001}, "note", "2000"),
-        ({"artist": "nobody", "url": "https://example.com/a", "category": "copyright"}, "artist", "No artist"),
+        (
+            {"artist": "nobody", "url": "https://example.com/a", "category": "copyright"},
+            "artist",
+            "No artist",
+        ),
         ({"url": "https://example.com/a\x00b", "category": "copyright"}, "url", "NUL"),
         ({"url": "https://example.com/a", "category": "copyright", "note": "a\x00b"}, "note", "NUL"),
         ({"url": "https://example.com/a", "category": "copyright", "note": "bad \ud800"}, "note", "Unicode"),
@@ -113,8 +147,10 @@ def test_it_rejects_a_bad_row_with_its_field_and_reason(agency, artist, platform
 
 def test_it_refuses_another_agencys_artist(agency, artist, other_artist, platforms):
     report = importing.import_rows(
-        [{"artist": "rio-seo", "url": "https://example.com/a", "category": "copyright"},
-         {"artist": str(other_artist.pk), "url": "https://example.com/b", "category": "copyright"}],
+        [
+            {"artist": "rio-seo", "url": "https://example.com/a", "category": "copyright"},
+            {"artist": str(other_artist.pk), "url": "https://example.com/b", "category": "copyright"},
+        ],
         agency=agency,
     )
     assert report.rejected == 2
@@ -133,9 +169,12 @@ def test_it_stores_nothing_in_atomic_mode_when_a_row_is_rejected(agency, artist,
 
 def test_it_uses_the_platform_route_then_the_given_default(agency, artist, platforms):
     importing.import_rows(
-        [{"url": "https://t.me/somechannel/42", "category": "synthetic_sexual"},
-         {"url": "https://unknown-host.example.net/v/1", "category": "synthetic_sexual"}],
-        agency=agency, artist=artist,
+        [
+            {"url": "https://t.me/somechannel/42", "category": "synthetic_sexual"},
+            {"url": "https://unknown-host.example.net/v/1", "category": "synthetic_sexual"},
+        ],
+        agency=agency,
+        artist=artist,
     )
     telegram = InfringingURL.objects.get(host="t.me")
     assert telegram.legal_route == platforms["telegram"].default_route
@@ -144,17 +183,30 @@ def test_it_uses_the_platform_route_then_the_given_default(agency, artist, platf
     assert unknown.legal_route == "platform_policy"
     importing.import_rows(
         [{"url": "https://unknown-host.example.net/v/2", "category": "copyright"}],
-        agency=agency, artist=artist, default_route="dmca",
+        agency=agency,
+        artist=artist,
+        default_route="dmca",
     )
     assert InfringingURL.objects.get(normalized_url__endswith="/v/2").legal_route == "dmca"
 
 
 def test_it_parses_discovery_dates_and_times(agency, artist, platforms):
     importing.import_rows(
-        [{"url": "https://example.com/1", "category": "copyright", "discovered_at": "2026-05-19"},
-         {"url": "https://example.com/2", "category": "copyright", "discovered_at": "2026-05-19T14:30:00+09:00"},
-         {"url": "https://example.com/3", "category": "copyright", "discovered_at": "2026-05-19T05:30:00Z"}],
-        agency=agency, artist=artist,
+        [
+            {"url": "https://example.com/1", "category": "copyright", "discovered_at": "2026-05-19"},
+            {
+                "url": "https://example.com/2",
+                "category": "copyright",
+                "discovered_at": "2026-05-19T14:30:00+09:00",
+            },
+            {
+                "url": "https://example.com/3",
+                "category": "copyright",
+                "discovered_at": "2026-05-19T05:30:00Z",
+            },
+        ],
+        agency=agency,
+        artist=artist,
     )
     times = {u.normalized_url[-1]: u.discovered_at for u in InfringingURL.objects.all()}
     assert times["2"] == times["3"]
@@ -187,7 +239,12 @@ def test_it_reads_csv_with_bom_korean_text_and_quoted_commas():
     ).encode()
     rows = importing.read_csv(data)
     assert rows == [
-        {"artist": "luna-kang", "url": "https://example.com/a", "category": "copyright", "note": "강루나 딥페이크, 재업로드"},
+        {
+            "artist": "luna-kang",
+            "url": "https://example.com/a",
+            "category": "copyright",
+            "note": "강루나 딥페이크, 재업로드",
+        },
         {"artist": "luna-kang", "url": "https://example.com/b?x=1,2", "category": "privacy", "note": ""},
     ]
 

@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 
 def _url(artist, normalized="https://example.com/a"):
     return InfringingURL.objects.create(
-        artist=artist, url=normalized, normalized_url=normalized, host="example.com",
-        category="copyright", legal_route="dmca",
+        artist=artist,
+        url=normalized,
+        normalized_url=normalized,
+        host="example.com",
+        category="copyright",
+        legal_route="dmca",
     )
 
 
@@ -33,15 +37,25 @@ def test_it_refuses_a_removed_url_without_removal_time(artist):
 
 
 def test_it_refuses_a_notice_approved_by_its_author(artist, staff, platforms):
-    notice = Notice.objects.create(agency=artist.agency, artist=artist, platform=platforms["youtube"],
-                                   legal_route="dmca", created_by=staff)
+    notice = Notice.objects.create(
+        agency=artist.agency,
+        artist=artist,
+        platform=platforms["youtube"],
+        legal_route="dmca",
+        created_by=staff,
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         Notice.objects.filter(pk=notice.pk).update(reviewed_by=staff)
 
 
 def test_it_refuses_a_sent_notice_without_sending_time(artist, staff, platforms):
-    notice = Notice.objects.create(agency=artist.agency, artist=artist, platform=platforms["youtube"],
-                                   legal_route="dmca", created_by=staff)
+    notice = Notice.objects.create(
+        agency=artist.agency,
+        artist=artist,
+        platform=platforms["youtube"],
+        legal_route="dmca",
+        created_by=staff,
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         Notice.objects.filter(pk=notice.pk).update(status="sent", pdf_sha256="0" * 64)
 
@@ -69,8 +83,22 @@ def test_it_validates_platform_registry_rows(db, fields, field):
 
 
 def test_it_ships_a_registry_of_real_platforms_with_sources(platforms):
-    required = {"youtube", "x", "instagram", "facebook", "tiktok", "telegram", "reddit", "google_search",
-                "naver", "daum_kakao", "dcinside", "pornhub", "xvideos", "cloudflare"}
+    required = {
+        "youtube",
+        "x",
+        "instagram",
+        "facebook",
+        "tiktok",
+        "telegram",
+        "reddit",
+        "google_search",
+        "naver",
+        "daum_kakao",
+        "dcinside",
+        "pornhub",
+        "xvideos",
+        "cloudflare",
+    }
     missing = required - set(platforms)
     assert not missing, f"registry lacks {missing}"
     assert len(platforms) >= 15

@@ -40,19 +40,32 @@ def draft(staff, telegram_urls):
 
 
 def test_it_groups_open_urls_per_platform_and_route(agency, artist, staff, platforms, templates):
-    _import(agency, artist, ["https://t.me/a/1", "https://t.me/a/2", "https://youtu.be/abcDEF12345",
-                             "https://unknown.example.net/x"])
+    _import(
+        agency,
+        artist,
+        [
+            "https://t.me/a/1",
+            "https://t.me/a/2",
+            "https://youtu.be/abcDEF12345",
+            "https://unknown.example.net/x",
+        ],
+    )
     _import(agency, artist, ["https://t.me/a/3"], route="dsa")
     notices, skipped = services.notices_prepare(user=staff, artist_id=artist.pk)
     assert skipped == 1
     groups = sorted((n.platform.slug, n.legal_route, n.items.count()) for n in notices)
-    assert groups == [("telegram", "dsa", 1), ("telegram", "platform_policy", 2), ("youtube", "platform_policy", 1)]
+    assert groups == [
+        ("telegram", "dsa", 1),
+        ("telegram", "platform_policy", 2),
+        ("youtube", "platform_policy", 1),
+    ]
     assert all(n.status == "draft" and n.created_by == staff for n in notices)
     # URLs held by a draft are not drafted twice; a new URL joins the existing draft.
     _import(agency, artist, ["https://t.me/a/4"])
     again, _ = services.notices_prepare(user=staff, artist_id=artist.pk)
-    assert [n.pk for n in again] == [n.pk for n in notices if n.legal_route == "platform_policy"
-                                     and n.platform.slug == "telegram"]
+    assert [n.pk for n in again] == [
+        n.pk for n in notices if n.legal_route == "platform_policy" and n.platform.slug == "telegram"
+    ]
     assert again[0].items.count() == 3
 
 
@@ -98,8 +111,9 @@ def test_it_blocks_submission_with_every_presend_problem(agency, artist, staff, 
     agency.signatory_name = ""
     agency.address = ""
     agency.save()
-    urls = _import(agency, artist, ["https://www.youtube.com/watch?v=abcDEF12345"], category="copyright",
-                   route="dmca")
+    urls = _import(
+        agency, artist, ["https://www.youtube.com/watch?v=abcDEF12345"], category="copyright", route="dmca"
+    )
     (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
     # The artist's official channel was added after intake.
     artist.official_accounts = ["youtube.com"]
@@ -126,7 +140,9 @@ def test_it_blocks_a_platform_without_channel(agency, artist, staff, platforms, 
 
 def test_it_passes_dmca_checks_with_a_rights_record(agency, artist, staff, platforms, templates):
     RightsRecord.objects.create(artist=artist, title="Moonrise concept photo", owner=agency.name)
-    _import(agency, artist, ["https://www.youtube.com/watch?v=abcDEF12345"], category="copyright", route="dmca")
+    _import(
+        agency, artist, ["https://www.youtube.com/watch?v=abcDEF12345"], category="copyright", route="dmca"
+    )
     (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
     notice = services.notice_submit(notice_id=notice.pk, user=staff)
     assert "Moonrise concept photo" in notice.rendered_text
@@ -172,7 +188,9 @@ def test_it_requires_a_reason_to_reject_and_revises_into_a_new_draft(draft, staf
     assert rejected.rejection_reason == "Cite the victim's consent form"
     new = services.notice_revise(notice_id=draft.pk, user=staff)
     assert new.status == "draft" and new.revision_of_id == draft.pk
-    assert set(new.items.values_list("url_id", flat=True)) == set(draft.items.values_list("url_id", flat=True))
+    assert set(new.items.values_list("url_id", flat=True)) == set(
+        draft.items.values_list("url_id", flat=True)
+    )
     with pytest.raises(services.Conflict):
         services.notice_revise(notice_id=draft.pk, user=staff)
     assert list(draft.events.values_list("to_status", flat=True)) == ["draft", "pending", "rejected"]
@@ -188,8 +206,9 @@ def test_it_conflicts_when_the_state_moved_underneath(draft, staff, legal, legal
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_lets_exactly_one_of_two_concurrent_reviewers_win(agency, artist, staff, legal, legal2, platforms,
-                                                             templates):
+def test_it_lets_exactly_one_of_two_concurrent_reviewers_win(
+    agency, artist, staff, legal, legal2, platforms, templates
+):
     _import(agency, artist, ["https://t.me/leakchan/1"])
     (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
     services.notice_submit(notice_id=notice.pk, user=staff)
@@ -207,9 +226,13 @@ def test_it_lets_exactly_one_of_two_concurrent_reviewers_win(agency, artist, sta
             connection.close()
 
     threads = [
-        threading.Thread(target=act, args=("approve", lambda: services.notice_approve(notice_id=notice.pk, user=legal))),
-        threading.Thread(target=act, args=("reject", lambda: services.notice_reject(notice_id=notice.pk, user=legal2,
-                                                                                     reason="no"))),
+        threading.Thread(
+            target=act, args=("approve", lambda: services.notice_approve(notice_id=notice.pk, user=legal))
+        ),
+        threading.Thread(
+            target=act,
+            args=("reject", lambda: services.notice_reject(notice_id=notice.pk, user=legal2, reason="no")),
+        ),
     ]
     for t in threads:
         t.start()
@@ -279,7 +302,12 @@ def test_it_emails_the_frozen_notice_with_its_pdf_to_a_real_smtp_server(
         assert url.notified_at == notice.sent_at
         assert url.next_check_at > notice.sent_at
     assert list(notice.events.values_list("to_status", flat=True)) == [
-        "draft", "pending", "approved", "approved", "sent"]
+        "draft",
+        "pending",
+        "approved",
+        "approved",
+        "sent",
+    ]
 
 
 def test_it_records_a_delivery_failure_and_retries_a_bounded_number_of_times(
@@ -307,7 +335,9 @@ def test_it_records_a_delivery_failure_and_retries_a_bounded_number_of_times(
     assert notice.events.filter(reason__contains="giving up").exists()
 
 
-def test_it_sends_through_a_web_form_with_the_platforms_reference(agency, artist, staff, legal, platforms, templates):
+def test_it_sends_through_a_web_form_with_the_platforms_reference(
+    agency, artist, staff, legal, platforms, templates
+):
     _import(agency, artist, ["https://x.com/someone/status/1234567890"])
     (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
     assert notice.legal_route == "take_it_down"
@@ -325,21 +355,37 @@ def test_it_closes_withdraws_and_records_counter_notices(draft, staff, legal):
     _approved(draft, staff, legal)
     Notice.objects.filter(pk=draft.pk).update(channel="email")
     services.notice_deliver_email  # noqa: B018 (delivery itself is covered above)
-    notice = services._mark_sent(Notice.objects.get(pk=draft.pk), user=legal, sent_at=timezone.now(), reason="t")
+    notice = services._mark_sent(
+        Notice.objects.get(pk=draft.pk), user=legal, sent_at=timezone.now(), reason="t"
+    )
     services.notice_acknowledge(notice_id=notice.pk, user=legal, reference="CASE-1")
     counter = services.notice_record_counter(
-        notice_id=notice.pk, user=legal, received_at=timezone.make_aware(datetime(2026, 11, 20, 9)),
-        summary="Uploader claims fair use", counter_party="uploader")
-    assert (counter.restore_earliest.isoformat(), counter.restore_latest.isoformat()) == ("2026-12-04", "2026-12-10")
+        notice_id=notice.pk,
+        user=legal,
+        received_at=timezone.make_aware(datetime(2026, 11, 20, 9)),
+        summary="Uploader claims fair use",
+        counter_party="uploader",
+    )
+    assert (counter.restore_earliest.isoformat(), counter.restore_latest.isoformat()) == (
+        "2026-12-04",
+        "2026-12-10",
+    )
     with pytest.raises(services.Invalid):
         services.notice_close(notice_id=notice.pk, user=legal, outcome="maybe")
     with pytest.raises(services.Invalid):
         services.notice_withdraw(notice_id=notice.pk, user=legal, reason="")
-    withdrawn = services.notice_withdraw(notice_id=notice.pk, user=legal, reason="Filed against the wrong artist")
+    withdrawn = services.notice_withdraw(
+        notice_id=notice.pk, user=legal, reason="Filed against the wrong artist"
+    )
     assert withdrawn.status == "withdrawn"
-    assert set(InfringingURL.objects.filter(notice_items__notice=notice).values_list("status", flat=True)) == {"open"}
+    assert set(
+        InfringingURL.objects.filter(notice_items__notice=notice).values_list("status", flat=True)
+    ) == {"open"}
     assert list(NoticeEvent.objects.filter(notice=notice).values_list("to_status", flat=True))[-3:] == [
-        "acknowledged", "acknowledged", "withdrawn"]
+        "acknowledged",
+        "acknowledged",
+        "withdrawn",
+    ]
 
 
 # -- templates -------------------------------------------------------------------------------------
@@ -348,42 +394,87 @@ def test_it_closes_withdraws_and_records_counter_notices(draft, staff, legal):
 def test_it_versions_templates_and_notices_keep_theirs(draft, staff, legal):
     notice = services.notice_submit(notice_id=draft.pk, user=staff)
     old = notice.template
-    new = services.template_save(user=legal, base=old, name=old.name, legal_route=old.legal_route,
-                                 locale=old.locale, platform_id=None, subject=old.subject,
-                                 body=old.body + "<p>Revised by legal.</p>")
+    new = services.template_save(
+        user=legal,
+        base=old,
+        name=old.name,
+        legal_route=old.legal_route,
+        locale=old.locale,
+        platform_id=None,
+        subject=old.subject,
+        body=old.body + "<p>Revised by legal.</p>",
+    )
     assert new.version == old.version + 1
     old.refresh_from_db()
     assert not old.is_active and new.is_active
     notice.refresh_from_db()
     assert notice.template_id == old.pk
-    assert services.choose_template(route=old.legal_route, locale=old.locale, platform_id=notice.platform_id) == new
+    assert (
+        services.choose_template(route=old.legal_route, locale=old.locale, platform_id=notice.platform_id)
+        == new
+    )
 
 
 def test_it_prefers_a_platforms_own_template(draft, legal, platforms):
-    generic = services.choose_template(route="platform_policy", locale="en", platform_id=platforms["telegram"].pk)
-    own = services.template_save(user=legal, base=None, name="Telegram", legal_route="platform_policy",
-                                 locale="en", platform_id=platforms["telegram"].pk, subject=generic.subject,
-                                 body=generic.body)
-    assert services.choose_template(route="platform_policy", locale="en", platform_id=platforms["telegram"].pk) == own
-    assert services.choose_template(route="platform_policy", locale="en", platform_id=platforms["reddit"].pk) == generic
+    generic = services.choose_template(
+        route="platform_policy", locale="en", platform_id=platforms["telegram"].pk
+    )
+    own = services.template_save(
+        user=legal,
+        base=None,
+        name="Telegram",
+        legal_route="platform_policy",
+        locale="en",
+        platform_id=platforms["telegram"].pk,
+        subject=generic.subject,
+        body=generic.body,
+    )
+    assert (
+        services.choose_template(route="platform_policy", locale="en", platform_id=platforms["telegram"].pk)
+        == own
+    )
+    assert (
+        services.choose_template(route="platform_policy", locale="en", platform_id=platforms["reddit"].pk)
+        == generic
+    )
 
 
 @pytest.mark.parametrize(
     "body",
-    ["{{ ''.__class__.__mro__[1].__subclasses__() }}", "{{ cycler.__init__.__globals__.os }}", "{% if %}",
-     "{{ undefined_name }}"],
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__.os }}",
+        "{% if %}",
+        "{{ undefined_name }}",
+    ],
 )
 def test_it_refuses_to_save_an_unsafe_or_broken_template(legal, body, templates):
     with pytest.raises(rendering.TemplateError):
-        services.template_save(user=legal, base=None, name="x", legal_route="dsa", locale="en", platform_id=None,
-                               subject="s", body=body)
+        services.template_save(
+            user=legal,
+            base=None,
+            name="x",
+            legal_route="dsa",
+            locale="en",
+            platform_id=None,
+            subject="s",
+            body=body,
+        )
     assert NoticeTemplate.objects.filter(name="x").count() == 0
 
 
 def test_it_lets_only_legal_edit_templates(staff, templates):
     with pytest.raises(services.NotAllowed):
-        services.template_save(user=staff, base=None, name="x", legal_route="dsa", locale="en", platform_id=None,
-                               subject="s", body="b")
+        services.template_save(
+            user=staff,
+            base=None,
+            name="x",
+            legal_route="dsa",
+            locale="en",
+            platform_id=None,
+            subject="s",
+            body="b",
+        )
 
 
 def test_it_ships_a_default_template_for_every_route_and_korean_route():

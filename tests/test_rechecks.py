@@ -334,7 +334,9 @@ def test_it_rechecks_selected_urls_now_from_the_admin_and_lists_overdue_ones(cli
     InfringingURL.objects.update(next_check_at=None)
     client.force_login(staff)
     changelist = reverse("admin:takedown_infringingurl_changelist")
-    response = client.post(changelist, {"action": "recheck_now", "_selected_action": [fresh.pk, late.pk]}, follow=True)
+    response = client.post(
+        changelist, {"action": "recheck_now", "_selected_action": [fresh.pk, late.pk]}, follow=True
+    )
     assert "Checked 2 URL(s)" in response.content.decode()
     fresh.refresh_from_db()
     late.refresh_from_db()
@@ -383,10 +385,16 @@ def test_it_syncs_its_schedule_idempotently(db):
     Schedule.objects.filter(name="takedown.recheck-tick").update(minutes=5)
     assert sync_schedules() == (0, 1)
     schedule = Schedule.objects.get(name="takedown.recheck-tick")
-    assert (schedule.func, schedule.minutes, schedule.schedule_type) == ("takedown.tasks.recheck_tick", 1, "I")
+    assert (schedule.func, schedule.minutes, schedule.schedule_type) == (
+        "takedown.tasks.recheck_tick",
+        1,
+        "I",
+    )
 
 
-def test_it_rechecks_many_urls_as_a_background_job(client, staff, artist, site, django_capture_on_commit_callbacks):
+def test_it_rechecks_many_urls_as_a_background_job(
+    client, staff, artist, site, django_capture_on_commit_callbacks
+):
     from django.urls import reverse
 
     from takedown import services
@@ -396,8 +404,10 @@ def test_it_rechecks_many_urls_as_a_background_job(client, staff, artist, site, 
     urls = [_url(artist, site, f"/m/{i}") for i in range(12)]
     client.force_login(staff)
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post(reverse("admin:takedown_infringingurl_changelist"),
-                               {"action": "recheck_now", "_selected_action": [u.pk for u in urls]})
+        response = client.post(
+            reverse("admin:takedown_infringingurl_changelist"),
+            {"action": "recheck_now", "_selected_action": [u.pk for u in urls]},
+        )
     job = Job.objects.get(kind="recheck")
     assert response.url == reverse("admin:takedown_job_change", args=[job.pk])
     assert services.job_run(job_id=job.pk) == "done"

@@ -14,7 +14,9 @@ from takedown.envconf import ConfigError, env_bool, env_int, parse_database_url
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("true", True), ("On", True), ("0", False), ("no", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("true", True), ("On", True), ("0", False), ("no", False)]
+)
 def test_it_reads_booleans(monkeypatch, raw, expected):
     monkeypatch.setenv("X_FLAG", raw)
     assert env_bool("X_FLAG", not expected) is expected
@@ -40,7 +42,12 @@ def test_it_parses_database_urls():
     pg = parse_database_url("postgres://app:s%40cret@db.internal:6543/takedown?sslmode=require")
     assert pg["ENGINE"] == "django.db.backends.postgresql"
     assert (pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
-        "app", "s@cret", "db.internal", "6543", "takedown")
+        "app",
+        "s@cret",
+        "db.internal",
+        "6543",
+        "takedown",
+    )
     assert pg["OPTIONS"] == {"sslmode": "require"}
     lite = parse_database_url("sqlite:////tmp/x.sqlite3")
     assert lite["NAME"] == "/tmp/x.sqlite3"
@@ -48,8 +55,12 @@ def test_it_parses_database_urls():
 
 @pytest.mark.parametrize(
     ("url", "message"),
-    [("mysql://x/y", "not supported"), ("postgres://host:99999/db", "port"), ("postgres://host/", "database name"),
-     ("sqlite://", "needs a path")],
+    [
+        ("mysql://x/y", "not supported"),
+        ("postgres://host:99999/db", "port"),
+        ("postgres://host/", "database name"),
+        ("sqlite://", "needs a path"),
+    ],
 )
 def test_it_refuses_malformed_database_urls(url, message):
     with pytest.raises(ConfigError, match=message):
@@ -57,10 +68,18 @@ def test_it_refuses_malformed_database_urls(url, message):
 
 
 def _manage(*args, env=None):
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")
+    }
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **(env or {})},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -71,15 +90,20 @@ def test_it_stops_at_start_up_on_a_malformed_value(tmp_path):
 
 
 def test_it_requires_a_secret_key_in_production(tmp_path):
-    result = _manage("check", env={"DEBUG": "0", "ALLOWED_HOSTS": "takedown.example.org",
-                                   "TAKEDOWN_VAR_DIR": str(tmp_path)})
+    result = _manage(
+        "check",
+        env={"DEBUG": "0", "ALLOWED_HOSTS": "takedown.example.org", "TAKEDOWN_VAR_DIR": str(tmp_path)},
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
 
 
 def test_it_passes_the_deploy_check_with_production_settings(tmp_path):
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         env={
             "DEBUG": "0",
             "ALLOWED_HOSTS": "takedown.example.org",
@@ -92,10 +116,18 @@ def test_it_passes_the_deploy_check_with_production_settings(tmp_path):
 
 
 def test_it_keeps_a_generated_key_for_local_use(tmp_path):
-    first = _manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
-                    env={"DEBUG": "1", "TAKEDOWN_VAR_DIR": str(tmp_path)})
-    second = _manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
-                     env={"DEBUG": "1", "TAKEDOWN_VAR_DIR": str(tmp_path)})
+    first = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env={"DEBUG": "1", "TAKEDOWN_VAR_DIR": str(tmp_path)},
+    )
+    second = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env={"DEBUG": "1", "TAKEDOWN_VAR_DIR": str(tmp_path)},
+    )
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     assert len(first.stdout.strip()) >= 50

@@ -9,397 +9,1049 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('name_ko', models.CharField(blank=True, max_length=200, verbose_name='Korean name')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('address', models.TextField(blank=True)),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='contact email')),
-                ('phone', models.CharField(blank=True, max_length=50)),
-                ('website', models.URLField(blank=True)),
-                ('signatory_name', models.CharField(blank=True, help_text='The person who signs notices for the agency.', max_length=200)),
-                ('signatory_title', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("name_ko", models.CharField(blank=True, max_length=200, verbose_name="Korean name")),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("address", models.TextField(blank=True)),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="contact email")),
+                ("phone", models.CharField(blank=True, max_length=50)),
+                ("website", models.URLField(blank=True)),
+                (
+                    "signatory_name",
+                    models.CharField(
+                        blank=True, help_text="The person who signs notices for the agency.", max_length=200
+                    ),
+                ),
+                ("signatory_title", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'verbose_name': 'agency',
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name": "agency",
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Platform',
+            name="Platform",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('hosts', models.JSONField(default=list, help_text='Host names; subdomains match too (m.youtube.com → youtube.com).')),
-                ('channel_kind', models.CharField(choices=[('email', 'Email'), ('webform', 'Web form'), ('none', 'No known channel')], default='none', max_length=10)),
-                ('channel_email', models.EmailField(blank=True, max_length=254)),
-                ('channel_url', models.URLField(blank=True, max_length=500)),
-                ('default_route', models.CharField(choices=[('dmca', 'DMCA 17 U.S.C. §512(c)(3)'), ('take_it_down', 'US TAKE IT DOWN Act'), ('dsa', 'EU DSA Art. 16'), ('kr_tba_22_5', 'Korea Telecommunications Business Act Art. 22-5'), ('kr_network_44_2', 'Korea Network Act Art. 44-2'), ('platform_policy', 'Platform policy (privacy / NCII / likeness)')], default='platform_policy', max_length=20)),
-                ('response_deadline_hours', models.PositiveIntegerField(blank=True, help_text="Empty: the route's own deadline applies.", null=True)),
-                ('markers', models.JSONField(blank=True, default=dict, help_text='Page texts per verdict (removed, soft_removed, restricted, legally_blocked, inconclusive) and removed_redirects (patterns of redirect targets meaning removed).')),
-                ('detector', models.CharField(default='generic', max_length=30)),
-                ('sources', models.JSONField(blank=True, default=dict, help_text='Fact name → source URL.')),
-                ('notes', models.TextField(blank=True)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "hosts",
+                    models.JSONField(
+                        default=list,
+                        help_text="Host names; subdomains match too (m.youtube.com → youtube.com).",
+                    ),
+                ),
+                (
+                    "channel_kind",
+                    models.CharField(
+                        choices=[("email", "Email"), ("webform", "Web form"), ("none", "No known channel")],
+                        default="none",
+                        max_length=10,
+                    ),
+                ),
+                ("channel_email", models.EmailField(blank=True, max_length=254)),
+                ("channel_url", models.URLField(blank=True, max_length=500)),
+                (
+                    "default_route",
+                    models.CharField(
+                        choices=[
+                            ("dmca", "DMCA 17 U.S.C. §512(c)(3)"),
+                            ("take_it_down", "US TAKE IT DOWN Act"),
+                            ("dsa", "EU DSA Art. 16"),
+                            ("kr_tba_22_5", "Korea Telecommunications Business Act Art. 22-5"),
+                            ("kr_network_44_2", "Korea Network Act Art. 44-2"),
+                            ("platform_policy", "Platform policy (privacy / NCII / likeness)"),
+                        ],
+                        default="platform_policy",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "response_deadline_hours",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Empty: the route's own deadline applies.", null=True
+                    ),
+                ),
+                (
+                    "markers",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Page texts per verdict (removed, soft_removed, restricted, legally_blocked, inconclusive) and removed_redirects (patterns of redirect targets meaning removed).",
+                    ),
+                ),
+                ("detector", models.CharField(default="generic", max_length=30)),
+                ("sources", models.JSONField(blank=True, default=dict, help_text="Fact name → source URL.")),
+                ("notes", models.TextField(blank=True)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'verbose_name': 'platform',
-                'ordering': ['name'],
+                "verbose_name": "platform",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('staff', 'Staff'), ('legal', 'Legal reviewer'), ('manager', 'Manager'), ('api', 'API client')], default='staff', max_length=20)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='takedown.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Staff"),
+                            ("legal", "Legal reviewer"),
+                            ("manager", "Manager"),
+                            ("api", "API client"),
+                        ],
+                        default="staff",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="takedown.agency",
+                    ),
+                ),
             ],
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Artist',
+            name="Artist",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('name_ko', models.CharField(blank=True, max_length=200, verbose_name='Korean name')),
-                ('slug', models.SlugField(max_length=80)),
-                ('aliases', models.JSONField(blank=True, default=list, help_text='Other names, one per entry.')),
-                ('official_accounts', models.JSONField(blank=True, default=list, help_text="The artist's own accounts and sites (URLs such as https://x.com/artist, or bare domains such as artist.com). URLs on them are refused at intake.")),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='artists', to='takedown.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("name_ko", models.CharField(blank=True, max_length=200, verbose_name="Korean name")),
+                ("slug", models.SlugField(max_length=80)),
+                (
+                    "aliases",
+                    models.JSONField(blank=True, default=list, help_text="Other names, one per entry."),
+                ),
+                (
+                    "official_accounts",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="The artist's own accounts and sites (URLs such as https://x.com/artist, or bare domains such as artist.com). URLs on them are refused at intake.",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="artists",
+                        to="takedown.agency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'artist',
-                'ordering': ['name'],
+                "verbose_name": "artist",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='InfringingURL',
+            name="InfringingURL",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.TextField(verbose_name='URL as reported')),
-                ('normalized_url', models.CharField(max_length=2048, verbose_name='normalised URL')),
-                ('host', models.CharField(max_length=255)),
-                ('category', models.CharField(choices=[('synthetic_sexual', 'Synthetic sexual imagery (deepfake)'), ('real_intimate', 'Real intimate imagery'), ('impersonation', 'Impersonation'), ('copyright', 'Copyright'), ('privacy', 'Privacy / harassment')], max_length=20)),
-                ('legal_route', models.CharField(choices=[('dmca', 'DMCA 17 U.S.C. §512(c)(3)'), ('take_it_down', 'US TAKE IT DOWN Act'), ('dsa', 'EU DSA Art. 16'), ('kr_tba_22_5', 'Korea Telecommunications Business Act Art. 22-5'), ('kr_network_44_2', 'Korea Network Act Art. 44-2'), ('platform_policy', 'Platform policy (privacy / NCII / likeness)')], max_length=20)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('notified', 'Notified'), ('removed', 'Removed'), ('legally_blocked', 'Legally blocked'), ('soft_removed', 'Soft-removed'), ('restricted', 'Restricted'), ('dismissed', 'Dismissed')], default='open', max_length=20)),
-                ('discovered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('source', models.CharField(choices=[('admin', 'Admin'), ('csv', 'CSV upload'), ('api', 'API'), ('tip', 'Tip'), ('cli', 'Command line')], default='admin', max_length=10)),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('next_check_at', models.DateTimeField(blank=True, null=True)),
-                ('check_lease_until', models.DateTimeField(blank=True, null=True)),
-                ('check_claim', models.CharField(blank=True, editable=False, max_length=32)),
-                ('last_checked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_verdict', models.CharField(blank=True, choices=[('live', 'Live'), ('removed', 'Removed'), ('legally_blocked', 'Legally blocked'), ('soft_removed', 'Soft-removed'), ('restricted', 'Restricted'), ('inconclusive', 'Inconclusive')], max_length=20)),
-                ('streak_verdict', models.CharField(blank=True, choices=[('live', 'Live'), ('removed', 'Removed'), ('legally_blocked', 'Legally blocked'), ('soft_removed', 'Soft-removed'), ('restricted', 'Restricted'), ('inconclusive', 'Inconclusive')], help_text='The conclusive verdict of the current run of consecutive checks.', max_length=20)),
-                ('streak_count', models.PositiveIntegerField(default=0)),
-                ('streak_since', models.DateTimeField(blank=True, null=True)),
-                ('notified_at', models.DateTimeField(blank=True, null=True)),
-                ('deadline_at', models.DateTimeField(blank=True, null=True)),
-                ('overdue_since', models.DateTimeField(blank=True, null=True)),
-                ('removed_at', models.DateTimeField(blank=True, null=True)),
-                ('reupload_count', models.PositiveIntegerField(default=0)),
-                ('escalation', models.CharField(blank=True, max_length=300, verbose_name='next escalation step')),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('artist', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='urls', to='takedown.artist')),
-                ('platform', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='urls', to='takedown.platform')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.TextField(verbose_name="URL as reported")),
+                ("normalized_url", models.CharField(max_length=2048, verbose_name="normalised URL")),
+                ("host", models.CharField(max_length=255)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("synthetic_sexual", "Synthetic sexual imagery (deepfake)"),
+                            ("real_intimate", "Real intimate imagery"),
+                            ("impersonation", "Impersonation"),
+                            ("copyright", "Copyright"),
+                            ("privacy", "Privacy / harassment"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "legal_route",
+                    models.CharField(
+                        choices=[
+                            ("dmca", "DMCA 17 U.S.C. §512(c)(3)"),
+                            ("take_it_down", "US TAKE IT DOWN Act"),
+                            ("dsa", "EU DSA Art. 16"),
+                            ("kr_tba_22_5", "Korea Telecommunications Business Act Art. 22-5"),
+                            ("kr_network_44_2", "Korea Network Act Art. 44-2"),
+                            ("platform_policy", "Platform policy (privacy / NCII / likeness)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("notified", "Notified"),
+                            ("removed", "Removed"),
+                            ("legally_blocked", "Legally blocked"),
+                            ("soft_removed", "Soft-removed"),
+                            ("restricted", "Restricted"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                ("discovered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("admin", "Admin"),
+                            ("csv", "CSV upload"),
+                            ("api", "API"),
+                            ("tip", "Tip"),
+                            ("cli", "Command line"),
+                        ],
+                        default="admin",
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("next_check_at", models.DateTimeField(blank=True, null=True)),
+                ("check_lease_until", models.DateTimeField(blank=True, null=True)),
+                ("check_claim", models.CharField(blank=True, editable=False, max_length=32)),
+                ("last_checked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "last_verdict",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("live", "Live"),
+                            ("removed", "Removed"),
+                            ("legally_blocked", "Legally blocked"),
+                            ("soft_removed", "Soft-removed"),
+                            ("restricted", "Restricted"),
+                            ("inconclusive", "Inconclusive"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "streak_verdict",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("live", "Live"),
+                            ("removed", "Removed"),
+                            ("legally_blocked", "Legally blocked"),
+                            ("soft_removed", "Soft-removed"),
+                            ("restricted", "Restricted"),
+                            ("inconclusive", "Inconclusive"),
+                        ],
+                        help_text="The conclusive verdict of the current run of consecutive checks.",
+                        max_length=20,
+                    ),
+                ),
+                ("streak_count", models.PositiveIntegerField(default=0)),
+                ("streak_since", models.DateTimeField(blank=True, null=True)),
+                ("notified_at", models.DateTimeField(blank=True, null=True)),
+                ("deadline_at", models.DateTimeField(blank=True, null=True)),
+                ("overdue_since", models.DateTimeField(blank=True, null=True)),
+                ("removed_at", models.DateTimeField(blank=True, null=True)),
+                ("reupload_count", models.PositiveIntegerField(default=0)),
+                (
+                    "escalation",
+                    models.CharField(blank=True, max_length=300, verbose_name="next escalation step"),
+                ),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "artist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="urls", to="takedown.artist"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="urls",
+                        to="takedown.platform",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'infringing URL',
-                'ordering': ['-discovered_at', '-id'],
+                "verbose_name": "infringing URL",
+                "ordering": ["-discovered_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('import', 'CSV import'), ('recheck', 'Recheck')], max_length=10)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to='takedown.agency')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("import", "CSV import"), ("recheck", "Recheck")], max_length=10
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("params", models.JSONField(blank=True, default=dict)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="jobs", to="takedown.agency"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'background job',
-                'ordering': ['-created_at'],
+                "verbose_name": "background job",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('legal_route', models.CharField(choices=[('dmca', 'DMCA 17 U.S.C. §512(c)(3)'), ('take_it_down', 'US TAKE IT DOWN Act'), ('dsa', 'EU DSA Art. 16'), ('kr_tba_22_5', 'Korea Telecommunications Business Act Art. 22-5'), ('kr_network_44_2', 'Korea Network Act Art. 44-2'), ('platform_policy', 'Platform policy (privacy / NCII / likeness)')], max_length=20)),
-                ('locale', models.CharField(choices=[('ko', 'Korean'), ('en', 'English')], default='en', max_length=2)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('sent', 'Sent'), ('acknowledged', 'Acknowledged'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn')], default='draft', max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('rejection_reason', models.TextField(blank=True)),
-                ('rendered_subject', models.CharField(blank=True, max_length=500)),
-                ('rendered_html', models.TextField(blank=True)),
-                ('rendered_text', models.TextField(blank=True)),
-                ('pdf', models.BinaryField(blank=True, null=True)),
-                ('pdf_sha256', models.CharField(blank=True, max_length=64)),
-                ('channel', models.CharField(blank=True, choices=[('email', 'Email'), ('webform', 'Web form'), ('none', 'No known channel')], max_length=10)),
-                ('recipient', models.CharField(blank=True, max_length=500)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('deadline_at', models.DateTimeField(blank=True, null=True)),
-                ('message_id', models.CharField(blank=True, max_length=500)),
-                ('reference', models.CharField(blank=True, max_length=200, verbose_name='platform reference')),
-                ('delivery_error', models.TextField(blank=True)),
-                ('delivery_attempts', models.PositiveSmallIntegerField(default=0)),
-                ('delivery_started_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('removed', 'Removed'), ('partially_removed', 'Partially removed'), ('refused', 'Refused')], max_length=20)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='takedown.agency')),
-                ('artist', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='takedown.artist')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notices_drafted', to=settings.AUTH_USER_MODEL)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notices_reviewed', to=settings.AUTH_USER_MODEL)),
-                ('revision_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='revisions', to='takedown.notice')),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "legal_route",
+                    models.CharField(
+                        choices=[
+                            ("dmca", "DMCA 17 U.S.C. §512(c)(3)"),
+                            ("take_it_down", "US TAKE IT DOWN Act"),
+                            ("dsa", "EU DSA Art. 16"),
+                            ("kr_tba_22_5", "Korea Telecommunications Business Act Art. 22-5"),
+                            ("kr_network_44_2", "Korea Network Act Art. 44-2"),
+                            ("platform_policy", "Platform policy (privacy / NCII / likeness)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "locale",
+                    models.CharField(
+                        choices=[("ko", "Korean"), ("en", "English")], default="en", max_length=2
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending", "Pending review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("sent", "Sent"),
+                            ("acknowledged", "Acknowledged"),
+                            ("closed", "Closed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("rejection_reason", models.TextField(blank=True)),
+                ("rendered_subject", models.CharField(blank=True, max_length=500)),
+                ("rendered_html", models.TextField(blank=True)),
+                ("rendered_text", models.TextField(blank=True)),
+                ("pdf", models.BinaryField(blank=True, null=True)),
+                ("pdf_sha256", models.CharField(blank=True, max_length=64)),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[("email", "Email"), ("webform", "Web form"), ("none", "No known channel")],
+                        max_length=10,
+                    ),
+                ),
+                ("recipient", models.CharField(blank=True, max_length=500)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("deadline_at", models.DateTimeField(blank=True, null=True)),
+                ("message_id", models.CharField(blank=True, max_length=500)),
+                (
+                    "reference",
+                    models.CharField(blank=True, max_length=200, verbose_name="platform reference"),
+                ),
+                ("delivery_error", models.TextField(blank=True)),
+                ("delivery_attempts", models.PositiveSmallIntegerField(default=0)),
+                ("delivery_started_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("removed", "Removed"),
+                            ("partially_removed", "Partially removed"),
+                            ("refused", "Refused"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="takedown.agency",
+                    ),
+                ),
+                (
+                    "artist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="takedown.artist",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices_drafted",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices_reviewed",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "revision_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="revisions",
+                        to="takedown.notice",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notice',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "notice",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CounterNotice',
+            name="CounterNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField()),
-                ('counter_party', models.CharField(blank=True, max_length=300)),
-                ('summary', models.TextField()),
-                ('restore_earliest', models.DateField()),
-                ('restore_latest', models.DateField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='counter_notices', to='takedown.notice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("counter_party", models.CharField(blank=True, max_length=300)),
+                ("summary", models.TextField()),
+                ("restore_earliest", models.DateField()),
+                ("restore_latest", models.DateField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="counter_notices",
+                        to="takedown.notice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'counter-notice',
-                'ordering': ['received_at'],
+                "verbose_name": "counter-notice",
+                "ordering": ["received_at"],
             },
         ),
         migrations.CreateModel(
-            name='NoticeEvent',
+            name="NoticeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('from_status', models.CharField(blank=True, choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('sent', 'Sent'), ('acknowledged', 'Acknowledged'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn')], max_length=20)),
-                ('to_status', models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('sent', 'Sent'), ('acknowledged', 'Acknowledged'), ('closed', 'Closed'), ('withdrawn', 'Withdrawn')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='takedown.notice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending", "Pending review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("sent", "Sent"),
+                            ("acknowledged", "Acknowledged"),
+                            ("closed", "Closed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending", "Pending review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("sent", "Sent"),
+                            ("acknowledged", "Acknowledged"),
+                            ("closed", "Closed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="takedown.notice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notice event',
-                'ordering': ['at', 'id'],
+                "verbose_name": "notice event",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='NoticeItem',
+            name="NoticeItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='takedown.notice')),
-                ('url', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notice_items', to='takedown.infringingurl')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="takedown.notice",
+                    ),
+                ),
+                (
+                    "url",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notice_items",
+                        to="takedown.infringingurl",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notice item',
+                "verbose_name": "notice item",
             },
         ),
         migrations.CreateModel(
-            name='NoticeTemplate',
+            name="NoticeTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('legal_route', models.CharField(choices=[('dmca', 'DMCA 17 U.S.C. §512(c)(3)'), ('take_it_down', 'US TAKE IT DOWN Act'), ('dsa', 'EU DSA Art. 16'), ('kr_tba_22_5', 'Korea Telecommunications Business Act Art. 22-5'), ('kr_network_44_2', 'Korea Network Act Art. 44-2'), ('platform_policy', 'Platform policy (privacy / NCII / likeness)')], max_length=20)),
-                ('locale', models.CharField(choices=[('ko', 'Korean'), ('en', 'English')], max_length=2)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('subject', models.CharField(max_length=500)),
-                ('body', models.TextField()),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('platform', models.ForeignKey(blank=True, help_text='Empty: the generic template for the route.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='templates', to='takedown.platform')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "legal_route",
+                    models.CharField(
+                        choices=[
+                            ("dmca", "DMCA 17 U.S.C. §512(c)(3)"),
+                            ("take_it_down", "US TAKE IT DOWN Act"),
+                            ("dsa", "EU DSA Art. 16"),
+                            ("kr_tba_22_5", "Korea Telecommunications Business Act Art. 22-5"),
+                            ("kr_network_44_2", "Korea Network Act Art. 44-2"),
+                            ("platform_policy", "Platform policy (privacy / NCII / likeness)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("locale", models.CharField(choices=[("ko", "Korean"), ("en", "English")], max_length=2)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("subject", models.CharField(max_length=500)),
+                ("body", models.TextField()),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "platform",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the generic template for the route.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="templates",
+                        to="takedown.platform",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notice template',
-                'ordering': ['legal_route', 'locale', 'platform', '-version'],
+                "verbose_name": "notice template",
+                "ordering": ["legal_route", "locale", "platform", "-version"],
             },
         ),
         migrations.AddField(
-            model_name='notice',
-            name='template',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='takedown.noticetemplate'),
+            model_name="notice",
+            name="template",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="notices",
+                to="takedown.noticetemplate",
+            ),
         ),
         migrations.AddField(
-            model_name='notice',
-            name='platform',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='takedown.platform'),
+            model_name="notice",
+            name="platform",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="notices", to="takedown.platform"
+            ),
         ),
         migrations.CreateModel(
-            name='RightsRecord',
+            name="RightsRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('kind', models.CharField(choices=[('photo', 'Photo'), ('video', 'Video / music video'), ('music', 'Music / recording'), ('artwork', 'Artwork / design'), ('other', 'Other')], default='photo', max_length=20)),
-                ('description', models.TextField(blank=True)),
-                ('original_url', models.URLField(blank=True, max_length=2048)),
-                ('registration', models.CharField(blank=True, help_text='Copyright registration number, if any.', max_length=200)),
-                ('owner', models.CharField(help_text='Who holds the rights (usually the agency).', max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('artist', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rights', to='takedown.artist')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("photo", "Photo"),
+                            ("video", "Video / music video"),
+                            ("music", "Music / recording"),
+                            ("artwork", "Artwork / design"),
+                            ("other", "Other"),
+                        ],
+                        default="photo",
+                        max_length=20,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("original_url", models.URLField(blank=True, max_length=2048)),
+                (
+                    "registration",
+                    models.CharField(
+                        blank=True, help_text="Copyright registration number, if any.", max_length=200
+                    ),
+                ),
+                (
+                    "owner",
+                    models.CharField(help_text="Who holds the rights (usually the agency).", max_length=200),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "artist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rights",
+                        to="takedown.artist",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rights record',
-                'ordering': ['artist', 'title'],
+                "verbose_name": "rights record",
+                "ordering": ["artist", "title"],
             },
         ),
         migrations.CreateModel(
-            name='URLCheck',
+            name="URLCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checked_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('final_url', models.TextField(blank=True)),
-                ('redirect_chain', models.JSONField(blank=True, default=list)),
-                ('headers', models.JSONField(blank=True, default=dict)),
-                ('body_sha256', models.CharField(blank=True, max_length=64)),
-                ('title', models.CharField(blank=True, max_length=500)),
-                ('excerpt', models.TextField(blank=True)),
-                ('verdict', models.CharField(choices=[('live', 'Live'), ('removed', 'Removed'), ('legally_blocked', 'Legally blocked'), ('soft_removed', 'Soft-removed'), ('restricted', 'Restricted'), ('inconclusive', 'Inconclusive')], max_length=20)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('error', models.TextField(blank=True)),
-                ('elapsed_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('url', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='takedown.infringingurl')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("checked_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("final_url", models.TextField(blank=True)),
+                ("redirect_chain", models.JSONField(blank=True, default=list)),
+                ("headers", models.JSONField(blank=True, default=dict)),
+                ("body_sha256", models.CharField(blank=True, max_length=64)),
+                ("title", models.CharField(blank=True, max_length=500)),
+                ("excerpt", models.TextField(blank=True)),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("live", "Live"),
+                            ("removed", "Removed"),
+                            ("legally_blocked", "Legally blocked"),
+                            ("soft_removed", "Soft-removed"),
+                            ("restricted", "Restricted"),
+                            ("inconclusive", "Inconclusive"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("error", models.TextField(blank=True)),
+                ("elapsed_ms", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "url",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="takedown.infringingurl",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'URL check',
-                'ordering': ['-checked_at', '-id'],
+                "verbose_name": "URL check",
+                "ordering": ["-checked_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('is_superuser', True), ('agency__isnull', False), _connector='OR'), name='user_agency_unless_superuser'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_superuser", True), ("agency__isnull", False), _connector="OR"),
+                name="user_agency_unless_superuser",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='artist',
-            constraint=models.UniqueConstraint(fields=('agency', 'slug'), name='artist_slug_per_agency'),
+            model_name="artist",
+            constraint=models.UniqueConstraint(fields=("agency", "slug"), name="artist_slug_per_agency"),
         ),
         migrations.AddIndex(
-            model_name='noticeevent',
-            index=models.Index(fields=['notice', 'at'], name='event_notice_time'),
+            model_name="noticeevent",
+            index=models.Index(fields=["notice", "at"], name="event_notice_time"),
         ),
         migrations.AddConstraint(
-            model_name='noticeitem',
-            constraint=models.UniqueConstraint(fields=('notice', 'url'), name='notice_item_unique'),
+            model_name="noticeitem",
+            constraint=models.UniqueConstraint(fields=("notice", "url"), name="notice_item_unique"),
         ),
         migrations.AddIndex(
-            model_name='noticetemplate',
-            index=models.Index(fields=['legal_route', 'locale', 'is_active'], name='template_lookup'),
+            model_name="noticetemplate",
+            index=models.Index(fields=["legal_route", "locale", "is_active"], name="template_lookup"),
         ),
         migrations.AddConstraint(
-            model_name='noticetemplate',
-            constraint=models.UniqueConstraint(fields=('legal_route', 'locale', 'platform', 'version'), name='template_version_unique'),
+            model_name="noticetemplate",
+            constraint=models.UniqueConstraint(
+                fields=("legal_route", "locale", "platform", "version"), name="template_version_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notice',
-            index=models.Index(fields=['status', 'submitted_at'], name='notice_queue'),
+            model_name="notice",
+            index=models.Index(fields=["status", "submitted_at"], name="notice_queue"),
         ),
         migrations.AddIndex(
-            model_name='notice',
-            index=models.Index(fields=['agency', 'status'], name='notice_agency_status'),
+            model_name="notice",
+            index=models.Index(fields=["agency", "status"], name="notice_agency_status"),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.CheckConstraint(condition=models.Q(('reviewed_by__isnull', True), models.Q(('reviewed_by', models.F('created_by')), _negated=True), _connector='OR'), name='notice_reviewer_not_author'),
+            model_name="notice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("reviewed_by__isnull", True),
+                    models.Q(("reviewed_by", models.F("created_by")), _negated=True),
+                    _connector="OR",
+                ),
+                name="notice_reviewer_not_author",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['sent', 'acknowledged', 'closed', 'withdrawn']), _negated=True), ('sent_at__isnull', False), _connector='OR'), name='notice_sent_has_time'),
+            model_name="notice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["sent", "acknowledged", "closed", "withdrawn"]), _negated=True),
+                    ("sent_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="notice_sent_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('status', 'rejected'), models.Q(('pdf_sha256', ''), _negated=True), _connector='OR'), name='notice_frozen_has_pdf_hash'),
+            model_name="notice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"),
+                    ("status", "rejected"),
+                    models.Q(("pdf_sha256", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="notice_frozen_has_pdf_hash",
+            ),
         ),
         migrations.AddIndex(
-            model_name='infringingurl',
-            index=models.Index(fields=['artist', 'status'], name='url_artist_status'),
+            model_name="infringingurl",
+            index=models.Index(fields=["artist", "status"], name="url_artist_status"),
         ),
         migrations.AddIndex(
-            model_name='infringingurl',
-            index=models.Index(fields=['platform', 'status'], name='url_platform_status'),
+            model_name="infringingurl",
+            index=models.Index(fields=["platform", "status"], name="url_platform_status"),
         ),
         migrations.AddIndex(
-            model_name='infringingurl',
-            index=models.Index(fields=['host'], name='url_host'),
+            model_name="infringingurl",
+            index=models.Index(fields=["host"], name="url_host"),
         ),
         migrations.AddIndex(
-            model_name='infringingurl',
-            index=models.Index(condition=models.Q(('next_check_at__isnull', False)), fields=['next_check_at'], name='url_due'),
+            model_name="infringingurl",
+            index=models.Index(
+                condition=models.Q(("next_check_at__isnull", False)), fields=["next_check_at"], name="url_due"
+            ),
         ),
         migrations.AddIndex(
-            model_name='infringingurl',
-            index=models.Index(fields=['normalized_url'], name='url_normalized'),
+            model_name="infringingurl",
+            index=models.Index(fields=["normalized_url"], name="url_normalized"),
         ),
         migrations.AddIndex(
-            model_name='infringingurl',
-            index=models.Index(condition=models.Q(('check_claim', ''), _negated=True), fields=['check_claim'], name='url_claim'),
+            model_name="infringingurl",
+            index=models.Index(
+                condition=models.Q(("check_claim", ""), _negated=True),
+                fields=["check_claim"],
+                name="url_claim",
+            ),
         ),
         migrations.AddIndex(
-            model_name='infringingurl',
-            index=models.Index(condition=models.Q(('overdue_since__isnull', False)), fields=['overdue_since'], name='url_overdue'),
+            model_name="infringingurl",
+            index=models.Index(
+                condition=models.Q(("overdue_since__isnull", False)),
+                fields=["overdue_since"],
+                name="url_overdue",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='infringingurl',
-            constraint=models.UniqueConstraint(fields=('artist', 'normalized_url'), name='url_unique_per_artist'),
+            model_name="infringingurl",
+            constraint=models.UniqueConstraint(
+                fields=("artist", "normalized_url"), name="url_unique_per_artist"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='infringingurl',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'removed'), _negated=True), ('removed_at__isnull', False), _connector='OR'), name='url_removed_has_time'),
+            model_name="infringingurl",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "removed"), _negated=True),
+                    ("removed_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="url_removed_has_time",
+            ),
         ),
         migrations.AddIndex(
-            model_name='urlcheck',
-            index=models.Index(fields=['url', '-checked_at'], name='check_url_time'),
+            model_name="urlcheck",
+            index=models.Index(fields=["url", "-checked_at"], name="check_url_time"),
         ),
     ]

@@ -48,10 +48,18 @@ class Command(BaseCommand):
         parser.add_argument("file", help="CSV file, UTF-8 (BOM allowed); - for standard input")
         parser.add_argument("--artist", help="slug of the artist every row is for (else an 'artist' column)")
         parser.add_argument("--agency", help="agency slug (needed when the artist slug is ambiguous)")
-        parser.add_argument("--category", default="", choices=[""] + list(Category.values),
-                            help="category for rows that leave it empty")
-        parser.add_argument("--route", default="", choices=[""] + list(LegalRoute.values),
-                            help="legal route for rows that leave it empty (else the platform's default)")
+        parser.add_argument(
+            "--category",
+            default="",
+            choices=[""] + list(Category.values),
+            help="category for rows that leave it empty",
+        )
+        parser.add_argument(
+            "--route",
+            default="",
+            choices=[""] + list(LegalRoute.values),
+            help="legal route for rows that leave it empty (else the platform's default)",
+        )
         parser.add_argument("--atomic", action="store_true", help="store nothing if any row is rejected")
         parser.add_argument("--no-progress", action="store_true")
 
@@ -68,9 +76,14 @@ class Command(BaseCommand):
         progress = None if opts["no_progress"] else Progress(len(rows), stream=self.stderr)
         try:
             report = importing.import_rows(
-                rows, agency=agency, artist=artist, source=Source.CLI,
-                default_category=opts["category"], default_route=opts["route"],
-                atomic=opts["atomic"], progress=progress,
+                rows,
+                agency=agency,
+                artist=artist,
+                source=Source.CLI,
+                default_category=opts["category"],
+                default_route=opts["route"],
+                atomic=opts["atomic"],
+                progress=progress,
             )
         except importing.IntakeError as exc:
             raise CommandError(str(exc)) from None

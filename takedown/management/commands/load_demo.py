@@ -71,15 +71,36 @@ def _demo_urls(rng: random.Random) -> list[dict]:
     makers = [
         (lambda: f"https://www.youtube.com/watch?v={vid(11)}", Category.SYNTHETIC_SEXUAL),
         (lambda: f"https://youtu.be/{vid(11)}?si={vid(16)}", Category.IMPERSONATION),
-        (lambda: f"https://x.com/fan{rng.randint(100, 999)}/status/{rng.randint(10**18, 10**19)}", Category.SYNTHETIC_SEXUAL),
-        (lambda: f"https://twitter.com/leaks{rng.randint(10, 99)}/status/{rng.randint(10**18, 10**19)}?s=20", Category.REAL_INTIMATE),
-        (lambda: f"https://t.me/deepfake_demo_{rng.randint(1, 40)}/{rng.randint(1, 9000)}", Category.SYNTHETIC_SEXUAL),
+        (
+            lambda: f"https://x.com/fan{rng.randint(100, 999)}/status/{rng.randint(10**18, 10**19)}",
+            Category.SYNTHETIC_SEXUAL,
+        ),
+        (
+            lambda: f"https://twitter.com/leaks{rng.randint(10, 99)}/status/{rng.randint(10**18, 10**19)}?s=20",
+            Category.REAL_INTIMATE,
+        ),
+        (
+            lambda: f"https://t.me/deepfake_demo_{rng.randint(1, 40)}/{rng.randint(1, 9000)}",
+            Category.SYNTHETIC_SEXUAL,
+        ),
         (lambda: f"https://www.instagram.com/p/{vid(11)}/?igsh={vid(12)}", Category.IMPERSONATION),
-        (lambda: f"https://www.tiktok.com/@clip{rng.randint(1, 999)}/video/{rng.randint(10**18, 10**19)}", Category.IMPERSONATION),
+        (
+            lambda: f"https://www.tiktok.com/@clip{rng.randint(1, 999)}/video/{rng.randint(10**18, 10**19)}",
+            Category.IMPERSONATION,
+        ),
         (lambda: f"https://www.reddit.com/r/demo_sub/comments/{vid(6).lower()}/post/", Category.PRIVACY),
-        (lambda: f"https://gall.dcinside.com/board/view/?id=demo&no={rng.randint(1, 99999)}", Category.PRIVACY),
-        (lambda: f"https://blog.naver.com/demo{rng.randint(1, 999)}/{rng.randint(10**11, 10**12)}", Category.COPYRIGHT),
-        (lambda: f"https://www.pornhub.com/view_video.php?viewkey={vid(13).lower()}", Category.SYNTHETIC_SEXUAL),
+        (
+            lambda: f"https://gall.dcinside.com/board/view/?id=demo&no={rng.randint(1, 99999)}",
+            Category.PRIVACY,
+        ),
+        (
+            lambda: f"https://blog.naver.com/demo{rng.randint(1, 999)}/{rng.randint(10**11, 10**12)}",
+            Category.COPYRIGHT,
+        ),
+        (
+            lambda: f"https://www.pornhub.com/view_video.php?viewkey={vid(13).lower()}",
+            Category.SYNTHETIC_SEXUAL,
+        ),
         (lambda: f"https://clips.example.net/v/{vid(8)}?utm_source=share", Category.SYNTHETIC_SEXUAL),
     ]
     rows = []
@@ -98,7 +119,13 @@ def _demo_urls(rng: random.Random) -> list[dict]:
             }
         )
     # Two rows the intake refuses, as a reviewer would see in a real upload.
-    rows.append({"artist": "luna-kang", "url": "https://x.com/luna_official_demo/status/1", "category": "impersonation"})
+    rows.append(
+        {
+            "artist": "luna-kang",
+            "url": "https://x.com/luna_official_demo/status/1",
+            "category": "impersonation",
+        }
+    )
     rows.append({"artist": "luna-kang", "url": "http://192.168.0.10/admin", "category": "impersonation"})
     return rows
 
@@ -117,10 +144,21 @@ def _demo_history(agency: Agency, rng: random.Random) -> None:
 
     now = timezone.now()
     urls = list(InfringingURL.objects.filter(artist__agency=agency).select_related("platform").order_by("pk"))
-    speed = {"youtube": 20, "x": 60, "instagram": 30, "tiktok": 15, "telegram": 120, "reddit": 24,
-             "naver": 18, "pornhub": 40, "dcinside": 200}
+    speed = {
+        "youtube": 20,
+        "x": 60,
+        "instagram": 30,
+        "tiktok": 15,
+        "telegram": 120,
+        "reddit": 24,
+        "naver": 18,
+        "pornhub": 40,
+        "dcinside": 200,
+    }
     for url in urls[: len(urls) * 2 // 3]:
-        url.notified_at = min(url.discovered_at + timedelta(days=rng.uniform(0.5, 4)), now - timedelta(days=2))
+        url.notified_at = min(
+            url.discovered_at + timedelta(days=rng.uniform(0.5, 4)), now - timedelta(days=2)
+        )
         url.deadline_at = url.notified_at + timedelta(hours=48 if url.legal_route == "take_it_down" else 72)
         typical = speed.get(url.platform.slug if url.platform else "", 90)
         if rng.random() < 0.75:
@@ -134,8 +172,17 @@ def _demo_history(agency: Agency, rng: random.Random) -> None:
                 url.escalation = escalation_for(url)
         url.next_check_at = None
     InfringingURL.objects.bulk_update(
-        urls, ["notified_at", "deadline_at", "status", "removed_at", "reupload_count", "overdue_since",
-               "escalation", "next_check_at"]
+        urls,
+        [
+            "notified_at",
+            "deadline_at",
+            "status",
+            "removed_at",
+            "reupload_count",
+            "overdue_since",
+            "escalation",
+            "next_check_at",
+        ],
     )
 
 
@@ -143,7 +190,9 @@ class Command(BaseCommand):
     help = "Create the fictional demo agency, artists, URLs and one user per role."
 
     def add_arguments(self, parser):
-        parser.add_argument("--reset-passwords", action="store_true", help="give the demo users new passwords")
+        parser.add_argument(
+            "--reset-passwords", action="store_true", help="give the demo users new passwords"
+        )
 
     @transaction.atomic
     def handle(self, *args, **opts):
@@ -156,11 +205,11 @@ class Command(BaseCommand):
             )
             for title in spec["works"]:
                 RightsRecord.objects.get_or_create(
-                    artist=artist, title=title, defaults={"owner": agency.name, "kind": RightsRecord.Kind.PHOTO}
+                    artist=artist,
+                    title=title,
+                    defaults={"owner": agency.name, "kind": RightsRecord.Kind.PHOTO},
                 )
-        report = importing.import_rows(
-            _demo_urls(random.Random(20260519)), agency=agency, source=Source.CLI
-        )
+        report = importing.import_rows(_demo_urls(random.Random(20260519)), agency=agency, source=Source.CLI)
         if report.created:
             _demo_history(agency, random.Random(7))
             # The demo's URLs are invented: never send requests for them to the real platforms.
@@ -174,8 +223,15 @@ class Command(BaseCommand):
         for username, role, is_staff, first, last in USERS:
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = User(username=username, agency=agency, role=role, is_staff=is_staff,
-                            first_name=first, last_name=last, email=f"{username}@starlight.example")
+                user = User(
+                    username=username,
+                    agency=agency,
+                    role=role,
+                    is_staff=is_staff,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@starlight.example",
+                )
             elif not opts["reset_passwords"]:
                 continue
             password = secrets.token_urlsafe(12)
@@ -187,4 +243,6 @@ class Command(BaseCommand):
             for username, role, password in new_passwords:
                 self.stdout.write(f"  {username:14} {role:8} {password}")
         else:
-            self.stdout.write("Demo users exist already (python manage.py load_demo --reset-passwords for new passwords).")
+            self.stdout.write(
+                "Demo users exist already (python manage.py load_demo --reset-passwords for new passwords)."
+            )

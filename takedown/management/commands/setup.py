@@ -48,9 +48,12 @@ class Command(BaseCommand):
     help = "Migrate, load the platform registry and default data; with --demo, the demo agency too."
 
     def add_arguments(self, parser):
-        parser.add_argument("--demo", action="store_true", help="also create the fictional demo agency and users")
         parser.add_argument(
-            "--update-platforms", action="store_true",
+            "--demo", action="store_true", help="also create the fictional demo agency and users"
+        )
+        parser.add_argument(
+            "--update-platforms",
+            action="store_true",
             help="overwrite platform rows with the shipped registry (loses corrections made in the admin)",
         )
 
