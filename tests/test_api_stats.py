@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from takedown.models import InfringingURL
-from takedown.stats import removal_stats
+from takedown.stats import removal_stats, weekly_trend
 
 pytestmark = pytest.mark.django_db
 
@@ -116,5 +116,7 @@ def test_it_serves_stats_to_the_callers_agency(api_user, agency, history):
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=api_user).key}")
     response = client.get("/api/v1/stats/")
     assert response.status_code == 200
-    assert response.json() == removal_stats(agency)
+    body = response.json()
+    assert body.pop("weekly") == {k: v for k, v in weekly_trend(agency).items()}
+    assert body == removal_stats(agency)
     assert response.json()["agency"] == "starlight"

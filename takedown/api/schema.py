@@ -158,7 +158,7 @@ IMPORT_UNREADABLE_EXAMPLE = OpenApiExample(
 
 
 _GROUP = {"urls": 120, "notified": 100, "removed": 72, "live": 20, "overdue": 3, "removal_rate": 0.72,
-          "median_seconds_to_removal": 93600.0}  # fmt: skip
+          "median_seconds_to_removal": 93600.0, "p90_seconds_to_removal": 302400.0, "reuploads": 2}  # fmt: skip
 STATS_EXAMPLE = OpenApiExample(
     "Removal statistics",
     response_only=True,
@@ -167,6 +167,8 @@ STATS_EXAMPLE = OpenApiExample(
         "overall": _GROUP,
         "platforms": [{"platform": "x", "name": "X (Twitter)", **_GROUP}],
         "legal_routes": [{"legal_route": "take_it_down", "name": "US TAKE IT DOWN Act", **_GROUP}],
+        "artists": [{"artist": "luna-kang", "name": "Luna Kang", **_GROUP}],
+        "weekly": {"weeks": ["2026-11-09", "2026-11-16"], "new_urls": [14, 9], "removals": [11, 6]},
     },
 )
 REJECT_EXAMPLE = OpenApiExample(

@@ -337,6 +337,14 @@ class RouteStatsSerializer(StatsGroupSerializer):
     name = serializers.CharField()
 
 
+class WeeklyTrendSerializer(serializers.Serializer):
+    weeks = serializers.ListField(child=serializers.DateField(), help_text="Mondays of the last 12 weeks.")
+    new_urls = serializers.ListField(child=serializers.IntegerField(), help_text="URLs discovered that week.")
+    removals = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Removals confirmed that week."
+    )
+
+
 class ArtistStatsSerializer(StatsGroupSerializer):
     artist = serializers.CharField(help_text="Artist slug.")
     name = serializers.CharField()
@@ -348,3 +356,4 @@ class StatsSerializer(serializers.Serializer):
     platforms = PlatformStatsSerializer(many=True)
     legal_routes = RouteStatsSerializer(many=True)
     artists = ArtistStatsSerializer(many=True)
+    weekly = WeeklyTrendSerializer()

@@ -49,7 +49,7 @@ from takedown.api.serializers import (
 from takedown.api.throttling import ImportRateThrottle, TokenRateThrottle
 from takedown.choices import Source
 from takedown.models import Agency, Artist, InfringingURL, Notice, NoticeEvent, NoticeItem, Platform, URLCheck
-from takedown.stats import removal_stats
+from takedown.stats import removal_stats, weekly_trend
 
 ID = r"[0-9]{1,18}"  # path ids: digits only, within a bigint, so "import" is never an id
 
@@ -547,13 +547,15 @@ class StatsView(APIBase, APIView):
     role_perms = {"get": "view_infringingurl"}
 
     @extend_schema(
-        summary="Removal rate and median time to removal, overall, per platform and per legal route",
+        summary="Removal rate, median and 90th-percentile time to removal (overall, per platform, route and "
+        "artist) and the weekly trend: the dashboard's figures",
         parameters=[AGENCY_PARAM],
         responses=schema.responses({200: StatsSerializer}, 400, 403),
         examples=[schema.STATS_EXAMPLE],
     )
     def get(self, request: Request) -> Response:
-        return Response(removal_stats(caller_agency(request)))
+        agency = caller_agency(request)
+        return Response({**removal_stats(agency), "weekly": weekly_trend(agency)})
 
 
 @csrf_exempt  # a POST to an unknown path is a 404, not a CSRF failure
