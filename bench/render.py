@@ -1,6 +1,6 @@
 """Notice rendering speed against WeasyPrint's own floor, measured in one run.
 
-    python bench/render.py
+    python bench/render.py [--rounds N]
 
 - notice_1:     render_notice + render_pdf of a default template with 1 URL
 - notice_1000:  the same with 1,000 URLs
@@ -16,6 +16,7 @@ seconds). Target: notice_1000 within 1.3x of bare_table.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import html
 import sys
@@ -81,6 +82,9 @@ def best_of(rounds: int, cases: dict) -> dict[str, tuple[float, float]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="best of N (default 3)")
+    rounds = parser.parse_args().rounds
     template = next(t for t in rendering.load_default_templates() if t.path.name == TEMPLATE)
 
     def notice(count: int):
@@ -122,8 +126,8 @@ def main() -> None:
         "bare_table": bare_table,
         "bare_table_gc": bare_table_relaxed_gc,
     }
-    results = best_of(ROUNDS, cases)
-    print(f"best of {ROUNDS}          wall s/render   CPU s/render")
+    results = best_of(rounds, cases)
+    print(f"best of {rounds}          wall s/render   CPU s/render")
     for name, (wall, cpu) in results.items():
         print(f"{name:<14} {wall:16.3f} {cpu:14.3f}")
     for floor in ("bare_table", "bare_table_gc"):

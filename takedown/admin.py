@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from takedown import importing, rechecks, services
@@ -41,10 +42,15 @@ def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> No
     except services.NotAllowed as exc:
         raise PermissionDenied(str(exc)) from None
     if touched:
+        links = format_html_join(
+            ", ",
+            '<a href="{}">#{} {}</a>',
+            ((reverse("admin:takedown_notice_change", args=[n.pk]), n.pk, n.platform) for n in touched),
+        )
+        # Placeholder substitution by format_html: the links stay markup, the rest is escaped.
         modeladmin.message_user(
             request,
-            _("Draft notices ready: %(list)s.")
-            % {"list": ", ".join(f"#{n.pk} {n.platform}" for n in touched)},
+            format_html(_("Draft notices ready: %(list)s.").replace("%(list)s", "{}"), links),
             messages.SUCCESS,
         )
     else:
@@ -57,6 +63,20 @@ def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> No
             _("%(n)d URL(s) left out: no platform matches their host.") % {"n": skipped},
             messages.WARNING,
         )
+
+
+def describe_outcome(outcome: rechecks.Outcome) -> str:
+    """ "#2: removed (1 of 2, confirming)" or "#2: removed, confirmed: now Removed"."""
+    text = f"#{outcome.url_id}: {outcome.verdict}"
+    if outcome.status_after != outcome.status_before:
+        return f"{text}, confirmed: now {URLStatus(outcome.status_after).label}"
+    if (
+        outcome.verdict != "inconclusive"
+        and outcome.streak_count < settings.TAKEDOWN_CONFIRMATIONS
+        and (rechecks.VERDICT_STATUS.get(outcome.verdict, URLStatus.NOTIFIED) != outcome.status_after)
+    ):
+        return f"{text} ({outcome.streak_count} of {settings.TAKEDOWN_CONFIRMATIONS}, confirming)"
+    return text
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -251,8 +271,13 @@ class URLCheckInline(admin.TabularInline):
     extra = 0
     can_delete = False
     max_num = 0
-    fields = ["checked_at", "verdict", "reason", "http_status", "final_url", "title", "body_sha256"]
+    fields = ["checked_at", "verdict", "reason", "http_status", "final_url", "title", "short_sha256"]
     readonly_fields = fields
+
+    @admin.display(description=_("body SHA-256"))
+    def short_sha256(self, check: URLCheck) -> str:
+        return f"{check.body_sha256[:16]}…" if check.body_sha256 else "–"
+
     ordering = ["-checked_at"]
     show_change_link = True
 
@@ -432,10 +457,10 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         ids = list(queryset.exclude(status=URLStatus.DISMISSED).values_list("pk", flat=True))
         if len(ids) <= 10:
             outcomes = rechecks.check_batch(limit=len(ids) or 1, url_ids=ids)
-            verdicts = ", ".join(f"#{o.url_id}: {o.verdict}" for o in outcomes) or "-"
             self.message_user(
                 request,
-                _("Checked %(n)d URL(s): %(v)s.") % {"n": len(outcomes), "v": verdicts},
+                _("Checked %(n)d URL(s): %(v)s.")
+                % {"n": len(outcomes), "v": "; ".join(map(describe_outcome, outcomes)) or "-"},
                 messages.SUCCESS,
             )
             return
@@ -557,6 +582,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             "title": _("Upload URLs from CSV"),
             "form": form,
             "report": report,
+            "uploaded_url": reverse("admin:takedown_infringingurl_changelist") + "?source__exact=csv",
             "columns": importing.COLUMNS,
             "categories": Category.choices,
             "routes": LegalRoute.choices,

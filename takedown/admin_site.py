@@ -99,11 +99,17 @@ class TakedownAdminSite(admin.AdminSite):
                 for row in figures[group]:
                     row["median_hours"] = _hours(row["median_seconds_to_removal"])
                     row["p90_hours"] = _hours(row["p90_seconds_to_removal"])
+                    row["median_text"] = human_duration(row["median_seconds_to_removal"])
+                    row["p90_text"] = human_duration(row["p90_seconds_to_removal"])
                     row["rate_percent"] = (
                         None if row["removal_rate"] is None else round(100 * row["removal_rate"])
                     )
             figures["overall"]["median_hours"] = _hours(figures["overall"]["median_seconds_to_removal"])
             figures["overall"]["p90_hours"] = _hours(figures["overall"]["p90_seconds_to_removal"])
+            figures["overall"]["median_text"] = human_duration(
+                figures["overall"]["median_seconds_to_removal"]
+            )
+            figures["overall"]["p90_text"] = human_duration(figures["overall"]["p90_seconds_to_removal"])
             notified = [p for p in figures["platforms"] if p["notified"]]
             context.update(
                 figures=figures,
@@ -134,6 +140,19 @@ class TakedownAdminSite(admin.AdminSite):
                 ),
             )
         return TemplateResponse(request, "admin/takedown/dashboard.html", context)
+
+
+def human_duration(seconds: float | None) -> str:
+    """ "< 1 min", "4 min", "3.2 h", "2.1 d": readable whatever the scale; "–" for none."""
+    if seconds is None:
+        return "–"
+    if seconds < 60:
+        return "< 1 min"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 72 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
 
 
 def _hours(seconds: float | None) -> float | None:

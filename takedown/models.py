@@ -349,7 +349,7 @@ class URLCheck(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.verdict} @ {self.checked_at:%Y-%m-%d %H:%M}"
+        return f"{self.verdict} @ {timezone.localtime(self.checked_at):%Y-%m-%d %H:%M}"
 
 
 class NoticeTemplate(models.Model):

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
@@ -290,9 +291,14 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
                 messages.success(request, _("New draft #%(pk)d started.") % {"pk": result.pk})
                 return HttpResponseRedirect(reverse("admin:takedown_notice_change", args=[result.pk]))
             notice.refresh_from_db()
+            link = reverse("admin:takedown_notice_change", args=[notice.pk])
+            if notice.status == NoticeStatus.APPROVED and notice.platform.channel_kind == ChannelKind.WEBFORM:
+                link = reverse("admin:takedown_notice_packet", args=[notice.pk])
             messages.success(
                 request,
-                _("Notice #%(pk)d: %(status)s.") % {"pk": notice.pk, "status": notice.get_status_display()},
+                format_html(
+                    _('<a href="{}">Notice #{}</a>: {}.'), link, notice.pk, notice.get_status_display()
+                ),
             )
         return HttpResponseRedirect(back)
 

@@ -125,6 +125,7 @@ class Outcome:
     verdict: str
     status_before: str
     status_after: str
+    streak_count: int = 0
 
     @property
     def confirmed_removal(self) -> bool:
@@ -219,7 +220,7 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
     url.next_check_at = next_check_at(url, now, result, rng)
     url.check_lease_until = None
     url.check_claim = ""
-    return Outcome(url.pk, verdict, before, url.status)
+    return Outcome(url.pk, verdict, before, url.status, url.streak_count)
 
 
 def _confirm(url: InfringingURL, verdict: str, now: datetime) -> None:

@@ -118,3 +118,19 @@ def test_it_speaks_korean_to_a_korean_browser(client, manager, artist, platforms
     assert "플랫폼별" in dashboard and "삭제율" in dashboard
     english = client.get(reverse("admin:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Per platform" in english and "플랫폼별" not in english
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, "–"),
+        (20, "< 1 min"),
+        (240, "4 min"),
+        (3 * 3600 + 720, "3.2 h"),
+        (3.1 * 86400 + 3 * 3600, "3.2 d"),
+    ],
+)
+def test_it_writes_durations_for_people(seconds, text):
+    from takedown.admin_site import human_duration
+
+    assert human_duration(seconds) == text
