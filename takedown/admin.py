@@ -94,6 +94,19 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReadOnly:
+    """Records of what happened (evidence, audit events): shown, never edited or deleted."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AgencyScoped:
     """Filters an admin's rows to the user's agency; superusers see every agency.
 
@@ -649,7 +662,7 @@ class CSVUploadForm(forms.Form):
 
 
 @admin.register(URLCheck)
-class URLCheckAdmin(AgencyScoped, admin.ModelAdmin):
+class URLCheckAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
     agency_path = "url__artist__agency"
     list_display = ["url", "checked_at", "verdict", "reason", "http_status", "elapsed_ms"]
     list_filter = ["verdict"]
@@ -657,30 +670,12 @@ class URLCheckAdmin(AgencyScoped, admin.ModelAdmin):
     search_fields = ["url__normalized_url", "title", "body_sha256"]
     date_hierarchy = "checked_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(NoticeEvent)
-class NoticeEventAdmin(AgencyScoped, admin.ModelAdmin):
+class NoticeEventAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
     agency_path = "notice__agency"
     list_display = ["notice", "at", "actor", "from_status", "to_status", "reason"]
     list_filter = ["to_status"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 from takedown import notice_admin  # noqa: E402, F401  (registers the notice admins)
@@ -691,7 +686,7 @@ register_token_admin()
 
 
 @admin.register(Job)
-class JobAdmin(AgencyScoped, admin.ModelAdmin):
+class JobAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
     """Background work and where it stands; its page refreshes itself until done."""
 
     list_display = ["__str__", "state", "progress", "user", "created_at", "finished_at"]
@@ -704,17 +699,8 @@ class JobAdmin(AgencyScoped, admin.ModelAdmin):
     def progress(self, job: Job) -> str:
         return f"{job.done}/{job.total} ({job.percent}%)"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [

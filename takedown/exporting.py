@@ -11,27 +11,30 @@ from django.utils import timezone
 
 from takedown.models import InfringingURL
 
-HEADER = [
-    "id",
-    "artist",
-    "url",
-    "normalized_url",
-    "platform",
-    "category",
-    "legal_route",
-    "status",
-    "discovered_at",
-    "notified_at",
-    "deadline_at",
-    "removed_at",
-    "hours_to_removal",
-    "overdue_since",
-    "escalation",
-    "reupload_count",
-    "last_verdict",
-    "last_checked_at",
-    "note",
+# (CSV column, the value's lookup); hours_to_removal is derived from notified_at and removed_at.
+COLUMNS = [
+    ("id", "pk"),
+    ("artist", "artist__name"),
+    ("url", "url"),
+    ("normalized_url", "normalized_url"),
+    ("platform", "platform__name"),
+    ("category", "category"),
+    ("legal_route", "legal_route"),
+    ("status", "status"),
+    ("discovered_at", "discovered_at"),
+    ("notified_at", "notified_at"),
+    ("deadline_at", "deadline_at"),
+    ("removed_at", "removed_at"),
+    ("hours_to_removal", None),
+    ("overdue_since", "overdue_since"),
+    ("escalation", "escalation"),
+    ("reupload_count", "reupload_count"),
+    ("last_verdict", "last_verdict"),
+    ("last_checked_at", "last_checked_at"),
+    ("note", "note"),
 ]
+HEADER = [name for name, _ in COLUMNS]
+_LOOKUPS = [lookup for _, lookup in COLUMNS if lookup]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -53,55 +56,10 @@ class _Echo:
 
 
 def export_rows(urls: QuerySet[InfringingURL]) -> Iterator[list[str]]:
-    fields = (
-        "pk",
-        "artist__name",
-        "url",
-        "normalized_url",
-        "platform__name",
-        "category",
-        "legal_route",
-        "status",
-        "discovered_at",
-        "notified_at",
-        "deadline_at",
-        "removed_at",
-        "overdue_since",
-        "escalation",
-        "reupload_count",
-        "last_verdict",
-        "last_checked_at",
-        "note",
-    )
-    for row in urls.order_by("pk").values_list(*fields).iterator(chunk_size=2000):
-        values = dict(zip(fields, row, strict=True))
-        hours = None
-        if values["removed_at"] and values["notified_at"]:
-            hours = round((values["removed_at"] - values["notified_at"]).total_seconds() / 3600, 2)
-        yield [
-            safe_cell(v)
-            for v in (
-                values["pk"],
-                values["artist__name"],
-                values["url"],
-                values["normalized_url"],
-                values["platform__name"],
-                values["category"],
-                values["legal_route"],
-                values["status"],
-                values["discovered_at"],
-                values["notified_at"],
-                values["deadline_at"],
-                values["removed_at"],
-                hours,
-                values["overdue_since"],
-                values["escalation"],
-                values["reupload_count"],
-                values["last_verdict"],
-                values["last_checked_at"],
-                values["note"],
-            )
-        ]
+    for row in urls.order_by("pk").values(*_LOOKUPS).iterator(chunk_size=2000):
+        notified, removed = row["notified_at"], row["removed_at"]
+        hours = round((removed - notified).total_seconds() / 3600, 2) if notified and removed else None
+        yield [safe_cell(row[lookup] if lookup else hours) for _, lookup in COLUMNS]
 
 
 def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
