@@ -87,12 +87,17 @@ class ArtistQuerySet(models.QuerySet):
 
 
 class Artist(models.Model):
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="artists")
-    name = models.CharField(max_length=200)
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="artists"
+    )
+    name = models.CharField(_("name"), max_length=200)
     name_ko = models.CharField(_("Korean name"), max_length=200, blank=True)
-    slug = models.SlugField(max_length=80)
-    aliases = models.JSONField(default=list, blank=True, help_text=_("Other names, one per entry."))
+    slug = models.SlugField(_("slug"), max_length=80)
+    aliases = models.JSONField(
+        _("aliases"), default=list, blank=True, help_text=_("Other names, one per entry.")
+    )
     official_accounts = models.JSONField(
+        _("official accounts"),
         default=list,
         blank=True,
         help_text=_(
@@ -100,7 +105,7 @@ class Artist(models.Model):
             "domains such as artist.com). URLs on them are refused at intake."
         ),
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ArtistQuerySet.as_manager()
@@ -166,15 +171,22 @@ class Platform(models.Model):
     """
 
     slug = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     hosts = models.JSONField(
-        default=list, help_text=_("Host names; subdomains match too (m.youtube.com → youtube.com).")
+        _("hosts"),
+        default=list,
+        help_text=_("Host names; subdomains match too (m.youtube.com → youtube.com)."),
     )
-    channel_kind = models.CharField(max_length=10, choices=ChannelKind.choices, default=ChannelKind.NONE)
+    channel_kind = models.CharField(
+        _("channel"), max_length=10, choices=ChannelKind.choices, default=ChannelKind.NONE
+    )
     channel_email = models.EmailField(blank=True)
     channel_url = models.URLField(max_length=500, blank=True)
     default_route = models.CharField(
-        max_length=20, choices=LegalRoute.choices, default=LegalRoute.PLATFORM_POLICY
+        _("default legal route"),
+        max_length=20,
+        choices=LegalRoute.choices,
+        default=LegalRoute.PLATFORM_POLICY,
     )
     response_deadline_hours = models.PositiveIntegerField(
         null=True, blank=True, help_text=_("Empty: the route's own deadline applies.")
@@ -247,31 +259,43 @@ class InfringingURLQuerySet(models.QuerySet):
 
 
 class InfringingURL(models.Model):
-    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="urls")
+    artist = models.ForeignKey(
+        Artist, verbose_name=_("artist"), on_delete=models.PROTECT, related_name="urls"
+    )
     url = models.TextField(_("URL as reported"))
     normalized_url = models.CharField(_("normalised URL"), max_length=2048)
-    host = models.CharField(max_length=255)
+    host = models.CharField(_("host"), max_length=255)
     platform = models.ForeignKey(
-        Platform, null=True, blank=True, on_delete=models.SET_NULL, related_name="urls"
+        Platform,
+        verbose_name=_("platform"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="urls",
     )
-    category = models.CharField(max_length=20, choices=Category.choices)
-    legal_route = models.CharField(max_length=20, choices=LegalRoute.choices)
-    status = models.CharField(max_length=20, choices=URLStatus.choices, default=URLStatus.OPEN)
-    discovered_at = models.DateTimeField(default=timezone.now)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ADMIN)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    legal_route = models.CharField(_("legal route"), max_length=20, choices=LegalRoute.choices)
+    status = models.CharField(_("status"), max_length=20, choices=URLStatus.choices, default=URLStatus.OPEN)
+    discovered_at = models.DateTimeField(_("discovered at"), default=timezone.now)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.ADMIN)
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     # Recheck bookkeeping (the recheck engine owns these).
-    next_check_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
     check_lease_until = models.DateTimeField(null=True, blank=True)
     check_claim = models.CharField(max_length=32, blank=True, editable=False)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
-    last_verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_verdict = models.CharField(_("last verdict"), max_length=20, choices=Verdict.choices, blank=True)
     streak_verdict = models.CharField(
         max_length=20,
         choices=Verdict.choices,
@@ -280,11 +304,11 @@ class InfringingURL(models.Model):
     )
     streak_count = models.PositiveIntegerField(default=0)
     streak_since = models.DateTimeField(null=True, blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
-    deadline_at = models.DateTimeField(null=True, blank=True)
-    overdue_since = models.DateTimeField(null=True, blank=True)
-    removed_at = models.DateTimeField(null=True, blank=True)
-    reupload_count = models.PositiveIntegerField(default=0)
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
+    overdue_since = models.DateTimeField(_("overdue since"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    reupload_count = models.PositiveIntegerField(_("re-uploads"), default=0)
     escalation = models.CharField(_("next escalation step"), max_length=300, blank=True)
 
     objects = InfringingURLQuerySet.as_manager()
@@ -399,19 +423,29 @@ class NoticeQuerySet(models.QuerySet):
 
 class Notice(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="notices")
-    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="notices")
-    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="notices")
-    legal_route = models.CharField(max_length=20, choices=LegalRoute.choices)
-    locale = models.CharField(max_length=2, choices=Locale.choices, default=Locale.EN)
+    artist = models.ForeignKey(
+        Artist, verbose_name=_("artist"), on_delete=models.PROTECT, related_name="notices"
+    )
+    platform = models.ForeignKey(
+        Platform, verbose_name=_("platform"), on_delete=models.PROTECT, related_name="notices"
+    )
+    legal_route = models.CharField(_("legal route"), max_length=20, choices=LegalRoute.choices)
+    locale = models.CharField(_("language"), max_length=2, choices=Locale.choices, default=Locale.EN)
     template = models.ForeignKey(
         NoticeTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
     )
-    status = models.CharField(max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="notices_drafted"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("drafted by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="notices_drafted",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -438,8 +472,8 @@ class Notice(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    sent_at = models.DateTimeField(null=True, blank=True)
-    deadline_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
     message_id = models.CharField(max_length=500, blank=True)
     reference = models.CharField(_("platform reference"), max_length=200, blank=True)
     delivery_error = models.TextField(blank=True)
