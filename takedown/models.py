@@ -112,6 +112,7 @@ class Artist(models.Model):
 
     class Meta:
         verbose_name = _("artist")
+        verbose_name_plural = _("artists")
         ordering = ["name"]
         constraints = [
             # Serves intake's lookup by (agency, slug) from CSV rows, the CLI and the API.
@@ -152,6 +153,7 @@ class RightsRecord(models.Model):
 
     class Meta:
         verbose_name = _("rights record")
+        verbose_name_plural = _("rights records")
         ordering = ["artist", "title"]
 
     def __str__(self) -> str:
@@ -208,6 +210,7 @@ class Platform(models.Model):
 
     class Meta:
         verbose_name = _("platform")
+        verbose_name_plural = _("platforms")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -315,6 +318,7 @@ class InfringingURL(models.Model):
 
     class Meta:
         verbose_name = _("infringing URL")
+        verbose_name_plural = _("infringing URLs")
         ordering = ["-discovered_at", "-id"]
         constraints = [
             # One row per item per artist: intake's de-duplication rests on this.
@@ -366,6 +370,7 @@ class URLCheck(models.Model):
 
     class Meta:
         verbose_name = _("URL check")
+        verbose_name_plural = _("URL checks")
         ordering = ["-checked_at", "-id"]
         indexes = [
             # A URL's check history, newest first.
@@ -401,6 +406,7 @@ class NoticeTemplate(models.Model):
 
     class Meta:
         verbose_name = _("notice template")
+        verbose_name_plural = _("notice templates")
         ordering = ["legal_route", "locale", "platform", "-version"]
         constraints = [
             models.UniqueConstraint(
@@ -487,6 +493,7 @@ class Notice(models.Model):
 
     class Meta:
         verbose_name = _("notice")
+        verbose_name_plural = _("notices")
         ordering = ["-created_at", "-id"]
         constraints = [
             # Nobody approves a notice they drafted.
@@ -522,6 +529,7 @@ class NoticeItem(models.Model):
 
     class Meta:
         verbose_name = _("notice item")
+        verbose_name_plural = _("notice items")
         constraints = [models.UniqueConstraint(fields=["notice", "url"], name="notice_item_unique")]
 
     def __str__(self) -> str:
@@ -543,6 +551,7 @@ class NoticeEvent(models.Model):
 
     class Meta:
         verbose_name = _("notice event")
+        verbose_name_plural = _("notice events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["notice", "at"], name="event_notice_time")]
 
@@ -571,6 +580,7 @@ class CounterNotice(models.Model):
 
     class Meta:
         verbose_name = _("counter-notice")
+        verbose_name_plural = _("counter-notices")
         ordering = ["received_at"]
 
     def __str__(self) -> str:
@@ -608,6 +618,7 @@ class Job(models.Model):
 
     class Meta:
         verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
