@@ -573,12 +573,3 @@ def run_due(
             progress=progress,
         )
     )
-
-
-def schedule_now(url_ids: Iterable[int]) -> int:
-    """Make URLs due at once ("recheck now"); the next tick, or a queued task, takes them."""
-    return (
-        InfringingURL.objects.filter(pk__in=list(url_ids))
-        .exclude(status=URLStatus.DISMISSED)
-        .update(next_check_at=timezone.now())
-    )

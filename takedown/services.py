@@ -394,22 +394,30 @@ def _require_reviewer(user: User, notice: Notice) -> None:
         raise NotAllowed("Only a legal reviewer can do this.")
 
 
-def notice_approve(*, notice_id: int, user: User) -> Notice:
-    """Approve the frozen notice. Nobody approves a notice they drafted."""
+def _review(*, notice_id: int, user: User, to: str, verb: str, reason: str = "", **fields) -> Notice:
+    """pending → approved or rejected, by a legal reviewer who did not draft the notice; the
+    event records which frozen PDF was reviewed."""
     notice = _get(notice_id, user)
     _require_reviewer(user, notice)
     if notice.created_by_id == user.pk:
-        raise NotAllowed("You drafted this notice; another legal reviewer must approve it.")
+        raise NotAllowed(f"You drafted this notice; another legal reviewer must {verb} it.")
     with transaction.atomic():
         return _move(
             notice,
             user=user,
             expected=NoticeStatus.PENDING,
-            to=NoticeStatus.APPROVED,
+            to=to,
+            reason=reason,
             reviewed_by=user,
             reviewed_at=timezone.now(),
             data={"pdf_sha256": notice.pdf_sha256},
+            **fields,
         )
+
+
+def notice_approve(*, notice_id: int, user: User) -> Notice:
+    """Approve the frozen notice. Nobody approves a notice they drafted."""
+    return _review(notice_id=notice_id, user=user, to=NoticeStatus.APPROVED, verb="approve")
 
 
 def notice_reject(*, notice_id: int, user: User, reason: str) -> Notice:
@@ -417,21 +425,14 @@ def notice_reject(*, notice_id: int, user: User, reason: str) -> Notice:
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("A rejection needs a reason.")
-    notice = _get(notice_id, user)
-    _require_reviewer(user, notice)
-    if notice.created_by_id == user.pk:
-        raise NotAllowed("You drafted this notice; another legal reviewer must review it.")
-    with transaction.atomic():
-        return _move(
-            notice,
-            user=user,
-            expected=NoticeStatus.PENDING,
-            to=NoticeStatus.REJECTED,
-            reason=reason,
-            reviewed_by=user,
-            reviewed_at=timezone.now(),
-            rejection_reason=reason,
-        )
+    return _review(
+        notice_id=notice_id,
+        user=user,
+        to=NoticeStatus.REJECTED,
+        verb="review",
+        reason=reason,
+        rejection_reason=reason,
+    )
 
 
 def notice_revise(*, notice_id: int, user: User) -> Notice:
