@@ -22,12 +22,13 @@ from takedown.models import (
     Artist,
     InfringingURL,
     Job,
-    Notice,
     NoticeEvent,
     Platform,
     RightsRecord,
     URLCheck,
     User,
+    scope,
+    visible,
 )
 
 
@@ -107,38 +108,65 @@ class ReadOnly:
         return False
 
 
-class AgencyScoped:
-    """Filters an admin's rows to the user's agency; superusers see every agency.
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A "By <relation>" filter whose choices are only what the user's agency may see.
 
-    `agency_path` is the lookup from the model to its Agency. Foreign-key choices are scoped
-    the same way, so a form cannot point at another agency's artist either.
+    Django's own filter lists every row of the related table, whatever the admin's queryset
+    is scoped to: another agency's artist names and ids would show in the sidebar.
     """
 
-    agency_path: str = "agency"
+    def field_choices(self, field, request, model_admin):
+        ordering = (
+            self.field_admin_ordering(field, request, model_admin) or field.related_model._meta.ordering
+        )
+        qs = visible(field.related_model, request.user)
+        if ordering:
+            qs = qs.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in qs]
+
+
+class AgencyScoped:
+    """Scopes an admin to the user's agency through `models.visible` (superusers see every
+    agency): its rows, the choices of its foreign keys and of its "By …" filters, and the
+    autocompletes that search it. A filter "By agency" is shown to superusers only.
+    """
 
     def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(**{self.agency_path: request.user.agency_id})
+        return scope(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        user = request.user
-        if not user.is_superuser:
-            if db_field.related_model is Artist:
-                kwargs["queryset"] = Artist.objects.filter(agency_id=user.agency_id)
-            elif db_field.related_model is Agency:
-                kwargs["queryset"] = Agency.objects.filter(pk=user.agency_id)
-            elif db_field.related_model is InfringingURL:
-                kwargs["queryset"] = InfringingURL.objects.filter(artist__agency_id=user.agency_id)
-            elif db_field.related_model is Notice:
-                kwargs["queryset"] = Notice.objects.filter(agency_id=user.agency_id)
+        kwargs.setdefault("queryset", visible(db_field.related_model, request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if hasattr(db_field.related_model._default_manager.all(), "visible_to"):
+            kwargs.setdefault("queryset", visible(db_field.related_model, request.user))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_list_filter(self, request: HttpRequest):
+        scoped = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str):
+                field = _relation(self.model, entry)
+                if field is not None:
+                    if field.related_model is Agency and not request.user.is_superuser:
+                        continue
+                    entry = (entry, ScopedRelatedFilter)
+            scoped.append(entry)
+        return scoped
+
+
+def _relation(model, lookup: str):
+    """The foreign key or many-to-many field a list_filter entry names, or None."""
+    try:
+        field = model._meta.get_field(lookup)
+    except Exception:
+        return None
+    return field if getattr(field, "is_relation", False) and field.related_model is not None else None
 
 
 @admin.register(Agency)
 class AgencyAdmin(AgencyScoped, admin.ModelAdmin):
-    agency_path = "pk"
     list_display = ["name", "name_ko", "email", "signatory_name", "artist_count"]
     search_fields = ["name", "name_ko", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -244,7 +272,6 @@ class ArtistAdmin(AgencyScoped, admin.ModelAdmin):
 
 @admin.register(RightsRecord)
 class RightsRecordAdmin(AgencyScoped, admin.ModelAdmin):
-    agency_path = "artist__agency"
     list_display = ["title", "artist", "kind", "owner", "registration"]
     list_filter = ["kind"]
     search_fields = ["title", "artist__name", "artist__name_ko"]
@@ -345,7 +372,6 @@ class URLAddForm(forms.ModelForm):
 
 @admin.register(InfringingURL)
 class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
-    agency_path = "artist__agency"
     list_display = [
         "short_url",
         "artist",
@@ -663,7 +689,6 @@ class CSVUploadForm(forms.Form):
 
 @admin.register(URLCheck)
 class URLCheckAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
-    agency_path = "url__artist__agency"
     list_display = ["url", "checked_at", "verdict", "reason", "http_status", "elapsed_ms"]
     list_filter = ["verdict"]
     list_select_related = ["url"]
@@ -673,7 +698,6 @@ class URLCheckAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
 
 @admin.register(NoticeEvent)
 class NoticeEventAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
-    agency_path = "notice__agency"
     list_display = ["notice", "at", "actor", "from_status", "to_status", "reason"]
     list_filter = ["to_status"]
 

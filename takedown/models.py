@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,11 @@ MARKER_KEYS = (
 )
 
 
+class AgencyQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AgencyQuerySet:
+        return self if user.is_superuser else self.filter(pk=user.agency_id)
+
+
 class Agency(models.Model):
     name = models.CharField(max_length=200, unique=True)
     name_ko = models.CharField(_("Korean name"), max_length=200, blank=True)
@@ -50,6 +56,8 @@ class Agency(models.Model):
     signatory_title = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = AgencyQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")
@@ -59,13 +67,22 @@ class Agency(models.Model):
         return self.name
 
 
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> UserQuerySet:
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
+
+
+class TakedownUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     """A person or API client of one agency. Superusers may have no agency."""
 
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
 
-    objects = UserManager()
+    objects = TakedownUserManager()
 
     class Meta:
         constraints = [
@@ -130,6 +147,11 @@ class Artist(models.Model):
                 raise ValidationError({field: _("Enter a list of text values.")})
 
 
+class RightsRecordQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> RightsRecordQuerySet:
+        return self if user.is_superuser else self.filter(artist__agency_id=user.agency_id)
+
+
 class RightsRecord(models.Model):
     """A work or photo the agency holds the rights to: the DMCA route needs one."""
 
@@ -151,6 +173,8 @@ class RightsRecord(models.Model):
     owner = models.CharField(max_length=200, help_text=_("Who holds the rights (usually the agency)."))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = RightsRecordQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("rights record")
         verbose_name_plural = _("rights records")
@@ -160,7 +184,13 @@ class RightsRecord(models.Model):
         return self.title
 
 
-class PlatformManager(models.Manager):
+class PlatformQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> PlatformQuerySet:
+        # The registry is shared by every agency: platforms are public facts, not an agency's work.
+        return self
+
+
+class PlatformManager(models.Manager.from_queryset(PlatformQuerySet)):
     def get_by_natural_key(self, slug: str) -> Platform:
         return self.get(slug=slug)
 
@@ -351,6 +381,11 @@ class InfringingURL(models.Model):
         return self.normalized_url
 
 
+class URLCheckQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> URLCheckQuerySet:
+        return self if user.is_superuser else self.filter(url__artist__agency_id=user.agency_id)
+
+
 class URLCheck(models.Model):
     """Evidence of one look at a URL. Metadata and hashes only, never media."""
 
@@ -368,6 +403,8 @@ class URLCheck(models.Model):
     error = models.TextField(blank=True)
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
 
+    objects = URLCheckQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("URL check")
         verbose_name_plural = _("URL checks")
@@ -381,9 +418,33 @@ class URLCheck(models.Model):
         return f"{self.verdict} @ {timezone.localtime(self.checked_at):%Y-%m-%d %H:%M}"
 
 
-class NoticeTemplate(models.Model):
-    """A Jinja2 notice template; editing makes a new version, notices keep theirs."""
+class NoticeTemplateQuerySet(models.QuerySet):
+    def usable_by(self, agency_id: int | None) -> NoticeTemplateQuerySet:
+        """The shipped defaults and the agency's own copies; never another agency's."""
+        return self.filter(Q(agency__isnull=True) | Q(agency_id=agency_id))
 
+    def visible_to(self, user: User) -> NoticeTemplateQuerySet:
+        return self if user.is_superuser else self.usable_by(user.agency_id)
+
+
+class NoticeTemplate(models.Model):
+    """A Jinja2 notice template; editing makes a new version, notices keep theirs.
+
+    Templates without an agency are the shipped defaults: shared, read-only to agencies. An
+    agency's legal team edits its own copy (copy-on-write from a default), and only that
+    agency's notices use it. Another agency's wording never reaches a notice: what a template
+    says is signed by the agency that sends it.
+    """
+
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="templates",
+        help_text=_("Empty: a shipped default, shared by every agency and read-only to them."),
+    )
     name = models.CharField(max_length=200)
     legal_route = models.CharField(max_length=20, choices=LegalRoute.choices)
     locale = models.CharField(max_length=2, choices=Locale.choices)
@@ -404,22 +465,46 @@ class NoticeTemplate(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = NoticeTemplateQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("notice template")
         verbose_name_plural = _("notice templates")
         ordering = ["legal_route", "locale", "platform", "-version"]
         constraints = [
+            # NULL (a default, a generic template) counts as one value: COALESCE to 0 so that
+            # the constraint holds on SQLite as well as PostgreSQL.
             models.UniqueConstraint(
-                fields=["legal_route", "locale", "platform", "version"], name="template_version_unique"
+                Coalesce("agency", Value(0)),
+                "legal_route",
+                "locale",
+                Coalesce("platform", Value(0)),
+                "version",
+                name="template_version_unique",
+            ),
+            # At most one active version per (agency, route, locale, platform): template choice
+            # is then never ambiguous, whatever two editors do at once.
+            models.UniqueConstraint(
+                Coalesce("agency", Value(0)),
+                "legal_route",
+                "locale",
+                Coalesce("platform", Value(0)),
+                condition=Q(is_active=True),
+                name="template_one_active",
             ),
         ]
         indexes = [
-            # Template choice when drafting: the active one for (route, locale, platform).
+            # Template choice when drafting: the active ones for (route, locale), of the
+            # notice's agency or shipped.
             models.Index(fields=["legal_route", "locale", "is_active"], name="template_lookup"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    @property
+    def is_default(self) -> bool:
+        return self.agency_id is None
 
 
 class NoticeQuerySet(models.QuerySet):
@@ -452,6 +537,14 @@ class Notice(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -496,10 +589,16 @@ class Notice(models.Model):
         verbose_name_plural = _("notices")
         ordering = ["-created_at", "-id"]
         constraints = [
-            # Nobody approves a notice they drafted.
+            # Nobody approves a notice they drafted or submitted. (Who added items is known
+            # from the events only, which a CHECK cannot read: services.notice_contributors
+            # enforces the rest.)
             models.CheckConstraint(
                 name="notice_reviewer_not_author",
                 condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("created_by")),
+            ),
+            models.CheckConstraint(
+                name="notice_reviewer_not_submitter",
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("submitted_by")),
             ),
             # A sent notice has a sending time (the SLA clock starts there).
             models.CheckConstraint(
@@ -523,9 +622,16 @@ class Notice(models.Model):
         return f"#{self.pk} {self.artist} → {self.platform} ({self.get_legal_route_display()})"
 
 
+class NoticeItemQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> NoticeItemQuerySet:
+        return self if user.is_superuser else self.filter(notice__agency_id=user.agency_id)
+
+
 class NoticeItem(models.Model):
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="items")
     url = models.ForeignKey(InfringingURL, on_delete=models.PROTECT, related_name="notice_items")
+
+    objects = NoticeItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notice item")
@@ -534,6 +640,11 @@ class NoticeItem(models.Model):
 
     def __str__(self) -> str:
         return str(self.url)
+
+
+class NoticeEventQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> NoticeEventQuerySet:
+        return self if user.is_superuser else self.filter(notice__agency_id=user.agency_id)
 
 
 class NoticeEvent(models.Model):
@@ -549,6 +660,8 @@ class NoticeEvent(models.Model):
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
 
+    objects = NoticeEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("notice event")
         verbose_name_plural = _("notice events")
@@ -557,6 +670,11 @@ class NoticeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class CounterNoticeQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> CounterNoticeQuerySet:
+        return self if user.is_superuser else self.filter(notice__agency_id=user.agency_id)
 
 
 class CounterNotice(models.Model):
@@ -578,6 +696,8 @@ class CounterNotice(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = CounterNoticeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("counter-notice")
         verbose_name_plural = _("counter-notices")
@@ -585,6 +705,11 @@ class CounterNotice(models.Model):
 
     def __str__(self) -> str:
         return f"counter-notice {self.received_at:%Y-%m-%d} on {self.notice_id}"
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> JobQuerySet:
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
 
 
 class Job(models.Model):
@@ -616,6 +741,8 @@ class Job(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = JobQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
@@ -629,3 +756,16 @@ class Job(models.Model):
         return (
             100 if self.state == self.State.DONE else int(self.done * 100 / self.total) if self.total else 0
         )
+
+
+def scope(qs: models.QuerySet, user: User) -> models.QuerySet:
+    """`qs` cut down to what `user` may see: the one scoping rule that every admin page,
+    filter, select and autocomplete goes through. A model without `visible_to` is refused
+    rather than shown whole, so a new model cannot leak by being forgotten."""
+    if not hasattr(qs, "visible_to"):
+        raise TypeError(f"{qs.model.__name__} has no visible_to(user): say how it is scoped to an agency.")
+    return qs.visible_to(user)
+
+
+def visible(model: type[models.Model], user: User) -> models.QuerySet:
+    return scope(model._default_manager.all(), user)

@@ -205,11 +205,27 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            obj.agency_id = obj.artist.agency_id
-            obj.created_by = request.user
+            created = services.notice_create(
+                user=request.user,
+                artist_id=obj.artist_id,
+                platform_id=obj.platform_id,
+                legal_route=obj.legal_route,
+                locale=obj.locale,
+            )
+            obj.pk, obj.agency_id, obj.created_by = created.pk, created.agency_id, created.created_by
+            obj._state.adding = False
+            return
         super().save_model(request, obj, form, change)
-        if not change:
-            services._event(obj, user=request.user, from_status="", to_status=NoticeStatus.DRAFT)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is NoticeItem:
+            # Items leave a draft through the service, so that the removal is on the timeline
+            # and counts its author as a contributor (four-eyes).
+            doomed = [f.instance.pk for f in formset.deleted_forms if f.instance.pk]
+            if doomed:
+                services.notice_remove_items(notice_id=form.instance.pk, user=request.user, item_ids=doomed)
+            return
+        super().save_formset(request, form, formset, change)
 
     def has_change_permission(self, request, obj=None):
         # Frozen notices are changed only through the workflow buttons.
@@ -228,11 +244,12 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         user = request.user
         reviewer = role_has(user, "review_notice")
         drafter = role_has(user, "change_notice")
+        may_review = services.may_review(notice, user) if notice.status == NoticeStatus.PENDING else False
         allowed = {
             "submit": drafter,
             "revise": drafter,
-            "approve": reviewer and notice.created_by_id != user.pk,
-            "reject": reviewer and notice.created_by_id != user.pk,
+            "approve": may_review,
+            "reject": may_review,
             "send": reviewer,
             "acknowledge": reviewer,
             "close": reviewer,
@@ -332,9 +349,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
     def preview_pdf_view(self, request: HttpRequest, pk: int):
         """A draft rendered as it would be now (not frozen; nothing is stored)."""
         notice = self._notice(request, pk)
-        template = services.choose_template(
-            route=notice.legal_route, locale=notice.locale, platform_id=notice.platform_id
-        )
+        template = services.notice_template(notice)
         if template is None:
             raise Http404("No template for this route and language.")
         context = services.notice_context(notice)
@@ -384,10 +399,11 @@ class TemplateForm(forms.ModelForm):
 
 
 @admin.register(NoticeTemplate)
-class NoticeTemplateAdmin(admin.ModelAdmin):
+class NoticeTemplateAdmin(AgencyScoped, admin.ModelAdmin):
     form = TemplateForm
     list_display = [
         "name",
+        "owner",
         "legal_route",
         "locale",
         "platform",
@@ -401,8 +417,17 @@ class NoticeTemplateAdmin(admin.ModelAdmin):
     readonly_fields = ["version", "created_by", "created_at"]
     change_form_template = "admin/takedown/noticetemplate/change_form.html"
 
+    @admin.display(description=_("owner"), ordering="agency__name")
+    def owner(self, obj: NoticeTemplate) -> str:
+        return str(obj.agency) if obj.agency_id else _("Shipped default")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         # Editing never overwrites: the edit becomes the next version, notices keep theirs.
+        # Editing a shipped default makes this agency's own copy (template_save).
+        copy_of_default = change and obj.agency_id is None and not request.user.is_superuser
         saved = services.template_save(
             user=request.user,
             base=obj if change else None,
@@ -413,13 +438,23 @@ class NoticeTemplateAdmin(admin.ModelAdmin):
             subject=obj.subject,
             body=obj.body,
         )
-        obj.pk, obj.version, obj.created_by, obj.created_at = (
+        obj.pk, obj.version, obj.created_by, obj.created_at, obj.agency_id = (
             saved.pk,
             saved.version,
             saved.created_by,
             saved.created_at,
+            saved.agency_id,
         )
         obj._state.adding = False
+        if copy_of_default:
+            messages.info(
+                request,
+                _(
+                    "Saved as your agency's own copy (version %(v)d); only your agency's notices use it. "
+                    "The shipped default is unchanged."
+                )
+                % {"v": saved.version},
+            )
 
     def get_urls(self):
         return [
@@ -433,7 +468,7 @@ class NoticeTemplateAdmin(admin.ModelAdmin):
 
     def preview_view(self, request: HttpRequest, pk: int):
         """Render the template against a chosen draft of the user's agency, or sample data."""
-        template = get_object_or_404(NoticeTemplate, pk=pk)
+        template = get_object_or_404(self.get_queryset(request), pk=pk)
         drafts = (
             Notice.objects.visible_to(request.user)
             .filter(legal_route=template.legal_route, status=NoticeStatus.DRAFT)

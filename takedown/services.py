@@ -30,6 +30,7 @@ from takedown.choices import (
 )
 from takedown.importing import official_matcher
 from takedown.models import (
+    Artist,
     CounterNotice,
     InfringingURL,
     Job,
@@ -172,6 +173,17 @@ def notices_prepare(
                     to_status=NoticeStatus.DRAFT,
                     data={"urls": len(members)},
                 )
+            else:
+                # Whoever adds items shapes what is sent: the event makes them a contributor,
+                # who may then not approve it (notice_contributors).
+                _event(
+                    notice,
+                    user=user,
+                    from_status=NoticeStatus.DRAFT,
+                    to_status=NoticeStatus.DRAFT,
+                    reason="URLs added",
+                    data={"added": [u.pk for u in members]},
+                )
             NoticeItem.objects.bulk_create(
                 [NoticeItem(notice=notice, url=u) for u in members], ignore_conflicts=True
             )
@@ -179,15 +191,105 @@ def notices_prepare(
     return touched, skipped
 
 
-def choose_template(*, route: str, locale: str, platform_id: int | None) -> NoticeTemplate | None:
-    """The active template for the route and locale: the platform's own wins over the generic."""
-    candidates = NoticeTemplate.objects.filter(legal_route=route, locale=locale, is_active=True).order_by(
-        F("platform_id").asc(nulls_last=True), "-version"
+def notice_create(
+    *, user: User, artist_id: int, platform_id: int, legal_route: str, locale: str | None = None
+) -> Notice:
+    """Start an empty draft by hand for an artist of the user's agency."""
+    if not role_has(user, "add_notice"):
+        raise NotAllowed("Your role cannot draft notices.")
+    artist = Artist.objects.visible_to(user).filter(pk=artist_id).first()
+    if artist is None:
+        raise Invalid("No such artist in your agency.")
+    with transaction.atomic():
+        notice = Notice.objects.create(
+            agency_id=artist.agency_id,
+            artist=artist,
+            platform_id=platform_id,
+            legal_route=legal_route,
+            locale=locale or default_locale(legal_route),
+            created_by=user,
+        )
+        _event(notice, user=user, from_status="", to_status=NoticeStatus.DRAFT)
+    return notice
+
+
+def notice_remove_items(*, notice_id: int, user: User, item_ids: Sequence[int]) -> int:
+    """Take items out of a draft. Removing shapes what is sent, so it counts as contributing."""
+    if not role_has(user, "delete_noticeitem"):
+        raise NotAllowed("Your role cannot change notices.")
+    notice = _get(notice_id, user)
+    with transaction.atomic():
+        locked = Notice.objects.select_for_update().filter(pk=notice.pk, status=NoticeStatus.DRAFT)
+        if not locked.exists():
+            raise Conflict(f"Notice #{notice.pk} is not a draft any more; its items are frozen.")
+        items = NoticeItem.objects.filter(notice=notice, pk__in=item_ids)
+        urls = list(items.values_list("url_id", flat=True))
+        removed, _ = items.delete()
+        if removed:
+            _event(
+                notice,
+                user=user,
+                from_status=NoticeStatus.DRAFT,
+                to_status=NoticeStatus.DRAFT,
+                reason="URLs removed",
+                data={"removed": urls},
+            )
+    return removed
+
+
+def notice_contributors(notice: Notice) -> set[int]:
+    """Everyone who shaped what this notice sends: who drafted it, added or removed its items,
+    or submitted it, on this notice and the rejected ones it revises.
+
+    Read from the audit events (every draft-shaping transition ends in draft or pending), so
+    no path that writes an event can bypass it.
+    """
+    ids = {notice.created_by_id, notice.submitted_by_id}
+    current: Notice | None = notice
+    seen: set[int] = set()
+    while current is not None and current.pk not in seen:
+        seen.add(current.pk)
+        ids.update(
+            NoticeEvent.objects.filter(
+                notice=current, to_status__in=[NoticeStatus.DRAFT, NoticeStatus.PENDING]
+            ).values_list("actor_id", flat=True)
+        )
+        ids.add(current.created_by_id)
+        current = current.revision_of
+    ids.discard(None)
+    return ids
+
+
+def may_review(notice: Notice, user: User) -> bool:
+    """The four-eyes rule in one place: a legal reviewer who did not shape the notice."""
+    return role_has(user, "review_notice") and user.pk not in notice_contributors(notice)
+
+
+def choose_template(
+    *, agency_id: int | None, route: str, locale: str, platform_id: int | None
+) -> NoticeTemplate | None:
+    """The active template for the agency, route and locale.
+
+    The agency's own copies win over the shipped defaults (its legal team chose that wording);
+    within each, the platform's own wins over the generic one. Another agency's templates are
+    never candidates.
+    """
+    candidates = (
+        NoticeTemplate.objects.usable_by(agency_id)
+        .filter(legal_route=route, locale=locale, is_active=True)
+        .filter(Q(platform_id=platform_id) | Q(platform__isnull=True))
+        .order_by(F("agency_id").asc(nulls_last=True), F("platform_id").asc(nulls_last=True), "-version")
     )
-    for template in candidates:
-        if template.platform_id in (platform_id, None):
-            return template
-    return None
+    return candidates.first()
+
+
+def notice_template(notice: Notice) -> NoticeTemplate | None:
+    return choose_template(
+        agency_id=notice.agency_id,
+        route=notice.legal_route,
+        locale=notice.locale,
+        platform_id=notice.platform_id,
+    )
 
 
 def notice_context(notice: Notice, *, today: date | None = None) -> dict:
@@ -310,7 +412,7 @@ def presend_problems(
         problems.append(
             f"{platform.name} has no reporting channel in the platform registry; record one first."
         )
-    if choose_template(route=notice.legal_route, locale=notice.locale, platform_id=platform.pk) is None:
+    if notice_template(notice) is None:
         problems.append(
             f"No active {notice.get_locale_display()} template for {notice.get_legal_route_display()}."
         )
@@ -359,7 +461,7 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
     problems = presend_problems(notice, context=context)
     if problems:
         raise PresendFailed(problems)
-    template = choose_template(route=notice.legal_route, locale=notice.locale, platform_id=notice.platform_id)
+    template = notice_template(notice)
     rendered = rendering.render_notice(template.subject, template.body, context)
     missing = legal.missing_from_text(notice.legal_route, notice.locale, rendered.text, context)
     if missing:
@@ -380,6 +482,7 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
             to=NoticeStatus.PENDING,
             template=template,
             submitted_at=timezone.now(),
+            submitted_by=user,
             rendered_subject=rendered.subject,
             rendered_html=rendered.html,
             rendered_text=rendered.text,
@@ -395,12 +498,18 @@ def _require_reviewer(user: User, notice: Notice) -> None:
 
 
 def _review(*, notice_id: int, user: User, to: str, verb: str, reason: str = "", **fields) -> Notice:
-    """pending → approved or rejected, by a legal reviewer who did not draft the notice; the
-    event records which frozen PDF was reviewed."""
+    """pending → approved or rejected, by a legal reviewer who did not shape the notice
+    (notice_contributors); the event records which frozen PDF was reviewed.
+
+    The contributors cannot change while the notice is pending (items are frozen at
+    submission), so checking them before the conditional UPDATE is race-free.
+    """
     notice = _get(notice_id, user)
     _require_reviewer(user, notice)
-    if notice.created_by_id == user.pk:
-        raise NotAllowed(f"You drafted this notice; another legal reviewer must {verb} it.")
+    if not may_review(notice, user):
+        raise NotAllowed(
+            f"You drafted, submitted or changed the URLs of this notice; another legal reviewer must {verb} it."
+        )
     with transaction.atomic():
         return _move(
             notice,
@@ -755,19 +864,36 @@ def template_save(
     subject: str,
     body: str,
 ) -> NoticeTemplate:
-    """Validate and store a template as a new version; the previous active one is retired.
+    """Validate and store a template as a new version of the user's agency; the agency's
+    previous active version for the same route, locale and platform is retired.
 
-    Notices keep the exact version they were rendered with. Raises rendering.TemplateError
-    with what is wrong (syntax and line, an undefined name, a missing required element).
+    Editing a shipped default makes the agency's own copy (copy-on-write): the default stays
+    as it is for every other agency. Only a superuser (the installation's operator, no agency)
+    changes the shared defaults. Notices keep the exact version they were rendered with.
+    Raises NotAllowed, or rendering.TemplateError with what is wrong (syntax and line, an
+    undefined name, a missing required element).
     """
     if user is not None and not role_has(user, "change_noticetemplate"):
         raise NotAllowed("Only legal reviewers edit notice templates.")
+    agency_id = None if user is None or user.is_superuser else user.agency_id
+    if user is not None and not user.is_superuser and agency_id is None:
+        raise NotAllowed("Only a member of an agency edits its notice templates.")
+    if base is not None and base.agency_id not in (None, agency_id) and not (user and user.is_superuser):
+        raise NotAllowed("That template belongs to another agency.")
+    if base is not None and user is not None and user.is_superuser:
+        agency_id = base.agency_id
     rendering.validate_template(subject, body, route=legal_route, locale=locale)
     with transaction.atomic():
-        same = NoticeTemplate.objects.filter(legal_route=legal_route, locale=locale, platform_id=platform_id)
+        same = NoticeTemplate.objects.filter(
+            agency_id=agency_id, legal_route=legal_route, locale=locale, platform_id=platform_id
+        )
         latest = same.order_by("-version").values_list("version", flat=True).first() or 0
+        if base is not None:
+            # A copy continues its default's numbering: "v2" reads as the edit of v1.
+            latest = max(latest, base.version)
         same.filter(is_active=True).update(is_active=False)
         return NoticeTemplate.objects.create(
+            agency_id=agency_id,
             name=name or (base.name if base else f"{legal_route} ({locale})"),
             legal_route=legal_route,
             locale=locale,
@@ -786,7 +912,7 @@ def templates_load_defaults() -> int:
     with transaction.atomic():
         for default in rendering.load_default_templates():
             exists = NoticeTemplate.objects.filter(
-                legal_route=default.route, locale=default.locale, platform__isnull=True
+                agency__isnull=True, legal_route=default.route, locale=default.locale, platform__isnull=True
             ).exists()
             if exists:
                 continue

@@ -143,9 +143,12 @@ def test_it_versions_a_template_edited_in_the_admin_and_previews_it(client, lega
     response = client.post(change, data)
     assert response.status_code == 302
     versions = list(
-        NoticeTemplate.objects.filter(legal_route="dsa", locale="en").values_list("version", "is_active")
+        NoticeTemplate.objects.filter(legal_route="dsa", locale="en").values_list(
+            "version", "is_active", "agency_id"
+        )
     )
-    assert sorted(versions) == [(1, False), (2, True)]
+    # The edit is the agency's own copy; the shipped default stays as it was for everyone else.
+    assert sorted(versions, key=lambda v: v[0]) == [(1, True, None), (2, True, legal.agency_id)]
     bad = client.post(change, {**data, "body": "{{ ''.__class__.__mro__ }}"})
     assert bad.status_code == 200 and bad.context["adminform"].form.errors["body"]
     preview = client.get(reverse("admin:takedown_noticetemplate_preview", args=[template.pk]))

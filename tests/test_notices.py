@@ -404,19 +404,26 @@ def test_it_versions_templates_and_notices_keep_theirs(draft, staff, legal):
         body=old.body + "<p>Revised by legal.</p>",
     )
     assert new.version == old.version + 1
+    assert new.agency_id == notice.agency_id
     old.refresh_from_db()
-    assert not old.is_active and new.is_active
+    # The shipped default stays active for every other agency; the copy is this agency's.
+    assert old.is_active and old.agency_id is None and new.is_active
     notice.refresh_from_db()
     assert notice.template_id == old.pk
     assert (
-        services.choose_template(route=old.legal_route, locale=old.locale, platform_id=notice.platform_id)
+        services.choose_template(
+            agency_id=notice.agency_id,
+            route=old.legal_route,
+            locale=old.locale,
+            platform_id=notice.platform_id,
+        )
         == new
     )
 
 
 def test_it_prefers_a_platforms_own_template(draft, legal, platforms):
     generic = services.choose_template(
-        route="platform_policy", locale="en", platform_id=platforms["telegram"].pk
+        agency_id=draft.agency_id, route="platform_policy", locale="en", platform_id=platforms["telegram"].pk
     )
     own = services.template_save(
         user=legal,
@@ -429,11 +436,21 @@ def test_it_prefers_a_platforms_own_template(draft, legal, platforms):
         body=generic.body,
     )
     assert (
-        services.choose_template(route="platform_policy", locale="en", platform_id=platforms["telegram"].pk)
+        services.choose_template(
+            agency_id=draft.agency_id,
+            route="platform_policy",
+            locale="en",
+            platform_id=platforms["telegram"].pk,
+        )
         == own
     )
     assert (
-        services.choose_template(route="platform_policy", locale="en", platform_id=platforms["reddit"].pk)
+        services.choose_template(
+            agency_id=draft.agency_id,
+            route="platform_policy",
+            locale="en",
+            platform_id=platforms["reddit"].pk,
+        )
         == generic
     )
 
