@@ -1,0 +1,48 @@
+"""The sign-in audit list: read-only, each manager sees their own agency's events.
+
+A failure for a user name that does not exist belongs to no agency: only superusers see it,
+so a manager cannot learn which names someone tried against other agencies.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from takedown.models import SignInEvent
+
+
+class SignInEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "username", "outcome", "ip", "short_agent", "agency")
+    list_filter = ("outcome", "at")
+    search_fields = ("username", "ip")
+    date_hierarchy = "at"
+    list_select_related = ("agency",)
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(agency_id=request.user.agency_id)
+
+    def get_list_filter(self, request):
+        return (*self.list_filter, "agency") if request.user.is_superuser else self.list_filter
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("browser"))
+    def short_agent(self, obj) -> str:
+        return obj.user_agent[:60] + ("…" if len(obj.user_agent) > 60 else "")
+
+
+def register(site: admin.AdminSite = admin.site) -> None:
+    if not site.is_registered(SignInEvent):
+        site.register(SignInEvent, SignInEventAdmin)
