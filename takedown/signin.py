@@ -226,7 +226,10 @@ def verify_view(request: HttpRequest, site) -> HttpResponse:
             username=user.get_username(),
             user=user,
         )
-        error = _("That code is not right. Codes change every 30 seconds; wait for a new one and try again.")
+        error = _(
+            "That code is not right. Each wrong code makes the next try wait longer (1, 2, 4… seconds): "
+            "wait for the app's next code and try again."
+        )
     return _page(
         request,
         site,
@@ -275,7 +278,9 @@ def setup_view(request: HttpRequest, site) -> HttpResponse:
             username=user.get_username(),
             user=user,
         )
-        error = _("That code is not right. Check the phone's clock and enter the code now shown.")
+        error = _(
+            "That code is not right. Check the phone's clock, wait a few seconds and enter the code now shown."
+        )
     return _page(
         request,
         site,
