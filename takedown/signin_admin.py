@@ -13,7 +13,7 @@ from takedown.models import SignInEvent
 
 
 class SignInEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "username", "outcome", "ip", "short_agent", "agency")
+    list_display = ("at", "username", "outcome", "ip", "short_agent")
     list_filter = ("outcome", "at")
     search_fields = ("username", "ip")
     date_hierarchy = "at"
@@ -25,6 +25,9 @@ class SignInEventAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return qs
         return qs.filter(agency_id=request.user.agency_id)
+
+    def get_list_display(self, request):
+        return (*self.list_display, "agency") if request.user.is_superuser else self.list_display
 
     def get_list_filter(self, request):
         return (*self.list_filter, "agency") if request.user.is_superuser else self.list_filter
@@ -40,7 +43,22 @@ class SignInEventAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("browser"))
     def short_agent(self, obj) -> str:
-        return obj.user_agent[:60] + ("…" if len(obj.user_agent) > 60 else "")
+        return browser_summary(obj.user_agent)
+
+
+_BROWSERS = ("Edg/", "OPR/", "Firefox/", "SamsungBrowser/", "Whale/", "Chrome/", "Safari/")
+_SYSTEMS = ("Windows", "Android", "iPhone", "iPad", "Mac OS X", "CrOS", "Linux")
+
+
+def browser_summary(agent: str) -> str:
+    """ "Chrome 140 · Linux" from a user-agent string; the full string stays on the row."""
+    browser = next((b for b in _BROWSERS if b in agent), None)
+    system = next((s for s in _SYSTEMS if s in agent), None)
+    if browser is None:
+        return agent[:40] + ("…" if len(agent) > 40 else "")
+    version = agent.split(browser, 1)[1].split(".", 1)[0].split(" ", 1)[0]
+    name = {"Edg/": "Edge", "OPR/": "Opera"}.get(browser, browser.rstrip("/"))
+    return f"{name} {version}" + (f" · {system}" if system else "")
 
 
 def register(site: admin.AdminSite = admin.site) -> None:

@@ -261,7 +261,7 @@ def test_it_lists_sign_ins_to_managers_of_their_own_agency_only(client, manager,
     assert page.status_code == 200
     html = page.content.decode()
     names = re.findall(r'<td class="field-username">([^<]*)</td>', html)
-    assert sorted(names) == ["manager", "staff", "staff"] and "Firefox/140.0" in html
+    assert sorted(names) == ["manager", "staff", "staff"] and "Firefox 140 · Linux" in html
     assert "outsider" not in html and "nobody-here" not in html
     assert client.get("/admin/takedown/signinevent/add/").status_code == 403
     event = SignInEvent.objects.filter(username="staff").first()
