@@ -165,7 +165,7 @@ def test_the_migration_hashes_existing_plain_keys_so_clients_keep_working(api_us
     plain = "0123456789abcdef0123456789abcdef01234567"
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id bigint, created timestamp)"
+            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id bigint, created timestamp with time zone)"
         )
         cursor.execute(
             "INSERT INTO authtoken_token (key, user_id, created) VALUES (%s, %s, %s)",
