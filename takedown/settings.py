@@ -156,6 +156,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 
 # Second factor (django-otp): TOTP apps plus single-use recovery codes.
 OTP_TOTP_ISSUER = env_str("TAKEDOWN_OTP_ISSUER", "takedown")
+# Superusers reset a lost second factor by deleting the user's devices in the admin; they never
+# see a colleague's secret or recovery codes there, so they cannot clone an authenticator.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # API tokens (takedown.tokens): lifetime when issued without --days, and the longest allowed.
 TAKEDOWN_TOKEN_DAYS = env_int("TAKEDOWN_TOKEN_DAYS", 90, minimum=1)
 TAKEDOWN_TOKEN_MAX_DAYS = env_int("TAKEDOWN_TOKEN_MAX_DAYS", 365, minimum=1)

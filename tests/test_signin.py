@@ -240,6 +240,23 @@ def test_it_requires_the_second_factor_of_superusers(client, superuser):
     assert client.get("/admin/takedown/signinevent/").status_code == 302
 
 
+def test_it_lets_a_superuser_reset_a_lost_second_factor_without_seeing_the_secret(client, superuser, legal):
+    device, codes = enrolled(legal)
+    client.force_login(superuser)
+    listing = client.get("/admin/otp_totp/totpdevice/")
+    assert listing.status_code == 200 and "legal" in listing.content.decode()
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert device.key not in page
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+    static = client.get("/admin/otp_static/staticdevice/").content.decode()
+    static_pk = re.search(r"/admin/otp_static/staticdevice/(\d+)/change/", static).group(1)
+    assert codes[0] not in client.get(f"/admin/otp_static/staticdevice/{static_pk}/change/").content.decode()
+
+    client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    client.post(f"/admin/otp_static/staticdevice/{static_pk}/delete/", {"post": "yes"})
+    assert password_login(Client(), "legal")["Location"].startswith("/admin/second-factor/setup/")
+
+
 def test_it_lets_an_unverified_user_log_out(client, legal):
     password_login(client, "legal")
     response = client.post("/admin/logout/")
