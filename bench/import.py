@@ -79,16 +79,16 @@ def setup_database(database_url: str, rows_file: str, prepared_file: str) -> Non
     """Migrate, load the registry, create the bench agency, artist and API token; prepare rows."""
     _django(database_url)
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
 
     from takedown import importing
     from takedown.models import Agency, Artist, User
+    from takedown.tokens import token_issue
 
     call_command("setup", verbosity=0)
     agency = Agency.objects.create(name="Bench Agency", slug="bench")
     Artist.objects.create(agency=agency, name="Bench Artist", slug=ARTIST)
     user = User.objects.create_user(username="bench-api", agency=agency, role="api", password=None)
-    token = Token.objects.create(user=user).key
+    token = token_issue(user=user).key
 
     # The floor's input: exactly what the import inserts, computed here, outside any clock.
     rows = json.loads(Path(rows_file).read_text())

@@ -704,9 +704,10 @@ class NoticeEventAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
 
 from takedown import notice_admin  # noqa: E402, F401  (registers the notice admins)
 from takedown.api.admin import register as register_token_admin  # noqa: E402
+from takedown.signin_admin import register as register_signin_admin  # noqa: E402
 
-# rest_framework.authtoken's admin was loaded first (app order): swap in the agency-scoped one.
 register_token_admin()
+register_signin_admin()
 
 
 @admin.register(Job)

@@ -55,6 +55,30 @@ class TakedownAdminSite(admin.AdminSite):
     index_title = _("Takedown work")
     index_template = "admin/takedown_index.html"
 
+    def has_permission(self, request) -> bool:
+        # Every admin view goes through this (admin_view), so the approval queue, the PDF view
+        # and job pages all demand the second factor, not only the home page.
+        from takedown import signin
+
+        return super().has_permission(request) and signin.second_factor_satisfied(request)
+
+    def login(self, request, extra_context=None):
+        from django.http import HttpResponseRedirect
+
+        from takedown import signin
+
+        if request.method == "GET":
+            step = signin.next_step_url(request)
+            if step is not None and request.user.is_active and request.user.is_staff:
+                return HttpResponseRedirect(step)
+        response = super().login(request, extra_context)
+        if request.method == "POST" and response.status_code == 302:
+            # The password was right: go to the code (or the set-up page) before anything else.
+            step = signin.next_step_url(request)
+            if step is not None:
+                return HttpResponseRedirect(step)
+        return response
+
     def index(self, request, extra_context=None):
         extra = {"work": work_summary(request.user), **(extra_context or {})}
         return super().index(request, extra)
@@ -62,7 +86,10 @@ class TakedownAdminSite(admin.AdminSite):
     def get_urls(self):
         from django.urls import path
 
+        from takedown import signin
+
         return [
+            *signin.admin_views(self),
             path("dashboard/", self.admin_view(self.dashboard_view), name="dashboard"),
             *super().get_urls(),
         ]

@@ -9,7 +9,10 @@ class TakedownConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from takedown import syschecks  # noqa: F401  (registers the system checks)
+        from takedown import (  # noqa: F401  (register the sign-in receivers, the system checks)
+            signin,
+            syschecks,
+        )
 
 
 class TakedownAdminConfig(admin_apps.AdminConfig):

@@ -54,6 +54,12 @@ class Agency(models.Model):
         max_length=200, blank=True, help_text=_("The person who signs notices for the agency.")
     )
     signatory_title = models.CharField(max_length=200, blank=True)
+    # Legal reviewers, managers and superusers always need one; staff only where the agency says.
+    require_staff_second_factor = models.BooleanField(
+        _("require a second factor for staff too"),
+        default=False,
+        help_text=_("Staff must then set up an authenticator app before they can use the admin."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = AgencyQuerySet.as_manager()
@@ -756,6 +762,102 @@ class Job(models.Model):
         return (
             100 if self.state == self.State.DONE else int(self.done * 100 / self.total) if self.total else 0
         )
+
+
+class APITokenQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> APITokenQuerySet:
+        return self if user.is_superuser else self.filter(user__agency_id=user.agency_id)
+
+
+class APIToken(models.Model):
+    """An API key, stored only as its SHA-256: a database dump hands out no working key.
+
+    The key itself is shown once at issue (takedown.tokens.token_issue). SHA-256 without a salt
+    is enough here: keys are 256 random bits, so there is nothing to guess or precompute, and
+    the digest doubles as the unique lookup index.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    prefix = models.CharField(
+        _("key starts with"), max_length=8, help_text=_("Not secret: to tell keys apart.")
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = APITokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+
+class SignInOutcome(models.TextChoices):
+    SIGNED_IN = "signed_in", _("Signed in (password)")
+    FAILED = "failed", _("Wrong user name or password")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    VERIFIED = "verified", _("Second factor passed")
+    SECOND_FACTOR_FAILED = "second_factor_failed", _("Second factor failed")
+    ENROLLED = "enrolled", _("Second factor set up")
+
+
+class SignInEventQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> SignInEventQuerySet:
+        # A failure for an unknown user name has no agency: superusers only.
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
+
+
+class SignInEvent(models.Model):
+    """One sign-in attempt or step, for the managers' audit list.
+
+    The agency is copied from the user at the time: a failure for an unknown user name belongs
+    to no agency, and only superusers see it.
+    """
+
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    username = models.CharField(_("user name"), max_length=150)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=24, choices=SignInOutcome.choices)
+
+    objects = SignInEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sign-in event")
+        verbose_name_plural = _("sign-in events")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # A manager's audit list: one agency's events, newest first.
+            models.Index(fields=["agency", "-at"], name="signin_agency_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.get_outcome_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
 def scope(qs: models.QuerySet, user: User) -> models.QuerySet:

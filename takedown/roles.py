@@ -32,16 +32,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.LEGAL: frozenset(
         _READ + _INTAKE + _DRAFT + _ARTISTS + ["add_noticetemplate", "change_noticetemplate", "review_notice"]
     ),
-    # Managers run the agency's integrations: they issue and revoke its API tokens.
+    # Managers run the agency's integrations: they issue and revoke its API tokens (revoking is
+    # a change; only superusers delete a token's record). They also read its sign-in audit list.
     Role.MANAGER: frozenset(
         _READ
         + _ARTISTS
-        + [
-            "change_agency",
-            "authtoken.view_tokenproxy",
-            "authtoken.add_tokenproxy",
-            "authtoken.delete_tokenproxy",
-        ]
+        + ["change_agency", "view_apitoken", "add_apitoken", "change_apitoken", "view_signinevent"]
     ),
     Role.API: frozenset(
         ["view_artist", "view_platform", "view_infringingurl", "view_urlcheck", "view_notice"] + _INTAKE

@@ -15,6 +15,36 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """`client.force_login(user)` skips the password; here it skips the second factor as well.
+
+    Tests of the admin's pages then sign in as legal reviewers and managers as before, with a
+    confirmed authenticator on the account and the session marked verified. tests/test_signin.py
+    signs in through the real pages (password, then code) wherever the sign-in is the subject.
+    """
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from takedown import signin
+
+        if signin.second_factor_required(user) or signin.has_confirmed_device(user):
+            device = TOTPDevice.objects.filter(
+                user=user, confirmed=True
+            ).first() or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def platforms(db):
     from takedown.management.commands.setup import load_platforms

@@ -13,11 +13,11 @@ import json
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from takedown import services
 from takedown.models import InfringingURL, Notice, NoticeItem, URLCheck
+from takedown.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def _client(request, role):
     client = APIClient()
     if role != "anonymous":
         user = request.getfixturevalue({"api": "api_user"}.get(role, role))
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
     return client
 
 
@@ -236,10 +236,10 @@ def test_it_lets_a_superuser_read_every_agency(request, world, superuser):
 
 def test_it_refuses_a_revoked_or_unknown_token(api_user, platforms):
     client = APIClient()
-    token = Token.objects.create(user=api_user)
+    token = token_issue(user=api_user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert client.get("/api/v1/platforms/").status_code == 200
-    token.delete()
+    token.token.delete()
     response = client.get("/api/v1/platforms/")
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid token.", "errors": []}
@@ -248,7 +248,7 @@ def test_it_refuses_a_revoked_or_unknown_token(api_user, platforms):
 
 def test_it_refuses_the_token_of_a_deactivated_user(api_user, platforms):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=api_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
     api_user.is_active = False
     api_user.save()
     assert client.get("/api/v1/platforms/").status_code == 401

@@ -8,10 +8,10 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from takedown.models import Artist, InfringingURL
+from takedown.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def _fresh_throttle_counters():
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
     return client
 
 

@@ -6,11 +6,11 @@ import hashlib
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from takedown import importing
 from takedown.models import InfringingURL, Notice
+from takedown.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def _fast(settings):
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
     return client
 
 

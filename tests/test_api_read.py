@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from takedown import importing
 from takedown.models import Artist, InfringingURL, URLCheck
+from takedown.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def _fast(settings):
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
     return client
 
 

@@ -15,7 +15,6 @@ from django.core.cache import cache
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -26,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from takedown import importing
 from takedown.models import InfringingURL, Notice, NoticeItem, URLCheck
+from takedown.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def seeded(agency, artist, legal, staff, platforms, settings):
         status="pending", created_by=staff, pdf=pdf, pdf_sha256=hashlib.sha256(pdf).hexdigest(),
     )  # fmt: skip
     NoticeItem.objects.create(notice=notice, url=first)
-    return Token.objects.create(user=legal).key
+    return token_issue(user=legal).key
 
 
 @pytest.fixture

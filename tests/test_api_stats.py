@@ -9,11 +9,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from takedown.models import InfringingURL
 from takedown.stats import removal_stats, weekly_trend
+from takedown.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_it_runs_a_fixed_number_of_queries_whatever_the_history(agency, artist, 
 
 def test_it_serves_stats_to_the_callers_agency(api_user, agency, history):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=api_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
     response = client.get("/api/v1/stats/")
     assert response.status_code == 200
     body = response.json()

@@ -132,3 +132,36 @@ def test_it_keeps_a_generated_key_for_local_use(tmp_path):
     assert first.stdout == second.stdout
     assert len(first.stdout.strip()) >= 50
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TAKEDOWN_LOCKOUT_BY": "ip"}, "TAKEDOWN_LOCKOUT_BY must be"),
+        ({"TAKEDOWN_LOGIN_FAILURE_LIMIT": "0"}, "TAKEDOWN_LOGIN_FAILURE_LIMIT=0 must be at least 1"),
+        ({"TAKEDOWN_LOGIN_COOLOFF_MINUTES": "soon"}, "is not an integer"),
+        ({"TAKEDOWN_TOKEN_DAYS": "400"}, "TAKEDOWN_TOKEN_DAYS must not exceed"),
+    ],
+)
+def test_it_refuses_malformed_sign_in_settings(tmp_path, env, message):
+    result = _manage("check", env={"DEBUG": "1", "TAKEDOWN_VAR_DIR": str(tmp_path), **env})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_it_reads_the_lock_out_settings_from_the_environment(tmp_path):
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), s.AXES_LOCKOUT_PARAMETERS)",
+        env={
+            "DEBUG": "1",
+            "TAKEDOWN_VAR_DIR": str(tmp_path),
+            "TAKEDOWN_LOGIN_FAILURE_LIMIT": "8",
+            "TAKEDOWN_LOGIN_COOLOFF_MINUTES": "30",
+            "TAKEDOWN_LOCKOUT_BY": "username+ip",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "8 1800.0 [['username', 'ip_address']]"

@@ -1,7 +1,7 @@
 """Rate limits per token: one budget for every request, a smaller one for imports.
 
-Each user has at most one token, so the user's id is the token's identity (and survives a
-rotation, so rotating a token does not reset the budget). Rates come from settings
+The budget belongs to the token's user, not to one key: a user's keys share it, so issuing a
+new key (rotation) does not reset the budget. Rates come from settings
 (TAKEDOWN_API_RATE, TAKEDOWN_API_IMPORT_RATE) and are read per request, so changing them in
 tests or with override_settings takes effect.
 """

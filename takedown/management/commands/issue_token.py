@@ -1,44 +1,46 @@
-"""python manage.py issue_token USERNAME [--revoke]
+"""python manage.py issue_token USERNAME [--days N] [--note TEXT] [--revoke]
 
 Issues an API token for a user and prints the key once (only the key, on stdout, so that it can
-be piped into a secret store). Issuing again replaces the old key, which stops working at once;
-`--revoke` deletes the token without issuing a new one.
+be piped into a secret store); the database keeps only its hash. Issuing again revokes the
+user's earlier keys, which stop working at once; `--revoke` revokes them without issuing one.
 """
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from takedown import tokens
 from takedown.models import User
 
 
 class Command(BaseCommand):
-    help = "Issue (or replace) a user's API token and print the key once; --revoke deletes it."
+    help = "Issue a user's API token (revoking earlier ones) and print the key once; --revoke only revokes."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--revoke", action="store_true", help="Delete the user's token; issue none.")
+        parser.add_argument("--revoke", action="store_true", help="Revoke the user's tokens; issue none.")
+        parser.add_argument(
+            "--days", type=int, default=None, help="Lifetime in days (default TAKEDOWN_TOKEN_DAYS)."
+        )
+        parser.add_argument("--note", default="", help="What the token is for (shown in the admin).")
 
-    def handle(self, *args, username: str, revoke: bool, **options) -> None:
+    def handle(self, *args, username: str, revoke: bool, days: int | None, note: str, **options) -> None:
         user = User.objects.select_related("agency").filter(username=username).first()
         if user is None:
             raise CommandError(f"No user {username!r}.")
-        with transaction.atomic():
-            deleted, _ = Token.objects.filter(user=user).delete()
-            if revoke:
-                if not deleted:
-                    raise CommandError(f"{username} has no token to revoke.")
-                self.stderr.write(f"Revoked the API token of {username}.")
-                return
-            if not user.is_active:
-                raise CommandError(f"{username} is deactivated; activate the user before issuing a token.")
-            token = Token.objects.create(user=user)
-        where = user.agency.name if user.agency else "every agency (superuser)"
-        note = " It replaces the previous key, which no longer works." if deleted else ""
+        if revoke:
+            if not tokens.token_revoke_all(user=user, revoked_by=None):
+                raise CommandError(f"{username} has no active token to revoke.")
+            self.stderr.write(f"Revoked the API tokens of {username}.")
+            return
+        had_one = user.api_tokens.filter(revoked_at__isnull=True).exists()
+        try:
+            issued = tokens.token_issue(user=user, days=days, note=note, replace=True)
+        except tokens.TokenRefused as exc:
+            raise CommandError(str(exc)) from None
+        note_text = " It replaces the previous key, which no longer works." if had_one else ""
         self.stderr.write(
-            f"API token for {username} ({user.get_role_display()}, {where}). Store it now: it is not shown "
-            f"again.{note}"
+            f"API token for {username} ({user.get_role_display()}, {user.agency.name}), valid until "
+            f"{issued.token.expires_at:%Y-%m-%d %H:%M %Z}. Store it now: it is not shown again.{note_text}"
         )
-        self.stdout.write(token.key)
+        self.stdout.write(issued.key)
