@@ -14,6 +14,8 @@ grep -q 'libharfbuzz-subset\.so\.0' <<<"$libs" || need_apt+=(libharfbuzz-subset0
 grep -q 'libpango-1\.0\.so\.0' <<<"$libs" || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$mode" = dev ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  # A Korean font for the browser tests' screenshots (the PDFs bundle their own).
+  [ -d /usr/share/fonts/truetype/nanum ] || need_apt+=(fonts-nanum)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing system packages: ${need_apt[*]}"
