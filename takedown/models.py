@@ -365,6 +365,10 @@ class URLCheck(models.Model):
     excerpt = models.TextField(blank=True)
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     reason = models.CharField(max_length=500, blank=True)
+    # The rule that decided the verdict ("status.404", "youtube.playability.ERROR",
+    # "dns.nxdomain.confirmed", "soft404.same_as_random_path"): reason is the sentence, this
+    # is what evidence and statistics can be grouped and audited by.
+    rule = models.CharField(_("rule"), max_length=100, blank=True)
     error = models.TextField(blank=True)
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
 

@@ -55,7 +55,7 @@ def make_page(
 
 
 def verdict_of(page: Page, detector: str = "generic", **markers: list[str]) -> tuple[str, str]:
-    return tuple(decide(page, PlatformRules(detector=detector, markers=markers), detector_for(detector)))
+    return tuple(decide(page, PlatformRules(detector=detector, markers=markers), detector_for(detector)))[:2]
 
 
 def as_json(value: object) -> dict[str, str]:
@@ -103,11 +103,16 @@ def test_it_puts_the_bot_layer_before_the_platform_row():
 def test_it_tries_the_platform_row_before_the_detector():
     page = make_page(
         '<script>var ytInitialPlayerResponse = {"playabilityStatus": {"status": "OK"}};</script>'
+        '<div class="yt-error-box">Staff know this page means the video is gone.</div>'
         "<p>Staff know this page means the video is gone.</p>",
         url="https://www.youtube.com/watch?v=abc",
     )
     assert verdict_of(page, "youtube") == (LIVE, "youtube: OK")
-    assert verdict_of(page, "youtube", removed=["staff know this page"])[0] == REMOVED
+    # A row marker tied to its container decides before the detector...
+    assert verdict_of(page, "youtube", removed=["@div.yt-error-box staff know this page"])[0] == REMOVED
+    # ...but the same words without a container are only looked for in the detector's error
+    # places, and a paragraph of the page is not one of them.
+    assert verdict_of(page, "youtube", removed=["staff know this page"])[0] == LIVE
 
 
 def test_it_falls_back_to_the_generic_rules_for_an_unknown_detector():
@@ -310,15 +315,23 @@ EMBED = "https://t.me/somechannel/123?embed=1&mode=tme"
             LIVE,
         ),
         (
-            "<div>This channel can’t be displayed because it violated Telegram's Terms of Service.</div>",
+            '<div class="tgme_widget_message_error">'
+            "This channel can’t be displayed because it violated Telegram's Terms of Service.</div>",
             REMOVED,
         ),
         (
-            "<div>This channel can't be displayed because it was used to spread pornographic content.</div>",
+            '<div class="tgme_widget_message_error">'
+            "This channel can't be displayed because it was used to spread pornographic content.</div>",
             REMOVED,
         ),
-        ("<div>This channel cannot be displayed because it violated local laws.</div>", LEGALLY_BLOCKED),
-        ("<div>This post isn't available in your country due to copyright.</div>", LEGALLY_BLOCKED),
+        (
+            '<div class="tgme_widget_message_error">This channel cannot be displayed because it violated local laws.</div>',
+            LEGALLY_BLOCKED,
+        ),
+        (
+            '<div class="tgme_widget_message_error">This post isn\'t available in your country due to copyright.</div>',
+            LEGALLY_BLOCKED,
+        ),
     ],
 )
 def test_it_reads_telegram_embed_pages(body, verdict):
@@ -385,8 +398,36 @@ COMMENT_JSON = "https://www.reddit.com/r/pics/comments/abc123/a_title/def456/.js
         (POST_JSON, _listing({"selftext": "[removed]", "removed_by_category": "moderator"}), REMOVED),
         (POST_JSON, _listing({"selftext": "", "removed_by_category": "copyright_takedown"}), REMOVED),
         (POST_JSON, _listing({"selftext": "", "removed_by_category": "automod_filtered"}), SOFT_REMOVED),
-        (POST_JSON, _listing({"selftext": "[deleted]", "removed_by_category": None}), REMOVED),
-        (COMMENT_JSON, _listing({"selftext": "post is fine"}, {"body": "[ Removed by Reddit ]"}), REMOVED),
+        (
+            POST_JSON,
+            _listing({"selftext": "[deleted]", "author": "[deleted]", "removed_by_category": None}),
+            REMOVED,
+        ),
+        (
+            COMMENT_JSON,
+            _listing({"selftext": "post is fine"}, {"body": "[ Removed by Reddit ]", "author": "[deleted]"}),
+            REMOVED,
+        ),
+        # The same words typed by someone who is still there are no evidence.
+        (
+            POST_JSON,
+            _listing({"selftext": "[deleted]", "author": "fan_acct", "removed_by_category": None}),
+            INCONCLUSIVE,
+        ),
+        (
+            COMMENT_JSON,
+            _listing({"selftext": "ok"}, {"body": "[ Removed by Reddit ]", "author": "fan_acct"}),
+            INCONCLUSIVE,
+        ),
+        # A live post whose comments quote a removal stays live: comments are not the post.
+        (
+            POST_JSON,
+            _listing(
+                {"selftext": "a post", "author": "op"},
+                {"body": "[ Removed by Reddit ]", "author": "[deleted]"},
+            ),
+            LIVE,
+        ),
         (
             COMMENT_JSON,
             _listing({"selftext": "[removed]", "removed_by_category": "moderator"}, {"body": "a reply"}),
@@ -498,7 +539,11 @@ def test_it_reads_a_tiktok_short_link_landing_on_the_home_page_as_removed():
     ("detector", "body", "verdict"),
     [
         ("instagram", "<title>Login • Instagram</title><p>Log in to see photos and videos</p>", INCONCLUSIVE),
-        ("instagram", "<h2>Sorry, this page isn&#39;t available.</h2>", REMOVED),
+        (
+            "instagram",
+            '<div class="dialog-404"><h2>Sorry, this page isn&#39;t available.</h2></div>',
+            REMOVED,
+        ),
         (
             "facebook",
             '<script>{"props":{"title":"This content isn\\u0027t available right now"}}</script>'
@@ -514,11 +559,12 @@ def test_it_reads_a_tiktok_short_link_landing_on_the_home_page_as_removed():
         ),
         (
             "pornhub",
-            "<p>Video has been flagged for verification in accordance with our trust and safety policy</p>",
+            '<div class="userMessageSection"><p>Video has been flagged for verification in accordance with'
+            " our trust and safety policy</p></div>",
             SOFT_REMOVED,
         ),
         ("xvideos", '<h1 class="inlineError">Sorry, this video is not available.</h1>', REMOVED),
-        ("naver", "<p>삭제되었거나 없는 게시글입니다.</p>", REMOVED),
+        ("naver", "<script>alert('삭제되었거나 없는 게시글입니다.');history.back();</script>", REMOVED),
     ],
 )
 def test_it_knows_the_sourced_texts_of_each_platform(detector, body, verdict):
