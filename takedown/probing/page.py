@@ -69,6 +69,7 @@ def _block_pattern(names: Sequence[str]) -> re.Pattern[str]:
 
 
 _HIDDEN = _block_pattern(("script", "style", "template", "svg", "head", "noscript", "iframe"))
+_SCRIPT_ONLY = _block_pattern(("script",))
 _HIDDEN_BUT_NOSCRIPT = _block_pattern(("script", "style", "template", "svg", "head", "iframe"))
 
 
@@ -191,6 +192,23 @@ def select_text(markup: str, selectors: Sequence[str]) -> str:
     return _WS.sub(" ", " ".join(collector.parts)).strip()
 
 
+def script_blocks(text: str, limit: int = 4 * 1024 * 1024) -> list[str]:
+    """The contents of the page's <script> elements: markup the platform wrote, where user text
+    only ever appears escaped inside string literals."""
+    lower = text[:limit].lower()
+    out, pos = [], 0
+    while (start := lower.find("<script", pos)) >= 0:
+        body = lower.find(">", start)
+        if body < 0:
+            break
+        end = lower.find("</script", body)
+        out.append(text[body + 1 : end if end >= 0 else len(lower)])
+        if end < 0:
+            break
+        pos = end + 8
+    return out
+
+
 class Page:
     """A response that ended the chain, with lazily computed views of its body."""
 
@@ -291,6 +309,20 @@ class Page:
         if key not in cache:
             cache[key] = select_text(self.text, key) if self.is_html else ""
         return cache[key]
+
+    @cached_property
+    def markup(self) -> str:
+        """The page's tags and script bodies, raw (not unescaped), whitespace collapsed and case
+        folded; text nodes left out. What users write reaches a page as escaped text (a quote
+        may stay a bare quote in a text node, never inside a tag) or as an escaped string in a
+        script's JSON (a quote becomes \\"), so an attribute like class="geoBlocked" found
+        here is the platform's own markup."""
+        if not self.is_text:
+            return ""
+        if not self.is_html:
+            return _WS.sub(" ", self.text).casefold()
+        parts = [*_TAG.findall(drop_blocks(self.text, _SCRIPT_ONLY)), *script_blocks(self.text)]
+        return _WS.sub(" ", " ".join(parts)).casefold()
 
     @cached_property
     def json(self) -> Any | None:

@@ -34,9 +34,9 @@ Marker zones. A marker in a Platform row is ``"@<zone> <text>"``, or a bare ``"<
 the ``error`` zone. Zones: ``error`` (the detector's error containers: ``Detector.error_text``),
 a simple CSS selector (``div.removed``, ``#noVideo``, ``h1.inlineError``), a zone the detector
 names (``playability``, ``alerts``, ``tombstone``), ``title`` (the whole title, or the title
-up to a short site-name suffix), ``markup`` (raw markup, not unescaped: an attribute such as
-``class="geoBlocked"``, which user text, always escaped, cannot produce) and ``page`` (any text
-at all). ``page`` may only support ``inconclusive``; ``title`` and ``markup`` never support
+up to a short site-name suffix), ``markup`` (the page's tags and scripts, raw: an attribute
+such as ``class="geoBlocked"``, which user text cannot produce there) and ``page`` (any text
+at all). ``page`` and ``title`` may only support ``inconclusive``; ``markup`` never supports
 ``removed``. ``PlatformRules.problems`` tells staff, and matching skips such a marker.
 """
 
@@ -160,11 +160,11 @@ MIN_MARKER_CHARS = 3  # a shorter marker would match almost any page
 # Zones that are not CSS selectors; a detector may name more (Detector.zones).
 ZONE_ERROR, ZONE_TITLE, ZONE_MARKUP, ZONE_PAGE = "error", "title", "markup", "page"
 # What each generic zone may support: text anywhere on a page is written by users as often as
-# by the platform, so it may only make us cautious; a title is the item's own (user) title on
-# every platform with user content, and raw markup is no error message.
+# by the platform, and a title is the item's own (user-written) title on every platform with
+# user content, so both may only make us cautious; raw markup is no error message.
 _ZONE_MAY_NOT = {
     ZONE_PAGE: frozenset({REMOVED, LEGALLY_BLOCKED, SOFT_REMOVED, RESTRICTED}),
-    ZONE_TITLE: frozenset({REMOVED}),
+    ZONE_TITLE: frozenset({REMOVED, LEGALLY_BLOCKED, SOFT_REMOVED, RESTRICTED}),
     ZONE_MARKUP: frozenset({REMOVED}),
 }
 _TITLE_SUFFIX = re.compile(r"^\s*(?:[|\-–—•:·]\s*)?[^|\-–—•:·]{0,40}$")
@@ -251,10 +251,7 @@ def zone_text(page: Page, zone: str, detector: object | None) -> str:
     if zone == ZONE_PAGE:
         return page.norm
     if zone == ZONE_MARKUP:
-        cache = page.__dict__
-        if "_markup_norm" not in cache:
-            cache["_markup_norm"] = _WS_RAW.sub(" ", page.text).casefold()
-        return cache["_markup_norm"]
+        return page.markup
     if zone == ZONE_TITLE:
         return normalize(page.title).strip()
     if detector is not None:

@@ -62,23 +62,6 @@ def detector_for(name: str) -> Detector:
     return detector
 
 
-def script_blocks(text: str, limit: int = 4 * 1024 * 1024) -> list[str]:
-    """The contents of the page's <script> elements: markup the platform wrote, where user text
-    only ever appears escaped inside string literals."""
-    lower = text[:limit].lower()
-    out, pos = [], 0
-    while (start := lower.find("<script", pos)) >= 0:
-        body = lower.find(">", start)
-        if body < 0:
-            break
-        end = lower.find("</script", body)
-        out.append(text[body + 1 : end if end >= 0 else len(lower)])
-        if end < 0:
-            break
-        pos = end + 8
-    return out
-
-
 def in_script(text: str, pos: int) -> bool:
     """Whether position ``pos`` of the markup lies inside a <script> element."""
     lower_open = text.rfind("<script", 0, pos)

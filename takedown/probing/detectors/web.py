@@ -6,8 +6,8 @@ import re
 
 from yarl import URL
 
-from takedown.probing.detectors.base import Detector, host_of, in_script, register, script_blocks
-from takedown.probing.page import Page
+from takedown.probing.detectors.base import Detector, host_of, in_script, register
+from takedown.probing.page import Page, script_blocks
 from takedown.probing.types import (
     INCONCLUSIVE,
     LEGALLY_BLOCKED,
