@@ -883,3 +883,97 @@ def test_it_probes_synchronously_in_input_order():
     assert [r.verdict for r in results] == [INCONCLUSIVE, REMOVED, INCONCLUSIVE]
     pairs = run_probes([("a", urls[0], None), ("b", urls[1], PlatformRules(detector="x"))], config)
     assert sorted(key for key, _ in pairs) == ["a", "b"]
+
+
+# ------------------------------------------------------------------------ soft-404
+
+
+def _site_page(title: str, main: str) -> str:
+    nav = " ".join(f"Category{i}" for i in range(60))
+    footer = " ".join(["About Contact Terms Privacy Advertise"] * 60)
+    return (
+        f"<html><head><title>{title}</title></head><body><header>FanTube, videos of everyone</header>"
+        f"<nav>{nav}</nav><main>{main}</main><footer>{footer}</footer></body></html>"
+    )
+
+
+async def _not_found_everywhere(request: web.Request) -> web.Response:
+    # A 200 "not found" page for every path, echoing the path and a per-request number.
+    body = _site_page(
+        "FanTube", f"<h1>Not found</h1><p>We looked for {request.path} (request {id(request)}).</p>"
+    )
+    return web.Response(text=body, content_type="text/html")
+
+
+def _soft404_run(routes: dict, paths: list[str], rules: PlatformRules | None = None):
+    async def scenario():
+        async with serve(routes) as server:
+            async with Prober(loopback(server, soft404=True)) as prober:
+                items = [(p, server.url(p), rules) for p in paths]
+                results = dict([pair async for pair in prober.probe_many(items)])
+            return results, server.traffic
+
+    return asyncio.run(scenario())
+
+
+def test_it_reads_a_200_page_that_a_random_path_also_gets_as_soft_removed():
+    results, traffic = _soft404_run(
+        {"/{tail:.*}": _not_found_everywhere}, ["/v/1", "/v/2", "/videos/abc-def"]
+    )
+    assert {(r.verdict, r.rule) for r in results.values()} == {(SOFT_REMOVED, "soft404.same_as_random_path")}
+    random_paths = [p for _, p in traffic.started if not p.startswith("/v")]
+    assert len(random_paths) == 1  # once per host per run, however many items
+    assert traffic.count == 4
+
+
+def test_it_keeps_live_pages_that_share_a_big_template_live():
+    async def item(request: web.Request) -> web.Response:
+        n = request.match_info["n"]
+        main = (
+            f"<h1>Clip {n}</h1><p>Concert clip number {n} of a fictional band, filmed from the balcony.</p>"
+        )
+        return web.Response(text=_site_page(f"Clip {n} - FanTube", main), content_type="text/html")
+
+    routes = {"/v/{n}": item, "/{tail:.*}": _not_found_everywhere}
+    results, _ = _soft404_run(routes, ["/v/1", "/v/2"])
+    assert {(r.verdict, r.rule) for r in results.values()} == {(LIVE, "soft404.differs_from_random_path")}
+
+
+def test_it_reads_a_redirect_to_where_random_paths_go_as_soft_removed():
+    routes = {
+        "/": page(_site_page("FanTube", "<h1>Latest videos</h1>")),
+        "/v/{n}": redirect("/"),
+        "/{tail:.*}": redirect("/"),
+    }
+    results, _ = _soft404_run(routes, ["/v/9"])
+    assert (results["/v/9"].verdict, results["/v/9"].rule) == (
+        SOFT_REMOVED,
+        "soft404.same_redirect_as_random_path",
+    )
+
+
+def test_it_keeps_a_page_live_when_random_paths_get_a_real_404():
+    routes = {"/v/{n}": page("<p>a clip page</p>"), "/{tail:.*}": page("<h1>Not Found</h1>", status=404)}
+    results, _ = _soft404_run(routes, ["/v/1"])
+    assert (results["/v/1"].verdict, results["/v/1"].rule) == (LIVE, "status.2xx.distinct_from_random_path")
+
+
+def test_it_compares_only_hosts_without_a_detector():
+    routes = {"/{tail:.*}": _not_found_everywhere}
+    results, traffic = _soft404_run(
+        routes, ["/view_video.php"], PlatformRules(detector="pornhub", registry=True)
+    )
+    assert results["/view_video.php"].verdict == LIVE
+    assert traffic.count == 1
+
+
+def test_it_fetches_the_random_path_under_the_same_safety_rules():
+    routes = {
+        "/v/{n}": page("<p>a clip page</p>"),
+        "/{tail:.*}": redirect("http://169.254.169.254/latest/meta-data/"),
+    }
+    results, traffic = _soft404_run(routes, ["/v/1"])
+    result = results["/v/1"]
+    assert (result.verdict, result.rule) == (LIVE, "status.2xx")
+    assert "no soft-404 baseline (refused" in result.reason
+    assert traffic.count == 2
