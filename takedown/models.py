@@ -198,7 +198,11 @@ class Platform(models.Model):
         blank=True,
         help_text=_(
             "Page texts per verdict (removed, soft_removed, restricted, legally_blocked, "
-            "inconclusive) and removed_redirects (patterns of redirect targets meaning removed)."
+            "inconclusive) and removed_redirects (patterns of redirect targets meaning removed). "
+            'Write a text as "@<where> <text>" to say where the platform shows it: a CSS selector '
+            "such as div.removed, or title, markup or page; a bare text is looked for in the "
+            "platform's error box only. Text anywhere on the page or in the title can only make a "
+            "check inconclusive."
         ),
     )
     detector = models.CharField(max_length=30, default="generic")

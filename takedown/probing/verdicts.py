@@ -365,15 +365,22 @@ def _echoes(url: URL) -> list[str]:
 
 
 def page_shape(page: Page) -> frozenset[tuple[str, ...]]:
-    """Word shingles of the page's title and visible text, echoes of its URL taken out."""
+    """Word shingles of the page's title and visible text, echoes of its URL taken out (cached
+    on the page: a host's random-path page is compared with every item of the run)."""
+    cached = page.__dict__.get("_shape")
+    if cached is not None:
+        return cached
     text = normalize(page.title + " \n " + page.visible_text)
     for echo in _echoes(page.requested):
         if echo:
             text = text.replace(echo, " ")
     words = _WORD.findall(text)
     if len(words) < SHINGLE:
-        return frozenset({tuple(words)})
-    return frozenset(tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
+        shape = frozenset({tuple(words)})
+    else:
+        shape = frozenset(tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
+    page.__dict__["_shape"] = shape
+    return shape
 
 
 def soft404(page: Page, baseline: Page) -> Finding:
