@@ -949,3 +949,11 @@ def test_it_reads_the_youtube_player_response_only_from_the_pages_own_script():
         url="https://www.youtube.com/watch?v=abc",
     )
     assert verdict_of(page, "youtube") == (LIVE, "youtube: OK")
+
+
+def test_it_asks_staff_where_a_bare_marker_goes_when_the_detector_has_no_error_box():
+    (problem,) = PlatformRules(
+        detector="generic", markers={"soft_removed": ["임시조치된 게시물입니다"]}
+    ).problems()
+    assert "knows no error box" in problem and "@div.error" in problem
+    assert PlatformRules(detector="telegram", markers={"removed": ["Post not found"]}).problems() == []

@@ -977,3 +977,13 @@ def test_it_fetches_the_random_path_under_the_same_safety_rules():
     assert (result.verdict, result.rule) == (LIVE, "status.2xx")
     assert "no soft-404 baseline (refused" in result.reason
     assert traffic.count == 2
+
+
+def test_it_never_reads_an_application_shell_served_for_every_path_as_soft_removed():
+    shell = (
+        "<html><head><title>FanApp</title></head><body><header>FanApp: clips, photos, news and more for fans</header>"
+        '<div id="root"></div><script src="/static/app.js"></script></body></html>'
+    )
+    results, _ = _soft404_run({"/{tail:.*}": page(shell)}, ["/v/1", "/"])
+    assert (results["/v/1"].verdict, results["/v/1"].rule) == (INCONCLUSIVE, "soft404.same_app_shell")
+    assert (results["/"].verdict, results["/"].rule) == (LIVE, "status.2xx.home_page")

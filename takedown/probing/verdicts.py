@@ -199,7 +199,17 @@ def marker_problem(kind: str, marker: str, detector: object | None) -> str | Non
         return f"marker {marker!r}: unknown zone {zone!r} (error, title, markup, page, a simple CSS selector{', ' if named else ''}{', '.join(named)})"
     if kind in _ZONE_MAY_NOT.get(zone, ()):
         return f"marker {marker!r}: text in {zone!r} is not evidence of {kind!r}"
+    if zone == ZONE_ERROR and detector is not None and not _has_error_box(detector):
+        name = getattr(detector, "name", "?")
+        return f"marker {marker!r}: detector {name!r} knows no error box; say where, e.g. '@div.error {text}'"
     return None
+
+
+def _has_error_box(detector: object) -> bool:
+    from takedown.probing.detectors.base import Detector
+
+    overridden = type(detector).error_text is not Detector.error_text
+    return overridden or bool(getattr(detector, "error_selectors", ()))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -352,6 +362,15 @@ SHINGLE = 3
 # big shared template (90% template is common) still differs by all of its content.
 SOFT404_MAX_DIFF = 6
 _WORD = re.compile(r"[^\W\d_]+")
+_APP_SHELL = (
+    'id="root"',
+    'id="app"',
+    'id="__next"',
+    'id="__nuxt"',
+    "data-reactroot",
+    "ng-version",
+    "<app-root",
+)
 
 
 def _echoes(url: URL) -> list[str]:
@@ -385,6 +404,9 @@ def page_shape(page: Page) -> frozenset[tuple[str, ...]]:
 
 def soft404(page: Page, baseline: Page) -> Finding:
     """Compare a 2xx answer with the host's answer for a random path that cannot exist."""
+    if page.chain[0].path in ("", "/") and not page.chain[0].query_string:
+        # The home page is where random paths are often sent: comparing it says nothing.
+        return Finding(LIVE, f"http {page.status} (the host's home page)", "status.2xx.home_page")
     if len(page.chain) > 1 and len(baseline.chain) > 1 and page.url == baseline.url:
         return Finding(
             SOFT_REMOVED,
@@ -400,6 +422,14 @@ def soft404(page: Page, baseline: Page) -> Finding:
     if page.is_text and baseline.is_text:
         mine, theirs = page_shape(page), page_shape(baseline)
         differing = len(mine ^ theirs)
+        if differing <= SOFT404_MAX_DIFF and any(m in page.markup for m in _APP_SHELL):
+            # A JavaScript application serves one shell for every path and draws the item
+            # in the browser: the same page says nothing about the item.
+            return Finding(
+                INCONCLUSIVE,
+                f"http {page.status}: the same application shell as a random path on this host",
+                "soft404.same_app_shell",
+            )
         if differing <= SOFT404_MAX_DIFF:
             return Finding(
                 SOFT_REMOVED,
