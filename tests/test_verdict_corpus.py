@@ -136,11 +136,11 @@ def matrix(rows: list[tuple[str, str, str, bool]]) -> str:
     width = max(len(c) for c in CLASSES) + 2
     lines = [
         "Verdict corpus: rows are true classes, columns the verdicts given",
-        " " * width + "".join(c[:13].rjust(15) for c in CLASSES) + "total".rjust(8),
+        " " * width + "".join(c.rjust(17) for c in CLASSES) + "total".rjust(8),
     ]
     for true in CLASSES:
         cells = [counts[(true, got)] for got in CLASSES]
-        lines.append(true.ljust(width) + "".join(str(n).rjust(15) for n in cells) + str(sum(cells)).rjust(8))
+        lines.append(true.ljust(width) + "".join(str(n).rjust(17) for n in cells) + str(sum(cells)).rjust(8))
     right = sum(counts[(c, c)] for c in CLASSES)
     false_removed = sum(n for (true, got), n in counts.items() if got == REMOVED and true != REMOVED)
     removed_total = sum(n for (true, _), n in counts.items() if true == REMOVED)

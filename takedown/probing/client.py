@@ -432,7 +432,8 @@ class Prober:
         if task is None:
             task = asyncio.get_running_loop().create_task(self._fetch_random_path(base))
             self._baselines[key] = task
-        baseline = await asyncio.shield(task)
+        # Every item of a host after the first finds the baseline ready: no trip through the loop.
+        baseline = task.result() if task.done() else await asyncio.shield(task)
         if isinstance(baseline, str):
             return Finding(LIVE, f"{finding.reason}; no soft-404 baseline ({baseline})", finding.rule)
         return soft404(page, baseline)
