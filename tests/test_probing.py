@@ -987,3 +987,9 @@ def test_it_never_reads_an_application_shell_served_for_every_path_as_soft_remov
     results, _ = _soft404_run({"/{tail:.*}": page(shell)}, ["/v/1", "/"])
     assert (results["/v/1"].verdict, results["/v/1"].rule) == (INCONCLUSIVE, "soft404.same_app_shell")
     assert (results["/"].verdict, results["/"].rule) == (LIVE, "status.2xx.home_page")
+
+
+def test_it_keeps_two_short_different_pages_apart():
+    routes = {"/v/{n}": page("<p>a clip page</p>"), "/{tail:.*}": page("<p>Not found</p>")}
+    results, _ = _soft404_run(routes, ["/v/1"])
+    assert (results["/v/1"].verdict, results["/v/1"].rule) == (LIVE, "soft404.differs_from_random_path")

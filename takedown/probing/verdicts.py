@@ -355,12 +355,15 @@ def decide(page: Page, rules: PlatformRules, detector: object) -> Finding:
 # ------------------------------------------------------------------------------ soft-404
 
 SHINGLE = 3
-# Two answers are "the same page" when at most this many word 3-shingles differ between
-# them, after the echoed path, digits and case are taken out: about two changed words (one
-# word changes up to three shingles), i.e. a request id or a date, never a real item's text.
-# An absolute count rather than a ratio, so that a live page whose small content sits in a
-# big shared template (90% template is common) still differs by all of its content.
+# Two answers are "the same page" when, after the echoed path, digits and case are taken out,
+# at most SOFT404_MAX_DIFF word 3-shingles differ between them, and at most one in
+# SOFT404_MAX_SHARE of all their shingles: about two changed words (one word changes up to
+# three shingles), i.e. a request id or a date, never a real item's text. Mainly an absolute
+# count, so that a live page whose small content sits in a big shared template (90% template
+# is common) still differs by all of its content; the share keeps two short, different pages
+# ("a clip page" and "not found") apart: under ten shingles, only identical pages match.
 SOFT404_MAX_DIFF = 6
+SOFT404_MAX_SHARE = 10
 _WORD = re.compile(r"[^\W\d_]+")
 _APP_SHELL = (
     'id="root"',
@@ -377,9 +380,9 @@ def _echoes(url: URL) -> list[str]:
     """What a "not found" page may echo back of the URL asked for."""
     from urllib.parse import unquote
 
-    out = [str(url), url.path, unquote(url.raw_path_qs)]
-    out += [unquote(seg) for seg in url.raw_path.split("/") if len(seg) >= 3]
-    out += [v for v in url.query.values() if len(v) >= 3]
+    # Whole URLs and paths only: a path's words ("videos") are often the template's words too.
+    out = [str(url), url.path, unquote(url.raw_path_qs), url.path.rstrip("/")]
+    out += [v for v in url.query.values() if len(v) >= 6]
     return sorted({normalize(e).strip() for e in out if e.strip()}, key=len, reverse=True)
 
 
@@ -422,7 +425,8 @@ def soft404(page: Page, baseline: Page) -> Finding:
     if page.is_text and baseline.is_text:
         mine, theirs = page_shape(page), page_shape(baseline)
         differing = len(mine ^ theirs)
-        if differing <= SOFT404_MAX_DIFF and any(m in page.markup for m in _APP_SHELL):
+        same = differing <= min(SOFT404_MAX_DIFF, len(mine | theirs) // SOFT404_MAX_SHARE)
+        if same and any(m in page.markup for m in _APP_SHELL):
             # A JavaScript application serves one shell for every path and draws the item
             # in the browser: the same page says nothing about the item.
             return Finding(
@@ -430,7 +434,7 @@ def soft404(page: Page, baseline: Page) -> Finding:
                 f"http {page.status}: the same application shell as a random path on this host",
                 "soft404.same_app_shell",
             )
-        if differing <= SOFT404_MAX_DIFF:
+        if same:
             return Finding(
                 SOFT_REMOVED,
                 f"http {page.status}, but the same page as a random path on this host "
