@@ -825,6 +825,8 @@ STORED_FORMS = {
         "https://www.youtube.com/shorts/AbCdEfGhIjK/",
         "https://m.youtube.com/live/AbCdEfGhIjK?feature=share",
         "https://www.youtube.com/embed/AbCdEfGhIjK",
+        "https://m.youtube.com/watch?v=AbCdEfGhIjK&feature=share",
+        "https://www.youtube-nocookie.com/embed/AbCdEfGhIjK?rel=0",
         "https://www.youtube.com/@someone",
     ],
     "x": [
@@ -870,6 +872,18 @@ def test_it_fetches_a_well_formed_address_for_every_stored_form(detector):
         assert segments[0] == "" and "" not in segments[1:-1], f"empty path segment: {stored} -> {fetched}"
         assert URL(str(fetched)) == fetched  # survives being written down and read back
         assert all(v for v in fetched.query.values()), (stored, fetched)
+
+
+def test_it_fetches_youtube_videos_at_the_desktop_watch_page_whatever_the_form():
+    youtube = detector_for("youtube")
+    forms = [
+        "https://youtu.be/AbCdEfGhIjK?si=share",
+        "https://m.youtube.com/watch?v=AbCdEfGhIjK&feature=share",
+        "https://music.youtube.com/watch?v=AbCdEfGhIjK",
+        "https://www.youtube.com/shorts/AbCdEfGhIjK",
+        "https://www.youtube-nocookie.com/embed/AbCdEfGhIjK",
+    ]
+    assert {str(youtube.rewrite(URL(f))) for f in forms} == {"https://www.youtube.com/watch?v=AbCdEfGhIjK"}
 
 
 def test_it_fetches_reddit_posts_at_one_json_path_whatever_the_slashes():

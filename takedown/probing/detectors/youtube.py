@@ -43,8 +43,16 @@ class YouTube(Detector):
             return URL.build(
                 scheme="https", host="www.youtube.com", path="/watch", query={"v": url.path[1:].split("/")[0]}
             )
-        if host in self._HOSTS and (m := re.match(r"^/(?:shorts|live|embed|v)/([\w-]{6,})", url.path)):
+        embeds = ("youtube-nocookie.com", "www.youtube-nocookie.com")
+        if host in (*self._HOSTS, *embeds) and (
+            m := re.match(r"^/(?:shorts|live|embed|v)/([\w-]{6,})", url.path)
+        ):
             return URL.build(scheme="https", host="www.youtube.com", path="/watch", query={"v": m.group(1)})
+        video = url.query.get("v", "")
+        if host in self._HOSTS and url.path.rstrip("/") == "/watch" and re.fullmatch(r"[\w-]{6,20}", video):
+            # The desktop watch page with nothing but the id: the mobile and music pages are
+            # other documents, and share parameters change nothing about the video.
+            return URL.build(scheme="https", host="www.youtube.com", path="/watch", query={"v": video})
         return url
 
     def request_headers(self, url: URL) -> Mapping[str, str]:
