@@ -311,7 +311,7 @@ class URLCheckInline(admin.TabularInline):
     extra = 0
     can_delete = False
     max_num = 0
-    fields = ["checked_at", "verdict", "reason", "http_status", "final_url", "title", "short_sha256"]
+    fields = ["checked_at", "verdict", "reason", "rule", "http_status", "final_url", "title", "short_sha256"]
     readonly_fields = fields
 
     @admin.display(description=_("body SHA-256"))
@@ -689,7 +689,7 @@ class CSVUploadForm(forms.Form):
 
 @admin.register(URLCheck)
 class URLCheckAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
-    list_display = ["url", "checked_at", "verdict", "reason", "http_status", "elapsed_ms"]
+    list_display = ["url", "checked_at", "verdict", "reason", "rule", "http_status", "elapsed_ms"]
     list_filter = ["verdict"]
     list_select_related = ["url"]
     search_fields = ["url__normalized_url", "title", "body_sha256"]

@@ -234,7 +234,11 @@ class Platform(models.Model):
         blank=True,
         help_text=_(
             "Page texts per verdict (removed, soft_removed, restricted, legally_blocked, "
-            "inconclusive) and removed_redirects (patterns of redirect targets meaning removed)."
+            "inconclusive) and removed_redirects (patterns of redirect targets meaning removed). "
+            'Write a text as "@<where> <text>" to say where the platform shows it: a CSS selector '
+            "such as div.removed, or title, markup or page; a bare text is looked for in the "
+            "platform's error box only. Text anywhere on the page or in the title can only make a "
+            "check inconclusive."
         ),
     )
     detector = models.CharField(max_length=30, default="generic")
@@ -406,6 +410,10 @@ class URLCheck(models.Model):
     excerpt = models.TextField(blank=True)
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     reason = models.CharField(max_length=500, blank=True)
+    # The rule that decided the verdict ("status.404", "youtube.playability.ERROR",
+    # "dns.nxdomain.confirmed", "soft404.same_as_random_path"): reason is the sentence, this
+    # is what evidence and statistics can be grouped and audited by.
+    rule = models.CharField(_("rule"), max_length=100, blank=True)
     error = models.TextField(blank=True)
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
 

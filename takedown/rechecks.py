@@ -77,6 +77,8 @@ def probe_config() -> ProbeConfig:
         connect_timeout=settings.TAKEDOWN_PROBE_CONNECT_TIMEOUT,
         total_timeout=settings.TAKEDOWN_PROBE_TIMEOUT,
         user_agent=settings.TAKEDOWN_PROBE_USER_AGENT,
+        dns_control=tuple(settings.TAKEDOWN_PROBE_DNS_CONTROL),
+        soft404=settings.TAKEDOWN_PROBE_SOFT404,
     )
 
 
@@ -207,7 +209,7 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
             url.streak_count += 1
         else:
             url.streak_verdict, url.streak_count, url.streak_since = verdict, 1, result.checked_at
-        if url.streak_count >= settings.TAKEDOWN_CONFIRMATIONS:
+        if url.streak_count >= confirmations_needed(result):
             _confirm(url, verdict, now)
     if (
         url.status == URLStatus.NOTIFIED
@@ -221,6 +223,14 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
     url.check_lease_until = None
     url.check_claim = ""
     return Outcome(url.pk, verdict, before, url.status, url.streak_count)
+
+
+def confirmations_needed(result: ProbeResult) -> int:
+    """Consecutive identical verdicts before a state changes. A vanished domain must persist
+    across at least two runs, each with its own DNS control, however few the setting asks for."""
+    if result.verdict == Verdict.REMOVED and result.rule.startswith("dns."):
+        return max(2, settings.TAKEDOWN_CONFIRMATIONS)
+    return settings.TAKEDOWN_CONFIRMATIONS
 
 
 def _confirm(url: InfringingURL, verdict: str, now: datetime) -> None:
@@ -321,6 +331,7 @@ def record_results(
                     result.excerpt,
                     result.verdict,
                     result.reason[:500],
+                    result.rule[:100],
                     result.error,
                     result.elapsed_ms,
                 )
@@ -355,6 +366,7 @@ _CHECK_COLUMNS = (
     "excerpt",
     "verdict",
     "reason",
+    "rule",
     "error",
     "elapsed_ms",
 )
@@ -376,7 +388,7 @@ def _insert_checks(rows: list[tuple]) -> None:
 
 def rules_by_platform() -> dict[int, PlatformRules]:
     return {
-        p.pk: PlatformRules(detector=p.detector or "generic", markers=p.markers or {})
+        p.pk: PlatformRules(detector=p.detector or "generic", markers=p.markers or {}, registry=True)
         for p in Platform.objects.only("pk", "detector", "markers")
     }
 

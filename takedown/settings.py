@@ -374,3 +374,8 @@ TAKEDOWN_PROBE_ALLOW_LOOPBACK = env_bool("TAKEDOWN_PROBE_ALLOW_LOOPBACK", False)
 TAKEDOWN_PROBE_EXTRA_PORTS = [env_port(p) for p in env_list("TAKEDOWN_PROBE_EXTRA_PORTS", [])]
 # Tests and demos: "host=address" pairs the probe resolves by hand, like curl --resolve.
 TAKEDOWN_PROBE_RESOLVE = env_pairs("TAKEDOWN_PROBE_RESOLVE")
+# Names that must resolve, looked up once per recheck run: unless one of them answers, a domain
+# that "does not exist" is a resolver outage, never a removal.
+TAKEDOWN_PROBE_DNS_CONTROL = env_list("TAKEDOWN_PROBE_DNS_CONTROL", ["www.iana.org", "www.wikipedia.org"])
+# Compare 2xx answers of hosts without a detector with a random path on the same host.
+TAKEDOWN_PROBE_SOFT404 = env_bool("TAKEDOWN_PROBE_SOFT404", True)

@@ -55,7 +55,7 @@ def make_page(
 
 
 def verdict_of(page: Page, detector: str = "generic", **markers: list[str]) -> tuple[str, str]:
-    return tuple(decide(page, PlatformRules(detector=detector, markers=markers), detector_for(detector)))
+    return tuple(decide(page, PlatformRules(detector=detector, markers=markers), detector_for(detector)))[:2]
 
 
 def as_json(value: object) -> dict[str, str]:
@@ -103,11 +103,16 @@ def test_it_puts_the_bot_layer_before_the_platform_row():
 def test_it_tries_the_platform_row_before_the_detector():
     page = make_page(
         '<script>var ytInitialPlayerResponse = {"playabilityStatus": {"status": "OK"}};</script>'
+        '<div class="yt-error-box">Staff know this page means the video is gone.</div>'
         "<p>Staff know this page means the video is gone.</p>",
         url="https://www.youtube.com/watch?v=abc",
     )
     assert verdict_of(page, "youtube") == (LIVE, "youtube: OK")
-    assert verdict_of(page, "youtube", removed=["staff know this page"])[0] == REMOVED
+    # A row marker tied to its container decides before the detector...
+    assert verdict_of(page, "youtube", removed=["@div.yt-error-box staff know this page"])[0] == REMOVED
+    # ...but the same words without a container are only looked for in the detector's error
+    # places, and a paragraph of the page is not one of them.
+    assert verdict_of(page, "youtube", removed=["staff know this page"])[0] == LIVE
 
 
 def test_it_falls_back_to_the_generic_rules_for_an_unknown_detector():
@@ -310,15 +315,23 @@ EMBED = "https://t.me/somechannel/123?embed=1&mode=tme"
             LIVE,
         ),
         (
-            "<div>This channel can’t be displayed because it violated Telegram's Terms of Service.</div>",
+            '<div class="tgme_widget_message_error">'
+            "This channel can’t be displayed because it violated Telegram's Terms of Service.</div>",
             REMOVED,
         ),
         (
-            "<div>This channel can't be displayed because it was used to spread pornographic content.</div>",
+            '<div class="tgme_widget_message_error">'
+            "This channel can't be displayed because it was used to spread pornographic content.</div>",
             REMOVED,
         ),
-        ("<div>This channel cannot be displayed because it violated local laws.</div>", LEGALLY_BLOCKED),
-        ("<div>This post isn't available in your country due to copyright.</div>", LEGALLY_BLOCKED),
+        (
+            '<div class="tgme_widget_message_error">This channel cannot be displayed because it violated local laws.</div>',
+            LEGALLY_BLOCKED,
+        ),
+        (
+            '<div class="tgme_widget_message_error">This post isn\'t available in your country due to copyright.</div>',
+            LEGALLY_BLOCKED,
+        ),
     ],
 )
 def test_it_reads_telegram_embed_pages(body, verdict):
@@ -385,8 +398,36 @@ COMMENT_JSON = "https://www.reddit.com/r/pics/comments/abc123/a_title/def456/.js
         (POST_JSON, _listing({"selftext": "[removed]", "removed_by_category": "moderator"}), REMOVED),
         (POST_JSON, _listing({"selftext": "", "removed_by_category": "copyright_takedown"}), REMOVED),
         (POST_JSON, _listing({"selftext": "", "removed_by_category": "automod_filtered"}), SOFT_REMOVED),
-        (POST_JSON, _listing({"selftext": "[deleted]", "removed_by_category": None}), REMOVED),
-        (COMMENT_JSON, _listing({"selftext": "post is fine"}, {"body": "[ Removed by Reddit ]"}), REMOVED),
+        (
+            POST_JSON,
+            _listing({"selftext": "[deleted]", "author": "[deleted]", "removed_by_category": None}),
+            REMOVED,
+        ),
+        (
+            COMMENT_JSON,
+            _listing({"selftext": "post is fine"}, {"body": "[ Removed by Reddit ]", "author": "[deleted]"}),
+            REMOVED,
+        ),
+        # The same words typed by someone who is still there are no evidence.
+        (
+            POST_JSON,
+            _listing({"selftext": "[deleted]", "author": "fan_acct", "removed_by_category": None}),
+            INCONCLUSIVE,
+        ),
+        (
+            COMMENT_JSON,
+            _listing({"selftext": "ok"}, {"body": "[ Removed by Reddit ]", "author": "fan_acct"}),
+            INCONCLUSIVE,
+        ),
+        # A live post whose comments quote a removal stays live: comments are not the post.
+        (
+            POST_JSON,
+            _listing(
+                {"selftext": "a post", "author": "op"},
+                {"body": "[ Removed by Reddit ]", "author": "[deleted]"},
+            ),
+            LIVE,
+        ),
         (
             COMMENT_JSON,
             _listing({"selftext": "[removed]", "removed_by_category": "moderator"}, {"body": "a reply"}),
@@ -498,7 +539,11 @@ def test_it_reads_a_tiktok_short_link_landing_on_the_home_page_as_removed():
     ("detector", "body", "verdict"),
     [
         ("instagram", "<title>Login • Instagram</title><p>Log in to see photos and videos</p>", INCONCLUSIVE),
-        ("instagram", "<h2>Sorry, this page isn&#39;t available.</h2>", REMOVED),
+        (
+            "instagram",
+            '<div class="dialog-404"><h2>Sorry, this page isn&#39;t available.</h2></div>',
+            REMOVED,
+        ),
         (
             "facebook",
             '<script>{"props":{"title":"This content isn\\u0027t available right now"}}</script>'
@@ -514,11 +559,12 @@ def test_it_reads_a_tiktok_short_link_landing_on_the_home_page_as_removed():
         ),
         (
             "pornhub",
-            "<p>Video has been flagged for verification in accordance with our trust and safety policy</p>",
+            '<div class="userMessageSection"><p>Video has been flagged for verification in accordance with'
+            " our trust and safety policy</p></div>",
             SOFT_REMOVED,
         ),
         ("xvideos", '<h1 class="inlineError">Sorry, this video is not available.</h1>', REMOVED),
-        ("naver", "<p>삭제되었거나 없는 게시글입니다.</p>", REMOVED),
+        ("naver", "<script>alert('삭제되었거나 없는 게시글입니다.');history.back();</script>", REMOVED),
     ],
 )
 def test_it_knows_the_sourced_texts_of_each_platform(detector, body, verdict):
@@ -654,3 +700,274 @@ def test_it_reads_ip_literals(host, address):
 def test_it_refuses_ambiguous_ip_literals(host):
     with pytest.raises(Refused):
         ip_literal(host)
+
+
+# ------------------------------------------------- positive evidence: traps and fetched URLs
+
+FIXTURE_ROWS = json.loads(
+    (__import__("pathlib").Path(__file__).resolve().parent.parent / "fixtures" / "platforms.json").read_text(
+        encoding="utf-8"
+    )
+)
+
+
+def _quotable(detector: str) -> list[str]:
+    """Every text the registry and the detector would read as anything but inconclusive."""
+    from takedown.probing.verdicts import as_list, parse_marker
+
+    texts = []
+    for row in FIXTURE_ROWS:
+        if row["fields"]["detector"] != detector:
+            continue
+        for kind, values in row["fields"]["markers"].items():
+            if kind not in ("inconclusive", "removed_redirects"):
+                texts += [parse_marker(v)[1] for v in as_list(values)]
+    for kind, values in DETECTORS[detector].markers:
+        if kind != INCONCLUSIVE:
+            texts += [parse_marker(v)[1] for v in values]
+    return texts
+
+
+def _html_quoting(title: str, quote: str, extra: str = "") -> str:
+    escaped = quote.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        f"<html><head><title>{escaped[:80]} - fan upload</title>"
+        f'<meta name="description" content="{escaped.replace(chr(34), "&quot;")}"></head><body>'
+        f'<h1 class="title">{escaped[:120]}</h1><div class="caption">{escaped}</div>'
+        f'<div class="comment">{escaped}</div>{extra}</body></html>'
+    )
+
+
+def _live_page_quoting(detector: str, quote: str) -> Page:
+    """A live page of the detector's platform whose user-written fields quote ``quote``."""
+    if detector == "youtube":
+        player = {
+            "playabilityStatus": {"status": "OK"},
+            "videoDetails": {"title": quote[:90], "shortDescription": quote},
+        }
+        extra = f"<script>var ytInitialPlayerResponse = {json.dumps(player)};</script>"
+        return make_page(_html_quoting("v", quote, extra), url="https://www.youtube.com/watch?v=AbCdEfGhIjK")
+    if detector == "x":
+        body = {"__typename": "Tweet", "id_str": "1", "text": quote, "user": {"name": quote[:50]}}
+        return make_page(url="https://cdn.syndication.twimg.com/tweet-result?id=1&lang=en", **as_json(body))
+    if detector == "tiktok":
+        data = {
+            "__DEFAULT_SCOPE__": {
+                "webapp.video-detail": {
+                    "statusCode": 0,
+                    "itemInfo": {"itemStruct": {"desc": quote, "video": {"duration": 9}}},
+                }
+            }
+        }
+        extra = f'<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">{json.dumps(data)}</script>'
+        return make_page(
+            _html_quoting("t", quote, extra), url="https://www.tiktok.com/@fan/video/7300000000000000001"
+        )
+    if detector == "telegram":
+        escaped = quote.replace("&", "&amp;").replace("<", "&lt;")
+        body = (
+            '<div class="tgme_widget_message js-widget_message" data-post="chan/1">'
+            f'<div class="tgme_widget_message_text">{escaped}</div></div>'
+        )
+        return make_page(body, url="https://t.me/chan/1?embed=1&mode=tme", requested="https://t.me/chan/1")
+    if detector == "reddit":
+        listing = [
+            {
+                "kind": "Listing",
+                "data": {
+                    "children": [
+                        {"kind": "t3", "data": {"title": quote[:100], "selftext": quote, "author": "op"}}
+                    ]
+                },
+            },
+            {
+                "kind": "Listing",
+                "data": {"children": [{"kind": "t1", "data": {"body": quote, "author": "someone"}}]},
+            },
+        ]
+        return make_page(
+            url="https://www.reddit.com/r/x/comments/abc123/t/.json?raw_json=1", **as_json(listing)
+        )
+    if detector == "dcinside":
+        escaped = quote.replace("&", "&amp;").replace("<", "&lt;")
+        body = f'<span class="title_subject">{escaped[:80]}</span><div class="write_div">{escaped}</div>'
+        return make_page(body, url="https://gall.dcinside.com/board/view/?id=kpop&no=1")
+    urls = {
+        "instagram": "https://www.instagram.com/p/Cabc/",
+        "facebook": "https://www.facebook.com/fan/posts/1",
+        "pornhub": "https://www.pornhub.com/view_video.php?viewkey=ph1",
+        "xvideos": "https://www.xvideos.com/video.abc1/clip",
+        "naver": "https://cafe.naver.com/ArticleRead.nhn?clubid=1&articleid=2",
+        "generic": "https://clips.example.net/v/1",
+    }
+    return make_page(_html_quoting("p", quote), url=urls[detector])
+
+
+@pytest.mark.parametrize("detector", sorted(DETECTORS))
+def test_it_keeps_a_live_page_live_when_its_user_text_quotes_the_platforms_own_markers(detector):
+    texts = _quotable(detector) or ["This page has been removed", "404 not found"]
+    rows = [row for row in FIXTURE_ROWS if row["fields"]["detector"] == detector] or [None]
+    for row in rows:
+        markers = row["fields"]["markers"] if row else {}
+        rules = PlatformRules(detector=detector, markers=markers, registry=row is not None)
+        for quote in [" ".join(texts), *texts]:
+            page = _live_page_quoting(detector, quote)
+            verdict = decide(page, rules, detector_for(detector))
+            assert verdict.verdict == LIVE, (quote, verdict)
+            assert verdict.rule
+
+
+STORED_FORMS = {
+    "youtube": [
+        "https://www.youtube.com/watch?v=AbCdEfGhIjK",
+        "https://youtu.be/AbCdEfGhIjK",
+        "https://youtu.be/AbCdEfGhIjK/?t=12",
+        "https://www.youtube.com/shorts/AbCdEfGhIjK/",
+        "https://m.youtube.com/live/AbCdEfGhIjK?feature=share",
+        "https://www.youtube.com/embed/AbCdEfGhIjK",
+        "https://m.youtube.com/watch?v=AbCdEfGhIjK&feature=share",
+        "https://www.youtube-nocookie.com/embed/AbCdEfGhIjK?rel=0",
+        "https://www.youtube.com/@someone",
+    ],
+    "x": [
+        "https://x.com/someone/status/1790000000000000001",
+        "https://twitter.com/someone/status/1790000000000000001/photo/1",
+        "https://mobile.twitter.com/someone/statuses/1790000000000000001/",
+        "https://x.com/i/web/status/1790000000000000001",
+        "https://x.com/someone",
+    ],
+    "reddit": [
+        "https://www.reddit.com/r/pics/comments/abc123/a_title/",
+        "https://www.reddit.com/comments/abc123//",
+        "https://www.reddit.com/comments/abc123/",
+        "https://www.reddit.com/comments/abc123",
+        "https://old.reddit.com/r/pics/comments/abc123/a_title/def456/",
+        "https://www.reddit.com/r/pics/comments/abc123//def456/",
+        "https://www.reddit.com/r/pics/comments/abc123/comment/def456/",
+        "https://np.reddit.com//r/pics//comments/abc123/a_title",
+        "https://redd.it/abc123/",
+        "https://www.reddit.com/r/pics/",
+        "https://www.reddit.com/user/someone/",
+    ],
+    "telegram": ["https://t.me/somechannel/123", "https://t.me/s/somechannel/123/", "https://telegram.me/somechannel/9"],
+    "naver": ["https://blog.naver.com/someone/223000000001", "https://cafe.naver.com/ArticleRead.nhn?clubid=1&articleid=2"],
+    "tiktok": ["https://www.tiktok.com/@someone/video/7300000000000000001", "https://vm.tiktok.com/ZMabc123/"],
+    "instagram": ["https://www.instagram.com/p/Cabc123/", "https://www.instagram.com/reel/Cabc123/"],
+    "facebook": ["https://www.facebook.com/someone/posts/pfbid0abc", "https://fb.watch/abc123/"],
+    "pornhub": ["https://www.pornhub.com/view_video.php?viewkey=ph5f0000001"],
+    "xvideos": ["https://www.xvideos.com/video.abc123/some_title"],
+    "dcinside": ["https://gall.dcinside.com/board/view/?id=kpop&no=123456"],
+    "generic": ["https://clips.example.net/v/1?a=b", "http://clips.example.com/"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("detector", sorted(DETECTORS))
+def test_it_fetches_a_well_formed_address_for_every_stored_form(detector):
+    assert detector in STORED_FORMS, "every detector needs its stored forms here"
+    for stored in STORED_FORMS[detector]:
+        fetched = detector_for(detector).rewrite(URL(stored))
+        assert fetched.is_absolute() and fetched.scheme in ("http", "https"), (stored, fetched)
+        assert fetched.raw_host and not fetched.raw_host.startswith(".")
+        segments = fetched.raw_path.split("/")
+        assert segments[0] == "" and "" not in segments[1:-1], f"empty path segment: {stored} -> {fetched}"
+        assert URL(str(fetched)) == fetched  # survives being written down and read back
+        assert all(v for v in fetched.query.values()), (stored, fetched)
+
+
+def test_it_fetches_youtube_videos_at_the_desktop_watch_page_whatever_the_form():
+    youtube = detector_for("youtube")
+    forms = [
+        "https://youtu.be/AbCdEfGhIjK?si=share",
+        "https://m.youtube.com/watch?v=AbCdEfGhIjK&feature=share",
+        "https://music.youtube.com/watch?v=AbCdEfGhIjK",
+        "https://www.youtube.com/shorts/AbCdEfGhIjK",
+        "https://www.youtube-nocookie.com/embed/AbCdEfGhIjK",
+    ]
+    assert {str(youtube.rewrite(URL(f))) for f in forms} == {"https://www.youtube.com/watch?v=AbCdEfGhIjK"}
+
+
+def test_it_fetches_reddit_posts_at_one_json_path_whatever_the_slashes():
+    reddit = detector_for("reddit")
+    forms = [
+        "https://www.reddit.com/comments/abc123//",
+        "https://www.reddit.com/comments/abc123/",
+        "https://www.reddit.com/comments/abc123",
+        "https://redd.it/abc123",
+    ]
+    assert {str(reddit.rewrite(URL(f))) for f in forms} == {
+        "https://www.reddit.com/comments/abc123/.json?raw_json=1"
+    }
+    assert str(reddit.rewrite(URL("https://www.reddit.com/r/pics/comments/abc123/comment/def456/"))) == (
+        "https://www.reddit.com/r/pics/comments/abc123/_/def456/.json?raw_json=1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "marker", "problem"),
+    [
+        ("removed", "@page this video has been removed", "not evidence of 'removed'"),
+        ("soft_removed", "@page this video is private", "not evidence of 'soft_removed'"),
+        ("removed", "@title Page not found", "not evidence of 'removed'"),
+        ("soft_removed", "@title Page not found", "not evidence of 'soft_removed'"),
+        ("removed", '@markup class="removed"', "not evidence of 'removed'"),
+        ("removed", "@div..bad this is gone", "unknown zone"),
+        ("removed", "@div.removed ok", "too short"),
+    ],
+)
+def test_it_tells_staff_which_markers_cannot_be_evidence(kind, marker, problem):
+    problems = PlatformRules(markers={kind: [marker]}).problems()
+    assert len(problems) == 1 and problem in problems[0]
+
+
+def test_it_accepts_scoped_markers_and_ships_a_registry_without_problems():
+    rules = PlatformRules(
+        detector="youtube",
+        markers={
+            "removed": [
+                "@playability This video has been removed",
+                "@div.removed gone for good",
+                "Post not found",
+            ],
+            "inconclusive": ["@page please log in", '@markup id="login_form"'],
+            "legally_blocked": ['@markup <meta name="kcsc" content="blocking">'],
+            "restricted": ["@.age-gate confirm your age"],
+        },
+    )
+    assert rules.problems() == []
+    for row in FIXTURE_ROWS:
+        fields = row["fields"]
+        assert PlatformRules(detector=fields["detector"], markers=fields["markers"]).problems() == [], fields[
+            "slug"
+        ]
+
+
+def test_it_never_lets_an_unscoped_page_marker_decide_a_removal_even_from_an_old_row():
+    # A row saved before the zone rules: "@page" for removed is skipped, not obeyed.
+    page = make_page("<p>This clip was removed for violating our terms</p>")
+    assert verdict_of(page, "generic", removed=["@page this clip was removed"])[0] == LIVE
+    assert verdict_of(page, "generic", removed=["this clip was removed"])[0] == LIVE
+    page = make_page('<div class="clip-error">This clip was removed for violating our terms</div>')
+    found = decide(
+        page,
+        PlatformRules(markers={"removed": ["@div.clip-error this clip was removed"]}),
+        detector_for("generic"),
+    )
+    assert (found.verdict, found.rule) == (REMOVED, "marker.removed@div.clip-error")
+
+
+def test_it_reads_the_youtube_player_response_only_from_the_pages_own_script():
+    quoted = 'ytInitialPlayerResponse = {"playabilityStatus":{"status":"ERROR","reason":"Video unavailable"}}'
+    page = make_page(
+        f'<div class="comment">{quoted}</div>'
+        '<script>var ytInitialPlayerResponse = {"playabilityStatus": {"status": "OK"}};</script>',
+        url="https://www.youtube.com/watch?v=abc",
+    )
+    assert verdict_of(page, "youtube") == (LIVE, "youtube: OK")
+
+
+def test_it_asks_staff_where_a_bare_marker_goes_when_the_detector_has_no_error_box():
+    (problem,) = PlatformRules(
+        detector="generic", markers={"soft_removed": ["임시조치된 게시물입니다"]}
+    ).problems()
+    assert "knows no error box" in problem and "@div.error" in problem
+    assert PlatformRules(detector="telegram", markers={"removed": ["Post not found"]}).problems() == []

@@ -58,6 +58,8 @@ def loopback(*servers: object, **overrides: object) -> ProbeConfig:
         "allowed_ports": ports,
         "connect_timeout": 2.0,
         "total_timeout": 5.0,
+        # One more request per host; the tests of the soft-404 comparison turn it on.
+        "soft404": False,
     }
     settings.update(overrides)
     return ProbeConfig(**settings)  # type: ignore[arg-type]
@@ -205,27 +207,32 @@ def test_it_matches_removal_redirect_patterns_from_the_platform_row():
     ],
 )
 def test_it_reads_korean_temporary_measure_pages_in_their_own_encoding(text, marker):
-    body = f"<html><head><title>카페</title></head><body><p>{text}</p></body></html>".encode("euc-kr")
+    body = f'<html><head><title>카페</title></head><body><div class="error_content"><p>{text}</p></div></body></html>'
     rules = PlatformRules(detector="naver", markers={"soft_removed": [marker], "removed": ["삭제된 게시글"]})
-    result, _ = probe_path({"/post": page(body, content_type="text/html; charset=EUC-KR")}, "/post", rules)
+    result, _ = probe_path(
+        {"/post": page(body.encode("euc-kr"), content_type="text/html; charset=EUC-KR")}, "/post", rules
+    )
     assert result.verdict == SOFT_REMOVED
-    assert result.reason == f"marker: {marker!r}"
+    assert result.reason == f"marker {marker!r} in error"
+    assert result.rule == "marker.soft_removed@error"
     assert result.excerpt == text
 
 
 def test_it_prefers_inconclusive_markers_over_removal_markers():
-    rules = PlatformRules(markers={"removed": ["has been removed"], "inconclusive": ["please log in"]})
-    body = "<p>Please log in to see why this post has been removed.</p>"
+    rules = PlatformRules(
+        markers={"removed": ["@div.notice has been removed"], "inconclusive": ["@page please log in"]}
+    )
+    body = '<div class="notice">Please log in to see why this post has been removed.</div>'
     result, _ = probe_path({"/post": page(body)}, "/post", rules)
     assert result.verdict == INCONCLUSIVE
 
 
 def test_it_matches_markers_across_escapes_and_curly_apostrophes():
-    rules = PlatformRules(markers={"removed": ["Sorry, this page isn't available."]})
+    rules = PlatformRules(markers={"removed": ["@h2 Sorry, this page isn't available."]})
     body = "<h2>Sorry, this page isn&#39;t\n   available.</h2>"
     result, _ = probe_path({"/p/x/": page(body)}, "/p/x/", rules)
     assert result.verdict == REMOVED
-    rules = PlatformRules(markers={"soft_removed": ["removed by Reddit's filters"]})
+    rules = PlatformRules(markers={"soft_removed": ["@p removed by Reddit's filters"]})
     result, _ = probe_path(
         {"/p/x/": page("<p>Sorry, this post was removed by Reddit’s filters.</p>")}, "/p/x/", rules
     )
@@ -507,14 +514,73 @@ def test_it_ignores_proxy_settings_in_the_environment(monkeypatch):
     assert proxy_hits == 0
 
 
-def test_it_reports_a_domain_that_does_not_exist_as_removed():
-    resolver = StubResolver({"flaky.example": socket.gaierror(socket.EAI_AGAIN, "Temporary failure")})
-    config = ProbeConfig(resolver=resolver)
+def test_it_reports_a_vanished_domain_as_removed_only_when_the_resolver_answered_for_a_control_name():
+    # The stub stands in for getaddrinfo only: it raises the same socket.gaierror, so the real
+    # resolve_host / vet / _vanished_domain path classifies it.
+    resolver = StubResolver(
+        {
+            "control.example": ["93.184.216.34"],
+            "flaky.example": socket.gaierror(socket.EAI_AGAIN, "Temporary failure"),
+        }
+    )
+    config = ProbeConfig(resolver=resolver, dns_control=("control.example",))
     gone = asyncio.run(probe("https://gone.example/video/1", config))
-    assert (gone.verdict, gone.reason) == (REMOVED, "domain does not exist (NXDOMAIN)")
+    assert (gone.verdict, gone.rule) == (REMOVED, "dns.nxdomain.confirmed")
+    assert "control.example" in gone.reason
     flaky = asyncio.run(probe("https://flaky.example/video/1", config))
-    assert flaky.verdict == INCONCLUSIVE
+    assert (flaky.verdict, flaky.rule) == (INCONCLUSIVE, "dns.failure")
     assert flaky.reason.startswith("dns:")
+
+
+@pytest.mark.parametrize(
+    "control",
+    [
+        socket.gaierror(socket.EAI_NONAME, "Name or service not known"),  # a resolver that knows nothing
+        socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+        TimeoutError(),
+    ],
+)
+def test_it_never_reads_a_resolver_outage_as_a_removal(control):
+    resolver = StubResolver({"control.example": control})
+    config = ProbeConfig(resolver=resolver, dns_control=("control.example",))
+
+    async def scenario():
+        async with Prober(config) as prober:
+            return [await prober.probe(f"https://gone{n}.example/video/1") for n in range(3)]
+
+    results = asyncio.run(scenario())
+    assert {(r.verdict, r.rule) for r in results} == {(INCONCLUSIVE, "dns.nxdomain.control_failed")}
+    assert resolver.lookups.count("control.example") == 1  # once per run, not per URL
+
+
+@pytest.mark.parametrize("detector", ["generic", "youtube", "x"])
+def test_it_never_reads_a_vanished_registry_host_as_a_removal(detector):
+    resolver = StubResolver({"control.example": ["93.184.216.34"]})
+    config = ProbeConfig(resolver=resolver, dns_control=("control.example",))
+    rules = PlatformRules(detector=detector, registry=True)
+    for url in ("https://www.youtube.com/watch?v=abcdefghijk", "https://x.com/someone/status/1234567890"):
+        result = asyncio.run(probe(url, config, rules))
+        assert result.verdict == INCONCLUSIVE
+        assert result.rule in ("dns.nxdomain.registry_host", "dns.nxdomain.redirect_target")
+
+
+def test_it_keeps_refused_reset_and_tls_failures_inconclusive():
+    async def scenario():
+        async with canary(("127.0.0.1",)) as reset, serve({"/": page("<p>plain http</p>")}) as plain:
+            config = loopback(reset, plain)
+            rules = PlatformRules(detector="generic", registry=True)
+            port = free_port()
+            refused = await probe(
+                f"http://127.0.0.1:{port}/", loopback(allowed_ports=frozenset({port})), rules
+            )
+            closed = await probe(f"http://127.0.0.1:{reset.port}/", config, rules)
+            tls = await probe(f"https://127.0.0.1:{plain.port}/", config, rules)
+            return refused, closed, tls
+
+    refused, closed, tls = asyncio.run(scenario())
+    assert (refused.verdict, refused.rule) == (INCONCLUSIVE, "net.connection")
+    assert closed.verdict == INCONCLUSIVE and closed.rule.startswith("net.")
+    assert tls.verdict == INCONCLUSIVE and tls.rule.startswith("net.")
 
 
 # ------------------------------------------------------------------------------ SSRF
@@ -699,6 +765,7 @@ def test_it_vets_every_lookup_so_a_rebinding_name_cannot_reach_loopback():
                     treat_as_public=frozenset({"127.0.0.2"}),
                     resolver=resolver,
                     dns_cache_ttl=0,
+                    soft404=False,  # one more lookup per host
                 )
                 async with Prober(config) as prober:
                     first = await prober.probe(f"http://rebinding.example:{trap.port}/")
@@ -807,10 +874,122 @@ def test_it_defers_a_host_that_asks_for_a_long_pause_instead_of_sleeping():
 
 
 def test_it_probes_synchronously_in_input_order():
-    config = ProbeConfig(resolver=StubResolver({}))
+    config = ProbeConfig(
+        resolver=StubResolver({"control.example": [PUBLIC_V4]}), dns_control=("control.example",)
+    )
     urls = ["ftp://example.org/", "https://gone.example/x", "http://127.0.0.1/"]
     results = probe_urls(urls, config)
     assert [r.url for r in results] == urls
     assert [r.verdict for r in results] == [INCONCLUSIVE, REMOVED, INCONCLUSIVE]
     pairs = run_probes([("a", urls[0], None), ("b", urls[1], PlatformRules(detector="x"))], config)
     assert sorted(key for key, _ in pairs) == ["a", "b"]
+
+
+# ------------------------------------------------------------------------ soft-404
+
+
+def _site_page(title: str, main: str) -> str:
+    nav = " ".join(f"Category{i}" for i in range(60))
+    footer = " ".join(["About Contact Terms Privacy Advertise"] * 60)
+    return (
+        f"<html><head><title>{title}</title></head><body><header>FanTube, videos of everyone</header>"
+        f"<nav>{nav}</nav><main>{main}</main><footer>{footer}</footer></body></html>"
+    )
+
+
+async def _not_found_everywhere(request: web.Request) -> web.Response:
+    # A 200 "not found" page for every path, echoing the path and a per-request number.
+    body = _site_page(
+        "FanTube", f"<h1>Not found</h1><p>We looked for {request.path} (request {id(request)}).</p>"
+    )
+    return web.Response(text=body, content_type="text/html")
+
+
+def _soft404_run(routes: dict, paths: list[str], rules: PlatformRules | None = None):
+    async def scenario():
+        async with serve(routes) as server:
+            async with Prober(loopback(server, soft404=True)) as prober:
+                items = [(p, server.url(p), rules) for p in paths]
+                results = dict([pair async for pair in prober.probe_many(items)])
+            return results, server.traffic
+
+    return asyncio.run(scenario())
+
+
+def test_it_reads_a_200_page_that_a_random_path_also_gets_as_soft_removed():
+    results, traffic = _soft404_run(
+        {"/{tail:.*}": _not_found_everywhere}, ["/v/1", "/v/2", "/videos/abc-def"]
+    )
+    assert {(r.verdict, r.rule) for r in results.values()} == {(SOFT_REMOVED, "soft404.same_as_random_path")}
+    random_paths = [p for _, p in traffic.started if not p.startswith("/v")]
+    assert len(random_paths) == 1  # once per host per run, however many items
+    assert traffic.count == 4
+
+
+def test_it_keeps_live_pages_that_share_a_big_template_live():
+    async def item(request: web.Request) -> web.Response:
+        n = request.match_info["n"]
+        main = (
+            f"<h1>Clip {n}</h1><p>Concert clip number {n} of a fictional band, filmed from the balcony.</p>"
+        )
+        return web.Response(text=_site_page(f"Clip {n} - FanTube", main), content_type="text/html")
+
+    routes = {"/v/{n}": item, "/{tail:.*}": _not_found_everywhere}
+    results, _ = _soft404_run(routes, ["/v/1", "/v/2"])
+    assert {(r.verdict, r.rule) for r in results.values()} == {(LIVE, "soft404.differs_from_random_path")}
+
+
+def test_it_reads_a_redirect_to_where_random_paths_go_as_soft_removed():
+    routes = {
+        "/": page(_site_page("FanTube", "<h1>Latest videos</h1>")),
+        "/v/{n}": redirect("/"),
+        "/{tail:.*}": redirect("/"),
+    }
+    results, _ = _soft404_run(routes, ["/v/9"])
+    assert (results["/v/9"].verdict, results["/v/9"].rule) == (
+        SOFT_REMOVED,
+        "soft404.same_redirect_as_random_path",
+    )
+
+
+def test_it_keeps_a_page_live_when_random_paths_get_a_real_404():
+    routes = {"/v/{n}": page("<p>a clip page</p>"), "/{tail:.*}": page("<h1>Not Found</h1>", status=404)}
+    results, _ = _soft404_run(routes, ["/v/1"])
+    assert (results["/v/1"].verdict, results["/v/1"].rule) == (LIVE, "status.2xx.distinct_from_random_path")
+
+
+def test_it_compares_only_hosts_without_a_detector():
+    routes = {"/{tail:.*}": _not_found_everywhere}
+    results, traffic = _soft404_run(
+        routes, ["/view_video.php"], PlatformRules(detector="pornhub", registry=True)
+    )
+    assert results["/view_video.php"].verdict == LIVE
+    assert traffic.count == 1
+
+
+def test_it_fetches_the_random_path_under_the_same_safety_rules():
+    routes = {
+        "/v/{n}": page("<p>a clip page</p>"),
+        "/{tail:.*}": redirect("http://169.254.169.254/latest/meta-data/"),
+    }
+    results, traffic = _soft404_run(routes, ["/v/1"])
+    result = results["/v/1"]
+    assert (result.verdict, result.rule) == (LIVE, "status.2xx")
+    assert "no soft-404 baseline (refused" in result.reason
+    assert traffic.count == 2
+
+
+def test_it_never_reads_an_application_shell_served_for_every_path_as_soft_removed():
+    shell = (
+        "<html><head><title>FanApp</title></head><body><header>FanApp: clips, photos, news and more for fans</header>"
+        '<div id="root"></div><script src="/static/app.js"></script></body></html>'
+    )
+    results, _ = _soft404_run({"/{tail:.*}": page(shell)}, ["/v/1", "/"])
+    assert (results["/v/1"].verdict, results["/v/1"].rule) == (INCONCLUSIVE, "soft404.same_app_shell")
+    assert (results["/"].verdict, results["/"].rule) == (LIVE, "status.2xx.home_page")
+
+
+def test_it_keeps_two_short_different_pages_apart():
+    routes = {"/v/{n}": page("<p>a clip page</p>"), "/{tail:.*}": page("<p>Not found</p>")}
+    results, _ = _soft404_run(routes, ["/v/1"])
+    assert (results["/v/1"].verdict, results["/v/1"].rule) == (LIVE, "soft404.differs_from_random_path")

@@ -116,14 +116,16 @@ def test_it_uses_the_platforms_removal_markers(artist, site):
         name="Clip site",
         hosts=["clips.example.net"],
         markers={
-            "removed": ["This clip was removed for violating our terms"],
-            "soft_removed": ["This clip is private"],
+            "removed": ["@div.clip-error This clip was removed for violating our terms"],
+            "soft_removed": ["@div.clip-error This clip is private"],
         },
     )
     site.answers["/c/1"] = Answer(
-        200, "<title>Clip</title><p>This clip was removed for violating our terms.</p>"
+        200, '<title>Clip</title><div class="clip-error">This clip was removed for violating our terms.</div>'
     )
-    site.answers["/c/2"] = Answer(200, "<title>Clip</title><p>This clip is private</p>")
+    site.answers["/c/2"] = Answer(
+        200, '<title>Clip</title><div class="clip-error">This clip is private</div>'
+    )
     removed = _url(artist, site, "/c/1", platform=platform)
     private = _url(artist, site, "/c/2", platform=platform)
     for _ in range(2):
@@ -133,6 +135,7 @@ def test_it_uses_the_platforms_removal_markers(artist, site):
     private.refresh_from_db()
     assert removed.status == "removed"
     assert "marker" in removed.checks.first().reason
+    assert removed.checks.first().rule == "marker.removed@div.clip-error"
     assert private.status == "soft_removed"
 
 
@@ -303,9 +306,13 @@ def test_it_loses_and_doubles_nothing_when_a_worker_is_killed_mid_batch(artist, 
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and sum(site.hits.values()) < 5:
+
+        def items_hit() -> int:  # not the host's random-path (soft-404) request
+            return sum(n for path, n in site.hits.items() if path.startswith("/slow/"))
+
+        while time.monotonic() < deadline and items_hit() < 5:
             time.sleep(0.1)
-        assert sum(site.hits.values()) == 5, "the worker did not start probing"
+        assert items_hit() == 5, "the worker did not start probing"
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(30)
@@ -430,3 +437,81 @@ def test_it_resolves_pinned_hosts_to_a_stand_in_server(artist, site, settings):
     _check(url)
     assert url.last_verdict == "inconclusive"  # a pinned loopback address is still vetted
     assert "refused" in url.checks.first().error
+
+
+# ------------------------------------------------------------- vanished domains and DNS
+
+
+def _remote_url(artist, address: str, *, platform=None) -> InfringingURL:
+    now = timezone.now()
+    return InfringingURL.objects.create(
+        artist=artist,
+        url=address,
+        normalized_url=address,
+        host=address.split("/")[2],
+        platform=platform,
+        category="synthetic_sexual",
+        legal_route="take_it_down",
+        status="notified",
+        notified_at=now - timedelta(seconds=30),
+        deadline_at=now + timedelta(hours=48),
+        next_check_at=now - timedelta(seconds=1),
+    )
+
+
+def _dns_config(table: dict):
+    from takedown.probing import ProbeConfig
+    from tests.probe_servers import StubResolver
+
+    # The stub replaces getaddrinfo only (it raises the same socket.gaierror); everything from
+    # resolve_host on is the production path.
+    return ProbeConfig(resolver=StubResolver(table), dns_control=("control.example.net",))
+
+
+def _run(url, config, times: int) -> list[str]:
+    for _ in range(times):
+        rechecks.check_batch(limit=10, url_ids=[url.pk], config=config)
+    url.refresh_from_db()
+    return list(url.checks.order_by("checked_at", "pk").values_list("rule", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("slug", "hosts", "detector", "address"),
+    [
+        ("youtube", ["youtube.com", "youtu.be"], "youtube", "https://www.youtube.com/watch?v=AbCdEfGhIjK"),
+        ("clipsite", ["clips.example.net"], "generic", "https://clips.example.net/v/1"),
+    ],
+)
+def test_it_never_confirms_a_registry_platforms_url_removed_when_its_host_does_not_resolve(
+    artist, settings, slug, hosts, detector, address
+):
+    # The case: a machine whose resolver knows no name at all, two checks 32 s apart.
+    settings.TAKEDOWN_CONFIRMATIONS = 1
+    platform = Platform.objects.create(slug=slug, name=slug, hosts=hosts, detector=detector)
+    url = _remote_url(artist, address, platform=platform)
+    rules = _run(url, _dns_config({"control.example.net": ["93.184.216.34"]}), 3)
+    assert url.status == "notified" and url.removed_at is None
+    assert set(url.checks.values_list("verdict", flat=True)) == {"inconclusive"}
+    assert rules == ["dns.nxdomain.registry_host"] * 3
+
+
+def test_it_confirms_a_vanished_unlisted_domain_only_across_two_runs_with_a_working_resolver(
+    artist, settings
+):
+    settings.TAKEDOWN_CONFIRMATIONS = 1  # a vanished domain needs two runs whatever this says
+    url = _remote_url(artist, "https://gone-leaks.example.com/v/1")
+    working = _dns_config({"control.example.net": ["93.184.216.34"]})
+    assert _run(url, working, 1) == ["dns.nxdomain.confirmed"]
+    assert (url.status, url.last_verdict, url.streak_count) == ("notified", "removed", 1)
+    _run(url, working, 1)
+    assert url.status == "removed" and url.removed_at is not None
+    check = url.checks.first()
+    assert (check.verdict, check.rule) == ("removed", "dns.nxdomain.confirmed")
+
+
+def test_it_never_reads_a_resolver_outage_as_a_vanished_domain(artist, settings):
+    settings.TAKEDOWN_CONFIRMATIONS = 1
+    url = _remote_url(artist, "https://gone-leaks.example.com/v/1")
+    outage = _dns_config({})  # the control name does not resolve either
+    assert _run(url, outage, 3) == ["dns.nxdomain.control_failed"] * 3
+    assert url.status == "notified" and url.streak_count == 0

@@ -115,7 +115,7 @@ class URLCheckSerializer(serializers.ModelSerializer):
     class Meta:
         model = URLCheck
         fields = [
-            "id", "checked_at", "verdict", "reason", "http_status", "final_url", "redirect_chain",
+            "id", "checked_at", "verdict", "reason", "rule", "http_status", "final_url", "redirect_chain",
             "headers", "body_sha256", "title", "excerpt", "error", "elapsed_ms",
         ]  # fmt: skip
 

@@ -14,6 +14,7 @@ import itertools
 import logging
 import math
 import re
+import secrets
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -44,13 +45,14 @@ from takedown.probing.safety import (
 from takedown.probing.types import (
     DEFAULT_RULES,
     INCONCLUSIVE,
+    LIVE,
     REMOVED,
     Finding,
     PlatformRules,
     ProbeConfig,
     ProbeResult,
 )
-from takedown.probing.verdicts import decide, wall_kind
+from takedown.probing.verdicts import decide, soft404, wall_kind
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +169,12 @@ class _Attempt:
     waited: float = 0.0
     requests: int = 0
 
-    def fail(self, verdict: str, reason: str, error: str | None = None) -> Finding:
+    def fail(self, verdict: str, reason: str, rule: str, error: str | None = None) -> Finding:
         self.error = reason if error is None else error
-        return Finding(verdict, reason)
+        return Finding(verdict, reason, rule)
 
     def refuse(self, why: str) -> Finding:
-        return self.fail(INCONCLUSIVE, f"refused: {why}")
+        return self.fail(INCONCLUSIVE, f"refused: {why}", "refused")
 
     def result(self, finding: Finding, elapsed: float) -> ProbeResult:
         answered = self.status is not None
@@ -192,6 +194,7 @@ class _Attempt:
             excerpt=page.excerpt if page else "",
             verdict=finding.verdict,
             reason=finding.reason,
+            rule=finding.rule,
             error=self.error,
             elapsed_ms=max(0, round(elapsed * 1000)),
             retry_after=self.retry_after,
@@ -214,20 +217,21 @@ async def read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[byt
     return bytes(buf), truncated
 
 
-def _transport_reason(exc: BaseException) -> str:
+def _transport_reason(exc: BaseException) -> tuple[str, str]:
+    """(reason, rule) of a network failure: every one of them is inconclusive."""
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return "timeout while connecting"
+        return "timeout while connecting", "net.connect_timeout"
     if isinstance(exc, TimeoutError):
-        return "timeout"
+        return "timeout", "net.timeout"
     if isinstance(exc, aiohttp.ClientSSLError):
-        return f"tls error: {exc}"
+        return f"tls error: {exc}", "net.tls"
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerDisconnectedError | ConnectionError):
-        return f"connection error: {exc}"
+        return f"connection error: {exc}", "net.connection"
     if isinstance(exc, aiohttp.ClientPayloadError):
-        return f"broken body: {exc}"
+        return f"broken body: {exc}", "net.broken_body"
     if isinstance(exc, aiohttp.ClientResponseError):
-        return f"bad response: {exc.message}"
-    return f"{type(exc).__name__}: {exc}"
+        return f"bad response: {exc.message}", "net.bad_response"
+    return f"{type(exc).__name__}: {exc}", "net.other"
 
 
 class Prober:
@@ -240,6 +244,8 @@ class Prober:
         self._gates: dict[str, HostGate] = {}
         self._dns: dict[str, tuple[float, list[str]]] = {}
         self._dns_pending: dict[str, asyncio.Task[list[str]]] = {}
+        self._dns_control: asyncio.Task[str | None] | None = None
+        self._baselines: dict[str, asyncio.Task[Page | str]] = {}
         self.requests_sent = 0  # requests handed to aiohttp: refusals must leave it alone
 
     async def __aenter__(self) -> Prober:
@@ -285,7 +291,9 @@ class Prober:
             raise
         except Exception as exc:
             log.exception("probe of %s failed unexpectedly", url)
-            finding = attempt.fail(INCONCLUSIVE, f"internal error: {type(exc).__name__}: {exc}")
+            finding = attempt.fail(
+                INCONCLUSIVE, f"internal error: {type(exc).__name__}: {exc}", "internal_error"
+            )
         return attempt.result(finding, time.perf_counter() - started - attempt.waited)
 
     async def _follow(self, a: _Attempt, url: str, rules: PlatformRules, detector: Detector) -> Finding:
@@ -299,6 +307,22 @@ class Prober:
             return a.refuse(str(exc))
         fetch = detector.rewrite(requested)
         a.probe_url = str(fetch)
+        failed = await self._walk(a, requested, fetch, detector, rules)
+        if failed is not None:
+            return failed
+        assert a.page is not None
+        finding = decide(a.page, rules, detector)
+        if finding.verdict == LIVE and detector.name == "generic" and cfg.soft404 and a.page.is_text:
+            finding = await self._compare_with_random_path(a.page, finding)
+        return finding
+
+    async def _walk(
+        self, a: _Attempt, requested: URL, fetch: URL, detector: Detector, rules: PlatformRules
+    ) -> Finding | None:
+        """Fetch ``fetch`` and follow its redirects, each hop vetted; leave the last answer in
+        ``a.page``, or return why there is none (always inconclusive, but for a vanished
+        domain of an unlisted host confirmed by the DNS control)."""
+        cfg = self.config
         a.chain.append(fetch)
         limit = max(cfg.body_limit, detector.body_limit or 0)
         for hop in itertools.count():
@@ -308,10 +332,14 @@ class Prober:
                 return a.refuse(str(exc) if hop == 0 else f"redirect to {fetch}: {exc}")
             except NameNotFound as exc:
                 if hop == 0 and fetch == requested:
-                    return a.fail(REMOVED, "domain does not exist (NXDOMAIN)", str(exc))
-                return a.fail(INCONCLUSIVE, f"redirect to a domain that does not exist: {fetch.host}")
+                    return await self._vanished_domain(a, rules, str(exc))
+                return a.fail(
+                    INCONCLUSIVE,
+                    f"redirect to a domain that does not exist: {fetch.host}",
+                    "dns.nxdomain.redirect_target",
+                )
             except ResolutionFailed as exc:
-                return a.fail(INCONCLUSIVE, str(exc))
+                return a.fail(INCONCLUSIVE, str(exc), "dns.failure")
             try:
                 location = await self._fetch(a, target, detector, limit)
             except Deferred as exc:
@@ -320,20 +348,25 @@ class Prober:
                     INCONCLUSIVE,
                     f"deferred: {target.host_key} asked for a pause "
                     f"(Retry-After), {exc.remaining:.0f} s left; not contacted",
+                    "deferred.retry_after",
                 )
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                return a.fail(INCONCLUSIVE, _transport_reason(exc))
+                return a.fail(INCONCLUSIVE, *_transport_reason(exc))
             if location is None:
                 break
             try:
                 following = fetch.join(URL(location)).with_fragment(None)
             except (ValueError, TypeError):
-                return a.fail(INCONCLUSIVE, f"invalid redirect location {location[:200]!r}")
+                return a.fail(
+                    INCONCLUSIVE, f"invalid redirect location {location[:200]!r}", "redirect.invalid"
+                )
             a.chain.append(following)
             if wall_kind(following):
                 break  # never worth fetching; decide() reads the chain
             if hop >= cfg.max_redirects:
-                return a.fail(INCONCLUSIVE, f"too many redirects (more than {cfg.max_redirects})")
+                return a.fail(
+                    INCONCLUSIVE, f"too many redirects (more than {cfg.max_redirects})", "redirect.too_many"
+                )
             fetch = following
         a.page = Page(
             requested=requested,
@@ -345,7 +378,76 @@ class Prober:
             truncated=a.truncated,
             rewritten=a.probe_url != str(requested),
         )
-        return decide(a.page, rules, detector)
+        return None
+
+    async def _vanished_domain(self, a: _Attempt, rules: PlatformRules, error: str) -> Finding:
+        """NXDOMAIN for the item's own host. A removal only for an unlisted host, and only when
+        the same resolver answered for a control name in this run: a resolver that answers
+        nothing (no network, a broken /etc/resolv.conf) makes every name look vanished."""
+        if rules.on_registry:
+            return a.fail(
+                INCONCLUSIVE,
+                "dns: a registry platform's host did not resolve; a resolver problem, not a removal",
+                "dns.nxdomain.registry_host",
+                error,
+            )
+        control = await self.dns_control()
+        if control is None:
+            return a.fail(
+                INCONCLUSIVE,
+                "dns: domain not found, but no control name resolved in this run either",
+                "dns.nxdomain.control_failed",
+                error,
+            )
+        return a.fail(
+            REMOVED,
+            f"domain does not exist (NXDOMAIN); the resolver answered for {control} in the same run",
+            "dns.nxdomain.confirmed",
+            error,
+        )
+
+    async def dns_control(self) -> str | None:
+        """The first control name the resolver answered for in this run (looked up once per
+        Prober), or None when none did."""
+        if self._dns_control is None:
+            self._dns_control = asyncio.get_running_loop().create_task(self._check_control())
+        return await asyncio.shield(self._dns_control)
+
+    async def _check_control(self) -> str | None:
+        cfg = self.config
+        for name in cfg.dns_control:
+            try:
+                if await resolve_host(name, cfg.resolver, cfg.connect_timeout):
+                    return name
+            except (NameNotFound, ResolutionFailed):
+                continue
+        return None
+
+    async def _compare_with_random_path(self, page: Page, finding: Finding) -> Finding:
+        """A 2xx page of a host without a detector, against the host's answer for a random
+        path (fetched once per host per run, under the same safety and politeness rules)."""
+        base = page.chain[0]
+        key = host_key(base)
+        task = self._baselines.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._fetch_random_path(base))
+            self._baselines[key] = task
+        # Every item of a host after the first finds the baseline ready: no trip through the loop.
+        baseline = task.result() if task.done() else await asyncio.shield(task)
+        if isinstance(baseline, str):
+            return Finding(LIVE, f"{finding.reason}; no soft-404 baseline ({baseline})", finding.rule)
+        return soft404(page, baseline)
+
+    async def _fetch_random_path(self, url: URL) -> Page | str:
+        token = secrets.token_hex(12)
+        random_url = url.with_path(f"/{token}").with_query(None).with_fragment(None)
+        a = _Attempt(url=str(random_url), checked_at=datetime.now(UTC))
+        generic = detector_for("generic")
+        failed = await self._walk(a, random_url, random_url, generic, DEFAULT_RULES)
+        if failed is not None:
+            return failed.reason
+        assert a.page is not None
+        return a.page
 
     async def _fetch(self, a: _Attempt, target: Target, detector: Detector, limit: int) -> str | None:
         """Make one request; record the answer in ``a``; return the Location to follow, if any."""

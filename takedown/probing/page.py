@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from functools import cached_property
+from html.parser import HTMLParser
 from typing import Any
 
 from yarl import URL
@@ -68,6 +69,7 @@ def _block_pattern(names: Sequence[str]) -> re.Pattern[str]:
 
 
 _HIDDEN = _block_pattern(("script", "style", "template", "svg", "head", "noscript", "iframe"))
+_SCRIPT_ONLY = _block_pattern(("script",))
 _HIDDEN_BUT_NOSCRIPT = _block_pattern(("script", "style", "template", "svg", "head", "iframe"))
 
 
@@ -109,6 +111,102 @@ def first_json_value(text: str, start: int) -> Any | None:
         return decoder.raw_decode(text, i)[0]
     except (ValueError, IndexError):
         return None
+
+
+# A CSS-ish simple selector: tag, .class, #id, or a tag with classes and/or an id
+# (div.tgme_widget_message_error, h1.inlineError, section#noVideo). No combinators: a marker
+# is tied to the one element the platform puts it in.
+SELECTOR = re.compile(r"^(?P<tag>[a-z][a-z0-9-]*)?(?P<rest>(?:[.#][A-Za-z_][\w-]*)*)$")
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def parse_selector(selector: str) -> tuple[str | None, frozenset[str], str | None] | None:
+    """(tag, classes, id) of a simple selector, or None when it is not one."""
+    m = SELECTOR.match(selector)
+    if m is None or not selector:
+        return None
+    parts = re.findall(r"([.#])([A-Za-z_][\w-]*)", m.group("rest"))
+    ids = [name for sign, name in parts if sign == "#"]
+    if len(ids) > 1 or (m.group("tag") is None and not parts):
+        return None
+    classes = frozenset(name.lower() for sign, name in parts if sign == ".")
+    return m.group("tag"), classes, (ids[0] if ids else None)
+
+
+class _Collector(HTMLParser):
+    """Text inside the elements matching any of the selectors (scripts and styles excluded)."""
+
+    def __init__(self, selectors: Sequence[tuple[str | None, frozenset[str], str | None]]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.selectors = selectors
+        self.stack: list[tuple[str, bool]] = []
+        self.inside = 0  # open matching elements
+        self.hidden = 0  # open script/style elements
+        self.parts: list[str] = []
+
+    def _matches(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        values = {k.lower(): v or "" for k, v in attrs}
+        classes = set(values.get("class", "").lower().split())
+        ident = values.get("id")
+        return any(
+            (t is None or t == tag) and c <= classes and (i is None or i == ident)
+            for t, c, i in self.selectors
+        )
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            return
+        matched = self._matches(tag, attrs)
+        self.stack.append((tag, matched))
+        self.inside += matched
+        self.hidden += tag in ("script", "style")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        return None
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.stack) - 1, max(-1, len(self.stack) - 64), -1):
+            if self.stack[i][0] == tag:
+                for name, matched in self.stack[i:]:
+                    self.inside -= matched
+                    self.hidden -= name in ("script", "style")
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self.inside and not self.hidden:
+            self.parts.append(data)
+
+
+def select_text(markup: str, selectors: Sequence[str]) -> str:
+    """The text of every element matching one of ``selectors`` (simple selectors), joined."""
+    parsed = [p for s in selectors if (p := parse_selector(s)) is not None]
+    if not parsed or not markup:
+        return ""
+    collector = _Collector(parsed)
+    try:
+        collector.feed(markup)
+        collector.close()
+    except (AssertionError, ValueError):  # html.parser gives up on some broken markup
+        pass
+    return _WS.sub(" ", " ".join(collector.parts)).strip()
+
+
+def script_blocks(text: str, limit: int = 4 * 1024 * 1024) -> list[str]:
+    """The contents of the page's <script> elements: markup the platform wrote, where user text
+    only ever appears escaped inside string literals."""
+    lower = text[:limit].lower()
+    out, pos = [], 0
+    while (start := lower.find("<script", pos)) >= 0:
+        body = lower.find(">", start)
+        if body < 0:
+            break
+        end = lower.find("</script", body)
+        out.append(text[body + 1 : end if end >= 0 else len(lower)])
+        if end < 0:
+            break
+        pos = end + 8
+    return out
 
 
 class Page:
@@ -203,6 +301,28 @@ class Page:
         if not self.is_html:
             return _WS.sub(" ", self.text).strip()[:EXCERPT_CHARS]
         return text_of(self.text, keep_noscript=True)[:EXCERPT_CHARS]
+
+    def select(self, selectors: Sequence[str]) -> str:
+        """Text of the elements matching the selectors, cached per selector set."""
+        key = tuple(selectors)
+        cache = self.__dict__.setdefault("_selected", {})
+        if key not in cache:
+            cache[key] = select_text(self.text, key) if self.is_html else ""
+        return cache[key]
+
+    @cached_property
+    def markup(self) -> str:
+        """The page's tags and script bodies, raw (not unescaped), whitespace collapsed and case
+        folded; text nodes left out. What users write reaches a page as escaped text (a quote
+        may stay a bare quote in a text node, never inside a tag) or as an escaped string in a
+        script's JSON (a quote becomes \\"), so an attribute like class="geoBlocked" found
+        here is the platform's own markup."""
+        if not self.is_text:
+            return ""
+        if not self.is_html:
+            return _WS.sub(" ", self.text).casefold()
+        parts = [*_TAG.findall(drop_blocks(self.text, _SCRIPT_ONLY)), *script_blocks(self.text)]
+        return _WS.sub(" ", " ".join(parts)).casefold()
 
     @cached_property
     def json(self) -> Any | None:

@@ -27,8 +27,16 @@ Resolver = Callable[[str], Awaitable[list[str]]]
 
 
 class Finding(NamedTuple):
+    """A verdict, the human sentence behind it, and the rule that decided it.
+
+    ``rule`` is a stable identifier ("status.404", "youtube.playability.ERROR",
+    "dns.nxdomain.confirmed", "soft404.same_as_random_path", "marker.removed@<zone>") stored
+    with the evidence, so that every verdict can be traced to the one rule that produced it.
+    """
+
     verdict: str
     reason: str
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,10 +51,18 @@ class PlatformRules:
 
     detector: str = "generic"
     markers: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The URL belongs to a registry platform (a Platform row): a network failure on its host
+    # is never read as a removal, whatever the resolver says.
+    registry: bool = False
+
+    @property
+    def on_registry(self) -> bool:
+        return self.registry or self.detector != "generic"
 
     def problems(self) -> list[str]:
         """What is wrong with this data (for a model's clean()); empty when usable as is."""
         from takedown.probing.detectors import DETECTORS
+        from takedown.probing.verdicts import marker_problem
 
         found = []
         if self.detector not in DETECTORS:
@@ -59,9 +75,9 @@ class PlatformRules:
                 found.append(f"{key}: expected a list of non-empty strings")
                 continue
             if key != REDIRECT_MARKER_KIND:
-                found += [
-                    f"{key}: marker {v!r} is too short to mean anything" for v in values if len(v.strip()) < 3
-                ]
+                for v in values:
+                    if problem := marker_problem(key, v, DETECTORS.get(self.detector)):
+                        found.append(f"{key}: {problem}")
             if key == REDIRECT_MARKER_KIND:
                 for pattern in values:
                     try:
@@ -94,6 +110,12 @@ class ProbeConfig:
     # Test hook: addresses to treat as public, so that a loopback server can stand in for a
     # public host while allow_loopback stays off and every other loopback address is refused.
     treat_as_public: frozenset[str] = frozenset()
+    # Names that must resolve: looked up once per run through the same resolver. Unless one of
+    # them answered, a vanished domain is a resolver problem, never a removal.
+    dns_control: tuple[str, ...] = ("www.iana.org", "www.wikipedia.org")
+    # Compare 2xx answers of hosts without a detector with the host's answer for a random path
+    # (one fetch per host per run): the same page is a "not found" page served with 200.
+    soft404: bool = True
 
 
 @dataclass
@@ -113,6 +135,7 @@ class ProbeResult:
     excerpt: str
     verdict: str
     reason: str
+    rule: str  # the rule that decided the verdict (Finding.rule)
     error: str
     elapsed_ms: int
     retry_after: float | None

@@ -10,7 +10,7 @@ from yarl import URL
 
 from takedown.probing.page import Page
 from takedown.probing.types import Finding
-from takedown.probing.verdicts import match_markers
+from takedown.probing.verdicts import match_scoped
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,11 @@ class Detector:
     markers: ClassVar[MarkerTable] = ()
     # A larger body cap for platforms whose signal sits deep in a big page; None = config's.
     body_limit: ClassVar[int | None] = None
+    # The elements the platform puts its own error and removal messages in: markers of the
+    # "error" zone are looked for there and nowhere else (verdicts, "Marker zones").
+    error_selectors: ClassVar[tuple[str, ...]] = ()
+    # Zones this detector can extract (structured fields), usable as "@<zone> <text>".
+    zones: ClassVar[tuple[str, ...]] = ()
 
     def rewrite(self, url: URL) -> URL:
         return url
@@ -30,8 +35,15 @@ class Detector:
     def request_headers(self, url: URL) -> Mapping[str, str]:
         return {}
 
+    def error_text(self, page: Page) -> str:
+        """Text the platform itself wrote in its error places on this page."""
+        return page.select(self.error_selectors) if self.error_selectors else ""
+
+    def zone_text(self, page: Page, zone: str) -> str:
+        return ""
+
     def classify(self, page: Page) -> Finding | None:
-        return match_markers(page, self.markers)
+        return match_scoped(page, self.markers, self, self.name)
 
 
 DETECTORS: dict[str, Detector] = {}
@@ -48,6 +60,12 @@ def detector_for(name: str) -> Detector:
         log.warning("unknown detector %r, using the generic rules", name)
         return DETECTORS["generic"]
     return detector
+
+
+def in_script(text: str, pos: int) -> bool:
+    """Whether position ``pos`` of the markup lies inside a <script> element."""
+    lower_open = text.rfind("<script", 0, pos)
+    return lower_open >= 0 and text.rfind("</script", 0, pos) < lower_open
 
 
 def host_of(url: URL) -> str:

@@ -7,7 +7,7 @@ import re
 from yarl import URL
 
 from takedown.probing.detectors.base import Detector, host_of, register
-from takedown.probing.page import Page, text_of
+from takedown.probing.page import Page
 from takedown.probing.types import (
     INCONCLUSIVE,
     LEGALLY_BLOCKED,
@@ -16,7 +16,7 @@ from takedown.probing.types import (
     SOFT_REMOVED,
     Finding,
 )
-from takedown.probing.verdicts import match_markers
+from takedown.probing.verdicts import match_scoped
 
 
 @register
@@ -24,6 +24,9 @@ class Telegram(Detector):
     """Post pages answer best through the embed widget, server-rendered [TG1][TG2]."""
 
     name = "telegram"
+    # The widget's error box: Telegram's own words. A post's text (tgme_widget_message_text)
+    # may quote any of them.
+    error_selectors = (".tgme_widget_message_error",)
     _HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me", "telegram.dog"})
     _POST = re.compile(r"^/(?:s/)?([A-Za-z][A-Za-z0-9_]{2,63})/(\d{1,12})/?$")
     markers = (
@@ -58,30 +61,36 @@ class Telegram(Detector):
     def classify(self, page: Page) -> Finding | None:
         if not page.is_html:
             return None
-        if found := match_markers(page, self.markers):
+        if found := match_scoped(page, self.markers, self, "telegram"):
             return found
         text = page.text
-        i = text.find("tgme_widget_message_error")
-        if i >= 0:
-            start = text.find(">", i) + 1
-            end = text.find("</div", start)
-            message = text_of(text[start : end if end > 0 else start + 300])[:160]
+        message = self.error_text(page)[:160]
+        if message:
             lowered = message.casefold()
             if "not found" in lowered:
-                return Finding(REMOVED, f"telegram: {message}")
+                return Finding(REMOVED, f"telegram: {message}", "telegram.embed_error.not_found")
             if "private" in lowered:
-                return Finding(SOFT_REMOVED, f"telegram: {message}")
-            return Finding(INCONCLUSIVE, f"telegram: {message}")
+                return Finding(SOFT_REMOVED, f"telegram: {message}", "telegram.embed_error.private")
+            return Finding(INCONCLUSIVE, f"telegram: {message}", "telegram.embed_error.other")
         if "tgme_widget_message " in text and "data-post=" in text:
-            return Finding(LIVE, "telegram: post shown in the embed widget")
+            return Finding(LIVE, "telegram: post shown in the embed widget", "telegram.embed_post")
         og_title = page.meta("og:title") or ""
         description = page.meta("og:description") or ""
-        if self._CONTACT.match(og_title) and description.startswith(
-            "If you have Telegram, you can contact @"
+        wanted = page.requested.path.strip("/").split("/")[0].lower()
+        m = self._CONTACT.match(og_title)
+        if (
+            m
+            and m.group(1).lower() == wanted
+            and description.startswith("If you have Telegram, you can contact @")
+            # A channel's own title and description are user text: a live channel has a
+            # member count (tgme_page_extra) that the stock contact page of a free name lacks.
+            and "tgme_page_extra" not in text
         ):
             # The stock page of an unused username [TG5]: the channel is gone, and its name may
             # be re-registered by someone else later.
-            return Finding(REMOVED, "telegram: name not in use (stock contact page)")
+            return Finding(REMOVED, "telegram: name not in use (stock contact page)", "telegram.contact_page")
         if page.rewritten:
-            return Finding(INCONCLUSIVE, "telegram: embed page with neither a post nor an error")
+            return Finding(
+                INCONCLUSIVE, "telegram: embed page with neither a post nor an error", "telegram.embed_empty"
+            )
         return None

@@ -6,8 +6,8 @@ import re
 
 from yarl import URL
 
-from takedown.probing.detectors.base import Detector, host_of, register
-from takedown.probing.page import Page
+from takedown.probing.detectors.base import Detector, host_of, in_script, register
+from takedown.probing.page import Page, script_blocks
 from takedown.probing.types import (
     INCONCLUSIVE,
     LEGALLY_BLOCKED,
@@ -21,16 +21,19 @@ from takedown.probing.types import (
 
 @register
 class Instagram(Detector):
+    """Removed items answer 404 [IG1]; the 200 variant shows its text in the dialog-404 box."""
+
     name = "instagram"
+    error_selectors = (".dialog-404",)
     markers = (
         (
             INCONCLUSIVE,
             (
-                "<title>login • instagram</title>",
-                "please wait a few minutes before you try again",
-                "checkpoint_required",
-                "challenge_required",
-                "feedback_required",
+                "@title Login • Instagram",
+                "@page please wait a few minutes before you try again",
+                "@page checkpoint_required",
+                "@page challenge_required",
+                "@page feedback_required",
             ),
         ),  # [IG2][IG4]
         (
@@ -46,30 +49,44 @@ class Instagram(Detector):
 
 @register
 class Facebook(Detector):
-    """Facebook uses one message for deleted and audience-changed content [JD5]: soft_removed."""
+    """Facebook uses one message for deleted and audience-changed content [JD5]: soft_removed.
+    Its words sit in the legacy interstitial box or in the error route's props.title [GD3]."""
 
     name = "facebook"
+    error_selectors = (".uiInterstitialContent",)
+    _PROPS_TITLE = re.compile(r'"props":\{"title":"((?:[^"\\]|\\.){1,200})"')
     markers = (
-        (INCONCLUSIVE, ("you must log in to continue", '{"__dr":"cometerrorroot.react"}')),  # [FB2][GD3]
+        (
+            INCONCLUSIVE,
+            ("@page you must log in to continue", '@markup {"__dr":"cometerrorroot.react"}'),
+        ),  # [FB2][GD3]
         (
             SOFT_REMOVED,
             (
                 "this content isn't available right now",
                 "this content is no longer available",
                 "the content you requested cannot be displayed right now",
-                "uiinterstitialcontent",
+                '@markup class="uiinterstitialcontent"',
                 "the link you followed may be broken",
             ),
         ),  # [GD3][AA1][Y19]
     )
 
+    def error_text(self, page: Page) -> str:
+        titles = [
+            m.group(1) for m in self._PROPS_TITLE.finditer(page.text) if in_script(page.text, m.start())
+        ]
+        return " ".join([super().error_text(page), *titles])
+
 
 @register
 class Pornhub(Detector):
     name = "pornhub"
+    # yt-dlp's error-container regex [PH3]: div.removed, .userMessageSection, section.noVideo.
+    error_selectors = ("div.removed", ".userMessageSection", ".noVideo", ".geoBlocked")
     markers = (
-        (INCONCLUSIVE, ("leastfactor", 'document.cookie="rnkey=')),  # JS cookie wall [PH1]
-        (LEGALLY_BLOCKED, ('class="geoblocked"', "this content is unavailable in your country")),
+        (INCONCLUSIVE, ("@markup leastfactor", '@markup document.cookie="rnkey=')),  # JS cookie wall [PH1]
+        (LEGALLY_BLOCKED, ('@markup class="geoblocked"', "this content is unavailable in your country")),
         (
             REMOVED,
             (
@@ -84,7 +101,7 @@ class Pornhub(Detector):
             (
                 "flagged for verification in accordance with our trust and safety policy",
                 "unavailable pending review",
-                'id="iconlocked"',
+                '@markup id="iconlocked"',
             ),
         ),
         (RESTRICTED, ("upgrade to pornhub premium to enjoy this video",)),
@@ -96,13 +113,16 @@ class Pornhub(Detector):
         wanted = page.requested.query.get("viewkey")
         if wanted and page.url.query.get("viewkey") != wanted:
             # deleted or login required, yt-dlp cannot tell either [PH3][PH6]
-            return Finding(INCONCLUSIVE, "pornhub: redirected away from the video")
+            return Finding(
+                INCONCLUSIVE, "pornhub: redirected away from the video", "pornhub.redirect.no_viewkey"
+            )
         return None
 
 
 @register
 class XVideos(Detector):
     name = "xvideos"
+    error_selectors = (".inlineError",)  # <h1 class="inlineError"> [XV3]
     markers = (
         (
             REMOVED,
@@ -120,8 +140,13 @@ class XVideos(Detector):
             return found
         if page.requested.path.startswith("/video") and not page.url.path.startswith("/video"):
             if re.match(r"^(?:www\.)?xvideos\d", host_of(page.url)):
-                return Finding(INCONCLUSIVE, "xvideos: sent to a country domain")  # [XV1]
-            return Finding(REMOVED, "xvideos: redirected to a non-video page")
+                return Finding(
+                    INCONCLUSIVE, "xvideos: sent to a country domain", "xvideos.redirect.country"
+                )  # [XV1]
+            if len(page.chain) > 1:  # XVideos' own redirect, not a page we were given
+                return Finding(
+                    REMOVED, "xvideos: redirected to a non-video page", "xvideos.redirect.non_video"
+                )
         return None
 
 
@@ -134,20 +159,24 @@ class DCInside(Detector):
     _SCRIPT_TARGET = re.compile(r"""location\.(?:replace\(|href\s*=)\s*['"]([^'"]{1,300})['"]""")
 
     def classify(self, page: Page) -> Finding | None:
-        targets = [str(u) for u in page.chain[1:]]
+        targets = [(str(u), "redirect") for u in page.chain[1:]]
         if page.is_html:
-            targets += self._SCRIPT_TARGET.findall(page.text[:65536])
-        for target in targets:
+            # Only the page's own scripts: a post's text may spell out such a line.
+            for block in script_blocks(page.text[:262144]):
+                targets += [(t, "script") for t in self._SCRIPT_TARGET.findall(block)]
+        for target, how in targets:
             if "/error/deleted" in target:
-                return Finding(REMOVED, "dcinside: deleted-post error page")
+                return Finding(REMOVED, "dcinside: deleted-post error page", f"dcinside.{how}.error_deleted")
             if "/error/adult" in target:
-                return Finding(RESTRICTED, "dcinside: adult gallery")
+                return Finding(RESTRICTED, "dcinside: adult gallery", f"dcinside.{how}.error_adult")
             if "error.php" in target:
-                return Finding(INCONCLUSIVE, "dcinside: mobile error page")  # [DC3]
+                return Finding(
+                    INCONCLUSIVE, "dcinside: mobile error page", f"dcinside.{how}.error_php"
+                )  # [DC3]
         if "/board/view" in page.requested.path and page.is_html:
             if "title_subject" in page.text and "write_div" in page.text:  # [DC4]
-                return Finding(LIVE, "dcinside: post shown")
-            return Finding(INCONCLUSIVE, "dcinside: no post on the page")
+                return Finding(LIVE, "dcinside: post shown", "dcinside.post_shown")
+            return Finding(INCONCLUSIVE, "dcinside: no post on the page", "dcinside.no_post")
         return None
 
 
@@ -159,6 +188,14 @@ class Naver(Detector):
     name = "naver"
     markers = ((REMOVED, ("삭제되었거나 없는 게시글입니다",)),)  # cafe [NV1]
     _BLOG = re.compile(r"^/([\w-]+)/(\d+)/?$")
+    # Where the cafe's deleted-article message sits is *unverified* [NV1]: read it in the
+    # page's own alert() calls and its error box, never in an article's text.
+    error_selectors = (".error_content", "#errorContent")
+    _ALERT = re.compile(r"""alert\(\s*(['"])(.{1,200}?)\1""")
+
+    def error_text(self, page: Page) -> str:
+        alerts = [m.group(2) for block in script_blocks(page.text) for m in self._ALERT.finditer(block)]
+        return " ".join([super().error_text(page), *alerts])
 
     def rewrite(self, url: URL) -> URL:
         if host_of(url) == "blog.naver.com" and (m := self._BLOG.match(url.path)):

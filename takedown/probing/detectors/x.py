@@ -80,6 +80,7 @@ class X(Detector):
     _HOSTS = frozenset(
         {"x.com", "www.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com", "mobile.x.com"}
     )
+    zones = ("tombstone",)
     _STATUS = re.compile(r"^/(?:[A-Za-z0-9_]{1,50}|i(?:/web)?)/status(?:es)?/(\d{1,25})(?:/|$)")
     markers = (
         (RESTRICTED, ("age-restricted",)),
@@ -112,27 +113,50 @@ class X(Detector):
             return URL(self.syndication).with_query(id=tweet_id, lang="en", token=syndication_token(tweet_id))
         return url
 
+    @staticmethod
+    def _tombstone(page: Page) -> str:
+        data = page.json if page.url.path.endswith("/tweet-result") else None
+        if isinstance(data, dict) and data.get("__typename") == "TweetTombstone":
+            return " ".join(strings_in(data.get("tombstone")))
+        return ""
+
+    def zone_text(self, page: Page, zone: str) -> str:
+        return self._tombstone(page) if zone == "tombstone" else ""
+
+    def error_text(self, page: Page) -> str:
+        return self._tombstone(page)
+
     def classify(self, page: Page) -> Finding | None:
         if not page.url.path.endswith("/tweet-result"):
-            return Finding(INCONCLUSIVE, "x: the page is the same JavaScript shell for every state")
+            return Finding(
+                INCONCLUSIVE, "x: the page is the same JavaScript shell for every state", "x.javascript_shell"
+            )
         data = page.json
         if data == {}:
-            return Finding(REMOVED, "x syndication: not found (empty answer)")
+            return Finding(REMOVED, "x syndication: not found (empty answer)", "x.syndication.empty")
         if not isinstance(data, dict):
-            return Finding(INCONCLUSIVE, "x syndication: not a JSON object")
+            return Finding(INCONCLUSIVE, "x syndication: not a JSON object", "x.syndication.not_json")
         kind = data.get("__typename")
         if kind == "TweetTombstone":
-            text = " ".join(strings_in(data.get("tombstone"))) or "(no text)"
-            found = match_text(normalize(text), self.markers)
-            return Finding(found.verdict if found else INCONCLUSIVE, f"x tombstone: {text[:160]}")
+            # Only the tombstone's own text: a live post's text may quote a tombstone.
+            text = self._tombstone(page) or "(no text)"
+            found = match_text(normalize(text), self.markers, "x.tombstone")
+            if found:
+                return Finding(found.verdict, f"x tombstone: {text[:160]}", found.rule)
+            return Finding(INCONCLUSIVE, f"x tombstone: {text[:160]}", "x.tombstone.unknown")
         if kind == "TweetUnavailable":
             reason = str(data.get("reason") or "")
-            return Finding(self._UNAVAILABLE.get(reason.lower(), INCONCLUSIVE), f"x unavailable: {reason}")
+            verdict = self._UNAVAILABLE.get(reason.lower(), INCONCLUSIVE)
+            return Finding(verdict, f"x unavailable: {reason}", f"x.unavailable.{reason[:40] or 'none'}")
         withheld = data.get("withheld_in_countries") or []
-        if data.get("withheld_copyright") or {"XX", "XY"} & set(withheld):
-            return Finding(REMOVED, "x: withheld everywhere / copyright")
+        if not isinstance(withheld, list):
+            withheld = []
+        if data.get("withheld_copyright") is True or {"XX", "XY"} & {str(w) for w in withheld}:
+            return Finding(REMOVED, "x: withheld everywhere / copyright", "x.withheld.everywhere")
         if withheld:  # depends on the checker's exit country [XW3]
-            return Finding(LEGALLY_BLOCKED, f"x: withheld in {', '.join(map(str, withheld[:10]))}")
+            return Finding(
+                LEGALLY_BLOCKED, f"x: withheld in {', '.join(map(str, withheld[:10]))}", "x.withheld.country"
+            )
         if kind == "Tweet" or "id_str" in data:
-            return Finding(LIVE, "x syndication: post returned")
-        return Finding(INCONCLUSIVE, "x syndication: unrecognised answer")
+            return Finding(LIVE, "x syndication: post returned", "x.syndication.post")
+        return Finding(INCONCLUSIVE, "x syndication: unrecognised answer", "x.syndication.unknown")
