@@ -504,15 +504,9 @@ def _fold_x(host: str, path: str, params: list[str], fragment: str | None) -> _F
     return "x.com", path, params
 
 
-_IG_MEDIA = re.compile(r"(?:/[A-Za-z0-9_.]{1,30})?/(?:p|reels?|tv)/([A-Za-z0-9_-]+)(?:/.*)?")
-
-
 def _fold_instagram(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
-    m = _IG_MEDIA.fullmatch(path)
-    if m is not None:
-        # A shortcode names one media item whatever the route: /p/, /reel/, /tv/ and the newer
-        # /<user>/p/ all open it, and query parameters (img_index, igsh ...) do not change it.
-        return "www.instagram.com", f"/p/{m.group(1)}/", []
+    # Media items (/p/, /reel/, /reels/, /tv/, /<user>/p/ ...) are folded by the catalogue in
+    # fixtures/platforms.json; here only the host and the case of the first segment.
     if len(path) > 1:
         path = path.rstrip("/")
         head, sep, tail = path[1:].partition("/")
@@ -1093,7 +1087,12 @@ def _trim(piece: str) -> tuple[str, str]:
     return piece[:end], piece[end:]
 
 
+_URL_START = re.compile(r"https?://|www\.", re.I)
+
+
 def _looks_like_url(piece: str) -> bool:
+    if _URL_START.match(piece):
+        return True  # meant as a URL: if it is refused, normalize_url says why
     try:
         normalize_url(piece)
     except UnsafeURL:
