@@ -691,6 +691,7 @@ class _Item:
     excluded: Mapping[str, frozenset[str]]
     # Query parameters that make the URL name something else (a Telegram comment): no fold.
     distinct_if: tuple[str, ...]
+    host: str | None  # the canonical host, unless it holds a variable ("{blog}.tistory.com")
 
 
 @dataclass(frozen=True, slots=True)
@@ -699,6 +700,7 @@ class _Form:
     path: re.Pattern[str]
     query: tuple[tuple[str, str, re.Pattern[str]], ...]  # ("v=", var, value pattern)
     host_var: str | None  # "{blog}.tistory.com": the first label is a variable
+    simple: bool  # path variables only: the common case, on the fast path
 
 
 def _compile_path(template: str, ids: Mapping[str, str]) -> re.Pattern[str]:
@@ -730,6 +732,7 @@ def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict,
         catalogue = entry.get("url_forms") or {}
         for spec in catalogue.get("items", ()):
             ids = spec.get("ids", {})
+            canonical_host = spec["canonical"].removeprefix("https://").partition("/")[0]
             item = _Item(
                 platform=slug,
                 name=spec["item"],
@@ -737,6 +740,7 @@ def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict,
                 lower=frozenset(spec.get("lower", ())),
                 excluded={k: frozenset(v) for k, v in spec.get("not", {}).items()},
                 distinct_if=tuple(f"{k}=" for k in spec.get("distinct_if", ())),
+                host=None if "{" in canonical_host else canonical_host,
             )
             for form in spec["forms"]:
                 if not form.get("source"):
@@ -746,13 +750,14 @@ def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict,
                     (f"{key}=", var, re.compile(ids.get(var, "[^&]+")))
                     for key, var in form.get("query", {}).items()
                 )
+                simple = not (query or item.lower or item.excluded or item.distinct_if)
                 for host in form["hosts"]:
                     m = _VAR.match(host)
                     if m is not None:
                         parent = host[m.end() + 1 :]
-                        by_parent.setdefault(parent, []).append(_Form(item, path, query, m.group(1)))
+                        by_parent.setdefault(parent, []).append(_Form(item, path, query, m.group(1), False))
                     else:
-                        by_host.setdefault(host, []).append(_Form(item, path, query, None))
+                        by_host.setdefault(host, []).append(_Form(item, path, query, None, simple))
         for rule in catalogue.get("short_links", ()):
             glob = rule.get("path")
             pattern = re.compile(re.escape(glob).replace(r"\*", "[^/]+") + "(?:/.*)?") if glob else None
@@ -776,13 +781,16 @@ def _forms_for(host: str) -> tuple[_Form, ...] | None:
     return forms
 
 
-def _fold_item(forms: tuple[_Form, ...], host: str, path: str, params: list[str]) -> str | None:
-    """The canonical URL of the item (host, path, params) is a catalogued form of, or None."""
+def _fold_item(forms: tuple[_Form, ...], host: str, path: str, params: list[str]) -> tuple[str, str] | None:
+    """(canonical URL, its host) of the item (host, path, params) is a catalogued form of,
+    or None."""
     for form in forms:
         m = form.path.fullmatch(path)
         if m is None:
             continue
         item = form.item
+        if form.simple:
+            return item.canonical.format_map(m.groupdict()), item.host  # type: ignore[return-value]
         if item.distinct_if and any(p.startswith(item.distinct_if) for p in params):
             return None
         values = m.groupdict()
@@ -805,7 +813,8 @@ def _fold_item(forms: tuple[_Form, ...], host: str, path: str, params: list[str]
                     values[var] = values[var].lower()
             if any(values.get(k) in v for k, v in item.excluded.items()):
                 continue
-            return item.canonical.format(**values)
+            url = item.canonical.format_map(values)
+            return url, item.host or url[8:].partition("/")[0]
     return None
 
 
@@ -923,16 +932,16 @@ def normalize_url(raw: str) -> NormalizedURL:
             fragment = None
             forms = _forms_for(host)
             if forms is not None:
-                canonical = _fold_item(forms, host, path, params)
-                if canonical is not None:
-                    return _folded(canonical, scheme, host, path, params)
+                folded = _fold_item(forms, host, path, params)
+                if folded is not None:
+                    return _folded(folded, scheme, host, path, params)
         else:
             params = _clean_query(query, _TRACKING) if query else []
             forms = _forms_for(host) if port is None else None
             if forms is not None:
-                canonical = _fold_item(forms, host, path, params)
-                if canonical is not None:
-                    return _folded(canonical, scheme, host, path, params)
+                folded = _fold_item(forms, host, path, params)
+                if folded is not None:
+                    return _folded(folded, scheme, host, path, params)
             # Fragments are dropped (anchors, #t=30), except client-side routes ("#/video/1",
             # "#!/post/2"): on those single-page sites the fragment *is* the item.
             if fragment and fragment[0] in "/!":
@@ -952,12 +961,10 @@ def normalize_url(raw: str) -> NormalizedURL:
     return NormalizedURL(url, host)
 
 
-def _folded(canonical: str, scheme: str, host: str, path: str, params: list[str]) -> NormalizedURL:
-    via = f"{scheme}://{host}{path}"
-    if params:
-        via += "?" + "&".join(params)
-    # Canonical forms are "https://<host>/...", written in the catalogue.
-    return NormalizedURL(canonical, canonical[8:].partition("/")[0], None if via == canonical else via)
+def _folded(folded: tuple[str, str], scheme: str, host: str, path: str, params: list[str]) -> NormalizedURL:
+    canonical, canonical_host = folded
+    via = f"{scheme}://{host}{path}?" + "&".join(params) if params else f"{scheme}://{host}{path}"
+    return NormalizedURL(canonical, canonical_host, None if via == canonical else via)
 
 
 # --------------------------------------------------------------------------------------------
