@@ -29,11 +29,13 @@ class RenormalizeReport:
     updated: int = 0  # rows now holding the new canonical form
     linked: int = 0  # rows linked to another row of the same artist as one item
     refused: int = 0  # rows whose stored URL the current rules refuse: left as they are
+    left: int = 0  # rows whose new form another row holds while moving away: left as they are
 
     def __str__(self) -> str:
         return (
             f"{self.scanned} URLs scanned: {self.updated} re-normalised, {self.linked} linked "
             f"to the same item, {self.refused} left as stored (now refused)"
+            + (f", {self.left} left as stored (forms swapped between rows)" if self.left else "")
         )
 
 
@@ -76,23 +78,43 @@ def urls_renormalize(*, model: type[models.Model] | None = None, batch: int = _B
             continue
         if norm.url != stored:
             changes.append((pk, artist_id, stored, norm.url, norm.host))
-    for start in range(0, len(changes), batch):
-        chunk = changes[start : start + batch]
-        with transaction.atomic():
-            holders = {
-                (a, u): pk
-                for pk, a, u, same in model.objects.filter(
-                    artist_id__in={c[1] for c in chunk}, normalized_url__in={c[3] for c in chunk}
-                ).values_list("pk", "artist_id", "normalized_url", "same_as_id")
-            }
-            for pk, artist_id, _old, new, host in chunk:
-                holder = holders.get((artist_id, new))
-                if holder is not None and holder != pk:
-                    report.linked += _link(model, alias_ids=[pk], item_id=holder)
-                    continue
-                model.objects.filter(pk=pk).update(normalized_url=new, host=host)
-                holders[(artist_id, new)] = pk
-                report.updated += 1
+    # pk -> the form a row is about to move to: a row still holding a form that another row
+    # folds to, but moving away from it itself, is not that item (it is a different item
+    # whose old form happened to be this one), so the other row waits for it to move.
+    moving = {c[0]: c[3] for c in changes}
+    pending = changes
+    while pending:
+        deferred = []
+        for start in range(0, len(pending), batch):
+            chunk = pending[start : start + batch]
+            with transaction.atomic():
+                holders = {
+                    (a, u): (pk, same)
+                    for pk, a, u, same in model.objects.filter(
+                        artist_id__in={c[1] for c in chunk}, normalized_url__in={c[3] for c in chunk}
+                    ).values_list("pk", "artist_id", "normalized_url", "same_as_id")
+                }
+                for change in chunk:
+                    pk, artist_id, old, new, host = change
+                    held = holders.get((artist_id, new))
+                    if held is not None and held[0] != pk:
+                        holder, root = held
+                        if moving.get(holder, new) != new:
+                            deferred.append(change)
+                            continue
+                        report.linked += _link(model, alias_ids=[pk], item_id=root or holder)
+                        moving.pop(pk, None)
+                        continue
+                    model.objects.filter(pk=pk).update(normalized_url=new, host=host)
+                    moving.pop(pk, None)
+                    if holders.get((artist_id, old), (None,))[0] == pk:
+                        del holders[(artist_id, old)]  # the old form is free now
+                    holders[(artist_id, new)] = (pk, None)
+                    report.updated += 1
+        if len(deferred) == len(pending):
+            report.left = len(deferred)  # rows that swap forms with each other: left as stored
+            break
+        pending = deferred
     return report
 
 

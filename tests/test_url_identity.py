@@ -353,6 +353,29 @@ def test_it_renormalises_stored_rows_and_links_those_that_became_one_item(artist
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("b_first", [True, False])
+def test_it_does_not_link_a_row_to_one_that_only_held_its_form_before_moving(artist, platforms, b_first):
+    # b's stored form is what a now folds to, but b itself moves on to its own canonical form:
+    # they are two items, and a gets the form once b has left it (whichever is older).
+    def make_a():
+        return _stored(artist, "https://m.blog.naver.com/fan/77", "https://m.blog.naver.com/fan/77")
+
+    def make_b():
+        return _stored(artist, "https://www.reddit.com/r/kpop/comments/bbb/", "https://blog.naver.com/fan/77")
+
+    if b_first:
+        b, a = make_b(), make_a()
+    else:
+        a, b = make_a(), make_b()
+    report = identity.urls_renormalize()
+    assert (report.updated, report.linked, report.left) == (2, 0, 0)
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.normalized_url == "https://blog.naver.com/fan/77" and a.same_as is None
+    assert b.normalized_url == "https://www.reddit.com/comments/bbb/" and b.same_as is None
+
+
+@pytest.mark.django_db
 def test_it_never_drafts_or_counts_a_linked_row(artist, platforms, staff):
     x = platforms["x"]
     item = _stored(artist, "https://x.com/i/status/5", "https://x.com/i/status/5", platform=x)
