@@ -145,6 +145,8 @@ def test_it_keeps_different_items_apart(a, b):
         ("https://www.tiktok.com/t/ZTabc/", True),
         ("https://www.reddit.com/r/kpop/s/AbCdEf", True),
         ("https://fb.watch/abc/", True),
+        ("https://www.facebook.com/share/v/1AbCd/", True),
+        ("https://v.redd.it/abc123", True),
         ("https://youtu.be/AbCdEfGhIjK", False),  # names its video: folded, not followed
         ("https://redd.it/abc12", False),
         ("https://www.reddit.com/r/kpop/", False),
@@ -171,6 +173,7 @@ def _import(artist, *urls, **kw):
             "https://blog.naver.com/lunafan01/223456789012",
             "https://m.blog.naver.com/lunafan01/223456789012",
             "https://blog.naver.com/PostView.naver?blogId=lunafan01&logNo=223456789012",
+            "https://blog.naver.com/lunafan01?Redirect=Log&logNo=223456789012",
         ],
         [
             "https://x.com/i/web/status/1790000000000000001",
