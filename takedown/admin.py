@@ -613,6 +613,13 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
                     % {"c": report.created, "d": report.duplicates, "r": report.rejected},
                     level,
                 )
+                # Cells read differently from how they were pasted (split, extracted): say so.
+                for note in report.notes[:20]:
+                    self.message_user(
+                        request,
+                        _("Row %(row)d: %(note)s.") % {"row": note.row, "note": note.message},
+                        messages.INFO,
+                    )
                 if not report.rejected:
                     return HttpResponseRedirect(reverse("admin:takedown_infringingurl_changelist"))
         context = {

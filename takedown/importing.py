@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import Agency, Artist, InfringingURL, Platform, User
-from takedown.urltools import NormalizedURL, PlatformMatcher, UnsafeURL, host_matches, normalize_url
+from takedown.urltools import (
+    NormalizedURL,
+    PlatformMatcher,
+    UnsafeURL,
+    host_matches,
+    normalize_url,
+    split_cell,
+)
 
 COLUMNS = ("artist", "url", "category", "legal_route", "discovered_at", "note")
 _CATEGORIES = frozenset(Category.values)
@@ -52,15 +59,21 @@ class ImportReport:
     duplicates: int = 0
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # Rows stored after reading the cell differently from how it was pasted (split into
+    # several URLs, a URL taken out of a markdown link): same shape as errors.
+    notes: list[RowError] = field(default_factory=list)
     atomic_aborted: bool = False
 
     def as_dict(self) -> dict:
-        return {
+        body = {
             "created": self.created,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "errors": [e.as_dict() for e in self.errors],
         }
+        if self.notes:  # additive: the documented four keys stay as they were
+            body["notes"] = [n.as_dict() for n in self.notes]
+        return body
 
 
 def read_csv(data: bytes | str) -> list[dict[str, str]]:
@@ -127,10 +140,13 @@ class _Official:
     def covers(self, norm: NormalizedURL) -> str | None:
         if self.hosts and host_matches(norm.host, self.hosts):
             return norm.host
-        for prefix in self.prefixes:
-            # Path boundary: x.com/artist covers x.com/artist/status/1, not x.com/artistfan.
-            if norm.url == prefix or norm.url.startswith(prefix + "/") or norm.url.startswith(prefix + "?"):
-                return prefix
+        # An item folded to its canonical form (x.com/i/status/1) is checked as pasted too
+        # (x.com/artist/status/1): the canonical form no longer names the account.
+        for url in (norm.url, norm.via) if norm.via else (norm.url,):
+            for prefix in self.prefixes:
+                # Path boundary: x.com/artist covers x.com/artist/status/1, not x.com/artistfan.
+                if url == prefix or url.startswith(prefix + "/") or url.startswith(prefix + "?"):
+                    return prefix
         return None
 
 
@@ -212,8 +228,43 @@ class Intake:
         self.officials = {a.pk: official_matcher(a) for a in artists if a.official_accounts}
         self.matcher, self.platforms = platform_matcher()
 
+    def check_row(self, index: int, row: Mapping[str, object]) -> tuple[list[RowError | tuple], str | None]:
+        """Every URL the row's cell holds, each as a RowError or the values in `_ROW_COLUMNS`
+        order; and how the cell was read ("split into 2 URLs", "took the URL out of a markdown
+        link"), or None when it was taken as it is."""
+        if not isinstance(row, Mapping):
+            return [RowError(index, "", "Each item must be an object with the import columns.")], None
+        raw_url = row.get("url")
+        if not isinstance(raw_url, str) or not raw_url.strip() or "\x00" in raw_url:
+            return [self._check(index, row, raw_url)], None
+        try:
+            cell = split_cell(raw_url)
+        except UnsafeURL as exc:
+            return [RowError(index, "url", str(exc))], None
+        if len(cell.urls) == 1:
+            return [self._check(index, row, cell.urls[0])], cell.note
+        n = len(cell.urls)
+        results: list[RowError | tuple] = []
+        for i, url in enumerate(cell.urls, start=1):
+            result = self._check(index, row, url)
+            if type(result) is RowError and result.field == "url":
+                result = RowError(index, "url", f"URL {i} of {n} ({url}): {result.message}")
+            results.append(result)
+        return results, cell.note
+
     def check(self, index: int, row: Mapping[str, object]) -> RowError | tuple:
-        """A RowError, or the row's values in `_ROW_COLUMNS` order."""
+        """A RowError, or the row's values in `_ROW_COLUMNS` order, for a row that must hold
+        one URL (the admin's single-URL form)."""
+        results, _note = self.check_row(index, row)
+        if len(results) > 1:
+            return RowError(
+                index,
+                "url",
+                f"The field holds {len(results)} URLs; add them one at a time, or import them as a list.",
+            )
+        return results[0]
+
+    def _check(self, index: int, row: Mapping[str, object], raw_url: object) -> RowError | tuple:
         if not isinstance(row, Mapping):
             return RowError(index, "", "Each item must be an object with the import columns.")
         key = row.get("artist")
@@ -227,7 +278,6 @@ class Intake:
         else:
             return RowError(index, "artist", "This field is required.")
 
-        raw_url = row.get("url")
         if not isinstance(raw_url, str) or not raw_url.strip():
             return RowError(index, "url", "This field is required.")
         if "\x00" in raw_url:
@@ -319,20 +369,24 @@ def import_rows(
     errors = report.errors
     seen: set[tuple[int, str]] = set()
     valid: list[tuple] = []
-    check = intake.check
+    notes = report.notes
+    check_row = intake.check_row
     for index, row in enumerate(rows, start=1):
         if progress is not None and index % 1000 == 0:
             progress(index)
-        result = check(index, row)
-        if type(result) is RowError:
-            errors.append(result)
-            continue
-        dedup = (result[0], result[2])
-        if dedup in seen:
-            report.duplicates += 1
-            continue
-        seen.add(dedup)
-        valid.append(result)
+        results, note = check_row(index, row)
+        if note is not None:
+            notes.append(RowError(index, "url", note))
+        for result in results:
+            if type(result) is RowError:
+                errors.append(result)
+                continue
+            dedup = (result[0], result[2])
+            if dedup in seen:
+                report.duplicates += 1
+                continue
+            seen.add(dedup)
+            valid.append(result)
 
     report.rejected = len(errors)
     if atomic and errors:

@@ -300,6 +300,10 @@ class InfringingURLQuerySet(models.QuerySet):
     def due_for_check(self, now=None) -> InfringingURLQuerySet:
         return self.filter(next_check_at__lte=now or timezone.now())
 
+    def items(self) -> InfringingURLQuerySet:
+        """One row per item: without the rows linked to another as the same item."""
+        return self.filter(same_as__isnull=True)
+
 
 class InfringingURL(models.Model):
     artist = models.ForeignKey(
@@ -330,6 +334,18 @@ class InfringingURL(models.Model):
         related_name="+",
     )
     note = models.TextField(_("note"), blank=True)
+    # Another row of the same artist that is this same item (one URL form folded to another,
+    # or a short link that led to it). A linked row keeps its evidence and history but is
+    # never drafted into a notice, never counted in stats and no longer checked.
+    same_as = models.ForeignKey(
+        "self",
+        verbose_name=_("same item as"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="aliases",
+        help_text=_("Set when this URL turned out to be another form of an item already recorded."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from takedown import identity
 from takedown.choices import LegalRoute, URLStatus, Verdict
 from takedown.models import InfringingURL, Platform, URLCheck
 from takedown.probing import PlatformRules, ProbeConfig, Prober, ProbeResult
@@ -340,6 +341,9 @@ def record_results(
             url.updated_at = now
         _insert_checks(checks)
         _update_urls(urls)
+        # One item, one row: a short link that led to a URL its artist already has is linked
+        # to that row (takedown.identity), so the item is never noticed twice.
+        identity.urls_link_followed((u.pk, u.host, by_id[u.pk].final_url) for u in urls)
     return outcomes
 
 

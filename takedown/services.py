@@ -42,7 +42,7 @@ from takedown.models import (
     User,
 )
 from takedown.roles import role_has
-from takedown.urltools import normalize_url
+from takedown.urltools import UnsafeURL, normalize_url
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ def notices_prepare(
         raise NotAllowed("Your role cannot draft notices.")
     qs = (
         InfringingURL.objects.visible_to(user)
+        .items()  # a row linked to another as the same item is noticed through that one
         .filter(status=URLStatus.OPEN)
         .exclude(notice_items__notice__status__in=ACTIVE_NOTICE_STATES)
     )
@@ -379,10 +380,21 @@ def presend_problems(
     problems.extend(legal.describe(notice.legal_route, missing))
     official = official_matcher(notice.artist)
     for item in items:
-        hit = official.covers(normalize_url(item.url.normalized_url))
+        # The URL as reported names the account even where its canonical form does not
+        # (x.com/<artist>/status/1 is stored as x.com/i/status/1).
+        try:
+            norm = normalize_url(item.url.url)
+        except UnsafeURL:
+            norm = normalize_url(item.url.normalized_url)
+        hit = official.covers(norm)
         if hit:
             problems.append(
                 f"{item.url.normalized_url} is on {notice.artist.name}'s official allow-list ({hit})."
+            )
+        if item.url.same_as_id is not None:
+            problems.append(
+                f"{item.url.normalized_url} is the same item as URL #{item.url.same_as_id}: "
+                "remove it from this notice, the item is noticed once."
             )
         if item.url.status != URLStatus.OPEN:
             problems.append(

@@ -158,7 +158,7 @@ def removal_stats(agency: Agency) -> dict[str, Any]:
     Groups with no URL are left out; groups are ordered by notified URLs, most first. The
     number of queries is fixed (two per grouping on SQLite, one on PostgreSQL).
     """
-    urls = InfringingURL.objects.filter(artist__agency=agency)
+    urls = InfringingURL.objects.items().filter(artist__agency=agency)
     (overall, overall_median, overall_p90) = _grouped(urls, None)[0]
 
     platforms = [
@@ -202,7 +202,7 @@ def weekly_trend(agency: Agency, *, weeks: int = 12, today: date | None = None) 
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(datetime(first.year, first.month, first.day), tz)
-    urls = InfringingURL.objects.filter(artist__agency=agency).order_by()
+    urls = InfringingURL.objects.items().filter(artist__agency=agency).order_by()
     new = dict(
         urls.filter(discovered_at__gte=start)
         .annotate(week=TruncWeek("discovered_at", tzinfo=tz))

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_network
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 if TYPE_CHECKING:
@@ -35,13 +37,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_URL_LENGTH",
+    "CellURLs",
     "NormalizedURL",
     "PlatformMatcher",
     "UnsafeURL",
     "host_matches",
     "is_public_ip",
+    "is_short_link",
     "normalize_url",
     "registrable_domain",
+    "short_link_host",
+    "split_cell",
 ]
 
 MAX_URL_LENGTH = 2048
@@ -56,6 +62,10 @@ class NormalizedURL:
     url: str  # canonical form
     # Host of ``url``: lower-case, punycode, alias-folded ("www.youtube.com", "x.com", "t.me").
     host: str
+    # When ``url`` is an item's catalogued canonical form, the URL as pasted (normalised but not
+    # folded to the item): "x.com/artist/status/1" becomes x.com/i/status/1, and an allow-list
+    # entry "x.com/artist" must still recognise the artist's own post.
+    via: str | None = None
 
     def __str__(self) -> str:
         return self.url
@@ -494,15 +504,9 @@ def _fold_x(host: str, path: str, params: list[str], fragment: str | None) -> _F
     return "x.com", path, params
 
 
-_IG_MEDIA = re.compile(r"(?:/[A-Za-z0-9_.]{1,30})?/(?:p|reels?|tv)/([A-Za-z0-9_-]+)(?:/.*)?")
-
-
 def _fold_instagram(host: str, path: str, params: list[str], fragment: str | None) -> _Folded:
-    m = _IG_MEDIA.fullmatch(path)
-    if m is not None:
-        # A shortcode names one media item whatever the route: /p/, /reel/, /tv/ and the newer
-        # /<user>/p/ all open it, and query parameters (img_index, igsh ...) do not change it.
-        return "www.instagram.com", f"/p/{m.group(1)}/", []
+    # Media items (/p/, /reel/, /reels/, /tv/, /<user>/p/ ...) are folded by the catalogue in
+    # fixtures/platforms.json; here only the host and the case of the first segment.
     if len(path) > 1:
         path = path.rstrip("/")
         head, sep, tail = path[1:].partition("/")
@@ -541,6 +545,8 @@ def _fold_reddit(host: str, path: str, params: list[str], fragment: str | None) 
                 return "www.reddit.com", f"{base}comment/{segs[5].lower()}/", []
             return "www.reddit.com", base, []
     elif segs[0] == "comments" and len(segs) >= 2 and _REDDIT_ID.fullmatch(segs[1].lower()):
+        if len(segs) >= 4 and _REDDIT_ID.fullmatch(segs[3].lower()):
+            return "www.reddit.com", f"/comments/{segs[1].lower()}/_/{segs[3].lower()}/", []
         return "www.reddit.com", f"/comments/{segs[1].lower()}/", []
     path = "/" + "/".join(segs)
     if path != "/" and "." not in segs[-1]:  # Reddit's own links end in "/"; .json/.rss don't
@@ -629,7 +635,7 @@ _PLATFORMS: Mapping[str, _PlatformRule] = {
     **_rules(("vm.tiktok.com", "vt.tiktok.com"), _keep_host, _TT_DROP),
     **_rules(
         ("reddit.com", "www.reddit.com", "old.reddit.com", "new.reddit.com", "np.reddit.com",
-         "m.reddit.com", "i.reddit.com", "amp.reddit.com"),
+         "m.reddit.com", "i.reddit.com", "amp.reddit.com", "sh.reddit.com"),
         _fold_reddit, _RD_DROP,
     ),
     **_rules(("open.spotify.com",), _keep_host, _SPOTIFY_DROP),
@@ -657,10 +663,175 @@ _ALIAS_HOST: Mapping[str, str] = {
     "m.tiktok.com": "www.tiktok.com",
     **dict.fromkeys(
         ("old.reddit.com", "new.reddit.com", "np.reddit.com", "m.reddit.com", "i.reddit.com",
-         "amp.reddit.com"),
+         "amp.reddit.com", "sh.reddit.com"),
         "www.reddit.com",
     ),
 }  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# The item catalogue: every public URL form of one item, folded to one canonical URL
+# --------------------------------------------------------------------------------------------
+
+# The registry file ships beside the code, and the forms are read from it rather than from
+# Platform rows on purpose: a canonical form is a database key (unique per artist), so it may
+# only change with a release that also re-normalises stored rows (the `renormalize_urls`
+# command, run by `setup`), never because someone edited a platform in the admin.
+CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "platforms.json"
+
+_VAR = re.compile(r"\{(_?[A-Za-z][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    platform: str
+    name: str
+    canonical: str
+    lower: frozenset[str]
+    excluded: Mapping[str, frozenset[str]]
+    # Query parameters that make the URL name something else (a Telegram comment): no fold.
+    distinct_if: tuple[str, ...]
+    host: str | None  # the canonical host, unless it holds a variable ("{blog}.tistory.com")
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    item: _Item
+    path: re.Pattern[str]
+    query: tuple[tuple[str, str, re.Pattern[str]], ...]  # ("v=", var, value pattern)
+    host_var: str | None  # "{blog}.tistory.com": the first label is a variable
+    simple: bool  # path variables only: the common case, on the fast path
+
+
+def _compile_path(template: str, ids: Mapping[str, str]) -> re.Pattern[str]:
+    tail = ""
+    if template.endswith("/**"):
+        template, tail = template[:-3], "(?:/.*)?"
+    else:
+        tail = "/?"
+    out, pos = [], 0
+    for m in _VAR.finditer(template):
+        out.append(re.escape(template[pos : m.start()]))
+        name = m.group(1)
+        pattern = ids.get(name, "[^/]+")
+        out.append(f"({pattern})" if name.startswith("_") else f"(?P<{name}>{pattern})")
+        pos = m.end()
+    out.append(re.escape(template[pos:]))
+    return re.compile("".join(out) + tail, re.S)
+
+
+def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict, dict]:
+    """(forms by host, forms by parent of a wildcard host, short-link rules by host) from the
+    registry's `url_forms`. Done once at import: the per-URL cost is a dict lookup and a few
+    precompiled regex matches."""
+    by_host: dict[str, list[_Form]] = {}
+    by_parent: dict[str, list[_Form]] = {}
+    short: dict[str, list[re.Pattern[str] | None]] = {}
+    for entry in entries:
+        slug = entry["fields"]["slug"]
+        catalogue = entry.get("url_forms") or {}
+        for spec in catalogue.get("items", ()):
+            ids = spec.get("ids", {})
+            canonical_host = spec["canonical"].removeprefix("https://").partition("/")[0]
+            item = _Item(
+                platform=slug,
+                name=spec["item"],
+                canonical=spec["canonical"],
+                lower=frozenset(spec.get("lower", ())),
+                excluded={k: frozenset(v) for k, v in spec.get("not", {}).items()},
+                distinct_if=tuple(f"{k}=" for k in spec.get("distinct_if", ())),
+                host=None if "{" in canonical_host else canonical_host,
+            )
+            for form in spec["forms"]:
+                if not form.get("source"):
+                    raise ValueError(f"{slug}: the form {form['path']} has no source")
+                path = _compile_path(form["path"], ids)
+                query = tuple(
+                    (f"{key}=", var, re.compile(ids.get(var, "[^&]+")))
+                    for key, var in form.get("query", {}).items()
+                )
+                simple = not (query or item.lower or item.excluded or item.distinct_if)
+                for host in form["hosts"]:
+                    m = _VAR.match(host)
+                    if m is not None:
+                        parent = host[m.end() + 1 :]
+                        by_parent.setdefault(parent, []).append(_Form(item, path, query, m.group(1), False))
+                    else:
+                        by_host.setdefault(host, []).append(_Form(item, path, query, None, simple))
+        for rule in catalogue.get("short_links", ()):
+            glob = rule.get("path")
+            pattern = re.compile(re.escape(glob).replace(r"\*", "[^/]+") + "(?:/.*)?") if glob else None
+            for host in rule["hosts"]:
+                short.setdefault(host, []).append(pattern)
+    freeze = lambda d: {k: tuple(v) for k, v in d.items()}  # noqa: E731
+    return freeze(by_host), freeze(by_parent), freeze(short)
+
+
+def _load_catalogue() -> tuple[dict, dict, dict]:
+    return compile_catalogue(json.loads(CATALOGUE_PATH.read_text(encoding="utf-8")))
+
+
+_FORMS, _WILD_FORMS, _SHORT_LINKS = _load_catalogue()
+
+
+def _forms_for(host: str) -> tuple[_Form, ...] | None:
+    forms = _FORMS.get(host)
+    if forms is None and "." in host:
+        forms = _WILD_FORMS.get(host.partition(".")[2])
+    return forms
+
+
+def _fold_item(forms: tuple[_Form, ...], host: str, path: str, params: list[str]) -> tuple[str, str] | None:
+    """(canonical URL, its host) of the item (host, path, params) is a catalogued form of,
+    or None."""
+    for form in forms:
+        m = form.path.fullmatch(path)
+        if m is None:
+            continue
+        item = form.item
+        if form.simple:
+            return item.canonical.format_map(m.groupdict()), item.host  # type: ignore[return-value]
+        if item.distinct_if and any(p.startswith(item.distinct_if) for p in params):
+            return None
+        values = m.groupdict()
+        for key, var, pattern in form.query:
+            for p in params:
+                if p.startswith(key):
+                    value = p[len(key) :]
+                    if pattern.fullmatch(value):
+                        values[var] = value
+                    break
+            if var not in values:
+                break
+        else:
+            if form.host_var is not None:
+                label = host.partition(".")[0]
+                if not form.host_var.startswith("_"):
+                    values[form.host_var] = label
+            for var in item.lower:
+                if var in values:
+                    values[var] = values[var].lower()
+            if any(values.get(k) in v for k, v in item.excluded.items()):
+                continue
+            url = item.canonical.format_map(values)
+            return url, item.host or url[8:].partition("/")[0]
+    return None
+
+
+def short_link_host(host: str) -> bool:
+    """True if some URLs on `host` are catalogued short links (a cheap first filter)."""
+    return host in _SHORT_LINKS
+
+
+def is_short_link(norm: NormalizedURL) -> bool:
+    """True for a catalogued short link only its platform can resolve (t.co, naver.me,
+    vm.tiktok.com ...): stored as given, and followed by the first check."""
+    rules = _SHORT_LINKS.get(norm.host)
+    if rules is None:
+        return False
+    path = norm.url.split("/", 3)[3] if norm.url.count("/") >= 3 else ""
+    path = "/" + path.partition("?")[0].partition("#")[0]
+    return any(p is None or p.fullmatch(path) for p in rules)
 
 
 # --------------------------------------------------------------------------------------------
@@ -759,8 +930,18 @@ def normalize_url(raw: str) -> NormalizedURL:
             host, path, params = folder(host, path, params, fragment)
             scheme = "https"
             fragment = None
+            forms = _forms_for(host)
+            if forms is not None:
+                folded = _fold_item(forms, host, path, params)
+                if folded is not None:
+                    return _folded(folded, scheme, host, path, params)
         else:
             params = _clean_query(query, _TRACKING) if query else []
+            forms = _forms_for(host) if port is None else None
+            if forms is not None:
+                folded = _fold_item(forms, host, path, params)
+                if folded is not None:
+                    return _folded(folded, scheme, host, path, params)
             # Fragments are dropped (anchors, #t=30), except client-side routes ("#/video/1",
             # "#!/post/2"): on those single-page sites the fragment *is* the item.
             if fragment and fragment[0] in "/!":
@@ -778,6 +959,12 @@ def normalize_url(raw: str) -> NormalizedURL:
     if len(url) > MAX_URL_LENGTH:
         raise UnsafeURL(f"the URL is longer than {MAX_URL_LENGTH} characters once encoded")
     return NormalizedURL(url, host)
+
+
+def _folded(folded: tuple[str, str], scheme: str, host: str, path: str, params: list[str]) -> NormalizedURL:
+    canonical, canonical_host = folded
+    via = f"{scheme}://{host}{path}?" + "&".join(params) if params else f"{scheme}://{host}{path}"
+    return NormalizedURL(canonical, canonical_host, None if via == canonical else via)
 
 
 # --------------------------------------------------------------------------------------------
@@ -864,3 +1051,132 @@ def host_matches(host: str, patterns: Iterable[str]) -> bool:
         if p and (h == p or h.endswith("." + p)):
             return True
     return False
+
+
+# --------------------------------------------------------------------------------------------
+# Cells: what a pasted CSV cell or form field holds
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CellURLs:
+    urls: tuple[str, ...]
+    # What was done to the cell, for the row report ("split into 2 URLs ..."); None if nothing.
+    note: str | None = None
+
+
+# Anything a plain URL cell does not hold: whitespace, brackets, quotes, a second "://",
+# "www." after a list separator, or prose punctuation at the end. Cells without any of these
+# skip the slow path; the checks are plain string methods and one character class, because a
+# regex alternation over every position costs more than normalising the URL.
+_CELL_ODD_CHAR = re.compile(r"[\s<>\[\]\"]")
+_CELL_LIST_WWW = re.compile(r"[,;|]www\.", re.I)
+_CELL_ODD_END = frozenset(").,;:!?']")
+
+
+def _cell_is_plain(s: str) -> bool:
+    if s[-1] in _CELL_ODD_END or _CELL_ODD_CHAR.search(s) is not None:
+        return False
+    first = s.find("://")
+    if first >= 0 and s.find("://", first + 3) >= 0:
+        return False
+    return not ("www." in s[1:] and _CELL_LIST_WWW.search(s) is not None)
+
+
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?([^()\s<>]*(?:\([^()\s]*\)[^()\s<>]*)*)>?\s*\)")
+_ANGLE = re.compile(r"<([^<>\s]+)>")
+# A second URL starts here: a scheme not inside a query value or an archive-style path
+# ("?u=https://", "/web/2020/https://"), or "www." after a list separator.
+_RUN_TOGETHER = re.compile(r"(?<=[^=/?&#%:(])(?=https?://)|[,;|]+(?=https?://|www\.)", re.I)
+_TRAILING = ".,;:!?'\""
+_LEADING = "(\"'"
+
+
+def _trim(piece: str) -> tuple[str, str]:
+    """(piece without prose punctuation around it, what was removed at the end)."""
+    piece = piece.lstrip(_LEADING)
+    end = len(piece)
+    while end:
+        c = piece[end - 1]
+        if c in _TRAILING:
+            end -= 1
+        elif c == ")" and piece.count("(", 0, end) < piece.count(")", 0, end):
+            end -= 1  # "(see https://x.com/a)" - a ")" the URL did not open
+        elif c == "]" and piece.count("[", 0, end) < piece.count("]", 0, end):
+            end -= 1
+        else:
+            break
+    return piece[:end], piece[end:]
+
+
+_URL_START = re.compile(r"https?://|www\.", re.I)
+
+
+def _looks_like_url(piece: str) -> bool:
+    if _URL_START.match(piece):
+        return True  # meant as a URL: if it is refused, normalize_url says why
+    try:
+        normalize_url(piece)
+    except UnsafeURL:
+        return False
+    return "/" in piece or "." in piece
+
+
+def split_cell(raw: str) -> CellURLs:
+    """The URL(s) a pasted cell holds, and what was done to find them.
+
+    A markdown link "[text](url)" or "<url>" gives its URL; prose punctuation after a URL
+    ("url)." or "url,") is dropped; URLs run together ("https://a/1https://b/2") or separated
+    by spaces, commas, semicolons or "|" are split. Each of these says so in `note`: nothing is
+    merged or cut silently. A cell that holds a URL and other text raises UnsafeURL saying what
+    was found. A cell with none of these passes through unchanged (the fast path).
+    """
+    s = raw.strip()
+    if not s or _cell_is_plain(s):
+        return CellURLs((s,))
+    notes: list[str] = []
+    m = _MARKDOWN_LINK.fullmatch(s)
+    if m is not None:
+        s = m.group(2)
+        notes.append("took the URL out of a markdown link [text](url)")
+    else:
+        m = _ANGLE.fullmatch(s)
+        if m is not None:
+            s = m.group(1)
+            notes.append("took the URL out of <...>")
+    pieces: list[str] = []
+    for token in s.split():
+        pieces.extend(p for p in _RUN_TOGETHER.split(token) if p)
+    urls: list[str] = []
+    other: list[str] = []
+    trimmed: list[str] = []
+    for piece in pieces:
+        inner = _MARKDOWN_LINK.fullmatch(piece) or _ANGLE.fullmatch(piece)
+        if inner is not None:
+            piece = inner.group(inner.lastindex or 1)
+        url, cut = _trim(piece)
+        if not url.strip(",;|"):
+            continue  # a lone separator
+        if _looks_like_url(url):
+            urls.append(url)
+            if cut:
+                trimmed.append(cut)
+        else:
+            other.append(piece)
+    if other:
+        if not urls:
+            return CellURLs((raw.strip(),))  # no URL at all: normalize_url says what is wrong
+        found = ", ".join(_shown(o) for o in other[:3]) + (" ..." if len(other) > 3 else "")
+        raise UnsafeURL(
+            f"the cell holds text besides the URL ({found}); put only the URL in it "
+            "(write a space inside a URL as %20)"
+        )
+    if len(urls) > 1:
+        trimmed = [t for t in trimmed if t.strip(",;|")]  # separators between URLs, not prose
+    if trimmed:
+        notes.append("dropped punctuation after the URL: " + " ".join(_shown(t) for t in trimmed))
+    if len(urls) > 1:
+        notes.append(f"split into {len(urls)} URLs")
+    if not urls:
+        return CellURLs((raw.strip(),))
+    return CellURLs(tuple(urls), "; ".join(notes) or None)

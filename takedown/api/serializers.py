@@ -262,6 +262,12 @@ class ImportReportSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField(help_text="Rows already stored, or repeated within the batch.")
     rejected = serializers.IntegerField()
     errors = RowErrorSerializer(many=True)
+    notes = RowErrorSerializer(
+        many=True,
+        required=False,
+        help_text="Rows read differently from how they were pasted (split into several URLs, "
+        "a URL taken out of a markdown link or <...>, punctuation after a URL dropped).",
+    )
 
 
 class ImportErrorItemSerializer(serializers.Serializer):

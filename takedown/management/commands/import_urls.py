@@ -87,6 +87,8 @@ class Command(BaseCommand):
             )
         except importing.IntakeError as exc:
             raise CommandError(str(exc)) from None
+        for note in report.notes[:50]:
+            self.stdout.write(f"row {note.row}: {note.message}")
         for err in report.errors[:50]:
             self.stderr.write(f"row {err.row} ({err.field or '-'}): {err.message}")
         if len(report.errors) > 50:
