@@ -63,8 +63,8 @@ class PdfLimits:
     """Bounds on one PDF render (settings TAKEDOWN_PDF_*)."""
 
     timeout_seconds: float = 30.0
-    memory_mb: int = 1536
-    max_pages: int = 500
+    memory_mb: int = 1024
+    max_pages: int = 200
     workers: int = 2
 
 
@@ -79,7 +79,11 @@ class PdfBoundExceeded(Exception):
 
 
 class PdfWorkerError(Exception):
-    """The renderer failed for a reason other than a bound (a WeasyPrint error)."""
+    """WeasyPrint failed on the document for a reason other than a bound."""
+
+
+class PdfWorkerStartError(RuntimeError):
+    """A worker process could not start: a server problem, not the document's."""
 
 
 # -- the worker process ------------------------------------------------------------------
@@ -282,6 +286,9 @@ class _Worker:
         # Same input, same bytes, whichever worker renders it: nothing may depend on
         # string hashing order.
         env["PYTHONHASHSEED"] = "0"
+        # One malloc arena: each extra one reserves 64 MB of address space, which would
+        # count against RLIMIT_AS without ever being used.
+        env["MALLOC_ARENA_MAX"] = "1"
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BASE_DIR), env.get("PYTHONPATH")]))
         env.pop("DJANGO_SETTINGS_MODULE", None)
         self.memory_mb = memory_mb
@@ -297,7 +304,7 @@ class _Worker:
         header, _ = self._read_reply(START_TIMEOUT_SECONDS, what="start")
         if not header.get("ready"):
             self.kill()
-            raise PdfWorkerError("the PDF worker did not start")
+            raise PdfWorkerStartError("the PDF worker did not start")
 
     @property
     def alive(self) -> bool:
@@ -362,7 +369,7 @@ class _Worker:
             if remaining <= 0:
                 self.kill()
                 if limits is None:
-                    raise PdfWorkerError("the PDF worker did not start in time")
+                    raise PdfWorkerStartError("the PDF worker did not start in time")
                 raise PdfBoundExceeded("time", limits)
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:
@@ -371,7 +378,10 @@ class _Worker:
             if not chunk:
                 if limits is None:
                     self.kill()
-                    raise PdfWorkerError("the PDF worker stopped while starting")
+                    raise PdfWorkerStartError(
+                        f"the PDF worker stopped while starting (status {self.process.returncode}); "
+                        "see its error output above, and TAKEDOWN_PDF_MEMORY_MB"
+                    )
                 return self._died(limits)
             buffer += chunk
         header = json.loads(frames[0])
@@ -404,7 +414,8 @@ class PdfPool:
         healthy = False
         try:
             header, pdf = worker.render(html, limits)
-            healthy = True
+            # A worker that ran out of memory exits after answering: never reuse it.
+            healthy = header.get("bound") != "memory"
         finally:
             self._release(worker, healthy=healthy)
         self.cpu_seconds += float(header.get("cpu_seconds") or 0)

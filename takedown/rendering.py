@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html as html_lib
 import logging
+import os
 import re
 import threading
 import time
@@ -658,13 +659,19 @@ def sample_context(locale: str | None = None, route: str | None = None) -> dict[
 
 
 def validate_template(
-    subject: str, body: str, *, route: str | None = None, locale: str | None = None
+    subject: str,
+    body: str,
+    *,
+    route: str | None = None,
+    locale: str | None = None,
+    limits: PdfLimits | None = None,
 ) -> None:
     """Check a template before it is saved; raise TemplateError saying what is wrong.
 
-    Checks the syntax, renders against SAMPLE_CONTEXT (undefined names are errors), and,
+    Checks the syntax, renders against SAMPLE_CONTEXT (undefined names are errors),
     when a route is given, that every element the route requires appears in the
-    rendering (legal.ROUTE_REQUIREMENTS markers for `locale`).
+    rendering (legal.ROUTE_REQUIREMENTS markers for `locale`), and renders the sample
+    PDF under `limits` (default: pdf_limits()); PdfLimitExceeded names the bound hit.
     """
     context = sample_context(locale, route)
     rendered = render_notice(subject, body, context)
@@ -687,6 +694,23 @@ def validate_template(
             raise TemplateError(
                 "Body: the notice lacks elements its legal route requires:\n" + "\n".join(lines)
             )
+    # The sample PDF, under the bounds of every notice PDF: a layout that runs for
+    # minutes, fills hundreds of pages or gigabytes is refused here, not at submission.
+    try:
+        render_pdf(
+            rendered,
+            title=rendered.subject,
+            author=str(context["agency"]["name"]),
+            lang=str(locale or Locale.EN),
+            context=context,
+            limits=limits,
+        )
+    except PdfLimitExceeded as exc:
+        raise PdfLimitExceeded(
+            _gettext("Body: %(problem)s (with the sample data)") % {"problem": exc}, bound=exc.bound
+        ) from None
+    except TemplateError as exc:
+        raise TemplateError(f"Body: {exc}") from None
 
 
 # -- HTML to text ------------------------------------------------------------------------
@@ -828,15 +852,11 @@ class PdfLimitExceeded(TemplateError):
 
 def pdf_limits() -> PdfLimits:
     """The bounds from settings (TAKEDOWN_PDF_*), or the defaults outside Django."""
-    try:
-        from django.conf import settings
-
-        configured = settings.configured
-    except ImportError:  # pragma: no cover - Django is a dependency
-        configured = False
     defaults = PdfLimits()
-    if not configured:
+    if not _django_configured():
         return defaults
+    from django.conf import settings
+
     return PdfLimits(
         timeout_seconds=float(getattr(settings, "TAKEDOWN_PDF_TIMEOUT_SECONDS", defaults.timeout_seconds)),
         memory_mb=int(getattr(settings, "TAKEDOWN_PDF_MEMORY_MB", defaults.memory_mb)),
@@ -845,15 +865,22 @@ def pdf_limits() -> PdfLimits:
     )
 
 
-def _gettext(message: str) -> str:
-    # The bound messages reach users (admin, API); outside Django they stay English.
+def _django_configured() -> bool:
+    # Settings are read lazily: configured once touched, or named by the environment.
     try:
         from django.conf import settings
-        from django.utils.translation import gettext
-
-        return gettext(message) if settings.configured else message
     except ImportError:  # pragma: no cover - Django is a dependency
+        return False
+    return settings.configured or bool(os.environ.get("DJANGO_SETTINGS_MODULE"))
+
+
+def _gettext(message: str) -> str:
+    # The bound messages reach users (admin, API); outside Django they stay English.
+    if not _django_configured():
         return message
+    from django.utils.translation import gettext
+
+    return gettext(message)
 
 
 def _bound_message(bound: str, limits: PdfLimits) -> str:
@@ -928,6 +955,7 @@ def render_pdf(
     except pdfworker.PdfBoundExceeded as exc:
         raise PdfLimitExceeded(_bound_message(exc.bound, limits), bound=exc.bound) from None
     except pdfworker.PdfWorkerError as exc:
+        # WeasyPrint failed on this document (not on the server): the template's fault.
         raise TemplateError(f"{_gettext('the PDF could not be rendered')}: {exc}") from None
     # Replayed here, in the calling thread, for pdf_warnings() and the server's log.
     logger = logging.getLogger("weasyprint")

@@ -758,7 +758,9 @@ def template_save(
     """Validate and store a template as a new version; the previous active one is retired.
 
     Notices keep the exact version they were rendered with. Raises rendering.TemplateError
-    with what is wrong (syntax and line, an undefined name, a missing required element).
+    with what is wrong (syntax and line, an undefined name, a missing required element),
+    or rendering.PdfLimitExceeded naming the bound (time, pages, memory) that the sample
+    PDF went past.
     """
     if user is not None and not role_has(user, "change_noticetemplate"):
         raise NotAllowed("Only legal reviewers edit notice templates.")

@@ -39,7 +39,9 @@ def long_context(locale: str, route: str) -> dict:
         title="HeadOfLegalAffairs" * 10,
         email="minji." + "park" * 40 + "@starlight.example.com",
     )
-    context["artist"].update(name="Hana" + "Lee" * 50, name_ko="이하나" + hangul, aliases=["HANA" * 60, hangul])
+    context["artist"].update(
+        name="Hana" + "Lee" * 50, name_ko="이하나" + hangul, aliases=["HANA" * 60, hangul]
+    )
     context["platform"].update(
         name="ExampleTube" * 15,
         channel_url="https://tube.example.com/legal/report?" + "form=privacy&" * 40,
@@ -62,7 +64,12 @@ def long_context(locale: str, route: str) -> dict:
             "body_sha256": "9f2c8e1d4b7a6c5e" * 4,
             "http_status": 200,
         }
-        for category in (Category.SYNTHETIC_SEXUAL, Category.IMPERSONATION, Category.COPYRIGHT, Category.PRIVACY)
+        for category in (
+            Category.SYNTHETIC_SEXUAL,
+            Category.IMPERSONATION,
+            Category.COPYRIGHT,
+            Category.PRIVACY,
+        )
     ]
     context["notice"]["reference"] = "N-2026-" + "0" * 150
     return context
