@@ -275,6 +275,10 @@ def _worker_main(memory_mb: int) -> None:  # pragma: no cover - runs in the work
             os._exit(4)
         if reply.get("bound") == "memory":
             return  # a failed allocation may have left a library half-way: start afresh
+        # The cycles relaxed_gc() let through, freed now rather than during the next
+        # render, whose address-space budget they would eat into.
+        del request, pdf
+        gc.collect()
 
 
 # -- the pool, in the server process -----------------------------------------------------
