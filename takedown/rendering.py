@@ -1,7 +1,8 @@
 """Notice rendering: sandboxed Jinja2 -> HTML and text -> PDF bytes.
 
 Pure functions: plain data in (dicts, lists, strings, numbers), text and bytes out.
-No database, no settings, no request.
+No database, no request; settings only for the PDF bounds (pdf_limits(), with
+defaults when Django is not configured).
 
 Templates are written by legal staff and stored in the database, so they are treated
 as untrusted code:
@@ -17,7 +18,11 @@ as untrusted code:
   gigabytes.
 
 The body sits inside a trusted, file-based print layout (templates/notices/), rendered
-to PDF by WeasyPrint with a URL fetcher that serves only files inside that folder.
+to PDF by WeasyPrint with a URL fetcher that serves only files inside that folder. The
+HTML and CSS of the body can still make WeasyPrint run for minutes or fill gigabytes,
+so the PDF is laid out in a worker process under a wall clock, an address-space limit
+and a page cap (takedown/pdfworker.py), for every PDF: submission, previews and the
+sample PDF of validate_template.
 """
 
 from __future__ import annotations
