@@ -355,11 +355,16 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         context = services.notice_context(notice)
         try:
             rendered = rendering.render_notice(template.subject, template.body, context)
+            # Bounded (time, memory, pages): PdfLimitExceeded is a TemplateError naming the bound.
+            pdf = rendering.render_pdf(
+                rendered,
+                title=rendered.subject,
+                author=notice.agency.name,
+                lang=notice.locale,
+                context=context,
+            )
         except rendering.TemplateError as exc:
             return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-        pdf = rendering.render_pdf(
-            rendered, title=rendered.subject, author=notice.agency.name, lang=notice.locale, context=context
-        )
         return HttpResponse(pdf, content_type="application/pdf")
 
     def packet_view(self, request: HttpRequest, pk: int):

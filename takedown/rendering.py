@@ -1,7 +1,8 @@
 """Notice rendering: sandboxed Jinja2 -> HTML and text -> PDF bytes.
 
 Pure functions: plain data in (dicts, lists, strings, numbers), text and bytes out.
-No database, no settings, no request.
+No database, no request; settings only for the PDF bounds (pdf_limits(), with
+defaults when Django is not configured).
 
 Templates are written by legal staff and stored in the database, so they are treated
 as untrusted code:
@@ -17,14 +18,18 @@ as untrusted code:
   gigabytes.
 
 The body sits inside a trusted, file-based print layout (templates/notices/), rendered
-to PDF by WeasyPrint with a URL fetcher that serves only files inside that folder.
+to PDF by WeasyPrint with a URL fetcher that serves only files inside that folder. The
+HTML and CSS of the body can still make WeasyPrint run for minutes or fill gigabytes,
+so the PDF is laid out in a worker process under a wall clock, an address-space limit
+and a page cap (takedown/pdfworker.py), for every PDF: submission, previews and the
+sample PDF of validate_template.
 """
 
 from __future__ import annotations
 
-import gc
 import html as html_lib
 import logging
+import os
 import re
 import threading
 import time
@@ -39,8 +44,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from types import BuiltinMethodType, MethodType
 from typing import Any
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 import jinja2
 from jinja2 import nodes
@@ -50,12 +53,10 @@ from jinja2.runtime import LoopContext, Macro, markup_join, str_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 from markupsafe import Markup
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from takedown import legal
+from takedown import legal, pdfworker
 from takedown.choices import Category, LegalRoute, Locale
+from takedown.pdfworker import LocalAssetFetcher, PdfLimits, relaxed_gc
 
 __all__ = [
     "DEFAULT_TEMPLATES_DIR",
@@ -63,13 +64,17 @@ __all__ = [
     "SAMPLE_CONTEXT",
     "DefaultTemplate",
     "LocalAssetFetcher",
+    "PdfLimitExceeded",
+    "PdfLimits",
     "RenderedNotice",
     "TemplateError",
     "html_to_text",
     "layout_html",
     "load_default_templates",
     "missing_glyphs",
+    "pdf_limits",
     "pdf_warnings",
+    "relaxed_gc",
     "render_notice",
     "render_pdf",
     "sample_context",
@@ -659,13 +664,19 @@ def sample_context(locale: str | None = None, route: str | None = None) -> dict[
 
 
 def validate_template(
-    subject: str, body: str, *, route: str | None = None, locale: str | None = None
+    subject: str,
+    body: str,
+    *,
+    route: str | None = None,
+    locale: str | None = None,
+    limits: PdfLimits | None = None,
 ) -> None:
     """Check a template before it is saved; raise TemplateError saying what is wrong.
 
-    Checks the syntax, renders against SAMPLE_CONTEXT (undefined names are errors), and,
+    Checks the syntax, renders against SAMPLE_CONTEXT (undefined names are errors),
     when a route is given, that every element the route requires appears in the
-    rendering (legal.ROUTE_REQUIREMENTS markers for `locale`).
+    rendering (legal.ROUTE_REQUIREMENTS markers for `locale`), and renders the sample
+    PDF under `limits` (default: pdf_limits()); PdfLimitExceeded names the bound hit.
     """
     context = sample_context(locale, route)
     rendered = render_notice(subject, body, context)
@@ -688,6 +699,23 @@ def validate_template(
             raise TemplateError(
                 "Body: the notice lacks elements its legal route requires:\n" + "\n".join(lines)
             )
+    # The sample PDF, under the bounds of every notice PDF: a layout that runs for
+    # minutes, fills hundreds of pages or gigabytes is refused here, not at submission.
+    try:
+        render_pdf(
+            rendered,
+            title=rendered.subject,
+            author=str(context["agency"]["name"]),
+            lang=str(locale or Locale.EN),
+            context=context,
+            limits=limits,
+        )
+    except PdfLimitExceeded as exc:
+        raise PdfLimitExceeded(
+            _gettext("Body: %(problem)s (with the sample data)") % {"problem": exc}, bound=exc.bound
+        ) from None
+    except TemplateError as exc:
+        raise TemplateError(f"Body: {exc}") from None
 
 
 # -- HTML to text ------------------------------------------------------------------------
@@ -808,50 +836,6 @@ def html_to_text(html: str) -> str:
 
 # -- PDF ---------------------------------------------------------------------------------
 
-
-class LocalAssetFetcher(URLFetcher):
-    """Serves files inside `root` and nothing else: no network, no data: URLs, no path
-    outside the folder (`..`, absolute paths and symlinks are resolved before the
-    check). Anything refused raises, which WeasyPrint logs and skips."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(timeout=1, allow_redirects=False, fail_on_errors=False)
-        self.root = Path(root).resolve()
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        parts = urlsplit(url)
-        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-            raise ValueError(f"refused, not a layout file: {url[:200]}")
-        path = Path(url2pathname(unquote(parts.path))).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            raise ValueError(f"refused, outside the layout folder: {url[:200]}")
-        content_type = _CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
-
-    def open(self, url: Any, data: Any = None, timeout: Any = None) -> URLFetcherResponse:
-        # urllib's OpenerDirector entry point, in case anything calls it directly.
-        return self.fetch(getattr(url, "full_url", url))
-
-
-_CONTENT_TYPES = {
-    ".css": "text/css",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".svg": "image/svg+xml",
-}
-
-# One font configuration for the life of the process: the bundled fonts are loaded
-# into it once (WeasyPrint caches @font-face per configuration). Fontconfig and Pango
-# objects are not safe to share between threads, hence the lock; the GIL serialises
-# most of the work anyway.
-_PDF_LOCK = threading.Lock()
-_FONT_CONFIG: Any = None
-_FETCHER: Any = None
 _LAYOUT_ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(LAYOUT_DIR),
     autoescape=True,
@@ -859,12 +843,60 @@ _LAYOUT_ENV = jinja2.Environment(
 )
 
 
-def _font_config() -> Any:
-    global _FONT_CONFIG, _FETCHER
-    if _FONT_CONFIG is None:
-        _FONT_CONFIG = FontConfiguration()
-        _FETCHER = LocalAssetFetcher(LAYOUT_DIR)
-    return _FONT_CONFIG
+class PdfLimitExceeded(TemplateError):
+    """A PDF render went past a bound (time, memory or pages); `bound` says which.
+
+    A TemplateError, so every caller that reports a template problem (admin, API,
+    template save) reports this one too, with a message that names the bound.
+    """
+
+    def __init__(self, message: str, *, bound: str) -> None:
+        super().__init__(message)
+        self.bound = bound
+
+
+def pdf_limits() -> PdfLimits:
+    """The bounds from settings (TAKEDOWN_PDF_*), or the defaults outside Django."""
+    defaults = PdfLimits()
+    if not _django_configured():
+        return defaults
+    from django.conf import settings
+
+    return PdfLimits(
+        timeout_seconds=float(getattr(settings, "TAKEDOWN_PDF_TIMEOUT_SECONDS", defaults.timeout_seconds)),
+        memory_mb=int(getattr(settings, "TAKEDOWN_PDF_MEMORY_MB", defaults.memory_mb)),
+        max_pages=int(getattr(settings, "TAKEDOWN_PDF_MAX_PAGES", defaults.max_pages)),
+        workers=int(getattr(settings, "TAKEDOWN_PDF_WORKERS", defaults.workers)),
+    )
+
+
+def _django_configured() -> bool:
+    # Settings are read lazily: configured once touched, or named by the environment.
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is a dependency
+        return False
+    return settings.configured or bool(os.environ.get("DJANGO_SETTINGS_MODULE"))
+
+
+def _gettext(message: str) -> str:
+    # The bound messages reach users (admin, API); outside Django they stay English.
+    if not _django_configured():
+        return message
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
+def _bound_message(bound: str, limits: PdfLimits) -> str:
+    if bound == "time":
+        return _gettext("the PDF took longer than %(seconds)s s to render") % {
+            "seconds": f"{limits.timeout_seconds:g}"
+        }
+    if bound == "pages":
+        return _gettext("the PDF would have more than %(pages)s pages") % {"pages": f"{limits.max_pages:,}"}
+    size = f"{limits.memory_mb / 1024:g} GB" if limits.memory_mb >= 1024 else f"{limits.memory_mb} MB"
+    return _gettext("the PDF needed more than %(size)s of memory to render") % {"size": size}
 
 
 _LABELS = {
@@ -907,6 +939,7 @@ def render_pdf(
     author: str,
     lang: str,
     context: Mapping[str, Any] | None = None,
+    limits: PdfLimits | None = None,
 ) -> bytes:
     """The notice as PDF bytes: the body inside the print layout, via WeasyPrint.
 
@@ -915,30 +948,25 @@ def render_pdf(
     else varies between runs, so the same input gives the same bytes (and SHA-256).
     Resources are fetched only from the layout folder; anything else is skipped with a
     WeasyPrint error in the log (see pdf_warnings()).
+
+    The layout runs in a worker process (takedown.pdfworker) under `limits` (default:
+    pdf_limits()). Raises PdfLimitExceeded naming the bound that was hit, or
+    TemplateError if WeasyPrint fails on the document.
     """
+    limits = limits or pdf_limits()
     document = layout_html(rendered, title=title, author=author, lang=lang, context=context)
-    with _PDF_LOCK, relaxed_gc():
-        font_config = _font_config()
-        html = HTML(string=document, base_url=LAYOUT_DIR.as_uri() + "/", url_fetcher=_FETCHER)
-        return html.write_pdf(font_config=font_config)
-
-
-@contextmanager
-def relaxed_gc() -> Iterator[None]:
-    """Run the cyclic garbage collector less often for the duration of a render.
-
-    WeasyPrint builds millions of objects that live until the PDF is written; at the
-    default threshold (a collection every 700 allocations) the collector re-scans them
-    over and over, about a tenth of a 1,000-URL render (bench/render.py). Reference
-    counting still frees everything as usual; cycles wait a little longer (about 30 MB
-    more peak memory on 1,000 URLs). The thresholds are process-wide, hence restored.
-    """
-    previous = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
     try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
+        pdf, warnings = pdfworker.pool().render(document, limits)
+    except pdfworker.PdfBoundExceeded as exc:
+        raise PdfLimitExceeded(_bound_message(exc.bound, limits), bound=exc.bound) from None
+    except pdfworker.PdfWorkerError as exc:
+        # WeasyPrint failed on this document (not on the server): the template's fault.
+        raise TemplateError(f"{_gettext('the PDF could not be rendered')}: {exc}") from None
+    # Replayed here, in the calling thread, for pdf_warnings() and the server's log.
+    logger = logging.getLogger("weasyprint")
+    for level, message in warnings:
+        logger.log(level, "%s", message)
+    return pdf
 
 
 class _ListHandler(logging.Handler):

@@ -882,8 +882,9 @@ def template_save(
     Editing a shipped default makes the agency's own copy (copy-on-write): the default stays
     as it is for every other agency. Only a superuser (the installation's operator, no agency)
     changes the shared defaults. Notices keep the exact version they were rendered with.
-    Raises NotAllowed, or rendering.TemplateError with what is wrong (syntax and line, an
-    undefined name, a missing required element).
+    Raises NotAllowed, rendering.TemplateError with what is wrong (syntax and line, an
+    undefined name, a missing required element), or rendering.PdfLimitExceeded naming the
+    bound (time, pages, memory) that the sample PDF went past.
     """
     if user is not None and not role_has(user, "change_noticetemplate"):
         raise NotAllowed("Only legal reviewers edit notice templates.")
