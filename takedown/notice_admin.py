@@ -215,15 +215,25 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             obj.pk, obj.agency_id, obj.created_by = created.pk, created.agency_id, created.created_by
             obj._state.adding = False
             return
-        super().save_model(request, obj, form, change)
+        # On a draft only the language is editable; it goes through the service so that the
+        # change is on the timeline and its author counts as a contributor.
+        if "locale" in form.changed_data:
+            try:
+                services.notice_change_language(notice_id=obj.pk, user=request.user, locale=obj.locale)
+            except (services.Conflict, services.NotAllowed, services.Invalid) as exc:
+                messages.error(request, str(exc))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is NoticeItem:
             # Items leave a draft through the service, so that the removal is on the timeline
             # and counts its author as a contributor (four-eyes).
-            doomed = [f.instance.pk for f in formset.deleted_forms if f.instance.pk]
+            doomed = [f.instance for f in formset.deleted_forms if f.instance.pk]
             if doomed:
-                services.notice_remove_items(notice_id=form.instance.pk, user=request.user, item_ids=doomed)
+                services.notice_remove_items(
+                    notice_id=form.instance.pk, user=request.user, item_ids=[i.pk for i in doomed]
+                )
+            # What the admin's change message reads (nothing is added or edited inline).
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], doomed
             return
         super().save_formset(request, form, formset, change)
 

@@ -238,6 +238,32 @@ def notice_remove_items(*, notice_id: int, user: User, item_ids: Sequence[int]) 
     return removed
 
 
+def notice_change_language(*, notice_id: int, user: User, locale: str) -> Notice:
+    """Change a draft's language, which chooses the template and the words that are sent: it
+    is on the timeline and counts its author as a contributor (four-eyes)."""
+    if not role_has(user, "change_notice"):
+        raise NotAllowed("Your role cannot change notices.")
+    if locale not in Locale.values:
+        raise Invalid(f"{locale!r} is not a notice language.")
+    notice = _get(notice_id, user)
+    if notice.locale == locale:
+        return notice
+    with transaction.atomic():
+        moved = Notice.objects.filter(pk=notice.pk, status=NoticeStatus.DRAFT).update(locale=locale)
+        if not moved:
+            raise Conflict(f"Notice #{notice.pk} is not a draft any more; its language is frozen.")
+        _event(
+            notice,
+            user=user,
+            from_status=NoticeStatus.DRAFT,
+            to_status=NoticeStatus.DRAFT,
+            reason=f"Language changed: {notice.locale} → {locale}",
+            data={"locale": [notice.locale, locale]},
+        )
+    notice.refresh_from_db()
+    return notice
+
+
 def notice_contributors(notice: Notice) -> set[int]:
     """Everyone who shaped what this notice sends: who drafted it, added or removed its items,
     or submitted it, on this notice and the rejected ones it revises.

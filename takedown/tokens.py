@@ -4,12 +4,14 @@ Clients keep sending `Authorization: Token <key>` (DESIGN.md, API contract). The
 only SHA-256(key) and the key's first characters, so a copied row or a database dump
 authenticates nobody.
 
-Who may hold a token: any active user. Legal reviewers need theirs to approve, reject and send
-through the API. A token is a key held by a program, not a person at a keyboard, so it cannot
-carry a second factor: what limits it instead is who issues it (a manager who has passed the
-second factor, for their own agency, in the admin; superusers' tokens only from the command
-line, by someone with shell access to the server), its expiry (TAKEDOWN_TOKEN_MAX_DAYS at most),
-its last-used time on the list and one-click revocation.
+Who may hold a token: any active user. A token is a key held by a program, not a person at a
+keyboard, so it cannot carry a second factor: what limits it instead is who issues it, its expiry
+(TAKEDOWN_TOKEN_MAX_DAYS at most), its last-used time on the list and one-click revocation.
+In the admin, a manager (past the second factor) issues tokens for the API-client users of their
+agency only. A token for a person (staff, a legal reviewer, a manager) would let whoever holds the
+key act as that person without their second factor, and a manager holding keys for a drafter
+and a reviewer could move a notice through four-eyes alone: those are issued from the command
+line only (`manage.py issue_token`), by the operator, as are superusers' tokens.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 
+from takedown.choices import Role
 from takedown.models import APIToken, User
 
 # last_used_at is written at most this often per token: one UPDATE a minute, not one a request.
@@ -61,6 +64,14 @@ def token_issue(
     With `replace`, the user's other active tokens are revoked in the same transaction.
     Raises TokenRefused for an inactive user or a lifetime outside 1..max days.
     """
+    if created_by is not None and not created_by.is_superuser and user.role != Role.API:
+        raise TokenRefused(
+            _(
+                "%(user)s is a person, not an API client: a token for a person is issued by the "
+                "operator from the command line (manage.py issue_token)."
+            )
+            % {"user": user}
+        )
     days = settings.TAKEDOWN_TOKEN_DAYS if days is None else days
     if not 1 <= days <= settings.TAKEDOWN_TOKEN_MAX_DAYS:
         raise TokenRefused(

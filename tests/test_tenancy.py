@@ -477,3 +477,84 @@ def test_it_migrates_edited_templates_to_the_agency_that_edited_them():
     for agency_id, expected in [(a.pk, v2.pk), (b.pk, v3.pk), (None, v1.pk)]:
         chosen = services.choose_template(agency_id=agency_id, route="dsa", locale="en", platform_id=None)
         assert chosen.pk == expected
+
+
+def test_it_lets_a_manager_issue_tokens_for_api_clients_only(client, manager, staff, legal, api_user):
+    """Keys for a drafter and a reviewer in one manager's hands would let one person move a
+    notice through four-eyes alone, without either person's second factor."""
+    from takedown import tokens
+    from takedown.models import APIToken
+
+    for person in (staff, legal, manager):
+        with pytest.raises(tokens.TokenRefused):
+            tokens.token_issue(user=person, created_by=manager)
+    assert tokens.token_issue(user=api_user, created_by=manager).key
+    client.force_login(manager)
+    add = reverse("admin:takedown_apitoken_add")
+    page = client.get(add).content.decode()
+    assert f'value="{api_user.pk}"' in page and f'value="{legal.pk}"' not in page
+    response = client.post(add, {"user": legal.pk, "days": 30, "note": "x"})
+    assert response.status_code == 200 and response.context["adminform"].form.errors["user"]
+    assert not APIToken.objects.filter(user=legal).exists()
+    # The operator still issues a person's token from the command line.
+    assert tokens.token_issue(user=legal).key
+
+
+def test_it_counts_a_change_of_language_as_shaping_the_notice(
+    client, agency, artist, staff, legal, legal2, platforms, templates
+):
+    notice = _draft(staff, artist, ["https://t.me/leakchan/12"])
+    client.force_login(legal)
+    change = reverse("admin:takedown_notice_change", args=[notice.pk])
+    response = client.post(
+        change,
+        {
+            "locale": "ko",
+            "items-TOTAL_FORMS": "1",
+            "items-INITIAL_FORMS": "1",
+            "items-0-id": notice.items.get().pk,
+            "items-0-notice": notice.pk,
+            "counter_notices-TOTAL_FORMS": "0",
+            "counter_notices-INITIAL_FORMS": "0",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    notice.refresh_from_db()
+    assert notice.locale == "ko"
+    assert NoticeEvent.objects.filter(notice=notice, actor=legal, data__locale=["en", "ko"]).exists()
+    services.notice_submit(notice_id=notice.pk, user=staff)
+    with pytest.raises(services.NotAllowed):
+        services.notice_approve(notice_id=notice.pk, user=legal)
+    assert services.notice_approve(notice_id=notice.pk, user=legal2).status == "approved"
+
+
+def test_it_records_items_removed_in_the_admin_as_contributing(
+    client, agency, artist, staff, legal, platforms, templates
+):
+    notice = _draft(staff, artist, ["https://t.me/leakchan/13", "https://t.me/leakchan/14"])
+    first, second = notice.items.order_by("pk")
+    client.force_login(legal)
+    response = client.post(
+        reverse("admin:takedown_notice_change", args=[notice.pk]),
+        {
+            "locale": notice.locale,
+            "items-TOTAL_FORMS": "2",
+            "items-INITIAL_FORMS": "2",
+            "items-0-id": first.pk,
+            "items-0-notice": notice.pk,
+            "items-0-DELETE": "on",
+            "items-1-id": second.pk,
+            "items-1-notice": notice.pk,
+            "counter_notices-TOTAL_FORMS": "0",
+            "counter_notices-INITIAL_FORMS": "0",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    assert list(notice.items.values_list("pk", flat=True)) == [second.pk]
+    event = NoticeEvent.objects.get(notice=notice, reason="URLs removed")
+    assert event.actor == legal and event.data == {"removed": [first.url_id]}
+    assert legal.pk in services.notice_contributors(notice)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from takedown import tokens
+from takedown.choices import Role
 from takedown.models import APIToken, User, scope
 
 
@@ -92,7 +93,8 @@ class APITokenAdmin(admin.ModelAdmin):
         if db_field.name == "user":
             users = User.objects.filter(is_active=True, is_superuser=False).order_by("username")
             if not request.user.is_superuser:
-                users = users.filter(agency_id=request.user.agency_id)
+                # API clients only: see takedown.tokens on tokens for people.
+                users = users.filter(agency_id=request.user.agency_id, role=Role.API)
             kwargs["queryset"] = users
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
