@@ -158,6 +158,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         "created_by",
         "created_at",
         "submitted_at",
+        "submitted_by",
         "reviewed_by",
         "reviewed_at",
         "rejection_reason",
@@ -274,6 +275,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         problems = services.presend_problems(notice) if notice.status == NoticeStatus.DRAFT else []
         return {
             "workflow_actions": actions,
+            "four_eyes_note": reviewer and notice.status == NoticeStatus.PENDING and not may_review,
             "presend_problems": problems,
             "notice": notice,
             "outcomes": NoticeOutcome.choices,

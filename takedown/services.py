@@ -923,6 +923,11 @@ def template_save(
         agency_id = base.agency_id
     rendering.validate_template(subject, body, route=legal_route, locale=locale)
     with transaction.atomic():
+        if base is not None and base.agency_id is None and agency_id is not None:
+            # The copy says whose it is; "Default: …" would read as the shared one.
+            name = (name or base.name).removeprefix("Default: ")
+            if user is not None and user.agency is not None and not name.startswith(f"{user.agency.name}: "):
+                name = f"{user.agency.name}: {name}"
         same = NoticeTemplate.objects.filter(
             agency_id=agency_id, legal_route=legal_route, locale=locale, platform_id=platform_id
         )
