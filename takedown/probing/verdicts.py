@@ -489,7 +489,9 @@ def page_identity(page: Page) -> frozenset[tuple[str, str]]:
         if value.lower().startswith("data:"):
             continue  # an inline placeholder, the same on every page
         value = normalize(value).strip()
-        if kind != "og:title":
+        if kind == "og:title":
+            value = " ".join(_WORD.findall(value))  # as in the shingles: a number is no title
+        else:
             value = value.split("?", 1)[0].split("#", 1)[0]
         for echo in echoes:
             value = value.replace(echo, " ")
