@@ -79,6 +79,7 @@ def probe_config() -> ProbeConfig:
         total_timeout=settings.TAKEDOWN_PROBE_TIMEOUT,
         user_agent=settings.TAKEDOWN_PROBE_USER_AGENT,
         dns_control=tuple(settings.TAKEDOWN_PROBE_DNS_CONTROL),
+        nxdomain_means_removed=settings.TAKEDOWN_PROBE_NXDOMAIN_MEANS_REMOVED,
         soft404=settings.TAKEDOWN_PROBE_SOFT404,
     )
 

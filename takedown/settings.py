@@ -385,5 +385,10 @@ TAKEDOWN_PROBE_RESOLVE = env_pairs("TAKEDOWN_PROBE_RESOLVE")
 # Names that must resolve, looked up once per recheck run: unless one of them answers, a domain
 # that "does not exist" is a resolver outage, never a removal.
 TAKEDOWN_PROBE_DNS_CONTROL = env_list("TAKEDOWN_PROBE_DNS_CONTROL", ["www.iana.org", "www.wikipedia.org"])
+# A vanished domain of an unlisted host (NXDOMAIN while a control name answers) counts as
+# removed. The default is safe only if the probe uses an unfiltered resolver: filtering resolvers
+# (Quad9, ISP and corporate filters) answer NXDOMAIN for the adult sites they block, so behind
+# one every blocked site would read as gone. Off: such a domain is inconclusive.
+TAKEDOWN_PROBE_NXDOMAIN_MEANS_REMOVED = env_bool("TAKEDOWN_PROBE_NXDOMAIN_MEANS_REMOVED", True)
 # Compare 2xx answers of hosts without a detector with a random path on the same host.
 TAKEDOWN_PROBE_SOFT404 = env_bool("TAKEDOWN_PROBE_SOFT404", True)

@@ -971,3 +971,90 @@ def test_it_asks_staff_where_a_bare_marker_goes_when_the_detector_has_no_error_b
     ).problems()
     assert "knows no error box" in problem and "@div.error" in problem
     assert PlatformRules(detector="telegram", markers={"removed": ["Post not found"]}).problems() == []
+
+
+# ------------------------------------------------------------------ sub-items (comments, replies)
+
+_TG_POST = (
+    '<div class="tgme_widget_message js-widget_message" data-post="somechannel/123">'
+    '<div class="tgme_widget_message_text">hello</div></div>'
+)
+_YT_WATCH = (
+    '<script>var ytInitialPlayerResponse = {{"playabilityStatus": {{"status": "{status}"}}}};</script>'
+)
+
+
+@pytest.mark.parametrize(
+    ("detector", "requested", "fetched", "body", "status", "expected"),
+    [
+        # The parent is live (or hidden, or blocked): nothing is known about the comment.
+        ("telegram", "https://t.me/somechannel/123?comment=5", EMBED, _TG_POST, 200,
+         (INCONCLUSIVE, "telegram.comment.unreadable")),
+        ("telegram", "https://t.me/somechannel/123?comment=5", EMBED,
+         '<div class="tgme_widget_message_error">Channel is private</div>', 200,
+         (INCONCLUSIVE, "telegram.comment.unreadable")),
+        ("youtube", "https://www.youtube.com/watch?v=AbCdEfGhIjK&lc=UgzAbCdEf", "https://www.youtube.com/watch?v=AbCdEfGhIjK",
+         _YT_WATCH.format(status="OK"), 200, (INCONCLUSIVE, "youtube.comment.unreadable")),
+        ("facebook", "https://www.facebook.com/fanpage/posts/pfbid0Abc?comment_id=1234567", None,
+         "<html><title>Fan page</title><body><p>A post about a concert, with photos.</p></body></html>", 200,
+         (INCONCLUSIVE, "facebook.comment.unreadable")),
+        ("instagram", "https://www.instagram.com/p/CxYzAbCdEf/c/17900000000000000/", None,
+         "<html><title>Fan on Instagram</title><body><p>A photo of a concert stage.</p></body></html>", 200,
+         (INCONCLUSIVE, "instagram.comment.unreadable")),
+        # The parent is gone: a comment cannot outlive the post it was written under.
+        ("telegram", "https://t.me/somechannel/123?comment=5", EMBED,
+         '<div class="tgme_widget_message_error">Post not found</div>', 200,
+         (REMOVED, "telegram.embed_error.not_found")),
+        ("youtube", "https://www.youtube.com/watch?v=AbCdEfGhIjK&lc=UgzAbCdEf", "https://www.youtube.com/watch?v=AbCdEfGhIjK",
+         "", 404, (REMOVED, "status.404")),
+        ("instagram", "https://www.instagram.com/p/CxYzAbCdEf/c/17900000000000000/", None, "", 404,
+         (REMOVED, "status.404")),
+        # Without a sub-item the same pages are judged as before.
+        ("telegram", "https://t.me/somechannel/123", EMBED, _TG_POST, 200, (LIVE, "telegram.embed_post")),
+        ("instagram", "https://www.instagram.com/p/CxYzAbCdEf/", None,
+         "<html><title>Fan on Instagram</title><body><p>A photo of a concert stage.</p></body></html>", 200,
+         (LIVE, "status.2xx")),
+    ],
+)  # fmt: skip
+def test_it_judges_a_comment_the_page_cannot_show_only_by_its_parents_removal(
+    detector, requested, fetched, body, status, expected
+):
+    page = make_page(f"<html><body>{body}</body></html>" if body else "", url=fetched or requested,
+                     requested=requested, status=status)  # fmt: skip
+    found = decide(page, PlatformRules(detector=detector), detector_for(detector))
+    assert (found.verdict, found.rule) == expected
+    if expected[0] == REMOVED:  # every removed row above names a comment
+        assert "the comment goes with the page it belongs to" in found.reason
+    if expected[0] == INCONCLUSIVE:
+        assert "cannot be read" in found.reason
+
+
+def test_it_keeps_the_comment_parameter_out_of_the_telegram_embed_address():
+    # The widget has no comment view: the post is fetched, and the verdict says what it covers.
+    fetched = DETECTORS["telegram"].rewrite(URL("https://t.me/somechannel/123?comment=5"))
+    assert str(fetched) == "https://t.me/somechannel/123?embed=1&mode=tme"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        # Reddit's listing of a comment permalink lacks the comment: only the post can decide.
+        (_listing({"selftext": "post is fine"}), (INCONCLUSIVE, "reddit.comment_not_listed")),
+        (_listing({"selftext": "post is fine"}, {"id": "zzz999", "body": "another comment"}),
+         (INCONCLUSIVE, "reddit.comment_not_listed")),
+        ([_listing({"selftext": "post is fine"})[0],
+          {"kind": "Listing", "data": {"children": [{"kind": "more", "data": {"id": "def456", "count": 3}}]}}],
+         (INCONCLUSIVE, "reddit.comment_not_listed")),
+        (_listing({"selftext": "", "removed_by_category": "moderator"}),
+         (REMOVED, "reddit.removed_by_category.moderator")),
+        # The comment itself, when shown, decides.
+        (_listing({"selftext": "post is fine"}, {"id": "def456", "body": "", "removed_by_category": "moderator"}),
+         (REMOVED, "reddit.removed_by_category.moderator")),
+        (_listing({"selftext": "post is fine"}, {"id": "def456", "body": "a fine comment"}),
+         (LIVE, "reddit.content_present")),
+    ],
+)  # fmt: skip
+def test_it_judges_a_reddit_comment_permalink_on_the_comment(answer, expected):
+    page = make_page(url=COMMENT_JSON, **as_json(answer))
+    found = decide(page, PlatformRules(detector="reddit"), detector_for("reddit"))
+    assert (found.verdict, found.rule) == expected

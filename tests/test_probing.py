@@ -993,3 +993,78 @@ def test_it_keeps_two_short_different_pages_apart():
     routes = {"/v/{n}": page("<p>a clip page</p>"), "/{tail:.*}": page("<p>Not found</p>")}
     results, _ = _soft404_run(routes, ["/v/1"])
     assert (results["/v/1"].verdict, results["/v/1"].rule) == (LIVE, "soft404.differs_from_random_path")
+
+
+def _media_site(main_for: dict[str, str]):
+    """A big shared template: the item pages given, and a short "File not found" page for every
+    other path (a soft-404 host)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        main = main_for.get(request.path, "<h1>File not found</h1>")
+        return web.Response(text=_site_page("FanTube", main), content_type="text/html")
+
+    return {"/{tail:.*}": handler}
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        '<img src="/media/4821.jpg" alt="">',  # an image with no caption is the whole item
+        '<video controls><source src="https://cdn.example.net/clips/4821.mp4" type="video/mp4"></video>',
+        '<iframe src="https://player.example.net/embed/4821"></iframe>',
+    ],
+    ids=["image", "video", "embed"],
+)
+def test_it_keeps_an_uncaptioned_media_page_on_a_big_template_live(main):
+    results, _ = _soft404_run(_media_site({"/v/4821": main}), ["/v/4821", "/v/gone"])
+    assert (results["/v/4821"].verdict, results["/v/4821"].rule) == (LIVE, "soft404.own_media_or_identity")
+    assert "media" in results["/v/4821"].reason
+    # The same template without the media is still the host's "not found" page.
+    assert (results["/v/gone"].verdict, results["/v/gone"].rule) == (
+        SOFT_REMOVED,
+        "soft404.same_as_random_path",
+    )
+
+
+def test_it_keeps_a_page_distinct_by_its_og_video_and_canonical_apart_from_a_random_path():
+    head = (
+        '<meta property="og:video" content="https://cdn.example.net/v/77.mp4">'
+        '<link rel="canonical" href="https://fans.example.net/watch/clip-77">'
+    )
+    results, _ = _soft404_run(_media_site({"/v/77": head}), ["/v/77"])
+    assert (results["/v/77"].verdict, results["/v/77"].rule) == (LIVE, "soft404.own_media_or_identity")
+
+
+def test_it_does_not_count_a_canonical_link_that_echoes_the_address_as_the_item():
+    async def handler(request: web.Request) -> web.Response:
+        # A soft-404 page that names whatever was asked for as its canonical address.
+        main = f'<link rel="canonical" href="{request.url}"><h1>File not found</h1>'
+        return web.Response(text=_site_page("FanTube", main), content_type="text/html")
+
+    results, _ = _soft404_run({"/{tail:.*}": handler}, ["/v/5"])
+    assert (results["/v/5"].verdict, results["/v/5"].rule) == (SOFT_REMOVED, "soft404.same_as_random_path")
+
+
+@pytest.mark.parametrize(
+    "gate", ["/age-verification", "/disclaimer", "/register", "/signup", "/join", "/?gate=1"]
+)
+def test_it_never_reads_a_gate_every_visitor_is_sent_to_as_soft_removed(gate):
+    # An unlisted adult site or members-only forum sends every visitor, to a live item or to a
+    # random path, to the same gate (served 200): that says nothing about the item.
+    routes = {
+        gate.split("?")[0]: page(_site_page("FanTube", "<h1>Are you 18? Members only: join now</h1>")),
+        "/v/{n}": redirect(gate),
+        "/{tail:.*}": redirect(gate),
+    }
+    results, _ = _soft404_run(routes, ["/v/9"])
+    assert (results["/v/9"].verdict, results["/v/9"].rule) == (
+        INCONCLUSIVE,
+        "soft404.same_gate_as_random_path",
+    )
+
+
+def test_it_reads_a_vanished_domain_as_inconclusive_when_told_not_to_trust_nxdomain():
+    resolver = StubResolver({"control.example": ["93.184.216.34"]})
+    config = ProbeConfig(resolver=resolver, dns_control=("control.example",), nxdomain_means_removed=False)
+    gone = asyncio.run(probe("https://gone.example/video/1", config))
+    assert (gone.verdict, gone.rule) == (INCONCLUSIVE, "dns.nxdomain.not_trusted")

@@ -515,3 +515,23 @@ def test_it_never_reads_a_resolver_outage_as_a_vanished_domain(artist, settings)
     outage = _dns_config({})  # the control name does not resolve either
     assert _run(url, outage, 3) == ["dns.nxdomain.control_failed"] * 3
     assert url.status == "notified" and url.streak_count == 0
+
+
+def test_it_never_removes_a_vanished_domain_when_nxdomain_is_not_trusted(artist, settings):
+    # Behind a filtering resolver (Quad9, an ISP's or a company's filter) a blocked live site
+    # answers NXDOMAIN; the setting turned off makes such a domain inconclusive, run after run.
+    from dataclasses import replace
+
+    from tests.probe_servers import StubResolver
+
+    settings.TAKEDOWN_CONFIRMATIONS = 1
+    settings.TAKEDOWN_PROBE_NXDOMAIN_MEANS_REMOVED = False
+    url = _remote_url(artist, "https://filtered-leaks.example.com/v/1")
+    config = replace(
+        rechecks.probe_config(),
+        resolver=StubResolver({"control.example.net": ["93.184.216.34"]}),
+        dns_control=("control.example.net",),
+    )
+    assert _run(url, config, 3) == ["dns.nxdomain.not_trusted"] * 3
+    assert url.status == "notified" and url.removed_at is None
+    assert set(url.checks.values_list("verdict", flat=True)) == {"inconclusive"}

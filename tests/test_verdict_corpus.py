@@ -106,7 +106,8 @@ def judge_page(item: dict) -> tuple[str, str, str]:
     return finding.verdict, finding.rule, str(fetched)
 
 
-# Network failures, through the real Prober: (id, url, platform, resolver table, control, true class).
+# Network failures, through the real Prober: (id, url, platform, resolver table, true class[,
+# ProbeConfig options]).
 CONTROL = "control.example.net"
 NETWORK = [
     ("network/youtube_nxdomain", "https://www.youtube.com/watch?v=AbCdEfGhIjK", "youtube", {CONTROL: ["93.184.216.34"]}, INCONCLUSIVE),
@@ -117,11 +118,15 @@ NETWORK = [
     ("network/unlisted_nxdomain_resolver_down", "https://gone-leaks.example.com/v/1", "unlisted",
      {CONTROL: socket.gaierror(socket.EAI_AGAIN, "Temporary failure")}, INCONCLUSIVE),
     ("network/unlisted_nxdomain_resolver_knows_nothing", "https://gone-leaks.example.com/v/1", "unlisted", {}, INCONCLUSIVE),
+    # A filtering resolver answers NXDOMAIN for a blocked live site: with
+    # TAKEDOWN_PROBE_NXDOMAIN_MEANS_REMOVED off, a vanished domain is no removal.
+    ("network/unlisted_nxdomain_filtering_resolver", "https://live-leaks.example.com/v/1", "unlisted",
+     {CONTROL: ["93.184.216.34"]}, INCONCLUSIVE, {"nxdomain_means_removed": False}),
 ]  # fmt: skip
 
 
-def judge_network(url: str, platform: str, table: dict) -> tuple[str, str]:
-    config = ProbeConfig(resolver=StubResolver(table), dns_control=(CONTROL,))
+def judge_network(url: str, platform: str, table: dict, options: dict | None = None) -> tuple[str, str]:
+    config = ProbeConfig(resolver=StubResolver(table), dns_control=(CONTROL,), **(options or {}))
 
     async def scenario():
         async with Prober(config) as prober:
@@ -182,8 +187,8 @@ def test_it_judges_the_corpus_without_a_single_false_removal(capsys):
         verdict, rule, _ = judge_page(item)
         assert rule, f"{item['id']}: a verdict without the rule that decided it"
         rows.append((item["id"], item["expected"], verdict, item["trap"]))
-    for ident, url, platform, table, expected in NETWORK:
-        verdict, rule = judge_network(url, platform, table)
+    for ident, url, platform, table, expected, *options in NETWORK:
+        verdict, rule = judge_network(url, platform, table, *options)
         assert rule, f"{ident}: a verdict without the rule that decided it"
         rows.append((ident, expected, verdict, False))
     report = matrix(rows)

@@ -399,6 +399,14 @@ class Prober:
                 "dns.nxdomain.control_failed",
                 error,
             )
+        if not self.config.nxdomain_means_removed:
+            return a.fail(
+                INCONCLUSIVE,
+                f"dns: domain not found (the resolver answered for {control}), but a vanished "
+                "domain is not read as a removal here (the resolver may filter)",
+                "dns.nxdomain.not_trusted",
+                error,
+            )
         return a.fail(
             REMOVED,
             f"domain does not exist (NXDOMAIN); the resolver answered for {control} in the same run",

@@ -113,6 +113,11 @@ class ProbeConfig:
     # Names that must resolve: looked up once per run through the same resolver. Unless one of
     # them answered, a vanished domain is a resolver problem, never a removal.
     dns_control: tuple[str, ...] = ("www.iana.org", "www.wikipedia.org")
+    # Read a vanished domain of an unlisted host (NXDOMAIN, control name answered) as removed.
+    # Safe only behind an unfiltered resolver: filtering resolvers (Quad9, ISP and corporate
+    # filters) answer NXDOMAIN for the adult sites they block, and the control name proves
+    # only that the resolver answers. Off: such a domain is inconclusive.
+    nxdomain_means_removed: bool = True
     # Compare 2xx answers of hosts without a detector with the host's answer for a random path
     # (one fetch per host per run): the same page is a "not found" page served with 200.
     soft404: bool = True

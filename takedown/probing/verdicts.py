@@ -27,7 +27,14 @@ something the platform itself controls and its users cannot write:
 
 A 200 page that is the very page the host serves for a random path that cannot exist (the
 soft-404 test of Bar-Yossef et al., WWW 2004) is ``soft_removed``: we cannot tell deleted
-from hidden. A network failure (DNS, refused or reset connection, TLS, timeout) on a
+from hidden. A page showing media, an embed, a canonical address or an og:title that the
+random-path page lacks is never that page, however few words tell them apart; a redirect shared
+with the random path is a removal only when it lands on the site's home, and any other shared
+target (an age check, a disclaimer, a sign-up page) is a gate: ``inconclusive``.
+
+Sub-items. A URL naming a comment or a reply that the fetched page cannot show (Telegram
+``?comment=``, YouTube ``lc=``, Facebook ``comment_id``, Instagram ``/c/``) is ``removed`` when
+its parent is, and otherwise ``inconclusive``: a live parent says nothing about one comment. A network failure (DNS, refused or reset connection, TLS, timeout) on a
 registry platform's host says nothing about the item: ``inconclusive``, always.
 
 Marker zones. A marker in a Platform row is ``"@<zone> <text>"``, or a bare ``"<text>"`` for
@@ -45,6 +52,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
+from html.parser import HTMLParser
 
 from yarl import URL
 
@@ -342,6 +350,10 @@ def generic_rules(page: Page) -> Finding:
 
 
 def decide(page: Page, rules: PlatformRules, detector: object) -> Finding:
+    return parent_only(page, _decide(page, rules, detector), detector)
+
+
+def _decide(page: Page, rules: PlatformRules, detector: object) -> Finding:
     for step in (edge_layer, redirect_walls, status_rules):
         if found := step(page):
             return found
@@ -350,6 +362,25 @@ def decide(page: Page, rules: PlatformRules, detector: object) -> Finding:
     if found := detector.classify(page):  # type: ignore[attr-defined]
         return found
     return generic_rules(page)
+
+
+def parent_only(page: Page, finding: Finding, detector: object) -> Finding:
+    """A URL naming a sub-item the fetched page cannot show (a comment, a reply) is judged by
+    its parent page only where that is positive evidence: a comment cannot outlive the post
+    it was written under, so the post's removal removes it; a live post says nothing about
+    one comment under it, which may be gone while the post stays."""
+    sub = detector.sub_item(page.requested)  # type: ignore[attr-defined]
+    if sub is None or finding.verdict == INCONCLUSIVE:
+        return finding
+    if finding.verdict == REMOVED:
+        return finding._replace(reason=f"{finding.reason} (the {sub} goes with the page it belongs to)")
+    name = getattr(detector, "name", "generic")
+    return Finding(
+        INCONCLUSIVE,
+        f"{name}: {detector.sub_item_note}; the page it belongs to is "  # type: ignore[attr-defined]
+        f"{finding.verdict} ({finding.reason})",
+        f"{name}.{sub}.unreadable",
+    )
 
 
 # ------------------------------------------------------------------------------ soft-404
@@ -405,15 +436,93 @@ def page_shape(page: Page) -> frozenset[tuple[str, ...]]:
     return shape
 
 
+class _Identity(HTMLParser):
+    """What makes a content page distinct beyond its words: the media and embeds it shows,
+    its canonical address and its og:title (an image or a video with no caption is the whole
+    item on many hosts, and differs from a "not found" page by a few template words only)."""
+
+    _SRC = {
+        "img": ("src",),
+        "video": ("src", "poster"),
+        "source": ("src",),
+        "iframe": ("src",),
+        "embed": ("src",),
+    }
+    _META = ("og:image", "og:image:url", "og:video", "og:video:url", "og:title")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k.lower(): (v or "").strip() for k, v in attrs}
+        for attr in self._SRC.get(tag, ()):
+            if values.get(attr):
+                self.found.append(("media", values[attr]))
+        if tag == "link" and "canonical" in values.get("rel", "").lower().split() and values.get("href"):
+            self.found.append(("canonical", values["href"]))
+        if tag == "meta":
+            name = (values.get("property") or values.get("name") or "").lower()
+            if name in self._META and values.get("content"):
+                self.found.append((name, values["content"]))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+
+def page_identity(page: Page) -> frozenset[tuple[str, str]]:
+    """(kind, value) of the page's media sources, canonical link and og fields, echoes of its
+    URL taken out and query strings of sources dropped (cache busters change per request)."""
+    cached = page.__dict__.get("_identity")
+    if cached is not None:
+        return cached
+    parser = _Identity()
+    if page.is_html:
+        try:
+            parser.feed(page.text)
+            parser.close()
+        except (AssertionError, ValueError):  # html.parser gives up on some broken markup
+            pass
+    echoes = [e for e in _echoes(page.requested) if len(e) > 1]
+    out = set()
+    for kind, value in parser.found[:2000]:
+        if value.lower().startswith("data:"):
+            continue  # an inline placeholder, the same on every page
+        value = normalize(value).strip()
+        if kind == "og:title":
+            value = " ".join(_WORD.findall(value))  # as in the shingles: a number is no title
+        else:
+            value = value.split("?", 1)[0].split("#", 1)[0]
+        for echo in echoes:
+            value = value.replace(echo, " ")
+        value = value.strip()
+        if value:
+            out.add((kind.removesuffix(":url"), value[:300]))
+    identity = frozenset(out)
+    page.__dict__["_identity"] = identity
+    return identity
+
+
 def soft404(page: Page, baseline: Page) -> Finding:
     """Compare a 2xx answer with the host's answer for a random path that cannot exist."""
     if page.chain[0].path in ("", "/") and not page.chain[0].query_string:
         # The home page is where random paths are often sent: comparing it says nothing.
         return Finding(LIVE, f"http {page.status} (the host's home page)", "status.2xx.home_page")
     if len(page.chain) > 1 and len(baseline.chain) > 1 and page.url == baseline.url:
+        if page.url.path not in ("", "/") or page.url.query_string:
+            # A gate every visitor is sent to (an age check, a disclaimer, a sign-up page,
+            # an interstitial): the host sends live items there as well as random paths.
+            return Finding(
+                INCONCLUSIVE,
+                f"redirected to {page.url}, where the host sends a random path too: "
+                "a gate every visitor passes, not the item",
+                "soft404.same_gate_as_random_path",
+            )
+        # The site's home, where hosts send what they no longer have; only for an item URL
+        # with a path of its own (a bare host was compared as the home page above).
         return Finding(
             SOFT_REMOVED,
-            f"redirected to {page.url}, where the host sends a random path too",
+            f"redirected to the home page {page.url}, where the host sends a random path too",
             "soft404.same_redirect_as_random_path",
         )
     if not 200 <= baseline.status < 300:
@@ -423,6 +532,14 @@ def soft404(page: Page, baseline: Page) -> Finding:
             "status.2xx.distinct_from_random_path",
         )
     if page.is_text and baseline.is_text:
+        if own := page_identity(page) - page_identity(baseline):
+            kind, value = sorted(own)[0]
+            return Finding(
+                LIVE,
+                f"http {page.status}; shows what the host's page for a random path lacks "
+                f"({kind} {value[:120]}{'' if len(own) == 1 else f' and {len(own) - 1} more'})",
+                "soft404.own_media_or_identity",
+            )
         mine, theirs = page_shape(page), page_shape(baseline)
         differing = len(mine ^ theirs)
         same = differing <= min(SOFT404_MAX_DIFF, len(mine | theirs) // SOFT404_MAX_SHARE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -28,6 +29,21 @@ class Detector:
     error_selectors: ClassVar[tuple[str, ...]] = ()
     # Zones this detector can extract (structured fields), usable as "@<zone> <text>".
     zones: ClassVar[tuple[str, ...]] = ()
+    # Query parameters and path parts by which a URL names a sub-item (a comment, a reply)
+    # that the page this detector fetches does not show: such a URL is judged by its parent
+    # only where the parent's state decides it (verdicts.parent_only).
+    sub_item_params: ClassVar[tuple[str, ...]] = ()
+    sub_item_path: ClassVar[re.Pattern[str] | None] = None
+    sub_item_kind: ClassVar[str] = "comment"
+    sub_item_note: ClassVar[str] = "a comment cannot be read on the page fetched"
+
+    def sub_item(self, url: URL) -> str | None:
+        """What sub-item ``url`` names that the fetched page cannot show, or None."""
+        if any(url.query.get(p) for p in self.sub_item_params):
+            return self.sub_item_kind
+        if self.sub_item_path is not None and self.sub_item_path.search(url.path):
+            return self.sub_item_kind
+        return None
 
     def rewrite(self, url: URL) -> URL:
         return url

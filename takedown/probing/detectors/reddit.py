@@ -87,14 +87,13 @@ class Reddit(Detector):
         data = page.json
         if isinstance(data, list) and data:
             post = dig(data, 0, "data", "children", 0, "data")
-            comment = dig(data, 1, "data", "children", 0, "data")
             # A comment permalink (/comments/<post>/<slug>/<comment>) is about the comment;
             # otherwise the comments are other people's words about the post, never its state.
             segments = [p for p in page.url.path.split("/comments/", 1)[-1].split("/") if p and p != ".json"]
-            wants_comment = len(segments) >= 3
-            thing = comment if wants_comment and isinstance(comment, dict) else post
-            if isinstance(thing, dict):
-                return self._thing(thing)
+            if len(segments) >= 3:
+                return self._comment(post, dig(data, 1, "data", "children", 0), segments[2])
+            if isinstance(post, dict):
+                return self._thing(post)
         elif isinstance(data, dict):
             inner = data.get("data") if isinstance(data.get("data"), dict) else {}
             reason = str(data.get("reason") or "").lower()
@@ -115,6 +114,28 @@ class Reddit(Detector):
                 INCONCLUSIVE, "reddit: no usable JSON (blocked or login required)", "reddit.no_json"
             )
         return None
+
+    def _comment(self, post: Any, child: Any, wanted: str) -> Finding:
+        """A comment permalink is judged on that comment; when the listing does not show it,
+        only the post's removal decides (a comment cannot outlive its post), never its
+        liveness."""
+        comment = dig(child, "data")
+        if (
+            isinstance(child, dict)
+            and child.get("kind") == "t1"
+            and isinstance(comment, dict)
+            and str(comment.get("id") or wanted).lower() == wanted.lower()
+        ):
+            return self._thing(comment)
+        parent = self._thing(post) if isinstance(post, dict) else None
+        if parent is not None and parent.verdict == REMOVED:
+            return parent._replace(reason=f"{parent.reason} (the comment goes with its post)")
+        return Finding(
+            INCONCLUSIVE,
+            f"reddit: comment {wanted[:20]} not in its listing"
+            + (f"; the post is {parent.verdict}" if parent else ""),
+            "reddit.comment_not_listed",
+        )
 
     def _thing(self, thing: dict[str, Any]) -> Finding:
         category = thing.get("removed_by_category")

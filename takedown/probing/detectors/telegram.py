@@ -46,6 +46,9 @@ class Telegram(Detector):
             ),
         ),  # [TGC1]
     )
+    # t.me/<channel>/<post>?comment=<id>: the widget shows the post, never its comments.
+    sub_item_params = ("comment",)
+    sub_item_note = "comments cannot be read through the embed widget"
     _CONTACT = re.compile(r"^Telegram: Contact @(\w+)$")
 
     def rewrite(self, url: URL) -> URL:

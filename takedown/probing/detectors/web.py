@@ -25,6 +25,8 @@ class Instagram(Detector):
 
     name = "instagram"
     error_selectors = (".dialog-404",)
+    # /p/<code>/c/<comment>/ serves the post's page; the comment is drawn by JavaScript.
+    sub_item_path = re.compile(r"^/(?:[\w.]+/)?(?:p|reel|reels|tv)/[\w-]+/c/\w+")
     markers = (
         (
             INCONCLUSIVE,
@@ -54,6 +56,9 @@ class Facebook(Detector):
 
     name = "facebook"
     error_selectors = (".uiInterstitialContent",)
+    # ?comment_id= / ?reply_comment_id= point at a comment on the page fetched; logged out we
+    # see the post at most.
+    sub_item_params = ("comment_id", "reply_comment_id")
     _PROPS_TITLE = re.compile(r'"props":\{"title":"((?:[^"\\]|\\.){1,200})"')
     markers = (
         (

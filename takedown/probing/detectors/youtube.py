@@ -35,6 +35,8 @@ class YouTube(Detector):
     # The player status and the channel alerts: YouTube writes these; titles and descriptions
     # (which quote removal texts often enough) are other fields of the same page.
     zones = ("playability", "alerts")
+    # watch?v=<id>&lc=<comment>: the watch page says nothing about one comment under it.
+    sub_item_params = ("lc",)
     _ASSIGN = re.compile(r"ytInitialPlayerResponse\s*=\s*(?=\{)")
 
     def rewrite(self, url: URL) -> URL:
