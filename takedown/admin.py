@@ -77,6 +77,9 @@ def describe_outcome(outcome: rechecks.Outcome) -> str:
         and (rechecks.VERDICT_STATUS.get(outcome.verdict, URLStatus.NOTIFIED) != outcome.status_after)
     ):
         return f"{text} ({outcome.streak_count} of {settings.TAKEDOWN_CONFIRMATIONS}, confirming)"
+    if outcome.confirm_after is not None:
+        when = timezone.localtime(outcome.confirm_after).strftime("%H:%M")
+        return f"{text} (seen {outcome.streak_count} times; a check from {when} on confirms it)"
     return text
 
 

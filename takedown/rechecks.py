@@ -130,6 +130,8 @@ class Outcome:
     status_before: str
     status_after: str
     streak_count: int = 0
+    # Seen often enough, but too soon after the first sighting: a check from then on confirms.
+    confirm_after: datetime | None = None
 
     @property
     def confirmed_removal(self) -> bool:
@@ -152,12 +154,14 @@ def next_check_at(
     confirming = (
         result is not None
         and result.conclusive
-        and url.streak_count < settings.TAKEDOWN_CONFIRMATIONS
         and VERDICT_STATUS.get(result.verdict, URLStatus.NOTIFIED) != url.status
     )
     if confirming:
-        # A change is in sight: confirm it soon rather than on the plan.
+        # A change is in sight: confirm it soon rather than on the plan, but not before the
+        # confirming observation may count (confirmation_spans_enough).
         when = now + _jitter(timedelta(minutes=settings.TAKEDOWN_CONFIRM_MINUTES), rng)
+        if url.streak_since is not None:
+            when = max(when, url.streak_since + timedelta(minutes=settings.TAKEDOWN_CONFIRM_MIN_MINUTES))
     elif url.status in GONE or url.status == URLStatus.RESTRICTED:
         if url.removed_at and now - url.removed_at > REUPLOAD_WATCH:
             return None
@@ -204,6 +208,7 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
     """
     before = url.status
     verdict = result.verdict
+    confirm_after = None
     url.last_checked_at = result.checked_at
     url.last_verdict = verdict
     if verdict != Verdict.INCONCLUSIVE:
@@ -212,7 +217,10 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
         else:
             url.streak_verdict, url.streak_count, url.streak_since = verdict, 1, result.checked_at
         if url.streak_count >= confirmations_needed(result):
-            _confirm(url, verdict, now)
+            if confirmation_spans_enough(url, result):
+                _confirm(url, verdict, now)
+            else:
+                confirm_after = url.streak_since + timedelta(minutes=settings.TAKEDOWN_CONFIRM_MIN_MINUTES)
     if (
         url.status == URLStatus.NOTIFIED
         and url.deadline_at
@@ -224,7 +232,7 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
     url.next_check_at = next_check_at(url, now, result, rng)
     url.check_lease_until = None
     url.check_claim = ""
-    return Outcome(url.pk, verdict, before, url.status, url.streak_count)
+    return Outcome(url.pk, verdict, before, url.status, url.streak_count, confirm_after)
 
 
 def confirmations_needed(result: ProbeResult) -> int:
@@ -233,6 +241,17 @@ def confirmations_needed(result: ProbeResult) -> int:
     if result.verdict == Verdict.REMOVED and result.rule.startswith("dns."):
         return max(2, settings.TAKEDOWN_CONFIRMATIONS)
     return settings.TAKEDOWN_CONFIRMATIONS
+
+
+def confirmation_spans_enough(url: InfringingURL, result: ProbeResult) -> bool:
+    """A state changes only on observations apart in time, not on two clicks of "recheck now"
+    a second apart: a platform's passing error page, or a page caught mid-deploy, must be seen
+    again after `TAKEDOWN_CONFIRM_MIN_MINUTES` (PLATFORMS.md: two consistent observations
+    separated in time). A single required confirmation has nothing to span."""
+    if confirmations_needed(result) <= 1 or url.streak_since is None:
+        return True
+    span = timedelta(minutes=settings.TAKEDOWN_CONFIRM_MIN_MINUTES)
+    return result.checked_at - url.streak_since >= span
 
 
 def _confirm(url: InfringingURL, verdict: str, now: datetime) -> None:

@@ -365,6 +365,9 @@ CONTENT_SECURITY_POLICY = {
 # Rechecks (the probe and the schedule around it).
 TAKEDOWN_CONFIRMATIONS = env_int("TAKEDOWN_CONFIRMATIONS", 2, minimum=1)
 TAKEDOWN_CONFIRM_MINUTES = env_int("TAKEDOWN_CONFIRM_MINUTES", 30, minimum=1)
+# The least time between the first and the confirming observation of a state change, however
+# often someone clicks "recheck now" (0 lets back-to-back checks confirm: tests and demos only).
+TAKEDOWN_CONFIRM_MIN_MINUTES = env_int("TAKEDOWN_CONFIRM_MIN_MINUTES", 10, minimum=0)
 TAKEDOWN_CHECK_BATCH = env_int("TAKEDOWN_CHECK_BATCH", 200, minimum=1)
 TAKEDOWN_CHECK_LEASE_SECONDS = env_int("TAKEDOWN_CHECK_LEASE_SECONDS", 240, minimum=30)
 TAKEDOWN_TICK_BUDGET_SECONDS = env_int("TAKEDOWN_TICK_BUDGET_SECONDS", 50, minimum=5)

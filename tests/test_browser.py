@@ -13,10 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
+from django.db.models import F
 
 from tests.browser import (  # noqa: F401  (chromium, log_in and screenshots are fixtures)
     chromium,
@@ -174,6 +177,8 @@ def test_the_whole_loop_in_a_browser(
     shot(lpage, "09-legal-notice-timeline")
 
     # 3. The recheck: the platform now answers 404 for one URL; two checks confirm it. --------
+    from takedown.models import InfringingURL
+
     del clipsite.answers["/v/2"]
     page.locator("#nav-sidebar").get_by_role("link", name="Infringing URLs").click()
     page.wait_for_selector("#result_list")
@@ -185,6 +190,11 @@ def test_the_whole_loop_in_a_browser(
         assert checked.count("live") == 2 and checked.count("removed") == 1, checked
         assert _statuses(page) == {good[0]: "Notified", good[1]: expected, good[2]: "Notified"}
         shot(page, f"1{attempt - 1}-staff-recheck-{attempt}")
+        # A removal is confirmed only by a check TAKEDOWN_CONFIRM_MIN_MINUTES after the first
+        # sighting: let that time pass before the second click.
+        InfringingURL.objects.filter(streak_count__gt=0).update(
+            streak_since=F("streak_since") - timedelta(minutes=settings.TAKEDOWN_CONFIRM_MIN_MINUTES + 1)
+        )
     assert clipsite.hits["/v/2"] == 2
     click_and_wait(page, f"#result_list a:text-is('{good[1]}')")
     assert page.inner_text(".field-status .readonly") == "Removed"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from takedown import rechecks
@@ -59,6 +60,13 @@ def _check(url):
     return outcomes
 
 
+def _time_passes(*urls, minutes=11):
+    """As if the next check came `minutes` later: the current streak began that much earlier."""
+    InfringingURL.objects.filter(pk__in=[u.pk for u in urls]).update(
+        streak_since=F("streak_since") - timedelta(minutes=minutes), next_check_at=timezone.now()
+    )
+
+
 def test_it_confirms_a_removal_after_consecutive_checks_and_records_time_to_removal(artist, site):
     site.answers["/v/1"] = Answer(200)
     url = _url(artist, site, "/v/1")
@@ -73,10 +81,11 @@ def test_it_confirms_a_removal_after_consecutive_checks_and_records_time_to_remo
     assert (url.last_verdict, url.status, url.streak_count) == ("removed", "notified", 1)
     first_removed_seen = url.streak_since
     assert url.next_check_at - timezone.now() <= timedelta(minutes=40)  # confirmation comes soon
+    _time_passes(url)
     (outcome,) = _check(url)
     assert outcome.confirmed_removal
     assert url.status == "removed"
-    assert url.removed_at == first_removed_seen
+    assert url.removed_at == first_removed_seen - timedelta(minutes=11)
     assert url.removed_at - url.notified_at > timedelta(hours=2)
     assert url.next_check_at - timezone.now() > timedelta(days=6)  # weekly watch for re-uploads
     assert list(url.checks.values_list("verdict", flat=True)) == ["removed", "removed", "live"]
@@ -131,6 +140,7 @@ def test_it_uses_the_platforms_removal_markers(artist, site):
     for _ in range(2):
         InfringingURL.objects.filter(pk__in=[removed.pk, private.pk]).update(next_check_at=timezone.now())
         rechecks.check_batch(limit=10)
+        _time_passes(removed, private)
     removed.refresh_from_db()
     private.refresh_from_db()
     assert removed.status == "removed"
@@ -161,8 +171,7 @@ def test_it_reopens_a_removed_url_that_comes_back_as_a_reupload(artist, site):
     )
     _check(url)
     assert url.status == "removed"
-    url.next_check_at = timezone.now()
-    url.save()
+    _time_passes(url)
     _check(url)
     assert url.status == "open"
     assert url.reupload_count == 1
@@ -503,6 +512,7 @@ def test_it_confirms_a_vanished_unlisted_domain_only_across_two_runs_with_a_work
     working = _dns_config({"control.example.net": ["93.184.216.34"]})
     assert _run(url, working, 1) == ["dns.nxdomain.confirmed"]
     assert (url.status, url.last_verdict, url.streak_count) == ("notified", "removed", 1)
+    _time_passes(url)
     _run(url, working, 1)
     assert url.status == "removed" and url.removed_at is not None
     check = url.checks.first()
@@ -535,3 +545,23 @@ def test_it_never_removes_a_vanished_domain_when_nxdomain_is_not_trusted(artist,
     assert _run(url, config, 3) == ["dns.nxdomain.not_trusted"] * 3
     assert url.status == "notified" and url.removed_at is None
     assert set(url.checks.values_list("verdict", flat=True)) == {"inconclusive"}
+
+
+def test_it_confirms_a_change_only_on_observations_apart_in_time(artist, site, settings):
+    """Two clicks of "recheck now" a second apart must not confirm a removal: a platform's
+    passing error page has to be seen again after TAKEDOWN_CONFIRM_MIN_MINUTES."""
+    from takedown.admin import describe_outcome
+
+    settings.TAKEDOWN_CONFIRM_MIN_MINUTES = 10
+    url = _url(artist, site, "/flaky")  # 404 for now
+    _check(url)
+    url.next_check_at = timezone.now()
+    url.save()
+    (outcome,) = _check(url)
+    assert (url.status, url.streak_count) == ("notified", 2)
+    assert outcome.confirm_after == url.streak_since + timedelta(minutes=10)
+    assert "a check from" in describe_outcome(outcome)
+    assert url.next_check_at >= url.streak_since + timedelta(minutes=10)
+    _time_passes(url)
+    (outcome,) = _check(url)
+    assert outcome.confirmed_removal and url.status == "removed"
