@@ -558,3 +558,16 @@ def test_it_records_items_removed_in_the_admin_as_contributing(
     event = NoticeEvent.objects.get(notice=notice, reason="URLs removed")
     assert event.actor == legal and event.data == {"removed": [first.url_id]}
     assert legal.pk in services.notice_contributors(notice)
+
+
+def test_it_offers_no_approve_in_the_queue_to_a_contributor(
+    client, agency, artist, staff, legal, legal2, platforms, templates
+):
+    notice = _draft(staff, artist, ["https://t.me/leakchan/15"])
+    services.notice_submit(notice_id=notice.pk, user=legal)
+    queue = reverse("admin:takedown_notice_queue")
+    approve = reverse("admin:takedown_notice_action", args=[notice.pk, "approve"])
+    client.force_login(legal)
+    assert approve not in client.get(queue).content.decode()
+    client.force_login(legal2)
+    assert approve in client.get(queue).content.decode()
