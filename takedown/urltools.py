@@ -585,6 +585,7 @@ _IG_DROP = _drop("img_index", "hl", "ig_rid", "ig_mid")
 _FB_DROP = _drop(
     "mibextid", "__tn__", "ref", "fref", "hc_ref", "rdid", "share_url", "sfnsn", "paipv",
     "eav", "_rdr", "notif_id", "notif_t", "ref_notif_type", "acontext",
+    "comment_tracking",  # where a click came from; comment_id names the comment itself
 )  # fmt: skip
 _TT_DROP = _drop(
     "is_from_webapp", "sender_device", "is_copy_url", "web_id", "_r", "_t", "_d", "u_code",
@@ -720,16 +721,68 @@ def _compile_path(template: str, ids: Mapping[str, str]) -> re.Pattern[str]:
     return re.compile("".join(out) + tail, re.S)
 
 
-def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict, dict]:
-    """(forms by host, forms by parent of a wildcard host, short-link rules by host) from the
-    registry's `url_forms`. Done once at import: the per-URL cost is a dict lookup and a few
-    precompiled regex matches."""
+@dataclass(frozen=True, slots=True)
+class _SubItems:
+    """What makes a URL on a platform name a sub-item (a comment, a reply) rather than the item
+    it hangs off. Such a URL is never folded to its parent: the notice would name the wrong
+    item and the probe would check the wrong page. It is kept as pasted, normalised
+    generically (a split row is a nuisance; a merged one hides a distinct item)."""
+
+    keys: frozenset[str]  # lower-case query keys
+    generic: bool  # also any query key that says "comment" or "reply", and comment fragments
+    path: re.Pattern[str] | None  # matched at the start of the path
+    fragment: re.Pattern[str] | None  # a fragment that names a sub-item, kept in the URL
+
+
+# A comment or reply, however a platform spells its anchor: "#comment123", "#cmt_45",
+# "#reply-6". Plain section anchors ("#comments", "#comment_box") name no sub-item.
+_SUB_ITEM_FRAGMENT = re.compile(r"(?:comment|cmt|reply)[-_]?(?:id)?[-_=]?[0-9]+", re.I)
+
+
+def _compile_sub_items(spec: Mapping[str, Any]) -> _SubItems:
+    path = spec.get("path")
+    fragment = spec.get("fragment")
+    generic = spec.get("generic", True)
+    if fragment is None and generic:
+        fragment_re: re.Pattern[str] | None = _SUB_ITEM_FRAGMENT
+    else:
+        fragment_re = re.compile(fragment, re.I) if fragment else None
+    return _SubItems(
+        keys=frozenset(k.lower() for k in spec.get("query", ())),
+        generic=generic,
+        path=re.compile(path) if path else None,
+        fragment=fragment_re,
+    )
+
+
+def _sub_item(sub: _SubItems, path: str, params: list[str], fragment: str | None) -> str | None:
+    """None if (path, params, fragment) names no sub-item; else the fragment to keep ("" for
+    none)."""
+    kept = ""
+    if fragment and sub.fragment is not None and sub.fragment.fullmatch(fragment):
+        kept = _fix_escapes(fragment)
+    elif sub.path is None or sub.path.match(path) is None:
+        for p in params:
+            k = p.partition("=")[0].lower()
+            if k in sub.keys or (sub.generic and ("comment" in k or "reply" in k)):
+                break
+        else:
+            return None
+    return kept
+
+
+def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict, dict, dict]:
+    """(forms by host, forms by parent of a wildcard host, short-link rules by host, sub-item
+    rules by host or parent of a wildcard host) from the registry's `url_forms`. Done once at
+    import: the per-URL cost is a dict lookup and a few precompiled regex matches."""
     by_host: dict[str, list[_Form]] = {}
     by_parent: dict[str, list[_Form]] = {}
     short: dict[str, list[re.Pattern[str] | None]] = {}
+    subs: dict[str, _SubItems] = {}
     for entry in entries:
         slug = entry["fields"]["slug"]
         catalogue = entry.get("url_forms") or {}
+        sub = _compile_sub_items(catalogue.get("sub_items", {}))
         for spec in catalogue.get("items", ()):
             ids = spec.get("ids", {})
             canonical_host = spec["canonical"].removeprefix("https://").partition("/")[0]
@@ -753,6 +806,7 @@ def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict,
                 simple = not (query or item.lower or item.excluded or item.distinct_if)
                 for host in form["hosts"]:
                     m = _VAR.match(host)
+                    subs[host[m.end() + 1 :] if m is not None else host] = sub
                     if m is not None:
                         parent = host[m.end() + 1 :]
                         by_parent.setdefault(parent, []).append(_Form(item, path, query, m.group(1), False))
@@ -764,14 +818,21 @@ def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict,
             for host in rule["hosts"]:
                 short.setdefault(host, []).append(pattern)
     freeze = lambda d: {k: tuple(v) for k, v in d.items()}  # noqa: E731
-    return freeze(by_host), freeze(by_parent), freeze(short)
+    return freeze(by_host), freeze(by_parent), freeze(short), subs
 
 
-def _load_catalogue() -> tuple[dict, dict, dict]:
+def _load_catalogue() -> tuple[dict, dict, dict, dict]:
     return compile_catalogue(json.loads(CATALOGUE_PATH.read_text(encoding="utf-8")))
 
 
-_FORMS, _WILD_FORMS, _SHORT_LINKS = _load_catalogue()
+_FORMS, _WILD_FORMS, _SHORT_LINKS, _SUB_ITEMS = _load_catalogue()
+
+
+def _sub_items_for(host: str) -> _SubItems | None:
+    sub = _SUB_ITEMS.get(host)
+    if sub is None and "." in host:
+        sub = _SUB_ITEMS.get(host.partition(".")[2])
+    return sub
 
 
 def _forms_for(host: str) -> tuple[_Form, ...] | None:
@@ -927,24 +988,38 @@ def normalize_url(raw: str) -> NormalizedURL:
         if rule is not None:
             folder, drop = rule
             params = _clean_query(query, drop) if query else []
-            host, path, params = folder(host, path, params, fragment)
+            sub = _SUB_ITEMS.get(host)
+            kept = _sub_item(sub, path, params, fragment) if sub is not None else None
             scheme = "https"
-            fragment = None
-            forms = _forms_for(host)
-            if forms is not None:
-                folded = _fold_item(forms, host, path, params)
-                if folded is not None:
-                    return _folded(folded, scheme, host, path, params)
+            if kept is not None:
+                # A sub-item: only the host is the platform's; path and query stay as pasted.
+                host = folder(host, path, params, None)[0]
+                fragment = kept or None
+            else:
+                host, path, params = folder(host, path, params, fragment)
+                fragment = None
+                forms = _forms_for(host)
+                if forms is not None:
+                    folded = _fold_item(forms, host, path, params)
+                    if folded is not None:
+                        return _folded(folded, scheme, host, path, params)
         else:
             params = _clean_query(query, _TRACKING) if query else []
             forms = _forms_for(host) if port is None else None
+            kept = None
             if forms is not None:
-                folded = _fold_item(forms, host, path, params)
-                if folded is not None:
-                    return _folded(folded, scheme, host, path, params)
+                sub = _sub_items_for(host)
+                kept = _sub_item(sub, path, params, fragment) if sub is not None else None
+                if kept is None:
+                    folded = _fold_item(forms, host, path, params)
+                    if folded is not None:
+                        return _folded(folded, scheme, host, path, params)
             # Fragments are dropped (anchors, #t=30), except client-side routes ("#/video/1",
-            # "#!/post/2"): on those single-page sites the fragment *is* the item.
-            if fragment and fragment[0] in "/!":
+            # "#!/post/2"): on those single-page sites the fragment *is* the item. On a
+            # catalogued platform, a fragment that names a comment is kept too.
+            if kept:
+                fragment = kept
+            elif fragment and fragment[0] in "/!":
                 fragment = _fix_escapes(fragment)
             else:
                 fragment = None
