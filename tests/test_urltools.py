@@ -386,6 +386,7 @@ def test_it_never_folds_a_comment_or_reply_into_its_item(sub: str, parent: str) 
         ("https://luna.tistory.com/12#comments", "https://luna.tistory.com/12"),
         ("https://gall.dcinside.com/board/view/?id=a&no=1&page=2#comment_box",
          "https://gall.dcinside.com/board/view/?id=a&no=1"),
+        ("https://cafe.naver.com/lunacafe/12?commentFocus=true", "https://cafe.naver.com/lunacafe/12"),
         ("https://t.me/Chan/5?single", "https://t.me/chan/5"),
         ("https://t.me/Chan/5?comment=7", "https://t.me/chan/5?comment=7"),
         ("https://www.instagram.com/p/ABC/?img_index=2", "https://www.instagram.com/p/ABC/"),
