@@ -695,10 +695,12 @@ class _SubItems:
     # Also any query key that says "comment" or "reply" with an id (not a flag like "true"),
     # and fragments that name a comment.
     generic: bool
-    path: re.Pattern[str] | None  # matched at the start of the path
-    # Searched in the raw query first: most URLs carry none of the keys, and one search is
-    # cheaper than splitting every parameter. A hit inside a value only costs the exact check.
-    hint: re.Pattern[str] | None
+    path: re.Pattern[str] | None  # matched at the start of the path...
+    path_hint: str  # ...if it holds this text (a substring test costs far less than a match)
+    # Looked for in the lower-cased raw query first: most URLs carry none of the keys, and
+    # substring tests are much cheaper than splitting every parameter (or a re.I search). A
+    # hit inside a value only costs the exact check.
+    hints: tuple[str, ...]
     fragment: re.Pattern[str] | None  # a fragment that names a sub-item, kept in the URL
 
 
@@ -716,12 +718,12 @@ def _compile_sub_items(spec: Mapping[str, Any]) -> _SubItems:
     else:
         fragment_re = re.compile(fragment, re.I) if fragment else None
     keys = frozenset(k.lower() for k in spec.get("query", ()))
-    words = sorted(map(re.escape, keys)) + (["comment", "reply"] if generic else [])
     return _SubItems(
         keys=keys,
         generic=generic,
         path=re.compile(path) if path else None,
-        hint=re.compile("|".join(words), re.I) if words else None,
+        path_hint=spec.get("path_hint", ""),
+        hints=tuple(sorted(keys)) + (("comment", "reply") if generic else ()),
         fragment=fragment_re,
     )
 
@@ -734,8 +736,14 @@ def _sub_item(
     kept = ""
     if fragment and sub.fragment is not None and sub.fragment.fullmatch(fragment):
         kept = _fix_escapes(fragment)
-    elif sub.path is None or sub.path.match(path) is None:
-        if not query or sub.hint is None or sub.hint.search(query) is None:
+    elif sub.path is None or sub.path_hint not in path or sub.path.match(path) is None:
+        if not query:
+            return None
+        q = query.lower()
+        for hint in sub.hints:
+            if hint in q:
+                break
+        else:
             return None
         for p in params:
             k, _, v = p.partition("=")
@@ -801,7 +809,7 @@ def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict,
         slug = entry["fields"]["slug"]
         catalogue = entry.get("url_forms") or {}
         sub: _SubItems | None = _compile_sub_items(catalogue.get("sub_items", {}))
-        if sub is not None and not (sub.hint or sub.path or sub.fragment):
+        if sub is not None and not (sub.hints or sub.path or sub.fragment):
             sub = None  # nothing can name a sub-item here (Telegram's rule keeps its own)
         for spec in catalogue.get("items", ()):
             ids = spec.get("ids", {})
