@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from takedown.urltools import NormalizedURL, UnsafeURL, is_short_link, normalize_url, short_link_host
 
@@ -30,12 +31,14 @@ class RenormalizeReport:
     linked: int = 0  # rows linked to another row of the same artist as one item
     refused: int = 0  # rows whose stored URL the current rules refuse: left as they are
     left: int = 0  # rows whose new form another row holds while moving away: left as they are
+    unlinked: int = 0  # linked rows that the current rules say are a different item: set apart
 
     def __str__(self) -> str:
         return (
             f"{self.scanned} URLs scanned: {self.updated} re-normalised, {self.linked} linked "
             f"to the same item, {self.refused} left as stored (now refused)"
             + (f", {self.left} left as stored (forms swapped between rows)" if self.left else "")
+            + (f", {self.unlinked} set apart again as a different item" if self.unlinked else "")
         )
 
 
@@ -63,6 +66,7 @@ def urls_renormalize(*, model: type[models.Model] | None = None, batch: int = _B
     if model is None:
         from takedown.models import InfringingURL as model
     report = RenormalizeReport()
+    report.unlinked = _unlink_different_items(model)
     changes: list[tuple[int, int, str, str, str]] = []  # pk, artist, old, new, host; oldest first
     rows = (
         model.objects.filter(same_as__isnull=True)
@@ -116,6 +120,37 @@ def urls_renormalize(*, model: type[models.Model] | None = None, batch: int = _B
             break
         pending = deferred
     return report
+
+
+def _unlink_different_items(model: type[models.Model]) -> int:
+    """Set apart every linked row that the current rules no longer fold to its item: an
+    earlier rule folded a comment into its post, say, and linked the comment's row away, so it
+    was never checked or named in a notice. The row is due for a check again; the caller then
+    gives it its own canonical form. Short links keep their link: it was made by following them.
+    """
+    rows = model.objects.filter(same_as__isnull=False).values_list(
+        "pk", "url", "same_as__url", "same_as__normalized_url"
+    )
+    apart: list[int] = []
+    for pk, url, root_url, root_stored in rows.iterator(chunk_size=5000):
+        try:
+            norm = normalize_url(url)
+        except UnsafeURL:
+            continue
+        if norm.url == root_stored or is_short_link(norm):
+            continue
+        try:
+            root_new = normalize_url(root_url).url
+        except UnsafeURL:
+            root_new = None
+        if norm.url != root_new:
+            apart.append(pk)
+    if not apart:
+        return 0
+    # Conditional on the link still being there, so a concurrent re-link is not undone twice.
+    return model.objects.filter(pk__in=apart, same_as__isnull=False).update(
+        same_as=None, next_check_at=timezone.now()
+    )
 
 
 def urls_link_followed(results: Iterable[tuple[int, str, str]]) -> int:

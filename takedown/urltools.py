@@ -585,6 +585,7 @@ _IG_DROP = _drop("img_index", "hl", "ig_rid", "ig_mid")
 _FB_DROP = _drop(
     "mibextid", "__tn__", "ref", "fref", "hc_ref", "rdid", "share_url", "sfnsn", "paipv",
     "eav", "_rdr", "notif_id", "notif_t", "ref_notif_type", "acontext",
+    "comment_tracking",  # where a click came from; comment_id names the comment itself
 )  # fmt: skip
 _TT_DROP = _drop(
     "is_from_webapp", "sender_device", "is_copy_url", "web_id", "_r", "_t", "_d", "u_code",
@@ -599,11 +600,12 @@ _RD_DROP = _drop(
 _TG_DROP = _drop("single", "embed", "mode", "userpic", "dark", "color", "width")
 _SPOTIFY_DROP = _drop("si", "context", "nd", "dl_branch")
 
-_PlatformRule = tuple[_Folder, frozenset[str]]
+# (folder, parameters it drops, what names a sub-item: filled in from the catalogue below)
+_PlatformRule = tuple[_Folder, frozenset[str], "_SubItems | None"]
 
 
 def _rules(hosts: Iterable[str], folder: _Folder, drop: frozenset[str]) -> dict[str, _PlatformRule]:
-    return {h: (folder, drop) for h in hosts}
+    return {h: (folder, drop, None) for h in hosts}
 
 
 # Only these hosts are folded; elsewhere "www." is kept, since it can be a different site.
@@ -683,6 +685,80 @@ _VAR = re.compile(r"\{(_?[A-Za-z][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True, slots=True)
+class _SubItems:
+    """What makes a URL on a platform name a sub-item (a comment, a reply) rather than the item
+    it hangs off. Such a URL is never folded to its parent: the notice would name the wrong
+    item and the probe would check the wrong page. It is kept as pasted, normalised
+    generically (a split row is a nuisance; a merged one hides a distinct item)."""
+
+    keys: frozenset[str]  # lower-case query keys
+    # Also any query key that says "comment" or "reply" with an id (not a flag like "true"),
+    # and fragments that name a comment.
+    generic: bool
+    path: re.Pattern[str] | None  # matched at the start of the path...
+    path_hint: str  # ...if it holds this text (a substring test costs far less than a match)
+    # Looked for in the lower-cased raw query first: most URLs carry none of the keys, and
+    # substring tests are much cheaper than splitting every parameter (or a re.I search). A
+    # hit inside a value only costs the exact check.
+    hints: tuple[str, ...]
+    fragment: re.Pattern[str] | None  # a fragment that names a sub-item, kept in the URL
+
+
+# A comment or reply, however a platform spells its anchor: "#comment123", "#cmt_45",
+# "#reply-6". Plain section anchors ("#comments", "#comment_box") name no sub-item.
+_SUB_ITEM_FRAGMENT = re.compile(r"(?:comment|cmt|reply)[-_]?(?:id)?[-_=]?[0-9]+", re.I)
+
+
+def _compile_sub_items(spec: Mapping[str, Any]) -> _SubItems:
+    path = spec.get("path")
+    fragment = spec.get("fragment")
+    generic = spec.get("generic", True)
+    if fragment is None and generic:
+        fragment_re: re.Pattern[str] | None = _SUB_ITEM_FRAGMENT
+    else:
+        fragment_re = re.compile(fragment, re.I) if fragment else None
+    keys = frozenset(k.lower() for k in spec.get("query", ()))
+    return _SubItems(
+        keys=keys,
+        generic=generic,
+        path=re.compile(path) if path else None,
+        path_hint=spec.get("path_hint", ""),
+        hints=tuple(sorted(keys)) + (("comment", "reply") if generic else ()),
+        fragment=fragment_re,
+    )
+
+
+def _sub_item(
+    sub: _SubItems, path: str, query: str | None, params: list[str], fragment: str | None
+) -> str | None:
+    """None if (path, params, fragment) names no sub-item; else the fragment to keep ("" for
+    none). `query` is the raw query `params` were read from."""
+    kept = ""
+    if fragment and sub.fragment is not None and sub.fragment.fullmatch(fragment):
+        kept = _fix_escapes(fragment)
+    elif sub.path is None or sub.path_hint not in path or sub.path.match(path) is None:
+        if not query:
+            return None
+        q = query.lower()
+        for hint in sub.hints:
+            if hint in q:
+                break
+        else:
+            return None
+        for p in params:
+            k, _, v = p.partition("=")
+            k = k.lower()
+            if k in sub.keys:
+                break
+            # "comment_id=999" picks a comment; "commentFocus=true" only scrolls to the list.
+            if sub.generic and ("comment" in k or "reply" in k) and not v.isalpha():
+                break
+        else:
+            return None
+    return kept
+
+
+@dataclass(frozen=True, slots=True)
 class _Item:
     platform: str
     name: str
@@ -692,6 +768,7 @@ class _Item:
     # Query parameters that make the URL name something else (a Telegram comment): no fold.
     distinct_if: tuple[str, ...]
     host: str | None  # the canonical host, unless it holds a variable ("{blog}.tistory.com")
+    sub: _SubItems | None  # what names a sub-item on this platform; None if nothing can
 
 
 @dataclass(frozen=True, slots=True)
@@ -720,16 +797,20 @@ def _compile_path(template: str, ids: Mapping[str, str]) -> re.Pattern[str]:
     return re.compile("".join(out) + tail, re.S)
 
 
-def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict, dict]:
-    """(forms by host, forms by parent of a wildcard host, short-link rules by host) from the
-    registry's `url_forms`. Done once at import: the per-URL cost is a dict lookup and a few
-    precompiled regex matches."""
+def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict, dict, dict]:
+    """(forms by host, forms by parent of a wildcard host, short-link rules by host, sub-item
+    rules by host or parent of a wildcard host) from the registry's `url_forms`. Done once at
+    import: the per-URL cost is a dict lookup and a few precompiled regex matches."""
     by_host: dict[str, list[_Form]] = {}
     by_parent: dict[str, list[_Form]] = {}
     short: dict[str, list[re.Pattern[str] | None]] = {}
+    subs: dict[str, _SubItems] = {}
     for entry in entries:
         slug = entry["fields"]["slug"]
         catalogue = entry.get("url_forms") or {}
+        sub: _SubItems | None = _compile_sub_items(catalogue.get("sub_items", {}))
+        if sub is not None and not (sub.hints or sub.path or sub.fragment):
+            sub = None  # nothing can name a sub-item here (Telegram's rule keeps its own)
         for spec in catalogue.get("items", ()):
             ids = spec.get("ids", {})
             canonical_host = spec["canonical"].removeprefix("https://").partition("/")[0]
@@ -741,6 +822,7 @@ def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict,
                 excluded={k: frozenset(v) for k, v in spec.get("not", {}).items()},
                 distinct_if=tuple(f"{k}=" for k in spec.get("distinct_if", ())),
                 host=None if "{" in canonical_host else canonical_host,
+                sub=sub,
             )
             for form in spec["forms"]:
                 if not form.get("source"):
@@ -753,6 +835,8 @@ def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict,
                 simple = not (query or item.lower or item.excluded or item.distinct_if)
                 for host in form["hosts"]:
                     m = _VAR.match(host)
+                    if sub is not None:
+                        subs[host[m.end() + 1 :] if m is not None else host] = sub
                     if m is not None:
                         parent = host[m.end() + 1 :]
                         by_parent.setdefault(parent, []).append(_Form(item, path, query, m.group(1), False))
@@ -764,14 +848,16 @@ def compile_catalogue(entries: Iterable[Mapping[str, Any]]) -> tuple[dict, dict,
             for host in rule["hosts"]:
                 short.setdefault(host, []).append(pattern)
     freeze = lambda d: {k: tuple(v) for k, v in d.items()}  # noqa: E731
-    return freeze(by_host), freeze(by_parent), freeze(short)
+    return freeze(by_host), freeze(by_parent), freeze(short), subs
 
 
-def _load_catalogue() -> tuple[dict, dict, dict]:
+def _load_catalogue() -> tuple[dict, dict, dict, dict]:
     return compile_catalogue(json.loads(CATALOGUE_PATH.read_text(encoding="utf-8")))
 
 
-_FORMS, _WILD_FORMS, _SHORT_LINKS = _load_catalogue()
+_FORMS, _WILD_FORMS, _SHORT_LINKS, _SUB_ITEMS = _load_catalogue()
+# Each platform host carries its sub-item rule, so the hot path pays no extra lookup for it.
+_PLATFORMS = {h: (folder, drop, _SUB_ITEMS.get(h)) for h, (folder, drop, _sub) in _PLATFORMS.items()}
 
 
 def _forms_for(host: str) -> tuple[_Form, ...] | None:
@@ -925,26 +1011,39 @@ def normalize_url(raw: str) -> NormalizedURL:
         path = _normalize_path(path)
         rule = _PLATFORMS.get(host) if port is None else None
         if rule is not None:
-            folder, drop = rule
+            folder, drop, sub = rule
             params = _clean_query(query, drop) if query else []
-            host, path, params = folder(host, path, params, fragment)
+            kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
             scheme = "https"
-            fragment = None
-            forms = _forms_for(host)
-            if forms is not None:
-                folded = _fold_item(forms, host, path, params)
-                if folded is not None:
-                    return _folded(folded, scheme, host, path, params)
+            if kept is not None:
+                # A sub-item: only the host is the platform's; path and query stay as pasted.
+                host = folder(host, path, params, None)[0]
+                fragment = kept or None
+            else:
+                host, path, params = folder(host, path, params, fragment)
+                fragment = None
+                forms = _forms_for(host)
+                if forms is not None:
+                    folded = _fold_item(forms, host, path, params)
+                    if folded is not None:
+                        return _folded(folded, scheme, host, path, params)
         else:
             params = _clean_query(query, _TRACKING) if query else []
             forms = _forms_for(host) if port is None else None
+            kept = None
             if forms is not None:
-                folded = _fold_item(forms, host, path, params)
-                if folded is not None:
-                    return _folded(folded, scheme, host, path, params)
+                sub = forms[0].item.sub  # a host's forms are all one platform's
+                kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
+                if kept is None:
+                    folded = _fold_item(forms, host, path, params)
+                    if folded is not None:
+                        return _folded(folded, scheme, host, path, params)
             # Fragments are dropped (anchors, #t=30), except client-side routes ("#/video/1",
-            # "#!/post/2"): on those single-page sites the fragment *is* the item.
-            if fragment and fragment[0] in "/!":
+            # "#!/post/2"): on those single-page sites the fragment *is* the item. On a
+            # catalogued platform, a fragment that names a comment is kept too.
+            if kept:
+                fragment = kept
+            elif fragment and fragment[0] in "/!":
                 fragment = _fix_escapes(fragment)
             else:
                 fragment = None

@@ -114,6 +114,60 @@ def test_it_catalogues_the_url_forms_of_every_registry_platform_with_sources():
     assert {e["fields"]["slug"] for e in REGISTRY} - platforms_with_items == {"google_search", "cloudflare"}
 
 
+SUB_ITEMS = {entry["fields"]["slug"]: entry["url_forms"].get("sub_items") for entry in REGISTRY}
+SUB_ITEM_EXAMPLES = [
+    (slug, parent, sub) for slug, spec in SUB_ITEMS.items() if spec for parent, sub in spec["examples"]
+]
+
+
+def _sub_item_markers(spec: dict, n: int) -> list[tuple[str, str]]:
+    """(query, fragment) additions that make a URL name one comment or reply (numbered n) on
+    this platform, as its catalogue says."""
+    keys = [*spec.get("query", ()), *spec.get("kept_by_rule", ())]
+    if spec.get("generic", True):
+        keys += ["comment_id", "reply_comment_id", "commentNo"]
+    markers = [(f"{k}={n}", "") for k in keys]
+    if spec.get("generic", True):
+        markers += [("", f"comment{n}"), ("", f"cmt_{n}")]
+    return markers
+
+
+def test_it_says_for_every_catalogued_platform_what_names_a_sub_item():
+    for slug, _item in ITEMS:
+        spec = SUB_ITEMS[slug]
+        assert spec is not None and spec["why"] and spec["examples"], slug
+
+
+@pytest.mark.parametrize(("slug", "parent", "sub"), SUB_ITEM_EXAMPLES)
+def test_it_keeps_each_catalogued_sub_item_example_apart_from_its_item(slug, parent, sub):
+    assert normalize_url(sub).url != normalize_url(parent).url, slug
+    assert normalize_url(normalize_url(sub).url).url == normalize_url(sub).url
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), choice=st.sampled_from(ITEMS), n=st.integers(1, 10**12))
+def test_it_never_folds_a_url_naming_a_sub_item_into_its_item(data, choice, n):
+    # Any form of any item, plus what names a comment or reply on it: never the item's row,
+    # and two different comments never one row.
+    slug, item = choice
+    values = _draw_values(data, item)
+    expected = _expected(item, values)
+    for url in _form_urls(item, values):
+        parent = normalize_url(url).url
+        for (query, fragment), (query2, fragment2) in zip(
+            _sub_item_markers(SUB_ITEMS[slug], n), _sub_item_markers(SUB_ITEMS[slug], n + 1), strict=True
+        ):
+
+            def with_marker(q: str, f: str, url: str = url) -> str:
+                out = url + (("&" if "?" in url else "?") + q if q else "")
+                return out + ("#" + f if f else "")
+
+            sub = normalize_url(with_marker(query, fragment)).url
+            assert sub not in (parent, expected), (slug, url, query, fragment)
+            assert sub != normalize_url(with_marker(query2, fragment2)).url
+            assert normalize_url(sub).url == sub
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [
@@ -353,6 +407,40 @@ def test_it_renormalises_stored_rows_and_links_those_that_became_one_item(artist
 
     again = identity.urls_renormalize()
     assert (again.updated, again.linked) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_it_sets_apart_a_row_an_old_rule_linked_into_another_item(artist, platforms):
+    # An earlier rule folded the comment into its post, so renormalising linked the comment's
+    # row away: never checked, never named. The current rules say it is its own item.
+    post = _stored(
+        artist,
+        "https://www.facebook.com/permalink.php?story_fbid=123&id=100",
+        "https://www.facebook.com/permalink.php?story_fbid=123&id=100",
+    )
+    comment_url = "https://m.facebook.com/story.php?story_fbid=123&id=100&comment_id=999"
+    comment = _stored(
+        artist, comment_url, "https://m.facebook.com/story.php?story_fbid=123&id=100", same_as=post
+    )
+    alias = _stored(
+        artist,
+        "https://m.facebook.com/story.php?story_fbid=123&id=100",
+        "https://m.facebook.com/x",
+        same_as=post,
+    )
+    short = _stored(artist, "https://fb.watch/abc/", "https://fb.watch/abc/", same_as=post)
+
+    report = identity.urls_renormalize()
+    assert (report.unlinked, report.linked) == (1, 0)
+    assert "1 set apart again" in str(report)
+    for row in (comment, alias, short):
+        row.refresh_from_db()
+    assert comment.same_as is None and comment.next_check_at is not None
+    assert comment.normalized_url == "https://www.facebook.com/story.php?story_fbid=123&id=100&comment_id=999"
+    assert alias.same_as == post and short.same_as == post  # the same item, and a followed short link
+
+    again = identity.urls_renormalize()
+    assert (again.unlinked, again.updated, again.linked) == (0, 0, 0)
 
 
 @pytest.mark.django_db

@@ -333,6 +333,71 @@ def test_it_keeps_distinct_items_distinct(a: str, b: str) -> None:
     assert norm(a) != norm(b)
 
 
+# Issue 10: each left URL names a sub-item (a comment, a reply, another video) of the right
+# one, or a different item outright; folding them together names the wrong item in a notice.
+SUB_ITEMS_FOLDED_BEFORE = [
+    ("https://www.facebook.com/story.php?story_fbid=123&id=100&comment_id=999",
+     "https://www.facebook.com/story.php?story_fbid=123&id=100"),
+    ("https://m.facebook.com/story.php?story_fbid=123&id=100&comment_id=999&reply_comment_id=5",
+     "https://www.facebook.com/story.php?story_fbid=123&id=100&comment_id=999"),
+    ("https://www.facebook.com/page/videos/123/?comment_id=55", "https://www.facebook.com/watch/?v=123"),
+    ("https://www.facebook.com/page/videos/10153231379946729/10156000000000001/",
+     "https://www.facebook.com/page/videos/10153231379946729/10156000000000002/"),
+    ("https://www.facebook.com/page/videos/10153231379946729/10156000000000001/",
+     "https://www.facebook.com/watch/?v=10153231379946729"),
+    ("https://www.instagram.com/p/ABC/c/17900000000/", "https://www.instagram.com/p/ABC/"),
+    ("https://www.instagram.com/p/ABC/c/17900000000/", "https://www.instagram.com/p/ABC/c/17900000001/"),
+    ("https://www.instagram.com/luna/reel/ABC/c/17900000000/r/17900000002/",
+     "https://www.instagram.com/p/ABC/c/17900000000/"),
+    (f"https://www.youtube.com/watch?v={VID}&lc=UgzKp0aVAbCdEfGh4AaABAg", f"https://www.youtube.com/watch?v={VID}"),
+    (f"https://m.youtube.com/watch?v={VID}&lc=UgzKp0aVAbCdEfGh4AaABAg",
+     f"https://www.youtube.com/watch?v={VID}&lc=UgzKp0aVAbCdEfGh4AaABAg.9xYz"),
+    ("https://www.tiktok.com/@luna/video/7300000000000000001?comment_id=7300000000000000002",
+     "https://www.tiktok.com/@luna/video/7300000000000000001"),
+    ("https://luna.tistory.com/12#comment345", "https://luna.tistory.com/12"),
+    ("https://blog.naver.com/PostView.naver?blogId=luna&logNo=220000000001&commentNo=5",
+     "https://blog.naver.com/luna/220000000001"),
+    ("https://gall.dcinside.com/board/view/?id=a&no=1#comment_123", "https://gall.dcinside.com/board/view/?id=a&no=1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("sub", "parent"), SUB_ITEMS_FOLDED_BEFORE)
+def test_it_never_folds_a_comment_or_reply_into_its_item(sub: str, parent: str) -> None:
+    assert norm(sub) != norm(parent)
+    assert norm(norm(sub)) == norm(sub)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # yt-dlp reads the LAST number of /videos/<a>/<b>/ as the video.
+        ("https://www.facebook.com/page/videos/10153231379946729/10156000000000001/",
+         "https://www.facebook.com/watch/?v=10156000000000001"),
+        ("https://m.facebook.com/page/videos/vb.100/123/?type=3", "https://www.facebook.com/watch/?v=123"),
+        ("https://www.facebook.com/page/videos/123/", "https://www.facebook.com/watch/?v=123"),
+        # A comment is kept as pasted, on the platform's host, without tracking.
+        ("https://m.facebook.com/story.php?story_fbid=123&id=100&comment_id=999&mibextid=x&comment_tracking=%7B%7D",
+         "https://www.facebook.com/story.php?story_fbid=123&id=100&comment_id=999"),
+        (f"https://youtube.com/watch?v={VID}&lc=Ugz1&t=30&si=x",
+         f"https://www.youtube.com/watch?v={VID}&lc=Ugz1"),
+        ("https://instagram.com/p/ABC/c/17900000000/?igsh=x", "https://www.instagram.com/p/ABC/c/17900000000/"),
+        # Not sub-items: a timestamp, a section anchor, a presentation parameter, a carousel slide.
+        (f"https://www.youtube.com/watch?v={VID}&t=30", f"https://www.youtube.com/watch?v={VID}"),
+        ("https://luna.tistory.com/12#comments", "https://luna.tistory.com/12"),
+        ("https://gall.dcinside.com/board/view/?id=a&no=1&page=2#comment_box",
+         "https://gall.dcinside.com/board/view/?id=a&no=1"),
+        ("https://cafe.naver.com/lunacafe/12?commentFocus=true", "https://cafe.naver.com/lunacafe/12"),
+        ("https://t.me/Chan/5?single", "https://t.me/chan/5"),
+        ("https://t.me/Chan/5?comment=7", "https://t.me/chan/5?comment=7"),
+        ("https://www.instagram.com/p/ABC/?img_index=2", "https://www.instagram.com/p/ABC/"),
+        ("https://www.facebook.com/story.php?story_fbid=123&id=100&comment_tracking=%7B%7D",
+         "https://www.facebook.com/permalink.php?story_fbid=123&id=100"),
+    ],
+)  # fmt: skip
+def test_it_folds_what_is_the_item_and_keeps_what_names_a_sub_item(raw: str, expected: str) -> None:
+    assert norm(raw) == expected
+
+
 @pytest.mark.parametrize(
     ("raw", "host"),
     [
