@@ -23,6 +23,15 @@ def templates_to_agencies(apps, schema_editor):
         latest = same.order_by("-version").first()
         same.exclude(pk=latest.pk).update(is_active=False)
         NoticeTemplate.objects.filter(pk=latest.pk).update(is_active=True)
+    # Edits whose editor is unknown (deleted user) or had no agency stay shared defaults: an
+    # operator should read them before every agency's notices use them (CHANGES.md).
+    unknown = NoticeTemplate.objects.filter(agency__isnull=True, version__gt=1).order_by("pk")
+    if unknown.exists():
+        print(
+            "\n  Shared default templates edited by a superuser or by a user no longer known; "
+            "read them before they are used: "
+            + ", ".join(f"#{t.pk} {t.legal_route}/{t.locale} v{t.version}" for t in unknown)
+        )
 
 
 def notices_submitted_by(apps, schema_editor):
