@@ -404,6 +404,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     actions = ["prepare_notices", "recheck_now", "dismiss_urls", "reopen_urls"]
     readonly_fields = [
         "normalized_url",
+        "same_as",
         "host",
         "platform",
         "status",
@@ -440,6 +441,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             "artist",
             "url",
             "normalized_url",
+            "same_as",
             "host",
             "platform",
             "category",

@@ -539,3 +539,19 @@ def test_it_follows_a_short_link_at_its_first_check_and_links_it(artist, platfor
     assert short.next_check_at is None  # the item's own checks speak for it
     check = short.checks.get()
     assert check.final_url == target and check.verdict == "live"
+
+
+@pytest.mark.django_db
+def test_it_shows_which_item_a_linked_row_is_in_the_api_and_the_admin(client, artist, staff, platforms):
+    from django.urls import reverse
+
+    a = _stored(artist, "https://x.com/luna_fan/status/6", "https://x.com/luna_fan/status/6")
+    b = _stored(artist, "https://x.com/i/web/status/6", "https://x.com/i/status/6")
+    identity.urls_renormalize()
+    a.refresh_from_db()
+    assert a.same_as == b
+    client.force_login(staff)
+    assert client.get(f"/api/v1/urls/{a.pk}/").json()["same_as"] == b.pk
+    assert client.get(f"/api/v1/urls/{b.pk}/").json()["same_as"] is None
+    page = client.get(reverse("admin:takedown_infringingurl_change", args=[a.pk])).content.decode()
+    assert reverse("admin:takedown_infringingurl_change", args=[b.pk]) in page

@@ -123,7 +123,7 @@ class URLCheckSerializer(serializers.ModelSerializer):
 _URL_FIELDS = [
     "id", "artist", "url", "normalized_url", "host", "platform", "category", "legal_route", "status",
     "source", "discovered_at", "note", "created_at", "updated_at", "last_checked_at", "last_verdict",
-    "notified_at", "deadline_at", "overdue_since", "removed_at", "reupload_count",
+    "notified_at", "deadline_at", "overdue_since", "removed_at", "reupload_count", "same_as",
 ]  # fmt: skip
 
 
@@ -133,6 +133,12 @@ class URLSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="Platform slug; null: no known platform.",
+    )
+    same_as = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="Id of the URL that is the same item (another form of it, or a short link's target); "
+        "a linked URL is never noticed, counted or checked on its own.",
     )
 
     class Meta:
