@@ -678,6 +678,11 @@ def validate_template(
     rendering (legal.ROUTE_REQUIREMENTS markers for `locale`), and renders the sample
     PDF under `limits` (default: pdf_limits()); PdfLimitExceeded names the bound hit.
     """
+    key = sha256(repr((subject, body, route, locale, limits or pdf_limits())).encode("utf-8")).hexdigest()
+    if key in _VALIDATED:
+        # The admin's form check and template_save validate the same source in one request:
+        # the sample PDF (up to the time bound) is rendered once, not twice.
+        return
     context = sample_context(locale, route)
     rendered = render_notice(subject, body, context)
     if not rendered.subject:
@@ -716,6 +721,14 @@ def validate_template(
         ) from None
     except TemplateError as exc:
         raise TemplateError(f"Body: {exc}") from None
+    _VALIDATED[key] = None
+    while len(_VALIDATED) > 64:
+        _VALIDATED.pop(next(iter(_VALIDATED)))
+
+
+# Sources that passed validate_template lately (the result depends on nothing else: the sample
+# context is fixed), so that checking the same source twice in a row costs nothing.
+_VALIDATED: dict[str, None] = {}
 
 
 # -- HTML to text ------------------------------------------------------------------------

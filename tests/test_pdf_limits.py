@@ -367,3 +367,16 @@ def test_it_reads_the_bounds_from_settings(settings):
     settings.TAKEDOWN_PDF_WORKERS = 3
 
     assert rendering.pdf_limits() == PdfLimits(timeout_seconds=7, memory_mb=900, max_pages=12, workers=3)
+
+
+def test_it_renders_the_sample_pdf_once_when_the_same_source_is_checked_twice(monkeypatch):
+    # The admin's form check and template_save validate one source in one request.
+    subject, body = default_body("dsa", "en")
+    calls = []
+    real = rendering.render_pdf
+    monkeypatch.setattr(rendering, "render_pdf", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rendering.validate_template(subject, body + "<p>once</p>", route="dsa", locale="en")
+    rendering.validate_template(subject, body + "<p>once</p>", route="dsa", locale="en")
+    assert len(calls) == 1
+    rendering.validate_template(subject, body + "<p>twice</p>", route="dsa", locale="en")
+    assert len(calls) == 2
