@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.core.cache import cache
@@ -112,10 +113,20 @@ def test_it_filters_urls_by_artist_id_and_by_change_time(api, urls, artist):
     assert [row["id"] for row in response.json()["results"]] == [urls["x"].pk]
 
 
+def test_it_reads_a_time_in_any_offset_the_standard_allows(api, urls):
+    # PostgreSQL refuses offsets past ±15:59 in its own input; the filter hands it UTC.
+    InfringingURL.objects.filter(pk=urls["x"].pk).update(updated_at=timezone.now() + timedelta(days=2))
+    local = (timezone.now() + timedelta(days=1)).astimezone(dt_timezone(-timedelta(hours=19, minutes=45)))
+    response = api.get("/api/v1/urls/", {"updated_after": local.isoformat()})
+    assert response.status_code == 200, response.content
+    assert [row["id"] for row in response.json()["results"]] == [urls["x"].pk]
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
         ("status=gone", "status"),
+        ("updated_after=2026-11-20T00:00:00%2B25:00", "updated_after"),
         ("category=deepfake", "category"),
         ("updated_after=yesterday", "updated_after"),
     ],

@@ -6,11 +6,30 @@ to the caller's agency, so naming another agency's artist yields an empty list, 
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters as filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 
 from takedown.choices import Category, LegalRoute, NoticeStatus, URLStatus, Verdict
 from takedown.models import Artist, InfringingURL, Notice
+
+
+class _UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time read in any offset Python accepts (up to ±23:59) and handed to the
+    database in UTC: PostgreSQL refuses offsets past ±15:59, which made a valid query a 500."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is not None and timezone.is_aware(value):
+            value = value.astimezone(UTC)
+        return value
+
+
+class UTCIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = _UTCIsoDateTimeField
 
 
 def _artist_filter(field: str):
@@ -44,9 +63,9 @@ class URLFilter(filters.FilterSet):
     legal_route = filters.MultipleChoiceFilter(choices=LegalRoute.choices)
     last_verdict = filters.ChoiceFilter(choices=Verdict.choices)
     q = filters.CharFilter(method="search", label="Text in the URL or the note")
-    discovered_after = filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="gte")
-    discovered_before = filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="lt")
-    updated_after = filters.IsoDateTimeFilter(
+    discovered_after = UTCIsoDateTimeFilter(field_name="discovered_at", lookup_expr="gte")
+    discovered_before = UTCIsoDateTimeFilter(field_name="discovered_at", lookup_expr="lt")
+    updated_after = UTCIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed at or after (for syncing status)"
     )
     overdue = filters.BooleanFilter(field_name="overdue_since", lookup_expr="isnull", exclude=True)
