@@ -7,3 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("takedown.api.urls")),
 ]
+
+# Every /api/ path answers a server error in the API's own shape, not Django's HTML page.
+handler500 = "takedown.api.errors.server_error"

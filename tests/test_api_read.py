@@ -255,3 +255,17 @@ def test_it_answers_405_to_a_method_a_route_does_not_have(api, urls):
         response = getattr(api, method)(path)
         assert response.status_code == 405, (method, path, response.content)
         assert set(response.json()) == {"detail", "errors"}
+
+
+def test_it_answers_a_server_error_in_the_apis_shape(api, urls, monkeypatch):
+    from takedown.api import views
+
+    def broken(self):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views.PlatformViewSet, "get_queryset", broken)
+    api.raise_request_exception = False
+    response = api.get("/api/v1/platforms/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert set(response.json()) == {"detail", "errors"} and "a bug" not in response.content.decode()

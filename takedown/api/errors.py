@@ -97,3 +97,19 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 def error_body(detail: str, errors: list | None = None, **extra: Any) -> dict:
     return {"detail": detail, "errors": errors or [], **extra}
+
+
+def server_error(request, *args, **kwargs):
+    """Django's handler500: API clients get the API's error shape, people the usual page.
+
+    The exception itself is logged by Django before this runs; the answer says nothing of it.
+    """
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as html_server_error
+
+    if request.path.startswith("/api/"):
+        body = error_body(
+            str(_("The server failed to answer this request; it has been logged. Try again later."))
+        )
+        return JsonResponse(body, status=500)
+    return html_server_error(request, *args, **kwargs)
