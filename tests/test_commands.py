@@ -104,3 +104,26 @@ def test_it_keeps_platform_corrections_made_in_the_admin():
     _run("setup", "--update-platforms")
     yt.refresh_from_db()
     assert yt.notes != "corrected by staff"
+
+
+def test_it_says_plainly_when_the_database_cannot_be_reached(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "urls.csv"
+    path.write_text("url,category\nhttps://t.me/leakchan/1,synthetic_sexual\n")
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": "postgres://postgres@127.0.0.1:1/takedown"}  # nothing listens
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_urls", str(path), "--artist", "luna-kang", "--no-progress"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "The database could not be reached or went away" in done.stderr
+    assert "run the same command again" in done.stderr and "Traceback" not in done.stderr

@@ -6,6 +6,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError
 
 from takedown import importing
 from takedown.choices import Category, LegalRoute, Source
@@ -64,6 +65,18 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **opts):
+        try:
+            self._import(opts)
+        except (OperationalError, InterfaceError) as exc:
+            # A server that is down, restarted or killed our connection: say so plainly.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CommandError(
+                f"The database could not be reached or went away ({reason}). Rows stored before "
+                "that stay stored; run the same command again when the database is back: stored "
+                "rows count as duplicates, nothing is stored twice."
+            ) from None
+
+    def _import(self, opts: dict) -> None:
         artist, agency = self._resolve(opts.get("artist"), opts.get("agency"))
         try:
             data = sys.stdin.buffer.read() if opts["file"] == "-" else open(opts["file"], "rb").read()
