@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -163,7 +163,7 @@ def _relation(model, lookup: str):
     """The foreign key or many-to-many field a list_filter entry names, or None."""
     try:
         field = model._meta.get_field(lookup)
-    except Exception:
+    except FieldDoesNotExist:  # a lookup across relations ("user__role") or a filter class
         return None
     return field if getattr(field, "is_relation", False) and field.related_model is not None else None
 

@@ -249,19 +249,15 @@ def notice_change_language(*, notice_id: int, user: User, locale: str) -> Notice
     if notice.locale == locale:
         return notice
     with transaction.atomic():
-        moved = Notice.objects.filter(pk=notice.pk, status=NoticeStatus.DRAFT).update(locale=locale)
-        if not moved:
-            raise Conflict(f"Notice #{notice.pk} is not a draft any more; its language is frozen.")
-        _event(
+        return _move(
             notice,
             user=user,
-            from_status=NoticeStatus.DRAFT,
-            to_status=NoticeStatus.DRAFT,
+            expected=NoticeStatus.DRAFT,
+            to=NoticeStatus.DRAFT,
             reason=f"Language changed: {notice.locale} → {locale}",
             data={"locale": [notice.locale, locale]},
+            locale=locale,
         )
-    notice.refresh_from_db()
-    return notice
 
 
 def notice_contributors(notice: Notice) -> set[int]:
