@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from takedown import importing, rechecks, services
+from takedown import importing, jobs, lifecycle, notices, rechecks
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import (
     Agency,
@@ -37,10 +37,10 @@ def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> No
     touched, skipped = [], 0
     try:
         for artist_id in artist_ids if artist_ids is not None else [None]:
-            t, s = services.notices_prepare(user=request.user, url_ids=url_ids, artist_id=artist_id)
+            t, s = notices.notices_prepare(user=request.user, url_ids=url_ids, artist_id=artist_id)
             touched += t
             skipped += s
-    except services.NotAllowed as exc:
+    except notices.NotAllowed as exc:
         raise PermissionDenied(str(exc)) from None
     if touched:
         links = format_html_join(
@@ -509,7 +509,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             )
             return
         agency_id = request.user.agency_id or queryset.values_list("artist__agency_id", flat=True).first()
-        job = services.job_start(
+        job = jobs.job_start(
             kind=Job.Kind.RECHECK,
             user=request.user,
             agency_id=agency_id,
@@ -522,7 +522,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         description=_("Dismiss selected URLs (not infringing / out of scope)"), permissions=["change"]
     )
     def dismiss_urls(self, request, queryset):
-        moved = services.urls_set_status(
+        moved = lifecycle.urls_set_status(
             url_ids=list(queryset.values_list("pk", flat=True)),
             to=URLStatus.DISMISSED,
             allowed_from=[URLStatus.OPEN],
@@ -532,7 +532,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
 
     @admin.action(description=_("Reopen selected dismissed URLs"), permissions=["change"])
     def reopen_urls(self, request, queryset):
-        moved = services.urls_set_status(
+        moved = lifecycle.urls_set_status(
             url_ids=list(queryset.values_list("pk", flat=True)),
             to=URLStatus.OPEN,
             allowed_from=[URLStatus.DISMISSED],
@@ -583,7 +583,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             and len(form.rows) > settings.TAKEDOWN_BACKGROUND_ROWS
         ):
             artist = form.cleaned_data.get("artist")
-            job = services.job_start(
+            job = jobs.job_start(
                 kind=Job.Kind.IMPORT,
                 user=request.user,
                 agency_id=form.agency.pk,

@@ -1,6 +1,7 @@
 """The schema: who owns what, what was seen, what was sent.
 
-State changes go through takedown.services; the admin shows status fields read-only.
+State changes go through the services (takedown.notices, lifecycle, importing, rechecks);
+the admin shows status fields read-only.
 """
 
 from __future__ import annotations
@@ -620,7 +621,7 @@ class Notice(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             # Nobody approves a notice they drafted or submitted. (Who added items is known
-            # from the events only, which a CHECK cannot read: services.notice_contributors
+            # from the events only, which a CHECK cannot read: notices.notice_contributors
             # enforces the rest.)
             models.CheckConstraint(
                 name="notice_reviewer_not_author",

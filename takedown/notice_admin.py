@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from takedown import rendering, services
+from takedown import notices, rendering
 from takedown.admin import AgencyScoped
 from takedown.choices import ChannelKind, NoticeOutcome, NoticeStatus
 from takedown.models import CounterNotice, Notice, NoticeEvent, NoticeItem, NoticeTemplate
@@ -94,34 +94,32 @@ def _run_action(action: str, notice_id: int, request: HttpRequest):
     post = request.POST
     user = request.user
     if action == "submit":
-        return services.notice_submit(notice_id=notice_id, user=user)
+        return notices.notice_submit(notice_id=notice_id, user=user)
     if action == "approve":
-        return services.notice_approve(notice_id=notice_id, user=user)
+        return notices.notice_approve(notice_id=notice_id, user=user)
     if action == "reject":
-        return services.notice_reject(notice_id=notice_id, user=user, reason=post.get("reason", ""))
+        return notices.notice_reject(notice_id=notice_id, user=user, reason=post.get("reason", ""))
     if action == "send":
-        return services.notice_send(notice_id=notice_id, user=user, reference=post.get("reference", ""))
+        return notices.notice_send(notice_id=notice_id, user=user, reference=post.get("reference", ""))
     if action == "revise":
-        return services.notice_revise(notice_id=notice_id, user=user)
+        return notices.notice_revise(notice_id=notice_id, user=user)
     if action == "acknowledge":
-        return services.notice_acknowledge(
-            notice_id=notice_id, user=user, reference=post.get("reference", "")
-        )
+        return notices.notice_acknowledge(notice_id=notice_id, user=user, reference=post.get("reference", ""))
     if action == "close":
-        return services.notice_close(
+        return notices.notice_close(
             notice_id=notice_id, user=user, outcome=post.get("outcome", ""), reason=post.get("reason", "")
         )
     if action == "withdraw":
-        return services.notice_withdraw(notice_id=notice_id, user=user, reason=post.get("reason", ""))
+        return notices.notice_withdraw(notice_id=notice_id, user=user, reason=post.get("reason", ""))
     if action == "counter":
         raw = post.get("received_at", "").strip()
         try:
             received = datetime.fromisoformat(raw) if raw else timezone.now()
         except ValueError:
-            raise services.Invalid(f"{raw!r} is not a date (YYYY-MM-DD).") from None
+            raise notices.Invalid(f"{raw!r} is not a date (YYYY-MM-DD).") from None
         if timezone.is_naive(received):
             received = timezone.make_aware(received)
-        services.notice_record_counter(
+        notices.notice_record_counter(
             notice_id=notice_id,
             user=user,
             received_at=received,
@@ -206,7 +204,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            created = services.notice_create(
+            created = notices.notice_create(
                 user=request.user,
                 artist_id=obj.artist_id,
                 platform_id=obj.platform_id,
@@ -220,8 +218,8 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         # change is on the timeline and its author counts as a contributor.
         if "locale" in form.changed_data:
             try:
-                services.notice_change_language(notice_id=obj.pk, user=request.user, locale=obj.locale)
-            except (services.Conflict, services.NotAllowed, services.Invalid) as exc:
+                notices.notice_change_language(notice_id=obj.pk, user=request.user, locale=obj.locale)
+            except (notices.Conflict, notices.NotAllowed, notices.Invalid) as exc:
                 messages.error(request, str(exc))
 
     def save_formset(self, request, form, formset, change):
@@ -230,7 +228,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             # and counts its author as a contributor (four-eyes).
             doomed = [f.instance for f in formset.deleted_forms if f.instance.pk]
             if doomed:
-                services.notice_remove_items(
+                notices.notice_remove_items(
                     notice_id=form.instance.pk, user=request.user, item_ids=[i.pk for i in doomed]
                 )
             # What the admin's change message reads (nothing is added or edited inline).
@@ -255,7 +253,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         user = request.user
         reviewer = role_has(user, "review_notice")
         drafter = role_has(user, "change_notice")
-        may_review = services.may_review(notice, user) if notice.status == NoticeStatus.PENDING else False
+        may_review = notices.may_review(notice, user) if notice.status == NoticeStatus.PENDING else False
         allowed = {
             "submit": drafter,
             "revise": drafter,
@@ -272,7 +270,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             for name, (label, states) in ACTIONS.items()
             if notice.status in states and allowed[name]
         ]
-        problems = services.presend_problems(notice) if notice.status == NoticeStatus.DRAFT else []
+        problems = notices.presend_problems(notice) if notice.status == NoticeStatus.DRAFT else []
         return {
             "workflow_actions": actions,
             "four_eyes_note": reviewer and notice.status == NoticeStatus.PENDING and not may_review,
@@ -310,10 +308,10 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             back = reverse("admin:takedown_notice_change", args=[notice.pk])
         try:
             result = _run_action(action, notice.pk, request)
-        except services.PresendFailed as exc:
+        except notices.PresendFailed as exc:
             for problem in exc.problems:
                 messages.error(request, problem)
-        except (services.Conflict, services.NotAllowed, services.Invalid, rendering.TemplateError) as exc:
+        except (notices.Conflict, notices.NotAllowed, notices.Invalid, rendering.TemplateError) as exc:
             messages.error(request, str(exc))
         else:
             if isinstance(result, Notice) and result.pk != notice.pk:
@@ -345,7 +343,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             "notices": pending,
             "can_review": role_has(request.user, "review_notice"),
             # Four-eyes, as the services decide it (one query per notice waiting; the queue is short).
-            "shaped_by_me": {n.pk for n in pending if not services.may_review(n, request.user)},
+            "shaped_by_me": {n.pk for n in pending if not notices.may_review(n, request.user)},
         }
         return TemplateResponse(request, "admin/takedown/notice/queue.html", context)
 
@@ -355,7 +353,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         if not notice.pdf:
             raise Http404("This notice has not been rendered yet: it is frozen when submitted.")
         response = HttpResponse(bytes(notice.pdf), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{services.notice_reference(notice)}.pdf"'
+        response["Content-Disposition"] = f'inline; filename="{notices.notice_reference(notice)}.pdf"'
         response["X-Content-SHA256"] = notice.pdf_sha256
         return response
 
@@ -363,10 +361,10 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
     def preview_pdf_view(self, request: HttpRequest, pk: int):
         """A draft rendered as it would be now (not frozen; nothing is stored)."""
         notice = self._notice(request, pk)
-        template = services.notice_template(notice)
+        template = notices.notice_template(notice)
         if template is None:
             raise Http404("No template for this route and language.")
-        context = services.notice_context(notice)
+        context = notices.notice_context(notice)
         try:
             rendered = rendering.render_notice(template.subject, template.body, context)
             # Bounded (time, memory, pages): PdfLimitExceeded is a TemplateError naming the bound.
@@ -447,7 +445,7 @@ class NoticeTemplateAdmin(AgencyScoped, admin.ModelAdmin):
         # Editing never overwrites: the edit becomes the next version, notices keep theirs.
         # Editing a shipped default makes this agency's own copy (template_save).
         copy_of_default = change and obj.agency_id is None and not request.user.is_superuser
-        saved = services.template_save(
+        saved = notices.template_save(
             user=request.user,
             base=obj if change else None,
             name=obj.name,
@@ -496,7 +494,7 @@ class NoticeTemplateAdmin(AgencyScoped, admin.ModelAdmin):
         notice_id = request.GET.get("notice")
         if notice_id:
             notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=notice_id)
-            context = services.notice_context(notice)
+            context = notices.notice_context(notice)
             source = str(notice)
         else:
             context = rendering.sample_context(locale=template.locale, route=template.legal_route)

@@ -60,3 +60,19 @@ class RoleBackend(ModelBackend):
         if user_obj.is_active and not user_obj.is_anonymous and obj is None:
             perms |= {c if "." in c else f"takedown.{c}" for c in ROLE_PERMISSIONS.get(user_obj.role, ())}
         return perms
+
+
+_ROLE_NOUNS = {
+    Role.STAFF: "staff",
+    Role.LEGAL: "legal reviewers",
+    Role.MANAGER: "managers",
+    Role.API: "API clients",
+}
+
+
+def roles_with(codename: str) -> str:
+    """'staff and legal reviewers': the roles that hold a permission, for messages and docs."""
+    nouns = [noun for role, noun in _ROLE_NOUNS.items() if codename in ROLE_PERMISSIONS.get(role, ())]
+    if not nouns:
+        return "superusers"
+    return nouns[0] if len(nouns) == 1 else f"{', '.join(nouns[:-1])} and {nouns[-1]}"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from takedown import rechecks, services
+from takedown import jobs, notices, rechecks
 
 
 def deliver_notice_email(notice_id: int) -> str:
-    return services.notice_deliver_email(notice_id=notice_id)
+    return notices.notice_deliver_email(notice_id=notice_id)
 
 
 def recheck_tick() -> int:
@@ -17,4 +17,4 @@ def recheck_tick() -> int:
 
 
 def run_job(job_id: int) -> str:
-    return services.job_run(job_id=job_id)
+    return jobs.job_run(job_id=job_id)

@@ -148,6 +148,6 @@ def legal2(agency):
 
 @pytest.fixture
 def templates(db):
-    from takedown import services
+    from takedown import notices
 
-    services.templates_load_defaults()
+    notices.templates_load_defaults()

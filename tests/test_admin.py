@@ -258,7 +258,7 @@ def test_it_runs_a_large_upload_in_the_background_and_shows_its_progress(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from takedown import services
+    from takedown import jobs
     from takedown.models import Job
 
     settings.TAKEDOWN_BACKGROUND_ROWS = 100
@@ -281,8 +281,8 @@ def test_it_runs_a_large_upload_in_the_background_and_shows_its_progress(
     assert (job.state, job.total, job.done) == ("queued", 251, 0)
     page = client.get(response.url).content.decode()
     assert 'id="job-bar"' in page
-    assert services.job_run(job_id=job.pk) == "done"
-    assert services.job_run(job_id=job.pk) == "skipped"
+    assert jobs.job_run(job_id=job.pk) == "done"
+    assert jobs.job_run(job_id=job.pk) == "skipped"
     status = client.get(reverse("admin:takedown_job_status", args=[job.pk])).json()
     assert status["state"] == "done" and status["percent"] == 100
     assert status["result"]["created"] == 250 and status["result"]["rejected"] == 1

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from takedown import services
+from takedown import notices
 from takedown.models import InfringingURL, Notice, NoticeItem, URLCheck
 from takedown.tokens import token_issue
 
@@ -56,7 +56,7 @@ def _side(artist, author, platforms, prefix):
     URLCheck.objects.create(url=url, verdict="live", http_status=200, title=f"{prefix} page")
     # A draft that passes the pre-send checks, made the way staff make one.
     _url(artist, telegram, f"{prefix}/draft")
-    (draft,), _ = services.notices_prepare(
+    (draft,), _ = notices.notices_prepare(
         user=author, url_ids=list(InfringingURL.objects.filter(url__endswith="/draft", artist=artist).values_list("pk", flat=True))
     )  # fmt: skip
     return {

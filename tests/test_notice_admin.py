@@ -96,10 +96,10 @@ def test_it_shows_presend_problems_and_refuses_to_submit(client, staff, agency, 
 
 
 def test_it_requires_a_reason_to_reject_in_the_queue(client, staff, legal, youtube_urls):
-    from takedown import services
+    from takedown import notices
 
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=youtube_urls[0].artist_id)
-    services.notice_submit(notice_id=notice.pk, user=staff)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=youtube_urls[0].artist_id)
+    notices.notice_submit(notice_id=notice.pk, user=staff)
     client.force_login(legal)
     response = _action(client, notice, "reject", reason="")
     assert "needs a reason" in client.get(response.url).content.decode()
@@ -109,10 +109,10 @@ def test_it_requires_a_reason_to_reject_in_the_queue(client, staff, legal, youtu
 
 
 def test_it_hides_another_agencys_notice_pdf_and_actions(client, outsider, staff, youtube_urls):
-    from takedown import services
+    from takedown import notices
 
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=youtube_urls[0].artist_id)
-    services.notice_submit(notice_id=notice.pk, user=staff)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=youtube_urls[0].artist_id)
+    notices.notice_submit(notice_id=notice.pk, user=staff)
     outsider.role = "legal"
     outsider.save()
     client.force_login(outsider)

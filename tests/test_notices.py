@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from takedown import importing, rendering, services
+from takedown import importing, notices, rendering
 from takedown.models import InfringingURL, Notice, NoticeEvent, NoticeTemplate, RightsRecord
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def telegram_urls(agency, artist, platforms, templates):
 
 @pytest.fixture
 def draft(staff, telegram_urls):
-    (notice,), skipped = services.notices_prepare(user=staff, artist_id=telegram_urls[0].artist_id)
+    (notice,), skipped = notices.notices_prepare(user=staff, artist_id=telegram_urls[0].artist_id)
     assert skipped == 0
     return notice
 
@@ -51,39 +51,39 @@ def test_it_groups_open_urls_per_platform_and_route(agency, artist, staff, platf
         ],
     )
     _import(agency, artist, ["https://t.me/a/3"], route="dsa")
-    notices, skipped = services.notices_prepare(user=staff, artist_id=artist.pk)
+    drafts, skipped = notices.notices_prepare(user=staff, artist_id=artist.pk)
     assert skipped == 1
-    groups = sorted((n.platform.slug, n.legal_route, n.items.count()) for n in notices)
+    groups = sorted((n.platform.slug, n.legal_route, n.items.count()) for n in drafts)
     assert groups == [
         ("telegram", "dsa", 1),
         ("telegram", "platform_policy", 2),
         ("youtube", "platform_policy", 1),
     ]
-    assert all(n.status == "draft" and n.created_by == staff for n in notices)
+    assert all(n.status == "draft" and n.created_by == staff for n in drafts)
     # URLs held by a draft are not drafted twice; a new URL joins the existing draft.
     _import(agency, artist, ["https://t.me/a/4"])
-    again, _ = services.notices_prepare(user=staff, artist_id=artist.pk)
+    again, _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
     assert [n.pk for n in again] == [
-        n.pk for n in notices if n.legal_route == "platform_policy" and n.platform.slug == "telegram"
+        n.pk for n in drafts if n.legal_route == "platform_policy" and n.platform.slug == "telegram"
     ]
     assert again[0].items.count() == 3
 
 
 def test_it_uses_korean_for_korean_routes(agency, artist, staff, platforms, templates):
     _import(agency, artist, ["https://blog.naver.com/someone/223344556677"])
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
     assert notice.legal_route == "kr_tba_22_5"
     assert notice.locale == "ko"
 
 
 def test_it_lets_neither_api_clients_nor_managers_draft(api_user, manager, telegram_urls):
     for user in (api_user, manager):
-        with pytest.raises(services.NotAllowed):
-            services.notices_prepare(user=user, artist_id=telegram_urls[0].artist_id)
+        with pytest.raises(notices.NotAllowed):
+            notices.notices_prepare(user=user, artist_id=telegram_urls[0].artist_id)
 
 
 def test_it_submits_a_frozen_pdf_with_hangul_names_and_every_url(draft, staff):
-    notice = services.notice_submit(notice_id=draft.pk, user=staff)
+    notice = notices.notice_submit(notice_id=draft.pk, user=staff)
     assert notice.status == "pending"
     assert notice.pdf_sha256 == rendering.sha256_hex(bytes(notice.pdf))
     assert notice.template.legal_route == "platform_policy"
@@ -100,8 +100,8 @@ def test_it_submits_a_frozen_pdf_with_hangul_names_and_every_url(draft, staff):
 
 def test_it_renders_korean_notices_with_hangul(agency, artist, staff, platforms, templates):
     _import(agency, artist, ["https://blog.naver.com/someone/223344556677"])
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
-    notice = services.notice_submit(notice_id=notice.pk, user=staff)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
+    notice = notices.notice_submit(notice_id=notice.pk, user=staff)
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(bytes(notice.pdf))).pages)
     assert "강루나" in text
     assert "스타라이트" in text
@@ -114,12 +114,12 @@ def test_it_blocks_submission_with_every_presend_problem(agency, artist, staff, 
     urls = _import(
         agency, artist, ["https://www.youtube.com/watch?v=abcDEF12345"], category="copyright", route="dmca"
     )
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
     # The artist's official channel was added after intake.
     artist.official_accounts = ["youtube.com"]
     artist.save()
-    with pytest.raises(services.PresendFailed) as exc:
-        services.notice_submit(notice_id=notice.pk, user=staff)
+    with pytest.raises(notices.PresendFailed) as exc:
+        notices.notice_submit(notice_id=notice.pk, user=staff)
     text = " | ".join(exc.value.problems)
     assert "rights record" in text
     assert "signatory" in text.lower()
@@ -133,9 +133,9 @@ def test_it_blocks_submission_with_every_presend_problem(agency, artist, staff, 
 
 def test_it_blocks_a_platform_without_channel(agency, artist, staff, platforms, templates):
     _import(agency, artist, ["https://gall.dcinside.com/board/view/?id=x&no=1"])
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
-    with pytest.raises(services.PresendFailed, match="no reporting channel"):
-        services.notice_submit(notice_id=notice.pk, user=staff)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
+    with pytest.raises(notices.PresendFailed, match="no reporting channel"):
+        notices.notice_submit(notice_id=notice.pk, user=staff)
 
 
 def test_it_passes_dmca_checks_with_a_rights_record(agency, artist, staff, platforms, templates):
@@ -143,66 +143,66 @@ def test_it_passes_dmca_checks_with_a_rights_record(agency, artist, staff, platf
     _import(
         agency, artist, ["https://www.youtube.com/watch?v=abcDEF12345"], category="copyright", route="dmca"
     )
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
-    notice = services.notice_submit(notice_id=notice.pk, user=staff)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
+    notice = notices.notice_submit(notice_id=notice.pk, user=staff)
     assert "Moonrise concept photo" in notice.rendered_text
     assert "perjury" in notice.rendered_text.lower()
 
 
 def test_it_refuses_renotifying_a_url_within_the_window(draft, staff, legal, artist, agency, settings):
-    notice = services.notice_submit(notice_id=draft.pk, user=staff)
-    services.notice_approve(notice_id=notice.pk, user=legal)
+    notice = notices.notice_submit(notice_id=draft.pk, user=staff)
+    notices.notice_approve(notice_id=notice.pk, user=legal)
     # Pretend it went out by email yesterday.
     Notice.objects.filter(pk=notice.pk).update(status="sent", sent_at=timezone.now() - timedelta(days=1))
     InfringingURL.objects.filter(artist=artist).update(status="open")
-    (second,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
-    problems = services.presend_problems(second)
+    (second,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
+    problems = notices.presend_problems(second)
     assert any("already notified to Telegram" in p for p in problems)
     settings.TAKEDOWN_RENOTIFY_DAYS = 0
-    assert not any("already notified" in p for p in services.presend_problems(second))
+    assert not any("already notified" in p for p in notices.presend_problems(second))
 
 
 def test_it_refuses_self_approval(telegram_urls, staff, legal):
-    (own,), _ = services.notices_prepare(user=legal, artist_id=telegram_urls[0].artist_id)
-    services.notice_submit(notice_id=own.pk, user=legal)
-    with pytest.raises(services.NotAllowed, match="another legal reviewer"):
-        services.notice_approve(notice_id=own.pk, user=legal)
-    with pytest.raises(services.NotAllowed, match="legal reviewer"):
-        services.notice_approve(notice_id=own.pk, user=staff)
+    (own,), _ = notices.notices_prepare(user=legal, artist_id=telegram_urls[0].artist_id)
+    notices.notice_submit(notice_id=own.pk, user=legal)
+    with pytest.raises(notices.NotAllowed, match="another legal reviewer"):
+        notices.notice_approve(notice_id=own.pk, user=legal)
+    with pytest.raises(notices.NotAllowed, match="legal reviewer"):
+        notices.notice_approve(notice_id=own.pk, user=staff)
     assert Notice.objects.get(pk=own.pk).status == "pending"
 
 
 def test_it_hides_other_agencies_notices_from_reviewers(draft, staff, outsider):
-    services.notice_submit(notice_id=draft.pk, user=staff)
+    notices.notice_submit(notice_id=draft.pk, user=staff)
     outsider.role = "legal"
     outsider.save()
     with pytest.raises(Notice.DoesNotExist):
-        services.notice_approve(notice_id=draft.pk, user=outsider)
+        notices.notice_approve(notice_id=draft.pk, user=outsider)
 
 
 def test_it_requires_a_reason_to_reject_and_revises_into_a_new_draft(draft, staff, legal):
-    services.notice_submit(notice_id=draft.pk, user=staff)
-    with pytest.raises(services.Invalid):
-        services.notice_reject(notice_id=draft.pk, user=legal, reason="  ")
-    rejected = services.notice_reject(notice_id=draft.pk, user=legal, reason="Cite the victim's consent form")
+    notices.notice_submit(notice_id=draft.pk, user=staff)
+    with pytest.raises(notices.Invalid):
+        notices.notice_reject(notice_id=draft.pk, user=legal, reason="  ")
+    rejected = notices.notice_reject(notice_id=draft.pk, user=legal, reason="Cite the victim's consent form")
     assert rejected.rejection_reason == "Cite the victim's consent form"
-    new = services.notice_revise(notice_id=draft.pk, user=staff)
+    new = notices.notice_revise(notice_id=draft.pk, user=staff)
     assert new.status == "draft" and new.revision_of_id == draft.pk
     assert set(new.items.values_list("url_id", flat=True)) == set(
         draft.items.values_list("url_id", flat=True)
     )
-    with pytest.raises(services.Conflict):
-        services.notice_revise(notice_id=draft.pk, user=staff)
+    with pytest.raises(notices.Conflict):
+        notices.notice_revise(notice_id=draft.pk, user=staff)
     assert list(draft.events.values_list("to_status", flat=True)) == ["draft", "pending", "rejected"]
 
 
 def test_it_conflicts_when_the_state_moved_underneath(draft, staff, legal, legal2):
-    services.notice_submit(notice_id=draft.pk, user=staff)
-    services.notice_approve(notice_id=draft.pk, user=legal)
-    with pytest.raises(services.Conflict, match="approved, not pending"):
-        services.notice_reject(notice_id=draft.pk, user=legal2, reason="too late")
-    with pytest.raises(services.Conflict):
-        services.notice_submit(notice_id=draft.pk, user=staff)
+    notices.notice_submit(notice_id=draft.pk, user=staff)
+    notices.notice_approve(notice_id=draft.pk, user=legal)
+    with pytest.raises(notices.Conflict, match="approved, not pending"):
+        notices.notice_reject(notice_id=draft.pk, user=legal2, reason="too late")
+    with pytest.raises(notices.Conflict):
+        notices.notice_submit(notice_id=draft.pk, user=staff)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -210,8 +210,8 @@ def test_it_lets_exactly_one_of_two_concurrent_reviewers_win(
     agency, artist, staff, legal, legal2, platforms, templates
 ):
     _import(agency, artist, ["https://t.me/leakchan/1"])
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
-    services.notice_submit(notice_id=notice.pk, user=staff)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
+    notices.notice_submit(notice_id=notice.pk, user=staff)
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
@@ -220,18 +220,18 @@ def test_it_lets_exactly_one_of_two_concurrent_reviewers_win(
         try:
             call()
             outcomes[name] = "won"
-        except services.Conflict:
+        except notices.Conflict:
             outcomes[name] = "conflict"
         finally:
             connection.close()
 
     threads = [
         threading.Thread(
-            target=act, args=("approve", lambda: services.notice_approve(notice_id=notice.pk, user=legal))
+            target=act, args=("approve", lambda: notices.notice_approve(notice_id=notice.pk, user=legal))
         ),
         threading.Thread(
             target=act,
-            args=("reject", lambda: services.notice_reject(notice_id=notice.pk, user=legal2, reason="no")),
+            args=("reject", lambda: notices.notice_reject(notice_id=notice.pk, user=legal2, reason="no")),
         ),
     ]
     for t in threads:
@@ -269,8 +269,8 @@ def smtp_server():
 
 
 def _approved(draft, staff, legal):
-    services.notice_submit(notice_id=draft.pk, user=staff)
-    return services.notice_approve(notice_id=draft.pk, user=legal)
+    notices.notice_submit(notice_id=draft.pk, user=staff)
+    return notices.notice_approve(notice_id=draft.pk, user=legal)
 
 
 def test_it_emails_the_frozen_notice_with_its_pdf_to_a_real_smtp_server(
@@ -281,11 +281,11 @@ def test_it_emails_the_frozen_notice_with_its_pdf_to_a_real_smtp_server(
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     notice = _approved(draft, staff, legal)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        notice = services.notice_send(notice_id=notice.pk, user=legal)
+        notice = notices.notice_send(notice_id=notice.pk, user=legal)
     assert len(callbacks) == 1  # the delivery task is queued after commit, not run inline
     assert notice.status == "approved" and notice.recipient == "abuse@telegram.org"
-    assert services.notice_deliver_email(notice_id=notice.pk) == "sent"
-    assert services.notice_deliver_email(notice_id=notice.pk) == "skipped"  # never twice
+    assert notices.notice_deliver_email(notice_id=notice.pk) == "sent"
+    assert notices.notice_deliver_email(notice_id=notice.pk) == "skipped"  # never twice
     (message,) = received
     assert message["To"] == "abuse@telegram.org"
     subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
@@ -322,14 +322,14 @@ def test_it_records_a_delivery_failure_and_retries_a_bounded_number_of_times(
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
     settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS = 2
     notice = _approved(draft, staff, legal)
-    services.notice_send(notice_id=notice.pk, user=legal)
+    notices.notice_send(notice_id=notice.pk, user=legal)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.notice_deliver_email(notice_id=notice.pk) == "retry"
+        assert notices.notice_deliver_email(notice_id=notice.pk) == "retry"
     notice.refresh_from_db()
     assert "Connection refused" in notice.delivery_error or "Errno" in notice.delivery_error
     assert notice.status == "approved"
     assert Schedule.objects.filter(func="takedown.tasks.deliver_notice_email").count() == 1
-    assert services.notice_deliver_email(notice_id=notice.pk) == "failed"
+    assert notices.notice_deliver_email(notice_id=notice.pk) == "failed"
     notice.refresh_from_db()
     assert notice.delivery_attempts == 2
     assert notice.events.filter(reason__contains="giving up").exists()
@@ -339,12 +339,12 @@ def test_it_sends_through_a_web_form_with_the_platforms_reference(
     agency, artist, staff, legal, platforms, templates
 ):
     _import(agency, artist, ["https://x.com/someone/status/1234567890"])
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
     assert notice.legal_route == "take_it_down"
     _approved(notice, staff, legal)
-    with pytest.raises(services.Invalid, match="reference"):
-        services.notice_send(notice_id=notice.pk, user=legal)
-    notice = services.notice_send(notice_id=notice.pk, user=legal, reference="TIDA-2026-0042")
+    with pytest.raises(notices.Invalid, match="reference"):
+        notices.notice_send(notice_id=notice.pk, user=legal)
+    notice = notices.notice_send(notice_id=notice.pk, user=legal, reference="TIDA-2026-0042")
     assert notice.status == "sent" and notice.reference == "TIDA-2026-0042"
     assert notice.deadline_at - notice.sent_at == timedelta(hours=48)
     url = InfringingURL.objects.get(artist=artist)
@@ -354,11 +354,11 @@ def test_it_sends_through_a_web_form_with_the_platforms_reference(
 def test_it_closes_withdraws_and_records_counter_notices(draft, staff, legal):
     _approved(draft, staff, legal)
     Notice.objects.filter(pk=draft.pk).update(channel="email")
-    notice = services._mark_sent(
+    notice = notices.mark_sent(
         Notice.objects.get(pk=draft.pk), user=legal, sent_at=timezone.now(), reason="t"
     )
-    services.notice_acknowledge(notice_id=notice.pk, user=legal, reference="CASE-1")
-    counter = services.notice_record_counter(
+    notices.notice_acknowledge(notice_id=notice.pk, user=legal, reference="CASE-1")
+    counter = notices.notice_record_counter(
         notice_id=notice.pk,
         user=legal,
         received_at=timezone.make_aware(datetime(2026, 11, 20, 9)),
@@ -369,11 +369,11 @@ def test_it_closes_withdraws_and_records_counter_notices(draft, staff, legal):
         "2026-12-04",
         "2026-12-10",
     )
-    with pytest.raises(services.Invalid):
-        services.notice_close(notice_id=notice.pk, user=legal, outcome="maybe")
-    with pytest.raises(services.Invalid):
-        services.notice_withdraw(notice_id=notice.pk, user=legal, reason="")
-    withdrawn = services.notice_withdraw(
+    with pytest.raises(notices.Invalid):
+        notices.notice_close(notice_id=notice.pk, user=legal, outcome="maybe")
+    with pytest.raises(notices.Invalid):
+        notices.notice_withdraw(notice_id=notice.pk, user=legal, reason="")
+    withdrawn = notices.notice_withdraw(
         notice_id=notice.pk, user=legal, reason="Filed against the wrong artist"
     )
     assert withdrawn.status == "withdrawn"
@@ -391,9 +391,9 @@ def test_it_closes_withdraws_and_records_counter_notices(draft, staff, legal):
 
 
 def test_it_versions_templates_and_notices_keep_theirs(draft, staff, legal):
-    notice = services.notice_submit(notice_id=draft.pk, user=staff)
+    notice = notices.notice_submit(notice_id=draft.pk, user=staff)
     old = notice.template
-    new = services.template_save(
+    new = notices.template_save(
         user=legal,
         base=old,
         name=old.name,
@@ -411,7 +411,7 @@ def test_it_versions_templates_and_notices_keep_theirs(draft, staff, legal):
     notice.refresh_from_db()
     assert notice.template_id == old.pk
     assert (
-        services.choose_template(
+        notices.choose_template(
             agency_id=notice.agency_id,
             route=old.legal_route,
             locale=old.locale,
@@ -422,10 +422,10 @@ def test_it_versions_templates_and_notices_keep_theirs(draft, staff, legal):
 
 
 def test_it_prefers_a_platforms_own_template(draft, legal, platforms):
-    generic = services.choose_template(
+    generic = notices.choose_template(
         agency_id=draft.agency_id, route="platform_policy", locale="en", platform_id=platforms["telegram"].pk
     )
-    own = services.template_save(
+    own = notices.template_save(
         user=legal,
         base=None,
         name="Telegram",
@@ -436,7 +436,7 @@ def test_it_prefers_a_platforms_own_template(draft, legal, platforms):
         body=generic.body,
     )
     assert (
-        services.choose_template(
+        notices.choose_template(
             agency_id=draft.agency_id,
             route="platform_policy",
             locale="en",
@@ -445,7 +445,7 @@ def test_it_prefers_a_platforms_own_template(draft, legal, platforms):
         == own
     )
     assert (
-        services.choose_template(
+        notices.choose_template(
             agency_id=draft.agency_id,
             route="platform_policy",
             locale="en",
@@ -466,7 +466,7 @@ def test_it_prefers_a_platforms_own_template(draft, legal, platforms):
 )
 def test_it_refuses_to_save_an_unsafe_or_broken_template(legal, body, templates):
     with pytest.raises(rendering.TemplateError):
-        services.template_save(
+        notices.template_save(
             user=legal,
             base=None,
             name="x",
@@ -480,8 +480,8 @@ def test_it_refuses_to_save_an_unsafe_or_broken_template(legal, body, templates)
 
 
 def test_it_lets_only_legal_edit_templates(staff, templates):
-    with pytest.raises(services.NotAllowed):
-        services.template_save(
+    with pytest.raises(notices.NotAllowed):
+        notices.template_save(
             user=staff,
             base=None,
             name="x",

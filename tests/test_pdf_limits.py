@@ -23,7 +23,7 @@ from django.utils import translation
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
-from takedown import importing, pdfworker, rendering, services
+from takedown import importing, notices, pdfworker, rendering
 from takedown.models import InfringingURL, Notice, NoticeTemplate
 from takedown.rendering import PdfLimitExceeded, PdfLimits
 from takedown.tokens import token_issue
@@ -245,7 +245,7 @@ def test_it_refuses_to_save_a_template_whose_sample_pdf_exceeds_a_bound(
     before = NoticeTemplate.objects.count()
 
     error, elapsed = timed(
-        services.template_save,
+        notices.template_save,
         user=legal,
         base=None,
         name="hostile",
@@ -273,7 +273,7 @@ def test_it_refuses_the_bare_break_all_template_without_a_route():
 def test_it_still_saves_the_default_templates(legal, templates):
     subject, body = default_body("kr_tba_22_5", "ko")
 
-    saved = services.template_save(
+    saved = notices.template_save(
         user=legal,
         base=None,
         name="ko",
@@ -302,7 +302,7 @@ def hostile_draft(staff, agency, artist, platforms, templates):
     for template in NoticeTemplate.objects.all():
         template.body += TEN_THOUSAND_PAGES
         template.save(update_fields=["body"])
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=InfringingURL.objects.get().artist_id)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=InfringingURL.objects.get().artist_id)
     return notice
 
 

@@ -413,7 +413,7 @@ def test_it_rechecks_many_urls_as_a_background_job(
 ):
     from django.urls import reverse
 
-    from takedown import services
+    from takedown import jobs
     from takedown.models import Job
 
     site.answers["/m/0"] = Answer(200)
@@ -426,7 +426,7 @@ def test_it_rechecks_many_urls_as_a_background_job(
         )
     job = Job.objects.get(kind="recheck")
     assert response.url == reverse("admin:takedown_job_change", args=[job.pk])
-    assert services.job_run(job_id=job.pk) == "done"
+    assert jobs.job_run(job_id=job.pk) == "done"
     job.refresh_from_db()
     assert job.result == {"verdicts": {"live": 1, "removed": 11}}
     assert URLCheck.objects.count() == 12

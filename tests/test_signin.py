@@ -56,15 +56,15 @@ def outcomes(username: str) -> list[str]:
 
 @pytest.fixture
 def pending_notice(agency, artist, staff, platforms, templates):
-    from takedown import importing, services
+    from takedown import importing, notices
 
     importing.import_rows(
         [{"url": "https://youtu.be/abcDEF12340", "category": "synthetic_sexual"}],
         agency=agency,
         artist=artist,
     )
-    (notice,), _ = services.notices_prepare(user=staff, artist_id=artist.pk)
-    return services.notice_submit(notice_id=notice.pk, user=staff)
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
+    return notices.notice_submit(notice_id=notice.pk, user=staff)
 
 
 # --- Lock-out ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
-from takedown import importing, services
+from takedown import importing, notices
 from takedown.models import (
     Artist,
     InfringingURL,
@@ -51,7 +51,7 @@ def _draft(user, artist, urls):
         [{"url": u, "category": "synthetic_sexual"} for u in urls], agency=artist.agency, artist=artist
     )
     assert report.rejected == 0, report.errors
-    (notice,), _ = services.notices_prepare(user=user, artist_id=artist.pk)
+    (notice,), _ = notices.notices_prepare(user=user, artist_id=artist.pk)
     return notice
 
 
@@ -64,7 +64,7 @@ def test_it_keeps_one_agencys_template_edit_out_of_another_agencys_notices(
     default = NoticeTemplate.objects.get(
         agency__isnull=True, legal_route="platform_policy", locale="en", platform__isnull=True
     )
-    edited = services.template_save(
+    edited = notices.template_save(
         user=legal,
         base=default,
         name=default.name,
@@ -79,19 +79,19 @@ def test_it_keeps_one_agencys_template_edit_out_of_another_agencys_notices(
     _complete(other_agency)
     b_staff = _user("comet-staff", other_agency, "staff")
     b_notice = _draft(b_staff, other_artist, ["https://t.me/comet_leaks/7"])
-    b_notice = services.notice_submit(notice_id=b_notice.pk, user=b_staff)
+    b_notice = notices.notice_submit(notice_id=b_notice.pk, user=b_staff)
     assert b_notice.template_id == default.pk
     assert "attacker@" not in b_notice.rendered_html and "attacker@" not in b_notice.rendered_text
 
     a_notice = _draft(staff, artist, ["https://t.me/starlight_leaks/8"])
-    a_notice = services.notice_submit(notice_id=a_notice.pk, user=staff)
+    a_notice = notices.notice_submit(notice_id=a_notice.pk, user=staff)
     assert a_notice.template_id == edited.pk
 
 
 def test_it_refuses_editing_another_agencys_template(agency, other_agency, legal, templates):
     b_legal = _user("comet-legal", other_agency, "legal")
     default = NoticeTemplate.objects.filter(agency__isnull=True, legal_route="dsa", locale="en").get()
-    b_copy = services.template_save(
+    b_copy = notices.template_save(
         user=b_legal,
         base=default,
         name="Comet DSA",
@@ -101,8 +101,8 @@ def test_it_refuses_editing_another_agencys_template(agency, other_agency, legal
         subject=default.subject,
         body=default.body,
     )
-    with pytest.raises(services.NotAllowed):
-        services.template_save(
+    with pytest.raises(notices.NotAllowed):
+        notices.template_save(
             user=legal,
             base=b_copy,
             name="mine now",
@@ -120,7 +120,7 @@ def test_it_refuses_editing_another_agencys_template(agency, other_agency, legal
 def test_it_scopes_the_template_admin_and_its_preview(client, agency, other_agency, legal, templates):
     b_legal = _user("comet-legal", other_agency, "legal")
     default = NoticeTemplate.objects.filter(agency__isnull=True, legal_route="dsa", locale="en").get()
-    b_copy = services.template_save(
+    b_copy = notices.template_save(
         user=b_legal,
         base=default,
         name="Comet's own DSA wording",
@@ -148,26 +148,26 @@ def test_it_refuses_approval_by_a_reviewer_who_added_urls_to_the_draft(
     importing.import_rows(
         [{"url": "https://t.me/leakchan/2", "category": "synthetic_sexual"}], agency=agency, artist=artist
     )
-    (same,), _ = services.notices_prepare(user=legal, artist_id=artist.pk)
+    (same,), _ = notices.notices_prepare(user=legal, artist_id=artist.pk)
     assert same.pk == notice.pk and same.items.count() == 2
-    services.notice_submit(notice_id=notice.pk, user=staff)
-    with pytest.raises(services.NotAllowed):
-        services.notice_approve(notice_id=notice.pk, user=legal)
-    with pytest.raises(services.NotAllowed):
-        services.notice_reject(notice_id=notice.pk, user=legal, reason="mine")
+    notices.notice_submit(notice_id=notice.pk, user=staff)
+    with pytest.raises(notices.NotAllowed):
+        notices.notice_approve(notice_id=notice.pk, user=legal)
+    with pytest.raises(notices.NotAllowed):
+        notices.notice_reject(notice_id=notice.pk, user=legal, reason="mine")
     assert Notice.objects.get(pk=notice.pk).status == "pending"
-    assert services.notice_approve(notice_id=notice.pk, user=legal2).status == "approved"
+    assert notices.notice_approve(notice_id=notice.pk, user=legal2).status == "approved"
 
 
 def test_it_refuses_approval_by_the_reviewer_who_submitted(
     agency, artist, staff, legal, legal2, templates, platforms
 ):
     notice = _draft(staff, artist, ["https://t.me/leakchan/3"])
-    services.notice_submit(notice_id=notice.pk, user=legal)
+    notices.notice_submit(notice_id=notice.pk, user=legal)
     assert Notice.objects.get(pk=notice.pk).submitted_by_id == legal.pk
-    with pytest.raises(services.NotAllowed):
-        services.notice_approve(notice_id=notice.pk, user=legal)
-    assert services.notice_approve(notice_id=notice.pk, user=legal2).reviewed_by_id == legal2.pk
+    with pytest.raises(notices.NotAllowed):
+        notices.notice_approve(notice_id=notice.pk, user=legal)
+    assert notices.notice_approve(notice_id=notice.pk, user=legal2).reviewed_by_id == legal2.pk
 
 
 def test_it_refuses_approval_by_a_reviewer_who_removed_items(
@@ -175,26 +175,26 @@ def test_it_refuses_approval_by_a_reviewer_who_removed_items(
 ):
     notice = _draft(staff, artist, ["https://t.me/leakchan/4", "https://t.me/leakchan/5"])
     item = notice.items.order_by("pk").first()
-    services.notice_remove_items(notice_id=notice.pk, user=legal, item_ids=[item.pk])
+    notices.notice_remove_items(notice_id=notice.pk, user=legal, item_ids=[item.pk])
     assert NoticeEvent.objects.filter(notice=notice, actor=legal, reason="URLs removed").exists()
-    services.notice_submit(notice_id=notice.pk, user=staff)
-    with pytest.raises(services.NotAllowed):
-        services.notice_approve(notice_id=notice.pk, user=legal)
-    services.notice_approve(notice_id=notice.pk, user=legal2)
+    notices.notice_submit(notice_id=notice.pk, user=staff)
+    with pytest.raises(notices.NotAllowed):
+        notices.notice_approve(notice_id=notice.pk, user=legal)
+    notices.notice_approve(notice_id=notice.pk, user=legal2)
 
 
 def test_it_counts_the_drafter_of_a_rejected_notice_in_its_revision(
     agency, artist, staff, legal, legal2, platforms, templates
 ):
     notice = _draft(legal2, artist, ["https://t.me/leakchan/6"])
-    services.notice_submit(notice_id=notice.pk, user=legal2)
-    services.notice_reject(notice_id=notice.pk, user=legal, reason="Wrong route")
-    revision = services.notice_revise(notice_id=notice.pk, user=staff)
-    services.notice_submit(notice_id=revision.pk, user=staff)
+    notices.notice_submit(notice_id=notice.pk, user=legal2)
+    notices.notice_reject(notice_id=notice.pk, user=legal, reason="Wrong route")
+    revision = notices.notice_revise(notice_id=notice.pk, user=staff)
+    notices.notice_submit(notice_id=revision.pk, user=staff)
     # legal2 chose the URLs of the rejected notice, which the revision carries over.
-    with pytest.raises(services.NotAllowed):
-        services.notice_approve(notice_id=revision.pk, user=legal2)
-    assert services.notice_approve(notice_id=revision.pk, user=legal).status == "approved"
+    with pytest.raises(notices.NotAllowed):
+        notices.notice_approve(notice_id=revision.pk, user=legal2)
+    assert notices.notice_approve(notice_id=revision.pk, user=legal).status == "approved"
 
 
 def test_it_enforces_reviewer_not_submitter_in_the_database(
@@ -203,7 +203,7 @@ def test_it_enforces_reviewer_not_submitter_in_the_database(
     from django.db import IntegrityError, transaction
 
     notice = _draft(staff, artist, ["https://t.me/leakchan/9"])
-    services.notice_submit(notice_id=notice.pk, user=legal)
+    notices.notice_submit(notice_id=notice.pk, user=legal)
     with pytest.raises(IntegrityError), transaction.atomic():
         Notice.objects.filter(pk=notice.pk).update(reviewed_by=legal, status="approved")
 
@@ -212,7 +212,7 @@ def test_it_hides_approve_from_a_contributor_in_the_admin(
     client, agency, artist, staff, legal, platforms, templates
 ):
     notice = _draft(staff, artist, ["https://t.me/leakchan/10"])
-    services.notice_submit(notice_id=notice.pk, user=legal)
+    notices.notice_submit(notice_id=notice.pk, user=legal)
     client.force_login(legal)
     page = client.get(reverse("admin:takedown_notice_change", args=[notice.pk]))
     names = [a["name"] for a in page.context["workflow_actions"]]
@@ -226,7 +226,7 @@ def test_it_refuses_approval_through_the_api_by_a_contributor(
     client, agency, artist, staff, legal, platforms, templates
 ):
     notice = _draft(staff, artist, ["https://t.me/leakchan/11"])
-    services.notice_submit(notice_id=notice.pk, user=legal)
+    notices.notice_submit(notice_id=notice.pk, user=legal)
     client.force_login(legal)
     response = client.post(f"/api/v1/notices/{notice.pk}/approve/")
     assert response.status_code == 403, response.content
@@ -304,7 +304,7 @@ def two_agencies(agency, artist, other_agency, platforms, templates, staff, lega
     b_notice.items.create(url=b_url)
     NoticeEvent.objects.create(notice=b_notice, actor=b_staff, to_status="draft", reason="Comet Secret Album")
     default = NoticeTemplate.objects.filter(agency__isnull=True, legal_route="dsa", locale="en").get()
-    services.template_save(
+    notices.template_save(
         user=b_legal,
         base=default,
         name="Comet Secret Album wording",
@@ -475,7 +475,7 @@ def test_it_migrates_edited_templates_to_the_agency_that_edited_them():
     assert (rows[v2.pk].agency_id, rows[v2.pk].is_active) == (a.pk, True)
     assert (rows[v3.pk].agency_id, rows[v3.pk].is_active) == (b.pk, True)
     for agency_id, expected in [(a.pk, v2.pk), (b.pk, v3.pk), (None, v1.pk)]:
-        chosen = services.choose_template(agency_id=agency_id, route="dsa", locale="en", platform_id=None)
+        chosen = notices.choose_template(agency_id=agency_id, route="dsa", locale="en", platform_id=None)
         assert chosen.pk == expected
 
 
@@ -524,10 +524,10 @@ def test_it_counts_a_change_of_language_as_shaping_the_notice(
     notice.refresh_from_db()
     assert notice.locale == "ko"
     assert NoticeEvent.objects.filter(notice=notice, actor=legal, data__locale=["en", "ko"]).exists()
-    services.notice_submit(notice_id=notice.pk, user=staff)
-    with pytest.raises(services.NotAllowed):
-        services.notice_approve(notice_id=notice.pk, user=legal)
-    assert services.notice_approve(notice_id=notice.pk, user=legal2).status == "approved"
+    notices.notice_submit(notice_id=notice.pk, user=staff)
+    with pytest.raises(notices.NotAllowed):
+        notices.notice_approve(notice_id=notice.pk, user=legal)
+    assert notices.notice_approve(notice_id=notice.pk, user=legal2).status == "approved"
 
 
 def test_it_records_items_removed_in_the_admin_as_contributing(
@@ -557,14 +557,14 @@ def test_it_records_items_removed_in_the_admin_as_contributing(
     assert list(notice.items.values_list("pk", flat=True)) == [second.pk]
     event = NoticeEvent.objects.get(notice=notice, reason="URLs removed")
     assert event.actor == legal and event.data == {"removed": [first.url_id]}
-    assert legal.pk in services.notice_contributors(notice)
+    assert legal.pk in notices.notice_contributors(notice)
 
 
 def test_it_offers_no_approve_in_the_queue_to_a_contributor(
     client, agency, artist, staff, legal, legal2, platforms, templates
 ):
     notice = _draft(staff, artist, ["https://t.me/leakchan/15"])
-    services.notice_submit(notice_id=notice.pk, user=legal)
+    notices.notice_submit(notice_id=notice.pk, user=legal)
     queue = reverse("admin:takedown_notice_queue")
     approve = reverse("admin:takedown_notice_action", args=[notice.pk, "approve"])
     client.force_login(legal)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from takedown import identity, importing, rechecks, services, stats
+from takedown import identity, importing, notices, rechecks, stats
 from takedown.models import InfringingURL, URLCheck
 from takedown.urltools import NormalizedURL, UnsafeURL, is_short_link, normalize_url
 from tests.sites import Answer, Site
@@ -473,13 +473,13 @@ def test_it_never_drafts_or_counts_a_linked_row(artist, platforms, staff):
     alias = _stored(
         artist, "https://x.com/fan/status/5", "https://x.com/fan/status/5", platform=x, same_as=item
     )
-    notices, _skipped = services.notices_prepare(user=staff, artist_id=artist.pk)
-    (notice,) = notices
+    drafts, _skipped = notices.notices_prepare(user=staff, artist_id=artist.pk)
+    (notice,) = drafts
     assert list(notice.items.values_list("url_id", flat=True)) == [item.pk]
     assert stats.removal_stats(artist.agency)["overall"]["urls"] == 1
     # A draft that already held the row (made before the link) cannot go out with it.
     notice.items.create(url=alias)
-    problems = services.presend_problems(notice)
+    problems = notices.presend_problems(notice)
     assert any("same item as" in p for p in problems)
 
 

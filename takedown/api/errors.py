@@ -16,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from takedown import rendering, services
+from takedown import notices, rendering
 
 
 class Conflict(exceptions.APIException):
@@ -34,13 +34,13 @@ class PayloadTooLarge(exceptions.APIException):
 def _service_exception(exc: Exception) -> Exception:
     """Translate what the services raise into API exceptions; anything else passes through."""
     message = str(exc) or None
-    if isinstance(exc, services.Conflict):
+    if isinstance(exc, notices.Conflict):
         return Conflict(message)
-    if isinstance(exc, services.NotAllowed):
+    if isinstance(exc, notices.NotAllowed):
         return exceptions.PermissionDenied(message)
-    if isinstance(exc, services.PresendFailed):
+    if isinstance(exc, notices.PresendFailed):
         return exceptions.ValidationError(list(exc.problems))
-    if isinstance(exc, services.Invalid):
+    if isinstance(exc, notices.Invalid):
         return exceptions.ValidationError(message or "Invalid request.")
     if isinstance(exc, rendering.TemplateError):
         return exceptions.ValidationError(f"The notice template cannot render this notice: {message}")

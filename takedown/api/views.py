@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from takedown import importing, services
+from takedown import importing, notices
 from takedown.api import schema
 from takedown.api.errors import Conflict, PayloadTooLarge
 from takedown.api.filters import ArtistFilter, NoticeFilter, URLFilter
@@ -479,12 +479,12 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     def prepare(self, request: Request) -> Response:
         body = PrepareSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        notices, skipped = services.notices_prepare(
+        drafts, skipped = notices.notices_prepare(
             user=request.user,
             url_ids=body.validated_data.get("urls"),
             artist_id=body.validated_data.get("artist"),
         )
-        fresh = self.get_queryset().filter(pk__in=[n.pk for n in notices])
+        fresh = self.get_queryset().filter(pk__in=[n.pk for n in drafts])
         return Response({"notices": NoticeSerializer(fresh, many=True).data, "skipped": skipped})
 
     @extend_schema(
@@ -496,7 +496,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
         notice = self.get_object()
-        return self._answer(services.notice_submit(notice_id=notice.pk, user=request.user))
+        return self._answer(notices.notice_submit(notice_id=notice.pk, user=request.user))
 
     @extend_schema(
         summary="Approve a pending notice (legal reviewers)", request=None, responses=_NOTICE_ACTION_RESPONSES
@@ -504,7 +504,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         notice = self.get_object()
-        return self._answer(services.notice_approve(notice_id=notice.pk, user=request.user))
+        return self._answer(notices.notice_approve(notice_id=notice.pk, user=request.user))
 
     @extend_schema(
         summary="Reject a pending notice with a reason (legal reviewers)",
@@ -518,7 +518,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         body = RejectSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reason = body.validated_data["reason"]
-        return self._answer(services.notice_reject(notice_id=notice.pk, user=request.user, reason=reason))
+        return self._answer(notices.notice_reject(notice_id=notice.pk, user=request.user, reason=reason))
 
     @extend_schema(
         summary="Send an approved notice (legal reviewers)",
@@ -537,7 +537,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         body = SendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reference = body.validated_data.get("reference", "")
-        return self._answer(services.notice_send(notice_id=notice.pk, user=request.user, reference=reference))
+        return self._answer(notices.notice_send(notice_id=notice.pk, user=request.user, reference=reference))
 
 
 # -- Statistics ---------------------------------------------------------------------------

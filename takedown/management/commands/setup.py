@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from takedown import identity, services
+from takedown import identity, notices
 from takedown.models import Platform
 from takedown.schedules import sync_schedules
 
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Platform registry: {created} added, {updated} updated.")
         # A release may fold more URL forms of an item: stored rows follow (takedown.identity).
         self.stdout.write(f"URLs: {identity.urls_renormalize()}.")
-        self.stdout.write(f"Notice templates: {services.templates_load_defaults()} defaults added.")
+        self.stdout.write(f"Notice templates: {notices.templates_load_defaults()} defaults added.")
         created, updated = sync_schedules()
         self.stdout.write(f"Schedules: {created} created, {updated} updated.")
         if opts["demo"]:

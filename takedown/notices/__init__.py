@@ -1,0 +1,93 @@
+"""Notices: drafting, the review workflow, delivery and templates.
+
+- `states`: the workflow table (action → from-states, to-state, permission, four-eyes), the
+  one conditional move every transition goes through, and the notice's timeline events;
+- `drafting`: open URLs grouped into drafts, a draft's context and its pre-send checks;
+- `workflow`: submit, review, revise, and what follows sending (acknowledge, close, withdraw,
+  counter-notices, the route's clock);
+- `delivery`: one class per channel (email, web form) and the email delivery task;
+- `templates`: which template a notice uses, and template versions.
+
+The public services are re-exported here: `from takedown import notices` then
+`notices.notice_submit(notice_id=…, user=…)`. Each raises takedown.errors' exceptions.
+"""
+
+from takedown.errors import Conflict, Invalid, NotAllowed, PresendFailed
+from takedown.notices.delivery import CHANNELS, enqueue_delivery, notice_deliver_email, notice_send
+from takedown.notices.drafting import (
+    default_locale,
+    notice_change_language,
+    notice_context,
+    notice_create,
+    notice_reference,
+    notice_remove_items,
+    notices_prepare,
+    presend_problems,
+)
+from takedown.notices.states import (
+    ACTIVE_NOTICE_STATES,
+    SENT_STATES,
+    WORKFLOW,
+    available,
+    may_review,
+    notice_contributors,
+)
+from takedown.notices.templates import (
+    choose_template,
+    notice_template,
+    template_save,
+    templates_load_defaults,
+)
+from takedown.notices.workflow import (
+    add_business_days,
+    deadline_hours,
+    mark_sent,
+    notice_acknowledge,
+    notice_approve,
+    notice_close,
+    notice_record_counter,
+    notice_reject,
+    notice_revise,
+    notice_submit,
+    notice_withdraw,
+)
+
+__all__ = [
+    "ACTIVE_NOTICE_STATES",
+    "CHANNELS",
+    "SENT_STATES",
+    "WORKFLOW",
+    "Conflict",
+    "Invalid",
+    "NotAllowed",
+    "PresendFailed",
+    "add_business_days",
+    "available",
+    "choose_template",
+    "deadline_hours",
+    "default_locale",
+    "enqueue_delivery",
+    "mark_sent",
+    "may_review",
+    "notice_acknowledge",
+    "notice_approve",
+    "notice_change_language",
+    "notice_close",
+    "notice_context",
+    "notice_contributors",
+    "notice_create",
+    "notice_deliver_email",
+    "notice_record_counter",
+    "notice_reference",
+    "notice_reject",
+    "notice_remove_items",
+    "notice_revise",
+    "notice_send",
+    "notice_submit",
+    "notice_template",
+    "notice_withdraw",
+    "notices_prepare",
+    "presend_problems",
+    "template_save",
+    "templates_load_defaults",
+]
