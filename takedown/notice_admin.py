@@ -73,61 +73,21 @@ class NoticeForm(forms.ModelForm):
         fields = ["artist", "platform", "legal_route", "locale"]
 
 
-# What each workflow button does: (service, POST fields it takes, who may see it).
-ACTIONS = {
-    "submit": (_("Submit for legal review"), {NoticeStatus.DRAFT}),
-    "approve": (_("Approve"), {NoticeStatus.PENDING}),
-    "reject": (_("Reject"), {NoticeStatus.PENDING}),
-    "send": (_("Send"), {NoticeStatus.APPROVED}),
-    "revise": (_("Revise into a new draft"), {NoticeStatus.REJECTED}),
-    "acknowledge": (_("Record acknowledgement"), {NoticeStatus.SENT}),
-    "close": (_("Close with outcome"), {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
-    "withdraw": (_("Withdraw (retract)"), {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED}),
-    "counter": (
-        _("Record a counter-notice"),
-        {NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED, NoticeStatus.CLOSED},
-    ),
-}
+def _received_at(raw: str) -> datetime:
+    raw = raw.strip()
+    try:
+        received = datetime.fromisoformat(raw) if raw else timezone.now()
+    except ValueError:
+        raise notices.Invalid(f"{raw!r} is not a date (YYYY-MM-DD).") from None
+    return timezone.make_aware(received) if timezone.is_naive(received) else received
 
 
 def _run_action(action: str, notice_id: int, request: HttpRequest):
-    post = request.POST
-    user = request.user
-    if action == "submit":
-        return notices.notice_submit(notice_id=notice_id, user=user)
-    if action == "approve":
-        return notices.notice_approve(notice_id=notice_id, user=user)
-    if action == "reject":
-        return notices.notice_reject(notice_id=notice_id, user=user, reason=post.get("reason", ""))
-    if action == "send":
-        return notices.notice_send(notice_id=notice_id, user=user, reference=post.get("reference", ""))
-    if action == "revise":
-        return notices.notice_revise(notice_id=notice_id, user=user)
-    if action == "acknowledge":
-        return notices.notice_acknowledge(notice_id=notice_id, user=user, reference=post.get("reference", ""))
-    if action == "close":
-        return notices.notice_close(
-            notice_id=notice_id, user=user, outcome=post.get("outcome", ""), reason=post.get("reason", "")
-        )
-    if action == "withdraw":
-        return notices.notice_withdraw(notice_id=notice_id, user=user, reason=post.get("reason", ""))
-    if action == "counter":
-        raw = post.get("received_at", "").strip()
-        try:
-            received = datetime.fromisoformat(raw) if raw else timezone.now()
-        except ValueError:
-            raise notices.Invalid(f"{raw!r} is not a date (YYYY-MM-DD).") from None
-        if timezone.is_naive(received):
-            received = timezone.make_aware(received)
-        notices.notice_record_counter(
-            notice_id=notice_id,
-            user=user,
-            received_at=received,
-            summary=post.get("summary", ""),
-            counter_party=post.get("counter_party", ""),
-        )
-        return None
-    raise Http404
+    """A workflow button, dispatched by the table (takedown.notices.states) with its fields."""
+    given = {name: request.POST.get(name, "") for name in notices.WORKFLOW[action].fields}
+    if "received_at" in given:
+        given["received_at"] = _received_at(given["received_at"])
+    return notices.perform(action, notice_id=notice_id, user=request.user, **given)
 
 
 @admin.register(Notice)
@@ -251,25 +211,9 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
 
     def _workflow_context(self, request, notice: Notice) -> dict:
         user = request.user
-        reviewer = role_has(user, "review_notice")
-        drafter = role_has(user, "change_notice")
+        reviewer = role_has(user, notices.WORKFLOW["approve"].permission)
         may_review = notices.may_review(notice, user) if notice.status == NoticeStatus.PENDING else False
-        allowed = {
-            "submit": drafter,
-            "revise": drafter,
-            "approve": may_review,
-            "reject": may_review,
-            "send": reviewer,
-            "acknowledge": reviewer,
-            "close": reviewer,
-            "withdraw": reviewer,
-            "counter": reviewer,
-        }
-        actions = [
-            {"name": name, "label": label}
-            for name, (label, states) in ACTIONS.items()
-            if notice.status in states and allowed[name]
-        ]
+        actions = [{"name": a.name, "label": a.button} for a in notices.available(notice, user)]
         problems = notices.presend_problems(notice) if notice.status == NoticeStatus.DRAFT else []
         return {
             "workflow_actions": actions,
@@ -300,7 +244,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
     def action_view(self, request: HttpRequest, pk: int, action: str):
         if request.method != "POST":
             return HttpResponse(status=405)
-        if action not in ACTIONS:
+        if action not in notices.WORKFLOW or not notices.WORKFLOW[action].button:
             raise Http404
         notice = self._notice(request, pk)
         back = request.POST.get("next") or reverse("admin:takedown_notice_change", args=[notice.pk])

@@ -8,6 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Fixtures shared by the notice tests (a draft, a real SMTP server...).
+pytest_plugins = ["tests.notices_setup"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

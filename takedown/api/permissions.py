@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
+from takedown import notices
 from takedown.choices import Role
-from takedown.roles import role_has
+from takedown.roles import role_has, roles_with
+
+# The notice workflow's actions the API offers; who may take each comes from its table.
+NOTICE_ACTIONS = ("prepare", "submit", "approve", "reject", "send")
 
 _WHAT = {
     "view_artist": "read artists",
@@ -20,10 +24,18 @@ _WHAT = {
     "add_infringingurl": "import URLs",
     "view_urlcheck": "read URL checks",
     "view_notice": "read notices",
-    "add_notice": "draft notices",
-    "change_notice": "submit notices for review",
-    "review_notice": "approve, reject or send notices (legal reviewers only)",
 }
+
+
+def _what(codename: str) -> str:
+    """What a permission lets its holder do, in words; the notice workflow's from its table."""
+    if codename in _WHAT:
+        return _WHAT[codename]
+    verbs = notices.verbs_needing(codename, NOTICE_ACTIONS)
+    if not verbs:
+        return codename
+    who = roles_with(codename)
+    return f"{verbs} notices" + (f" ({who} only)" if " and " not in who else "")
 
 
 _OPEN = "*open*"  # sentinel: an action that needs no role permission (OPTIONS metadata)
@@ -43,7 +55,7 @@ def _denied_message(user, codename: str) -> str:
         role = Role(user.role).label
     except ValueError:
         role = user.role or "none"
-    return f"Your role ({role}) may not {_WHAT.get(codename, codename)}."
+    return f"Your role ({role}) may not {_what(codename)}."
 
 
 def _unsupported_method(request, view) -> bool:

@@ -28,7 +28,7 @@ from takedown import importing, notices
 from takedown.api import schema
 from takedown.api.errors import Conflict, PayloadTooLarge
 from takedown.api.filters import ArtistFilter, NoticeFilter, URLFilter
-from takedown.api.permissions import HasRole
+from takedown.api.permissions import NOTICE_ACTIONS, HasRole
 from takedown.api.serializers import (
     ArtistCreateSerializer,
     ArtistSerializer,
@@ -359,6 +359,11 @@ class URLImportView(APIBase, APIView):
 _NOTICE_ACTION_RESPONSES = schema.responses({200: NoticeDetailSerializer}, 400, 403, 404, 409)
 
 
+def _summary(action: str) -> str:
+    act = notices.WORKFLOW[action]
+    return f"{act.summary} ({notices.who_may(act)})"
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Your agency's notices, newest first",
@@ -374,14 +379,11 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         "list": "view_notice",
         "retrieve": "view_notice",
         "pdf": "view_notice",
-        "prepare": "add_notice",
-        "submit": "change_notice",
-        "approve": "review_notice",
-        "reject": "review_notice",
-        "send": "review_notice",
+        # The workflow's own permissions (takedown.notices.states), not a second copy of them.
+        **{name: notices.WORKFLOW[name].permission for name in NOTICE_ACTIONS},
     }
     # Looked up first (another agency's notice is a 404 for every role), then the role decides.
-    role_perms_after_lookup = ("submit", "approve", "reject", "send")
+    role_perms_after_lookup = tuple(name for name in NOTICE_ACTIONS if notices.WORKFLOW[name].sources)
     filterset_class = NoticeFilter
     lookup_value_regex = ID
     queryset = Notice.objects.none()
@@ -465,7 +467,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return Response(NoticeDetailSerializer(fresh, context=self.get_serializer_context()).data)
 
     @extend_schema(
-        summary="Draft notices from open URLs (staff and legal)",
+        summary=_summary("prepare"),
         description=(
             "Groups the given open URLs (or all of an artist's) into draft notices per artist, platform "
             "and legal route, adding to an existing draft of the same group. URLs already held by an "
@@ -488,7 +490,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return Response({"notices": NoticeSerializer(fresh, many=True).data, "skipped": skipped})
 
     @extend_schema(
-        summary="Submit a draft for legal review (staff and legal)",
+        summary=_summary("submit"),
         description="Runs the pre-send checks (each problem is listed in `errors`), then renders and freezes the PDF.",
         request=None,
         responses=_NOTICE_ACTION_RESPONSES,
@@ -498,16 +500,14 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         notice = self.get_object()
         return self._answer(notices.notice_submit(notice_id=notice.pk, user=request.user))
 
-    @extend_schema(
-        summary="Approve a pending notice (legal reviewers)", request=None, responses=_NOTICE_ACTION_RESPONSES
-    )
+    @extend_schema(summary=_summary("approve"), request=None, responses=_NOTICE_ACTION_RESPONSES)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         notice = self.get_object()
         return self._answer(notices.notice_approve(notice_id=notice.pk, user=request.user))
 
     @extend_schema(
-        summary="Reject a pending notice with a reason (legal reviewers)",
+        summary=_summary("reject"),
         request=RejectSerializer,
         responses=_NOTICE_ACTION_RESPONSES,
         examples=[schema.REJECT_EXAMPLE],
@@ -521,7 +521,7 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return self._answer(notices.notice_reject(notice_id=notice.pk, user=request.user, reason=reason))
 
     @extend_schema(
-        summary="Send an approved notice (legal reviewers)",
+        summary=_summary("send"),
         description=(
             "Email channel: delivery is queued (the notice turns `sent` when the mail server accepts it). "
             "Web-form channel: submit the packet on the platform's form first, then send with the "

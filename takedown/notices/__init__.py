@@ -31,6 +31,8 @@ from takedown.notices.states import (
     available,
     may_review,
     notice_contributors,
+    verbs_needing,
+    who_may,
 )
 from takedown.notices.templates import (
     choose_template,
@@ -56,6 +58,7 @@ __all__ = [
     "ACTIVE_NOTICE_STATES",
     "CHANNELS",
     "SENT_STATES",
+    "SERVICES",
     "WORKFLOW",
     "Conflict",
     "Invalid",
@@ -87,7 +90,33 @@ __all__ = [
     "notice_template",
     "notice_withdraw",
     "notices_prepare",
+    "perform",
     "presend_problems",
     "template_save",
     "templates_load_defaults",
+    "verbs_needing",
+    "who_may",
 ]
+
+# What each action of the workflow table runs; every one takes notice_id, user and the
+# action's `fields` by name ("prepare" and "change_language" have their own callers).
+SERVICES = {
+    "submit": notice_submit,
+    "approve": notice_approve,
+    "reject": notice_reject,
+    "send": notice_send,
+    "revise": notice_revise,
+    "acknowledge": notice_acknowledge,
+    "close": notice_close,
+    "withdraw": notice_withdraw,
+    "counter": notice_record_counter,
+}
+
+
+def perform(action: str, *, notice_id: int, user, **given):
+    """Run a workflow action by name with the fields it takes (others are ignored)."""
+    service = SERVICES.get(action)
+    if service is None:
+        raise Invalid(f"{action!r} is not a notice action.")
+    fields = {name: given[name] for name in WORKFLOW[action].fields if name in given}
+    return service(notice_id=notice_id, user=user, **fields)

@@ -1,0 +1,55 @@
+"""Shared setup for the notice tests: URLs imported through intake, a draft, a real SMTP server."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from takedown import importing, notices
+from takedown.models import InfringingURL
+
+
+def import_urls(agency, artist, urls, category="synthetic_sexual", route=""):
+    report = importing.import_rows(
+        [{"url": u, "category": category, "legal_route": route} for u in urls], agency=agency, artist=artist
+    )
+    assert report.rejected == 0, report.errors
+    return list(InfringingURL.objects.filter(artist=artist).order_by("pk"))
+
+
+@pytest.fixture
+def telegram_urls(agency, artist, platforms, templates):
+    return import_urls(agency, artist, ["https://t.me/leakchan/101", "https://t.me/leakchan/102"])
+
+
+@pytest.fixture
+def draft(staff, telegram_urls):
+    (notice,), skipped = notices.notices_prepare(user=staff, artist_id=telegram_urls[0].artist_id)
+    assert skipped == 0
+    return notice
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Keep(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, received
+    controller.stop()
+
+
+def approve(draft, staff, legal):
+    notices.notice_submit(notice_id=draft.pk, user=staff)
+    return notices.notice_approve(notice_id=draft.pk, user=legal)
