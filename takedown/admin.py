@@ -71,11 +71,7 @@ def describe_outcome(outcome: rechecks.Outcome) -> str:
     text = f"#{outcome.url_id}: {outcome.verdict}"
     if outcome.status_after != outcome.status_before:
         return f"{text}, confirmed: now {URLStatus(outcome.status_after).label}"
-    if (
-        outcome.verdict != "inconclusive"
-        and outcome.streak_count < settings.TAKEDOWN_CONFIRMATIONS
-        and (rechecks.VERDICT_STATUS.get(outcome.verdict, URLStatus.NOTIFIED) != outcome.status_after)
-    ):
+    if outcome.confirming and outcome.streak_count < settings.TAKEDOWN_CONFIRMATIONS:
         return f"{text} ({outcome.streak_count} of {settings.TAKEDOWN_CONFIRMATIONS}, confirming)"
     if outcome.confirm_after is not None:
         when = timezone.localtime(outcome.confirm_after).strftime("%H:%M")

@@ -27,22 +27,15 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from takedown import identity
+from takedown import identity, lifecycle
 from takedown.choices import LegalRoute, URLStatus, Verdict
+from takedown.lifecycle import GONE
 from takedown.models import InfringingURL, Platform, URLCheck
 from takedown.probing import PlatformRules, ProbeConfig, Prober, ProbeResult
 from takedown.probing.safety import system_resolve
 
 log = logging.getLogger(__name__)
 
-# A confirmed verdict moves a URL to this status.
-VERDICT_STATUS = {
-    Verdict.REMOVED: URLStatus.REMOVED,
-    Verdict.LEGALLY_BLOCKED: URLStatus.LEGALLY_BLOCKED,
-    Verdict.SOFT_REMOVED: URLStatus.SOFT_REMOVED,
-    Verdict.RESTRICTED: URLStatus.RESTRICTED,
-}
-GONE = (URLStatus.REMOVED, URLStatus.LEGALLY_BLOCKED, URLStatus.SOFT_REMOVED)
 # Offsets from sending (DESIGN.md, "Rechecks"): soon after, +1 h, +6 h, +24 h, +48 h, then daily.
 PLAN_AFTER_SENDING = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24), timedelta(hours=48))
 DAILY = timedelta(days=1)
@@ -132,6 +125,8 @@ class Outcome:
     streak_count: int = 0
     # Seen often enough, but too soon after the first sighting: a check from then on confirms.
     confirm_after: datetime | None = None
+    # Confirming this verdict would still move the URL (the lifecycle says so).
+    confirming: bool = False
 
     @property
     def confirmed_removal(self) -> bool:
@@ -151,11 +146,9 @@ def next_check_at(
     url: InfringingURL, now: datetime, result: ProbeResult | None, rng: random.Random
 ) -> datetime | None:
     """When to look again, from the backoff plan; None stops checking."""
-    confirming = (
-        result is not None
-        and result.conclusive
-        and VERDICT_STATUS.get(result.verdict, URLStatus.NOTIFIED) != url.status
-    )
+    # A change is in sight only if confirming the verdict would move the URL (lifecycle): a
+    # live open URL is not "confirming" anything, and is not looked at again until it is sent.
+    confirming = result is not None and result.conclusive and lifecycle.would_move(url, result.verdict)
     if confirming:
         # A change is in sight: confirm it soon rather than on the plan, but not before the
         # confirming observation may count (confirmation_spans_enough).
@@ -218,7 +211,7 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
             url.streak_verdict, url.streak_count, url.streak_since = verdict, 1, result.checked_at
         if url.streak_count >= confirmations_needed(result):
             if confirmation_spans_enough(url, result):
-                _confirm(url, verdict, now)
+                lifecycle.confirm(url, verdict, now)
             else:
                 confirm_after = url.streak_since + timedelta(minutes=settings.TAKEDOWN_CONFIRM_MIN_MINUTES)
     if (
@@ -232,7 +225,8 @@ def apply_result(url: InfringingURL, result: ProbeResult, now: datetime, rng: ra
     url.next_check_at = next_check_at(url, now, result, rng)
     url.check_lease_until = None
     url.check_claim = ""
-    return Outcome(url.pk, verdict, before, url.status, url.streak_count, confirm_after)
+    confirming = verdict != Verdict.INCONCLUSIVE and lifecycle.would_move(url, verdict)
+    return Outcome(url.pk, verdict, before, url.status, url.streak_count, confirm_after, confirming)
 
 
 def confirmations_needed(result: ProbeResult) -> int:
@@ -252,30 +246,6 @@ def confirmation_spans_enough(url: InfringingURL, result: ProbeResult) -> bool:
         return True
     span = timedelta(minutes=settings.TAKEDOWN_CONFIRM_MIN_MINUTES)
     return result.checked_at - url.streak_since >= span
-
-
-def _confirm(url: InfringingURL, verdict: str, now: datetime) -> None:
-    target = VERDICT_STATUS.get(verdict)
-    if target is not None:
-        if (
-            url.status in (URLStatus.OPEN, URLStatus.NOTIFIED, URLStatus.RESTRICTED, *GONE)
-            and url.status != target
-        ):
-            url.status = target
-            if target == URLStatus.REMOVED:
-                url.removed_at = url.streak_since or now
-            if target in GONE:
-                url.overdue_since = None
-                url.escalation = ""
-        return
-    # Live again.
-    if url.status in GONE:
-        # A removed item that is back is a re-upload: it needs a new notice.
-        url.status = URLStatus.OPEN
-        url.reupload_count += 1
-        url.removed_at = None
-    elif url.status == URLStatus.RESTRICTED:
-        url.status = URLStatus.NOTIFIED if url.notified_at else URLStatus.OPEN
 
 
 _UPDATED_FIELDS = (

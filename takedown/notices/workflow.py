@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from takedown import legal, rendering
+from takedown import legal, lifecycle, rendering
 from takedown.choices import NoticeOutcome, NoticeStatus, URLStatus
 from takedown.errors import Conflict, Invalid, PresendFailed
 from takedown.models import CounterNotice, InfringingURL, Notice, NoticeItem, User
@@ -157,15 +157,11 @@ def mark_sent(notice: Notice, *, user: User | None, sent_at: datetime, reason: s
         sent_by=user,
         **fields,
     )
-    first_check = sent_at + timedelta(minutes=settings.TAKEDOWN_FIRST_CHECK_MINUTES)
-    InfringingURL.objects.filter(notice_items__notice=notice, status=URLStatus.OPEN).update(
-        status=URLStatus.NOTIFIED,
-        notified_at=sent_at,
+    lifecycle.urls_notified(
+        InfringingURL.objects.filter(notice_items__notice=notice),
+        sent_at=sent_at,
         deadline_at=deadline,
-        next_check_at=first_check,
-        streak_verdict="",
-        streak_count=0,
-        updated_at=timezone.now(),
+        first_check_at=sent_at + timedelta(minutes=settings.TAKEDOWN_FIRST_CHECK_MINUTES),
     )
     return notice
 
@@ -216,13 +212,7 @@ def notice_withdraw(*, notice_id: int, user: User, reason: str) -> Notice:
     act = check("withdraw", notice, user)
     with transaction.atomic():
         notice = move(notice, user=user, expected=notice.status, to=act.target, reason=reason)
-        InfringingURL.objects.filter(notice_items__notice=notice, status=URLStatus.NOTIFIED).update(
-            status=URLStatus.OPEN,
-            next_check_at=None,
-            deadline_at=None,
-            overdue_since=None,
-            updated_at=timezone.now(),
-        )
+        lifecycle.urls_withdrawn(InfringingURL.objects.filter(notice_items__notice=notice))
     return notice
 
 

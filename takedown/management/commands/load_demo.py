@@ -12,8 +12,8 @@ import secrets
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from takedown import importing
-from takedown.choices import Category, Role, Source
+from takedown import importing, lifecycle
+from takedown.choices import Category, Role, Source, URLStatus
 from takedown.models import Agency, Artist, InfringingURL, RightsRecord, User
 
 AGENCY = {
@@ -162,11 +162,13 @@ def _demo_history(agency: Agency, rng: random.Random) -> None:
         url.deadline_at = url.notified_at + timedelta(hours=48 if url.legal_route == "take_it_down" else 72)
         typical = speed.get(url.platform.slug if url.platform else "", 90)
         if rng.random() < 0.75:
-            url.status = "removed"
+            lifecycle.check_move(url.status, URLStatus.REMOVED)
+            url.status = URLStatus.REMOVED
             url.removed_at = min(url.notified_at + timedelta(hours=rng.uniform(0.3, 2.5) * typical), now)
             url.reupload_count = 1 if rng.random() < 0.1 else 0
         else:
-            url.status = "notified"
+            lifecycle.check_move(url.status, URLStatus.NOTIFIED)
+            url.status = URLStatus.NOTIFIED
             if url.deadline_at < now:
                 url.overdue_since = url.deadline_at
                 url.escalation = escalation_for(url)
