@@ -39,8 +39,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber, TruncWeek
 from django.utils import timezone
 
-from takedown.choices import LegalRoute, URLStatus
-from takedown.models import Agency, InfringingURL
+from takedown.choices import LegalRoute, NoticeStatus, URLStatus
+from takedown.models import Agency, InfringingURL, Job, Notice
+from takedown.notices.states import ACTIVE_NOTICE_STATES
+from takedown.roles import role_has
 
 
 class Percentile(Aggregate):
@@ -248,3 +250,75 @@ def overdue_urls(agency: Agency, *, limit: int = 50) -> list[dict[str, Any]]:
             "escalation",
         )[:limit]
     )
+
+
+# -- shared by the admin home, the dashboard and the API ---------------------------------------
+
+
+def work_summary(user) -> dict:
+    """Counts for the home page, in two queries whatever the data size."""
+    urls = InfringingURL.objects.visible_to(user).aggregate(
+        to_triage=Count(
+            "pk",
+            filter=Q(status=URLStatus.OPEN)
+            & ~Q(
+                notice_items__notice__status__in=[
+                    *ACTIVE_NOTICE_STATES,
+                    NoticeStatus.SENT,
+                    NoticeStatus.ACKNOWLEDGED,
+                ]
+            ),
+        ),
+        overdue=Count("pk", filter=Q(overdue_since__isnull=False)),
+        live=Count("pk", filter=Q(status=URLStatus.NOTIFIED)),
+    )
+    notices = Notice.objects.visible_to(user).aggregate(
+        drafts=Count("pk", filter=Q(status=NoticeStatus.DRAFT)),
+        pending=Count("pk", filter=Q(status=NoticeStatus.PENDING)),
+        approved=Count("pk", filter=Q(status=NoticeStatus.APPROVED)),
+    )
+    running = Job.objects.filter(state__in=["queued", "running"])
+    if not user.is_superuser:
+        running = running.filter(agency_id=user.agency_id)
+    return {
+        **urls,
+        **notices,
+        "jobs": running.count(),
+        "is_reviewer": role_has(user, "review_notice"),
+        "is_drafter": role_has(user, "add_notice"),
+        "is_manager": user.is_superuser or getattr(user, "role", "") == "manager",
+    }
+
+
+def dashboard_figures(agency: Agency) -> dict[str, Any]:
+    """The dashboard's figures: `removal_stats` with hours, readable durations and percentages
+    for each row, the weekly trend and the overdue list (the API serves the same numbers)."""
+    figures = removal_stats(agency)
+    rows = [figures["overall"], *figures["platforms"], *figures["legal_routes"], *figures["artists"]]
+    for row in rows:
+        row["median_hours"] = _hours(row["median_seconds_to_removal"])
+        row["p90_hours"] = _hours(row["p90_seconds_to_removal"])
+        row["median_text"] = human_duration(row["median_seconds_to_removal"])
+        row["p90_text"] = human_duration(row["p90_seconds_to_removal"])
+        rate = row.get("removal_rate")
+        row["rate_percent"] = None if rate is None else round(100 * rate)
+    figures["weekly"] = weekly_trend(agency)
+    figures["overdue"] = overdue_urls(agency)
+    return figures
+
+
+def human_duration(seconds: float | None) -> str:
+    """ "< 1 min", "4 min", "3.2 h", "2.1 d": readable whatever the scale; "–" for none."""
+    if seconds is None:
+        return "–"
+    if seconds < 60:
+        return "< 1 min"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 72 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)

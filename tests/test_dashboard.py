@@ -131,6 +131,23 @@ def test_it_speaks_korean_to_a_korean_browser(client, manager, artist, platforms
     ],
 )
 def test_it_writes_durations_for_people(seconds, text):
-    from takedown.admin_site import human_duration
+    from takedown.stats import human_duration
 
     assert human_duration(seconds) == text
+
+
+def test_the_dashboard_and_the_api_read_the_same_figures(client, legal, artist, platforms):
+    # The figures are shaped once (takedown.stats): the dashboard's numbers are the API's.
+    from takedown.stats import dashboard_figures, removal_stats
+
+    _urls(artist, platforms["youtube"], 3, removed_hours=2)
+    _urls(artist, platforms["youtube"], 1, start=10)
+    shown = dashboard_figures(artist.agency)
+    served = removal_stats(artist.agency)
+    for group in ("platforms", "legal_routes", "artists"):
+        assert [r["removal_rate"] for r in shown[group]] == [r["removal_rate"] for r in served[group]]
+    youtube = shown["platforms"][0]
+    assert (youtube["rate_percent"], youtube["median_hours"], youtube["median_text"]) == (75, 2.0, "2.0 h")
+    client.force_login(legal)
+    body = client.get("/admin/dashboard/").content.decode()
+    assert "75% of 4" in body
