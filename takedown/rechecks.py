@@ -36,7 +36,7 @@ from takedown.probing.safety import system_resolve
 
 log = logging.getLogger(__name__)
 
-# Offsets from sending (DESIGN.md, "Rechecks"): soon after, +1 h, +6 h, +24 h, +48 h, then daily.
+# Offsets from sending: soon after, +1 h, +6 h, +24 h, +48 h, then daily.
 PLAN_AFTER_SENDING = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24), timedelta(hours=48))
 DAILY = timedelta(days=1)
 WEEKLY = timedelta(days=7)
@@ -240,7 +240,7 @@ def confirmations_needed(result: ProbeResult) -> int:
 def confirmation_spans_enough(url: InfringingURL, result: ProbeResult) -> bool:
     """A state changes only on observations apart in time, not on two clicks of "recheck now"
     a second apart: a platform's passing error page, or a page caught mid-deploy, must be seen
-    again after `TAKEDOWN_CONFIRM_MIN_MINUTES` (PLATFORMS.md: two consistent observations
+    again after `TAKEDOWN_CONFIRM_MIN_MINUTES` (two consistent observations
     separated in time). A single required confirmation has nothing to span."""
     if confirmations_needed(result) <= 1 or url.streak_since is None:
         return True

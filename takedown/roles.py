@@ -1,6 +1,6 @@
 """What each role may do, as data, and the auth backend that grants it.
 
-Roles are fixed by the product (DESIGN.md, "Who uses it"), so their permissions live in code
+Roles are fixed by the product (staff, legal reviewers, managers, API clients), so their permissions live in code
 rather than in editable groups; a superuser still gets everything. Agency scoping is not a
 permission: querysets are filtered by `visible_to(user)` everywhere.
 """

@@ -1,6 +1,6 @@
 """API tokens: issued once, stored as a hash, with an expiry, a last-used time and revocation.
 
-Clients keep sending `Authorization: Token <key>` (DESIGN.md, API contract). The database holds
+Clients keep sending `Authorization: Token <key>` (the API contract: README, "The REST API"). The database holds
 only SHA-256(key) and the key's first characters, so a copied row or a database dump
 authenticates nobody.
 

@@ -1,7 +1,7 @@
 """Verdict rules and platform detectors on pages built in memory: no network, no Django.
 
-The page bodies are minimal reproductions of what shared/PLATFORMS.md quotes, with the source
-keys of that file next to them.
+The page bodies are minimal reproductions of the platforms' own pages, with the source
+keys of fixtures/platforms.json next to them.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 tests/corpus/manifest.json lists each page (tests/corpus/<platform>/<name>.html|json), the URL
 it stands for, the HTTP status and redirects it came with, and its true class. The pages
-are small reproductions of what shared/PLATFORMS.md documents, with fictional people only:
+are small reproductions of what the platforms' own pages show (the sources are in
+fixtures/platforms.json), with fictional people only:
 live, removed, legally blocked, soft-removed, restricted and inconclusive pages, and traps
 (live pages whose user-written text quotes the platform's own removal texts).
 

@@ -2,5 +2,5 @@
 
 Views are thin: they scope every query to the caller's agency, check the caller's role, and
 hand writes to the intake service (takedown.importing) or the notice services
-(takedown.notices). See DESIGN.md, "API contract (v1)".
+(takedown.notices). The contract: /api/docs/ and the README's "The REST API".
 """

@@ -3,7 +3,8 @@
 One aiohttp session per Prober, cookies never kept, proxy variables ignored, redirects
 followed by hand so that every hop is vetted (safety.vet) before a socket is opened. The
 global and per-host limits are asyncio semaphores around each request rather than the
-connection pool's limit_per_host, which BENCHMARKS.md measured 2.5x slower.
+connection pool's limit_per_host, which measured 2.5x slower on the recheck benchmark
+(bench/recheck.py).
 """
 
 from __future__ import annotations

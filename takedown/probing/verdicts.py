@@ -1,4 +1,4 @@
-"""From a fetched page to a verdict, in the order PLATFORMS.md section 0 supports.
+"""From a fetched page to a verdict, strongest evidence first (docs/architecture.md, "Verdicts").
 
 1. the edge/bot layer (a challenge or rate limit says nothing about the item);
 2. redirects to a login, consent or challenge page (never a removal);

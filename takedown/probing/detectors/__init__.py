@@ -5,10 +5,11 @@ Telegram's embed widget, Reddit's JSON), add request headers for that platform, 
 ``classify`` the page that ends the chain. ``classify`` returns None when it has no opinion;
 the generic HTTP rules then decide. The platform's own page texts live in the Platform row
 (PlatformRules.markers) and are tried before the detector; the built-in texts here are the
-sourced defaults from shared/PLATFORMS.md, used when the row has none that match.
+sourced defaults (each with its public source beside it), used when the row has none that
+match.
 
-Every fact is second-hand (see PLATFORMS.md, "Method"): where that file says *unverified* the
-code says so too.
+Every fact is second-hand (help pages, open-source extractors, observed pages): where a fact
+could not be verified the code says *unverified*. Adding a platform: docs/architecture.md.
 """
 
 from takedown.probing.detectors import reddit, telegram, tiktok, web, x, youtube
