@@ -19,4 +19,10 @@ class TakedownAdminConfig(admin_apps.AdminConfig):
     """Django's admin, with our site (its home page shows each role its work)."""
 
     default = False
-    default_site = "takedown.admin_site.TakedownAdminSite"
+    default_site = "takedown.admin.site.TakedownAdminSite"
+
+    def ready(self) -> None:
+        super().ready()
+        from takedown.admin import register
+
+        register()

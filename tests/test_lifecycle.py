@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from takedown import lifecycle, rechecks
-from takedown.admin import describe_outcome
+from takedown.admin.intake import describe_outcome
 from takedown.choices import URLStatus, Verdict
 from takedown.errors import Invalid, NotAllowed
 from takedown.models import InfringingURL

@@ -550,7 +550,7 @@ def test_it_never_removes_a_vanished_domain_when_nxdomain_is_not_trusted(artist,
 def test_it_confirms_a_change_only_on_observations_apart_in_time(artist, site, settings):
     """Two clicks of "recheck now" a second apart must not confirm a removal: a platform's
     passing error page has to be seen again after TAKEDOWN_CONFIRM_MIN_MINUTES."""
-    from takedown.admin import describe_outcome
+    from takedown.admin.intake import describe_outcome
 
     settings.TAKEDOWN_CONFIRM_MIN_MINUTES = 10
     url = _url(artist, site, "/flaky")  # 404 for now

@@ -1,13 +1,11 @@
-"""The staff admin: every model scoped to the user's agency, status fields read-only."""
+"""URLs: the list, adding one, CSV upload and export, rechecks and triage, their evidence."""
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,19 +14,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from takedown import importing, jobs, lifecycle, notices, rechecks
+from takedown.admin.base import AgencyScoped, ReadOnly
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import (
     Agency,
     Artist,
     InfringingURL,
     Job,
-    NoticeEvent,
-    Platform,
-    RightsRecord,
     URLCheck,
     User,
-    scope,
-    visible,
 )
 
 
@@ -92,217 +86,6 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(overdue_since__isnull=True)
         return queryset
-
-
-class ReadOnly:
-    """Records of what happened (evidence, audit events): shown, never edited or deleted."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ScopedRelatedFilter(admin.RelatedFieldListFilter):
-    """A "By <relation>" filter whose choices are only what the user's agency may see.
-
-    Django's own filter lists every row of the related table, whatever the admin's queryset
-    is scoped to: another agency's artist names and ids would show in the sidebar.
-    """
-
-    def field_choices(self, field, request, model_admin):
-        ordering = (
-            self.field_admin_ordering(field, request, model_admin) or field.related_model._meta.ordering
-        )
-        qs = visible(field.related_model, request.user)
-        if ordering:
-            qs = qs.order_by(*ordering)
-        return [(obj.pk, str(obj)) for obj in qs]
-
-
-class AgencyScoped:
-    """Scopes an admin to the user's agency through `models.visible` (superusers see every
-    agency): its rows, the choices of its foreign keys and of its "By …" filters, and the
-    autocompletes that search it. A filter "By agency" is shown to superusers only.
-    """
-
-    def get_queryset(self, request: HttpRequest):
-        return scope(super().get_queryset(request), request.user)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        kwargs.setdefault("queryset", visible(db_field.related_model, request.user))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if hasattr(db_field.related_model._default_manager.all(), "visible_to"):
-            kwargs.setdefault("queryset", visible(db_field.related_model, request.user))
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def get_list_filter(self, request: HttpRequest):
-        scoped = []
-        for entry in super().get_list_filter(request):
-            if isinstance(entry, str):
-                field = _relation(self.model, entry)
-                if field is not None:
-                    if field.related_model is Agency and not request.user.is_superuser:
-                        continue
-                    entry = (entry, ScopedRelatedFilter)
-            scoped.append(entry)
-        return scoped
-
-
-def _relation(model, lookup: str):
-    """The foreign key or many-to-many field a list_filter entry names, or None."""
-    try:
-        field = model._meta.get_field(lookup)
-    except FieldDoesNotExist:  # a lookup across relations ("user__role") or a filter class
-        return None
-    return field if getattr(field, "is_relation", False) and field.related_model is not None else None
-
-
-@admin.register(Agency)
-class AgencyAdmin(AgencyScoped, admin.ModelAdmin):
-    list_display = ["name", "name_ko", "email", "signatory_name", "artist_count"]
-    search_fields = ["name", "name_ko", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_artists=Count("artists"))
-
-    @admin.display(description=_("artists"), ordering="_artists")
-    def artist_count(self, obj: Agency) -> int:
-        return obj._artists
-
-
-@admin.register(User)
-class UserAdmin(AgencyScoped, BaseUserAdmin):
-    list_display = ["username", "email", "agency", "role", "is_active", "is_staff", "last_login"]
-    list_filter = ["role", "agency", "is_active", "is_staff"]
-    fieldsets = BaseUserAdmin.fieldsets + ((_("Agency"), {"fields": ["agency", "role"]}),)
-    add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Agency"), {"fields": ["agency", "role"]}),)
-
-
-class RightsInline(admin.TabularInline):
-    model = RightsRecord
-    extra = 0
-    fields = ["title", "kind", "owner", "registration", "original_url"]
-
-
-class JSONListField(forms.CharField):
-    """A JSON list edited as one value per line."""
-
-    widget = forms.Textarea(attrs={"rows": 4, "cols": 60})
-
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return "\n".join(value)
-        return value
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
-
-
-class ArtistForm(forms.ModelForm):
-    aliases = JSONListField(required=False, help_text=_("One name per line."))
-    official_accounts = JSONListField(
-        required=False,
-        help_text=_(
-            "One per line: an account URL (https://x.com/artist) or a whole domain (artist.com). "
-            "URLs on these are refused at intake."
-        ),
-    )
-
-    class Meta:
-        model = Artist
-        fields = ["agency", "name", "name_ko", "slug", "aliases", "official_accounts", "notes"]
-
-
-@admin.register(Artist)
-class ArtistAdmin(AgencyScoped, admin.ModelAdmin):
-    form = ArtistForm
-    list_display = ["name", "name_ko", "agency", "open_urls", "removed_urls"]
-    list_filter = ["agency"]
-    search_fields = ["name", "name_ko", "slug", "aliases"]
-    prepopulated_fields = {"slug": ["name"]}
-    inlines = [RightsInline]
-    actions = ["prepare_notices"]
-
-    @admin.action(
-        description=_("Prepare notices for all open URLs of the selected artists"), permissions=["change"]
-    )
-    def prepare_notices(self, request, queryset):
-        prepare_notices(self, request, artist_ids=list(queryset.values_list("pk", flat=True)))
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _open=Count("urls", filter=Q(urls__status__in=[URLStatus.OPEN, URLStatus.NOTIFIED])),
-                _removed=Count("urls", filter=Q(urls__status=URLStatus.REMOVED)),
-            )
-            .order_by("name")  # GROUP BY queries drop Meta.ordering
-        )
-
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        if not request.user.is_superuser:
-            fields = [f for f in fields if f != "agency"]
-        return fields
-
-    def save_model(self, request, obj, form, change):
-        if not request.user.is_superuser:
-            obj.agency_id = request.user.agency_id
-        super().save_model(request, obj, form, change)
-
-    @admin.display(description=_("open URLs"), ordering="_open")
-    def open_urls(self, obj: Artist) -> int:
-        return obj._open
-
-    @admin.display(description=_("removed"), ordering="_removed")
-    def removed_urls(self, obj: Artist) -> int:
-        return obj._removed
-
-
-@admin.register(RightsRecord)
-class RightsRecordAdmin(AgencyScoped, admin.ModelAdmin):
-    list_display = ["title", "artist", "kind", "owner", "registration"]
-    list_filter = ["kind"]
-    search_fields = ["title", "artist__name", "artist__name_ko"]
-    autocomplete_fields = ["artist"]
-
-
-@admin.register(Platform)
-class PlatformAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "slug",
-        "host_list",
-        "channel_kind",
-        "default_route",
-        "response_deadline_hours",
-        "is_active",
-    ]
-    list_filter = ["channel_kind", "default_route", "is_active"]
-    search_fields = ["name", "slug", "hosts"]
-
-    @admin.display(description=_("hosts"))
-    def host_list(self, obj: Platform) -> str:
-        return ", ".join(obj.hosts)
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 class URLCheckInline(admin.TabularInline):
@@ -702,61 +485,3 @@ class URLCheckAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
     list_select_related = ["url"]
     search_fields = ["url__normalized_url", "title", "body_sha256"]
     date_hierarchy = "checked_at"
-
-
-@admin.register(NoticeEvent)
-class NoticeEventAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
-    list_display = ["notice", "at", "actor", "from_status", "to_status", "reason"]
-    list_filter = ["to_status"]
-
-
-from takedown import notice_admin  # noqa: E402, F401  (registers the notice admins)
-from takedown.api.admin import register as register_token_admin  # noqa: E402
-from takedown.signin_admin import register as register_signin_admin  # noqa: E402
-
-register_token_admin()
-register_signin_admin()
-
-
-@admin.register(Job)
-class JobAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
-    """Background work and where it stands; its page refreshes itself until done."""
-
-    list_display = ["__str__", "state", "progress", "user", "created_at", "finished_at"]
-    list_filter = ["kind", "state"]
-    fields = ["kind", "state", "total", "done", "user", "created_at", "finished_at", "result", "error"]
-    readonly_fields = fields
-    change_form_template = "admin/takedown/job/change_form.html"
-
-    @admin.display(description=_("progress"))
-    def progress(self, job: Job) -> str:
-        return f"{job.done}/{job.total} ({job.percent}%)"
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/status.json",
-                self.admin_site.admin_view(self.status_view),
-                name="takedown_job_status",
-            ),
-            *super().get_urls(),
-        ]
-
-    def status_view(self, request, pk: int):
-        from django.http import JsonResponse
-        from django.shortcuts import get_object_or_404
-
-        job = get_object_or_404(self.get_queryset(request), pk=pk)
-        return JsonResponse(
-            {
-                "state": job.state,
-                "done": job.done,
-                "total": job.total,
-                "percent": job.percent,
-                "result": job.result,
-                "error": job.error,
-            }
-        )

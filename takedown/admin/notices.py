@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from takedown import notices, rendering
-from takedown.admin import AgencyScoped
+from takedown.admin.base import AgencyScoped, ReadOnly
 from takedown.choices import ChannelKind, NoticeOutcome, NoticeStatus
 from takedown.models import CounterNotice, Notice, NoticeEvent, NoticeItem, NoticeTemplate
 from takedown.roles import role_has
@@ -465,3 +465,9 @@ class NoticeTemplateAdmin(AgencyScoped, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return role_has(request.user, "change_noticetemplate")
+
+
+@admin.register(NoticeEvent)
+class NoticeEventAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
+    list_display = ["notice", "at", "actor", "from_status", "to_status", "reason"]
+    list_filter = ["to_status"]
