@@ -11,7 +11,9 @@ defaults when Django is not configured).
             (render_pdf()) under a wall clock, a memory limit and a page cap.
 - worker:   the bounded worker processes that lay the PDFs out (WeasyPrint).
 - defaults: the default templates shipped in fixtures/ and the fictional sample data.
-- pipeline: validate_template(), the check of a template before it is saved.
+- pipeline: notice_render(), the whole render of a notice (text, required elements,
+            PDF) for submission and previews; validate_template(), the check of a
+            template before it is saved.
 
 Callers use the names below, from this package: `rendering.render_notice(...)`.
 """
@@ -33,7 +35,7 @@ from takedown.rendering.pdf import (
     render_pdf,
     sha256_hex,
 )
-from takedown.rendering.pipeline import validate_template
+from takedown.rendering.pipeline import MissingElements, NoticeRender, notice_render, validate_template
 from takedown.rendering.sandbox import RenderedNotice, TemplateError, render_notice
 from takedown.rendering.text import html_to_text
 from takedown.rendering.worker import LocalAssetFetcher, PdfLimits, relaxed_gc
@@ -44,6 +46,8 @@ __all__ = [
     "SAMPLE_CONTEXT",
     "DefaultTemplate",
     "LocalAssetFetcher",
+    "MissingElements",
+    "NoticeRender",
     "PdfLimitExceeded",
     "PdfLimits",
     "RenderedNotice",
@@ -52,6 +56,7 @@ __all__ = [
     "layout_html",
     "load_default_templates",
     "missing_glyphs",
+    "notice_render",
     "pdf_limits",
     "pdf_warnings",
     "relaxed_gc",
