@@ -958,6 +958,28 @@ def normalize_url(raw: str) -> NormalizedURL:
     names, unknown TLDs, non-public IPs in any spelling), bad ports and URLs over 2048
     characters.
     """
+    scheme, rest = _scheme_and_rest(_pasted(raw))
+    authority, path, query, fragment = _SPLIT.match(rest).groups()  # type: ignore[union-attr]
+    if "@" in authority:
+        raise UnsafeURL("URLs with a user name or password (user@host) are not accepted")
+    authority, port = _split_port(authority)
+    port = _port_number(port, scheme)
+    host, reason = _canonical_host(authority)
+    if reason is not None:
+        raise UnsafeURL(reason)
+    try:
+        path = _normalize_path(path)
+        rule = _PLATFORMS.get(host) if port is None else None
+        if rule is not None:
+            return _on_platform(rule, host, path, query, fragment)
+        return _elsewhere(scheme, host, port, path, query, fragment)
+    except UnicodeError:
+        raise UnsafeURL("the URL contains characters that are not valid text") from None
+
+
+def _pasted(raw: str) -> str:
+    """The URL as typed, without what pasting adds: edge whitespace, invisible characters at
+    the ends, tabs and line breaks; refused if empty or too long."""
     if not isinstance(raw, str):
         raise UnsafeURL("the URL must be text")
     s = raw.strip()
@@ -969,7 +991,10 @@ def normalize_url(raw: str) -> NormalizedURL:
         raise UnsafeURL(f"the URL is longer than {MAX_URL_LENGTH} characters")
     if "\t" in s or "\n" in s or "\r" in s:
         s = _TAB_NEWLINE.sub("", s)  # WHATWG drops them anywhere: a link wrapped in an email
+    return s
 
+
+def _scheme_and_rest(s: str) -> tuple[str, str]:
     if s.startswith("https://"):
         scheme, rest = "https", s[8:]
     elif s.startswith("http://"):
@@ -978,78 +1003,87 @@ def normalize_url(raw: str) -> NormalizedURL:
         scheme, rest = _split_scheme(s)
     if rest and rest[0] in "/\\":
         rest = rest.lstrip("/\\")  # browsers skip any run of slashes after "https:"
+    return scheme, rest
 
-    authority, path, query, fragment = _SPLIT.match(rest).groups()  # type: ignore[union-attr]
-    if "@" in authority:
-        raise UnsafeURL("URLs with a user name or password (user@host) are not accepted")
 
-    port: str | None = None
+def _split_port(authority: str) -> tuple[str, str | None]:
+    """(host, port as written or None)."""
     if authority.startswith("["):
         end = authority.find("]") + 1
         if end and len(authority) > end:
             if authority[end] != ":":
                 raise UnsafeURL(f"{_shown(authority)} is not a valid host")
-            port = authority[end + 1 :]
-            authority = authority[:end]
-    elif ":" in authority:
+            return authority[:end], authority[end + 1 :]
+        return authority, None
+    if ":" in authority:
         authority, _, port = authority.partition(":")
-    if port:
-        if not (port.isascii() and port.isdigit()):
-            raise UnsafeURL(f"the port {_shown(port)} is not a number between 1 and 65535")
-        n = int(port)
-        if not 0 < n < 65536:
-            raise UnsafeURL(f"the port {n} is not between 1 and 65535")
-        port = None if n == (443 if scheme == "https" else 80) else str(n)
+        return authority, port
+    return authority, None
+
+
+def _port_number(port: str | None, scheme: str) -> str | None:
+    """The port to keep in the URL: None for the scheme's default, or for "example.com:"."""
+    if not port:
+        return None
+    if not (port.isascii() and port.isdigit()):
+        raise UnsafeURL(f"the port {_shown(port)} is not a number between 1 and 65535")
+    n = int(port)
+    if not 0 < n < 65536:
+        raise UnsafeURL(f"the port {n} is not between 1 and 65535")
+    return None if n == (443 if scheme == "https" else 80) else str(n)
+
+
+def _on_platform(
+    rule: _PlatformRule, host: str, path: str, query: str | None, fragment: str | None
+) -> NormalizedURL:
+    """A URL on a platform with its own rules: its aliases, its ids and its tracking."""
+    folder, drop, sub = rule
+    params = _clean_query(query, drop) if query else []
+    kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
+    scheme = "https"
+    if kept is not None:
+        # A sub-item: only the host is the platform's; path and query stay as pasted.
+        host = folder(host, path, params, None)[0]
+        return _assembled(scheme, host, None, path, params, kept or None)
+    host, path, params = folder(host, path, params, fragment)
+    forms = _forms_for(host)
+    if forms is not None:
+        folded = _fold_item(forms, host, path, params)
+        if folded is not None:
+            return _folded(folded, scheme, host, path, params)
+    return _assembled(scheme, host, None, path, params, None)
+
+
+def _elsewhere(
+    scheme: str, host: str, port: str | None, path: str, query: str | None, fragment: str | None
+) -> NormalizedURL:
+    """A URL on any other site (or on a platform's host with a port): tracking dropped,
+    items folded when the catalogue knows the host's URL forms."""
+    params = _clean_query(query, _TRACKING) if query else []
+    forms = _forms_for(host) if port is None else None
+    kept = None
+    if forms is not None:
+        sub = forms[0].item.sub  # a host's forms are all one platform's
+        kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
+        if kept is None:
+            folded = _fold_item(forms, host, path, params)
+            if folded is not None:
+                return _folded(folded, scheme, host, path, params)
+    # Fragments are dropped (anchors, #t=30), except client-side routes ("#/video/1",
+    # "#!/post/2"): on those single-page sites the fragment *is* the item. On a
+    # catalogued platform, a fragment that names a comment is kept too.
+    if kept:
+        fragment = kept
+    elif fragment and fragment[0] in "/!":
+        fragment = _fix_escapes(fragment)
     else:
-        port = None  # "example.com:" means the default port
+        fragment = None
+    return _assembled(scheme, host, port, path, params, fragment)
 
-    host, reason = _canonical_host(authority)
-    if reason is not None:
-        raise UnsafeURL(reason)
 
-    try:
-        path = _normalize_path(path)
-        rule = _PLATFORMS.get(host) if port is None else None
-        if rule is not None:
-            folder, drop, sub = rule
-            params = _clean_query(query, drop) if query else []
-            kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
-            scheme = "https"
-            if kept is not None:
-                # A sub-item: only the host is the platform's; path and query stay as pasted.
-                host = folder(host, path, params, None)[0]
-                fragment = kept or None
-            else:
-                host, path, params = folder(host, path, params, fragment)
-                fragment = None
-                forms = _forms_for(host)
-                if forms is not None:
-                    folded = _fold_item(forms, host, path, params)
-                    if folded is not None:
-                        return _folded(folded, scheme, host, path, params)
-        else:
-            params = _clean_query(query, _TRACKING) if query else []
-            forms = _forms_for(host) if port is None else None
-            kept = None
-            if forms is not None:
-                sub = forms[0].item.sub  # a host's forms are all one platform's
-                kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
-                if kept is None:
-                    folded = _fold_item(forms, host, path, params)
-                    if folded is not None:
-                        return _folded(folded, scheme, host, path, params)
-            # Fragments are dropped (anchors, #t=30), except client-side routes ("#/video/1",
-            # "#!/post/2"): on those single-page sites the fragment *is* the item. On a
-            # catalogued platform, a fragment that names a comment is kept too.
-            if kept:
-                fragment = kept
-            elif fragment and fragment[0] in "/!":
-                fragment = _fix_escapes(fragment)
-            else:
-                fragment = None
-    except UnicodeError:
-        raise UnsafeURL("the URL contains characters that are not valid text") from None
-
+def _assembled(
+    scheme: str, host: str, port: str | None, path: str, params: list[str], fragment: str | None
+) -> NormalizedURL:
     url = f"{scheme}://{host}:{port}{path}" if port else f"{scheme}://{host}{path}"
     if params:
         url += "?" + "&".join(params)
