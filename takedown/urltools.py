@@ -283,13 +283,7 @@ def _canonical_host(raw: str) -> tuple[str, str | None]:
     tld = h.rpartition(".")[2]
     if _NUMERIC_LABEL.fullmatch(tld):
         # WHATWG: a host ending in a number is an IPv4 address or invalid, never a name.
-        n = _parse_ipv4(h)
-        if n is None:
-            return "", f"{_shown(raw)} is not a valid IP address or host name"
-        ip = IPv4Address(n)
-        if not _v4_int_is_public(n):
-            return "", f"{ip} is not a public IP address (private, loopback, link-local or reserved)"
-        return str(ip), None
+        return _canonical_ipv4(raw, h)
     if "." not in h:
         if h == "localhost":
             return "", f"'{h}' is not a public host: {_SPECIAL_TLDS[h]}"
@@ -301,6 +295,16 @@ def _canonical_host(raw: str) -> tuple[str, str | None]:
     if not _psl().is_public(tld, accept_unknown=False):
         return "", f"'{h}' is not a public host: '.{tld}' is not a top-level domain"
     return h, None
+
+
+def _canonical_ipv4(raw: str, h: str) -> tuple[str, str | None]:
+    n = _parse_ipv4(h)
+    if n is None:
+        return "", f"{_shown(raw)} is not a valid IP address or host name"
+    ip = IPv4Address(n)
+    if not _v4_int_is_public(n):
+        return "", f"{ip} is not a public IP address (private, loopback, link-local or reserved)"
+    return str(ip), None
 
 
 def _canonical_ipv6(raw: str, h: str) -> tuple[str, str | None]:
@@ -1255,31 +1259,28 @@ def _looks_like_url(piece: str) -> bool:
     return "/" in piece or "." in piece
 
 
-def split_cell(raw: str) -> CellURLs:
-    """The URL(s) a pasted cell holds, and what was done to find them.
-
-    A markdown link "[text](url)" or "<url>" gives its URL; prose punctuation after a URL
-    ("url)." or "url,") is dropped; URLs run together ("https://a/1https://b/2") or separated
-    by spaces, commas, semicolons or "|" are split. Each of these says so in `note`: nothing is
-    merged or cut silently. A cell that holds a URL and other text raises UnsafeURL saying what
-    was found. A cell with none of these passes through unchanged (the fast path).
-    """
-    s = raw.strip()
-    if not s or _cell_is_plain(s):
-        return CellURLs((s,))
-    notes: list[str] = []
+def _unwrapped(s: str) -> tuple[str, list[str]]:
+    """The URL inside a markdown link "[text](url)" or "<url>" that is the whole cell, and a
+    note saying so."""
     m = _MARKDOWN_LINK.fullmatch(s)
     if m is not None:
-        s = m.group(2)
-        notes.append("took the URL out of a markdown link [text](url)")
-    else:
-        m = _ANGLE.fullmatch(s)
-        if m is not None:
-            s = m.group(1)
-            notes.append("took the URL out of <...>")
+        return m.group(2), ["took the URL out of a markdown link [text](url)"]
+    m = _ANGLE.fullmatch(s)
+    if m is not None:
+        return m.group(1), ["took the URL out of <...>"]
+    return s, []
+
+
+def _cell_pieces(s: str) -> list[str]:
+    """The cell cut at whitespace and where a second URL starts."""
     pieces: list[str] = []
     for token in s.split():
         pieces.extend(p for p in _RUN_TOGETHER.split(token) if p)
+    return pieces
+
+
+def _urls_among(pieces: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(the URLs, the pieces that are not URLs, the punctuation cut from after the URLs)."""
     urls: list[str] = []
     other: list[str] = []
     trimmed: list[str] = []
@@ -1296,6 +1297,23 @@ def split_cell(raw: str) -> CellURLs:
                 trimmed.append(cut)
         else:
             other.append(piece)
+    return urls, other, trimmed
+
+
+def split_cell(raw: str) -> CellURLs:
+    """The URL(s) a pasted cell holds, and what was done to find them.
+
+    A markdown link "[text](url)" or "<url>" gives its URL; prose punctuation after a URL
+    ("url)." or "url,") is dropped; URLs run together ("https://a/1https://b/2") or separated
+    by spaces, commas, semicolons or "|" are split. Each of these says so in `note`: nothing is
+    merged or cut silently. A cell that holds a URL and other text raises UnsafeURL saying what
+    was found. A cell with none of these passes through unchanged (the fast path).
+    """
+    s = raw.strip()
+    if not s or _cell_is_plain(s):
+        return CellURLs((s,))
+    s, notes = _unwrapped(s)
+    urls, other, trimmed = _urls_among(_cell_pieces(s))
     if other:
         if not urls:
             return CellURLs((raw.strip(),))  # no URL at all: normalize_url says what is wrong
