@@ -13,7 +13,7 @@ Best of 3 each, wall-clock and CPU time (the machines are shared and noisy: othe
 processes inflate wall time at random, CPU time less so; compare the ratios, not the
 seconds). Target: notice_1000 within 1.3x of bare_table.
 
-Notices render in a worker process (takedown/pdfworker.py) and the bare tables in this
+Notices render in a worker process (takedown/rendering/worker.py) and the bare tables in this
 one: a notice's CPU time is this process's plus the worker's, and its wall time
 includes sending the HTML to the worker and the PDF back.
 """
@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from weasyprint import HTML
 
-from takedown import pdfworker, rendering
+from takedown import rendering
+from takedown.rendering import worker
 
 ROUNDS = 3
 TEMPLATE = "dmca.en.html.j2"
@@ -78,10 +79,10 @@ def best_of(rounds: int, cases: dict) -> dict[str, tuple[float, float]]:
     best = {name: (float("inf"), float("inf")) for name in cases}
     for _ in range(rounds):
         for name, func in cases.items():
-            started, started_cpu = time.perf_counter(), time.process_time() + pdfworker.pool().cpu_seconds
+            started, started_cpu = time.perf_counter(), time.process_time() + worker.pool().cpu_seconds
             func()
             wall = time.perf_counter() - started
-            cpu = time.process_time() + pdfworker.pool().cpu_seconds - started_cpu
+            cpu = time.process_time() + worker.pool().cpu_seconds - started_cpu
             best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
     return best
 

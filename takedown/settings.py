@@ -301,7 +301,7 @@ TAKEDOWN_DEFAULT_DEADLINE_HOURS = env_int("TAKEDOWN_DEFAULT_DEADLINE_HOURS", 72,
 TAKEDOWN_FIRST_CHECK_MINUTES = env_int("TAKEDOWN_FIRST_CHECK_MINUTES", 10, minimum=0)
 TAKEDOWN_DELIVERY_MAX_ATTEMPTS = env_int("TAKEDOWN_DELIVERY_MAX_ATTEMPTS", 3, minimum=1)
 TAKEDOWN_DELIVERY_LEASE_SECONDS = env_int("TAKEDOWN_DELIVERY_LEASE_SECONDS", 600, minimum=30)
-# Notice PDFs render in worker processes (takedown/pdfworker.py) under these bounds, per
+# Notice PDFs render in worker processes (takedown/rendering/worker.py) under these bounds, per
 # PDF: submission, every preview and the sample rendered when a template is saved. A
 # 1,000-URL notice takes 8-15 s, 44 pages and about 260 MB of address space on a busy
 # two-core machine (bench/render.py). Workers per server or task process.

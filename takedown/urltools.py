@@ -283,13 +283,7 @@ def _canonical_host(raw: str) -> tuple[str, str | None]:
     tld = h.rpartition(".")[2]
     if _NUMERIC_LABEL.fullmatch(tld):
         # WHATWG: a host ending in a number is an IPv4 address or invalid, never a name.
-        n = _parse_ipv4(h)
-        if n is None:
-            return "", f"{_shown(raw)} is not a valid IP address or host name"
-        ip = IPv4Address(n)
-        if not _v4_int_is_public(n):
-            return "", f"{ip} is not a public IP address (private, loopback, link-local or reserved)"
-        return str(ip), None
+        return _canonical_ipv4(raw, h)
     if "." not in h:
         if h == "localhost":
             return "", f"'{h}' is not a public host: {_SPECIAL_TLDS[h]}"
@@ -301,6 +295,16 @@ def _canonical_host(raw: str) -> tuple[str, str | None]:
     if not _psl().is_public(tld, accept_unknown=False):
         return "", f"'{h}' is not a public host: '.{tld}' is not a top-level domain"
     return h, None
+
+
+def _canonical_ipv4(raw: str, h: str) -> tuple[str, str | None]:
+    n = _parse_ipv4(h)
+    if n is None:
+        return "", f"{_shown(raw)} is not a valid IP address or host name"
+    ip = IPv4Address(n)
+    if not _v4_int_is_public(n):
+        return "", f"{ip} is not a public IP address (private, loopback, link-local or reserved)"
+    return str(ip), None
 
 
 def _canonical_ipv6(raw: str, h: str) -> tuple[str, str | None]:
@@ -958,6 +962,28 @@ def normalize_url(raw: str) -> NormalizedURL:
     names, unknown TLDs, non-public IPs in any spelling), bad ports and URLs over 2048
     characters.
     """
+    scheme, rest = _scheme_and_rest(_pasted(raw))
+    authority, path, query, fragment = _SPLIT.match(rest).groups()  # type: ignore[union-attr]
+    if "@" in authority:
+        raise UnsafeURL("URLs with a user name or password (user@host) are not accepted")
+    authority, port = _split_port(authority)
+    port = _port_number(port, scheme)
+    host, reason = _canonical_host(authority)
+    if reason is not None:
+        raise UnsafeURL(reason)
+    try:
+        path = _normalize_path(path)
+        rule = _PLATFORMS.get(host) if port is None else None
+        if rule is not None:
+            return _on_platform(rule, host, path, query, fragment)
+        return _elsewhere(scheme, host, port, path, query, fragment)
+    except UnicodeError:
+        raise UnsafeURL("the URL contains characters that are not valid text") from None
+
+
+def _pasted(raw: str) -> str:
+    """The URL as typed, without what pasting adds: edge whitespace, invisible characters at
+    the ends, tabs and line breaks; refused if empty or too long."""
     if not isinstance(raw, str):
         raise UnsafeURL("the URL must be text")
     s = raw.strip()
@@ -969,7 +995,10 @@ def normalize_url(raw: str) -> NormalizedURL:
         raise UnsafeURL(f"the URL is longer than {MAX_URL_LENGTH} characters")
     if "\t" in s or "\n" in s or "\r" in s:
         s = _TAB_NEWLINE.sub("", s)  # WHATWG drops them anywhere: a link wrapped in an email
+    return s
 
+
+def _scheme_and_rest(s: str) -> tuple[str, str]:
     if s.startswith("https://"):
         scheme, rest = "https", s[8:]
     elif s.startswith("http://"):
@@ -978,78 +1007,87 @@ def normalize_url(raw: str) -> NormalizedURL:
         scheme, rest = _split_scheme(s)
     if rest and rest[0] in "/\\":
         rest = rest.lstrip("/\\")  # browsers skip any run of slashes after "https:"
+    return scheme, rest
 
-    authority, path, query, fragment = _SPLIT.match(rest).groups()  # type: ignore[union-attr]
-    if "@" in authority:
-        raise UnsafeURL("URLs with a user name or password (user@host) are not accepted")
 
-    port: str | None = None
+def _split_port(authority: str) -> tuple[str, str | None]:
+    """(host, port as written or None)."""
     if authority.startswith("["):
         end = authority.find("]") + 1
         if end and len(authority) > end:
             if authority[end] != ":":
                 raise UnsafeURL(f"{_shown(authority)} is not a valid host")
-            port = authority[end + 1 :]
-            authority = authority[:end]
-    elif ":" in authority:
+            return authority[:end], authority[end + 1 :]
+        return authority, None
+    if ":" in authority:
         authority, _, port = authority.partition(":")
-    if port:
-        if not (port.isascii() and port.isdigit()):
-            raise UnsafeURL(f"the port {_shown(port)} is not a number between 1 and 65535")
-        n = int(port)
-        if not 0 < n < 65536:
-            raise UnsafeURL(f"the port {n} is not between 1 and 65535")
-        port = None if n == (443 if scheme == "https" else 80) else str(n)
+        return authority, port
+    return authority, None
+
+
+def _port_number(port: str | None, scheme: str) -> str | None:
+    """The port to keep in the URL: None for the scheme's default, or for "example.com:"."""
+    if not port:
+        return None
+    if not (port.isascii() and port.isdigit()):
+        raise UnsafeURL(f"the port {_shown(port)} is not a number between 1 and 65535")
+    n = int(port)
+    if not 0 < n < 65536:
+        raise UnsafeURL(f"the port {n} is not between 1 and 65535")
+    return None if n == (443 if scheme == "https" else 80) else str(n)
+
+
+def _on_platform(
+    rule: _PlatformRule, host: str, path: str, query: str | None, fragment: str | None
+) -> NormalizedURL:
+    """A URL on a platform with its own rules: its aliases, its ids and its tracking."""
+    folder, drop, sub = rule
+    params = _clean_query(query, drop) if query else []
+    kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
+    scheme = "https"
+    if kept is not None:
+        # A sub-item: only the host is the platform's; path and query stay as pasted.
+        host = folder(host, path, params, None)[0]
+        return _assembled(scheme, host, None, path, params, kept or None)
+    host, path, params = folder(host, path, params, fragment)
+    forms = _forms_for(host)
+    if forms is not None:
+        folded = _fold_item(forms, host, path, params)
+        if folded is not None:
+            return _folded(folded, scheme, host, path, params)
+    return _assembled(scheme, host, None, path, params, None)
+
+
+def _elsewhere(
+    scheme: str, host: str, port: str | None, path: str, query: str | None, fragment: str | None
+) -> NormalizedURL:
+    """A URL on any other site (or on a platform's host with a port): tracking dropped,
+    items folded when the catalogue knows the host's URL forms."""
+    params = _clean_query(query, _TRACKING) if query else []
+    forms = _forms_for(host) if port is None else None
+    kept = None
+    if forms is not None:
+        sub = forms[0].item.sub  # a host's forms are all one platform's
+        kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
+        if kept is None:
+            folded = _fold_item(forms, host, path, params)
+            if folded is not None:
+                return _folded(folded, scheme, host, path, params)
+    # Fragments are dropped (anchors, #t=30), except client-side routes ("#/video/1",
+    # "#!/post/2"): on those single-page sites the fragment *is* the item. On a
+    # catalogued platform, a fragment that names a comment is kept too.
+    if kept:
+        fragment = kept
+    elif fragment and fragment[0] in "/!":
+        fragment = _fix_escapes(fragment)
     else:
-        port = None  # "example.com:" means the default port
+        fragment = None
+    return _assembled(scheme, host, port, path, params, fragment)
 
-    host, reason = _canonical_host(authority)
-    if reason is not None:
-        raise UnsafeURL(reason)
 
-    try:
-        path = _normalize_path(path)
-        rule = _PLATFORMS.get(host) if port is None else None
-        if rule is not None:
-            folder, drop, sub = rule
-            params = _clean_query(query, drop) if query else []
-            kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
-            scheme = "https"
-            if kept is not None:
-                # A sub-item: only the host is the platform's; path and query stay as pasted.
-                host = folder(host, path, params, None)[0]
-                fragment = kept or None
-            else:
-                host, path, params = folder(host, path, params, fragment)
-                fragment = None
-                forms = _forms_for(host)
-                if forms is not None:
-                    folded = _fold_item(forms, host, path, params)
-                    if folded is not None:
-                        return _folded(folded, scheme, host, path, params)
-        else:
-            params = _clean_query(query, _TRACKING) if query else []
-            forms = _forms_for(host) if port is None else None
-            kept = None
-            if forms is not None:
-                sub = forms[0].item.sub  # a host's forms are all one platform's
-                kept = _sub_item(sub, path, query, params, fragment) if sub is not None else None
-                if kept is None:
-                    folded = _fold_item(forms, host, path, params)
-                    if folded is not None:
-                        return _folded(folded, scheme, host, path, params)
-            # Fragments are dropped (anchors, #t=30), except client-side routes ("#/video/1",
-            # "#!/post/2"): on those single-page sites the fragment *is* the item. On a
-            # catalogued platform, a fragment that names a comment is kept too.
-            if kept:
-                fragment = kept
-            elif fragment and fragment[0] in "/!":
-                fragment = _fix_escapes(fragment)
-            else:
-                fragment = None
-    except UnicodeError:
-        raise UnsafeURL("the URL contains characters that are not valid text") from None
-
+def _assembled(
+    scheme: str, host: str, port: str | None, path: str, params: list[str], fragment: str | None
+) -> NormalizedURL:
     url = f"{scheme}://{host}:{port}{path}" if port else f"{scheme}://{host}{path}"
     if params:
         url += "?" + "&".join(params)
@@ -1221,31 +1259,28 @@ def _looks_like_url(piece: str) -> bool:
     return "/" in piece or "." in piece
 
 
-def split_cell(raw: str) -> CellURLs:
-    """The URL(s) a pasted cell holds, and what was done to find them.
-
-    A markdown link "[text](url)" or "<url>" gives its URL; prose punctuation after a URL
-    ("url)." or "url,") is dropped; URLs run together ("https://a/1https://b/2") or separated
-    by spaces, commas, semicolons or "|" are split. Each of these says so in `note`: nothing is
-    merged or cut silently. A cell that holds a URL and other text raises UnsafeURL saying what
-    was found. A cell with none of these passes through unchanged (the fast path).
-    """
-    s = raw.strip()
-    if not s or _cell_is_plain(s):
-        return CellURLs((s,))
-    notes: list[str] = []
+def _unwrapped(s: str) -> tuple[str, list[str]]:
+    """The URL inside a markdown link "[text](url)" or "<url>" that is the whole cell, and a
+    note saying so."""
     m = _MARKDOWN_LINK.fullmatch(s)
     if m is not None:
-        s = m.group(2)
-        notes.append("took the URL out of a markdown link [text](url)")
-    else:
-        m = _ANGLE.fullmatch(s)
-        if m is not None:
-            s = m.group(1)
-            notes.append("took the URL out of <...>")
+        return m.group(2), ["took the URL out of a markdown link [text](url)"]
+    m = _ANGLE.fullmatch(s)
+    if m is not None:
+        return m.group(1), ["took the URL out of <...>"]
+    return s, []
+
+
+def _cell_pieces(s: str) -> list[str]:
+    """The cell cut at whitespace and where a second URL starts."""
     pieces: list[str] = []
     for token in s.split():
         pieces.extend(p for p in _RUN_TOGETHER.split(token) if p)
+    return pieces
+
+
+def _urls_among(pieces: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(the URLs, the pieces that are not URLs, the punctuation cut from after the URLs)."""
     urls: list[str] = []
     other: list[str] = []
     trimmed: list[str] = []
@@ -1262,6 +1297,23 @@ def split_cell(raw: str) -> CellURLs:
                 trimmed.append(cut)
         else:
             other.append(piece)
+    return urls, other, trimmed
+
+
+def split_cell(raw: str) -> CellURLs:
+    """The URL(s) a pasted cell holds, and what was done to find them.
+
+    A markdown link "[text](url)" or "<url>" gives its URL; prose punctuation after a URL
+    ("url)." or "url,") is dropped; URLs run together ("https://a/1https://b/2") or separated
+    by spaces, commas, semicolons or "|" are split. Each of these says so in `note`: nothing is
+    merged or cut silently. A cell that holds a URL and other text raises UnsafeURL saying what
+    was found. A cell with none of these passes through unchanged (the fast path).
+    """
+    s = raw.strip()
+    if not s or _cell_is_plain(s):
+        return CellURLs((s,))
+    s, notes = _unwrapped(s)
+    urls, other, trimmed = _urls_among(_cell_pieces(s))
     if other:
         if not urls:
             return CellURLs((raw.strip(),))  # no URL at all: normalize_url says what is wrong

@@ -101,64 +101,94 @@ def _raw(operand: Any) -> bytes:
     return data[2:] if data.startswith(b"\xfe\xff") else data
 
 
+_SHOWING = ("Tj", "TJ", "'", '"')
+
+
+class _TextState:
+    """The graphics and text state of one content stream, as its operators change it."""
+
+    def __init__(self, fonts: dict[str, _Font], ctm: Matrix) -> None:
+        self.fonts = fonts
+        self.ctm = ctm
+        self.stack: list[tuple[Matrix, dict]] = []
+        self.state: dict[str, Any] = {"Tc": 0.0, "Tw": 0.0, "Th": 1.0, "TL": 0.0, "Ts": 0.0, "size": 0.0}
+        self.tm = self.tlm = IDENTITY
+
+    def set(self, op: str, operands: list[Any]) -> None:
+        """Graphics and text state: q, Q, cm, BT, Tf, Tc, Tw, TL, Ts, Tz."""
+        if op == "q":
+            self.stack.append((self.ctm, dict(self.state)))
+        elif op == "Q":
+            self.ctm, self.state = self.stack.pop()
+        elif op == "cm":
+            self.ctm = multiply(tuple(float(v) for v in operands), self.ctm)  # type: ignore[arg-type]
+        elif op == "BT":
+            self.tm = self.tlm = IDENTITY
+        elif op == "Tf":
+            self.state["font"], self.state["size"] = self.fonts[operands[0]], float(operands[1])
+        elif op in ("Tc", "Tw", "TL", "Ts"):
+            self.state[op] = float(operands[0])
+        elif op == "Tz":
+            self.state["Th"] = float(operands[0]) / 100
+
+    def move(self, op: str, operands: list[Any]) -> None:
+        """Text positioning: Tm, Td, TD, T*, and the next line that ' and " start with."""
+        if op == "Tm":
+            self.tm = self.tlm = tuple(float(v) for v in operands)  # type: ignore[assignment]
+        elif op in ("Td", "TD"):
+            tx, ty = float(operands[0]), float(operands[1])
+            if op == "TD":
+                self.state["TL"] = -ty
+            self.tm = self.tlm = multiply((1, 0, 0, 1, tx, ty), self.tlm)
+        elif op in ("T*", "'", '"'):
+            if op == '"':
+                self.state["Tw"], self.state["Tc"] = float(operands[0]), float(operands[1])
+            self.tm = self.tlm = multiply((1, 0, 0, 1, 0, -self.state["TL"]), self.tlm)
+
+    def show(self, page_number: int, op: str, operands: list[Any]) -> Iterator[Glyph]:
+        """The glyphs of Tj, TJ, ' and ", advancing the text matrix past each."""
+        font: _Font = self.state["font"]
+        size, th = self.state["size"], self.state["Th"]
+        for part in operands[0] if op == "TJ" else [operands[-1]]:
+            if not isinstance(part, (bytes, str)):  # a TJ adjustment, in thousandths of a unit
+                self.tm = multiply((1, 0, 0, 1, -float(part) / 1000 * size * th, 0), self.tm)
+                continue
+            for code in font.codes(_raw(part)):
+                w0 = font.width(code)
+                trm = multiply((size * th, 0, 0, size, 0, self.state["Ts"]), multiply(self.tm, self.ctm))
+                corners = [apply(trm, x, y) for x in (0, w0) for y in (font.descent, font.ascent)]
+                xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+                yield Glyph(page_number, code, min(xs), min(ys), max(xs), max(ys))
+                space = self.state["Tw"] if (not font.two_byte and code == 32) else 0.0
+                self.tm = multiply((1, 0, 0, 1, (w0 * size + self.state["Tc"] + space) * th, 0), self.tm)
+
+
 def _glyphs_in(
     reader: PdfReader, page_number: int, content: Any, resources: Any, ctm: Matrix
 ) -> Iterator[Glyph]:
     fonts = {name: _Font(font) for name, font in (resources.get("/Font") or {}).items()}
     xobjects = resources.get("/XObject") or {}
-    stack: list[tuple[Matrix, dict]] = []
-    state: dict[str, Any] = {"Tc": 0.0, "Tw": 0.0, "Th": 1.0, "TL": 0.0, "Ts": 0.0, "size": 0.0}
-    tm = tlm = IDENTITY
+    text = _TextState(fonts, ctm)
 
     for operands, operator in ContentStream(content, reader).operations:
         op = operator.decode("latin-1") if isinstance(operator, bytes) else str(operator)
-        if op == "q":
-            stack.append((ctm, dict(state)))
-        elif op == "Q":
-            ctm, state = stack.pop()
-        elif op == "cm":
-            ctm = multiply(tuple(float(v) for v in operands), ctm)  # type: ignore[arg-type]
-        elif op == "BT":
-            tm = tlm = IDENTITY
-        elif op == "Tf":
-            state["font"], state["size"] = fonts[operands[0]], float(operands[1])
-        elif op in ("Tc", "Tw", "TL", "Ts"):
-            state[op] = float(operands[0])
-        elif op == "Tz":
-            state["Th"] = float(operands[0]) / 100
-        elif op == "Tm":
-            tm = tlm = tuple(float(v) for v in operands)  # type: ignore[assignment]
-        elif op in ("Td", "TD"):
-            tx, ty = float(operands[0]), float(operands[1])
-            if op == "TD":
-                state["TL"] = -ty
-            tm = tlm = multiply((1, 0, 0, 1, tx, ty), tlm)
-        elif op in ("T*", "'", '"'):
-            if op == '"':
-                state["Tw"], state["Tc"] = float(operands[0]), float(operands[1])
-            tm = tlm = multiply((1, 0, 0, 1, 0, -state["TL"]), tlm)
-        elif op == "Do":
-            xobject = xobjects[operands[0]].get_object()
-            if xobject.get("/Subtype") == "/Form":
-                matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
-                inner = xobject.get("/Resources") or resources
-                yield from _glyphs_in(reader, page_number, xobject, inner, multiply(matrix, ctm))  # type: ignore[arg-type]
-        if op not in ("Tj", "TJ", "'", '"'):
-            continue
-        font: _Font = state["font"]
-        size, th = state["size"], state["Th"]
-        for part in operands[0] if op == "TJ" else [operands[-1]]:
-            if not isinstance(part, (bytes, str)):  # a TJ adjustment, in thousandths of a unit
-                tm = multiply((1, 0, 0, 1, -float(part) / 1000 * size * th, 0), tm)
-                continue
-            for code in font.codes(_raw(part)):
-                w0 = font.width(code)
-                trm = multiply((size * th, 0, 0, size, 0, state["Ts"]), multiply(tm, ctm))
-                corners = [apply(trm, x, y) for x in (0, w0) for y in (font.descent, font.ascent)]
-                xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-                yield Glyph(page_number, code, min(xs), min(ys), max(xs), max(ys))
-                space = state["Tw"] if (not font.two_byte and code == 32) else 0.0
-                tm = multiply((1, 0, 0, 1, (w0 * size + state["Tc"] + space) * th, 0), tm)
+        if op == "Do":
+            yield from _form_glyphs(reader, page_number, xobjects[operands[0]], resources, text.ctm)
+        text.set(op, operands)
+        text.move(op, operands)
+        if op in _SHOWING:
+            yield from text.show(page_number, op, operands)
+
+
+def _form_glyphs(
+    reader: PdfReader, page_number: int, xobject: Any, resources: Any, ctm: Matrix
+) -> Iterator[Glyph]:
+    """The glyphs of a form XObject (Do), in its own resources and matrix."""
+    xobject = xobject.get_object()
+    if xobject.get("/Subtype") == "/Form":
+        matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
+        inner = xobject.get("/Resources") or resources
+        yield from _glyphs_in(reader, page_number, xobject, inner, multiply(matrix, ctm))  # type: ignore[arg-type]
 
 
 def glyphs(pdf: bytes) -> Iterator[tuple[Glyph, tuple[float, float, float, float]]]:

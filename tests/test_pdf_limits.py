@@ -23,9 +23,10 @@ from django.utils import translation
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
-from takedown import importing, notices, pdfworker, rendering
+from takedown import importing, notices, rendering
 from takedown.models import InfringingURL, Notice, NoticeTemplate
-from takedown.rendering import PdfLimitExceeded, PdfLimits
+from takedown.rendering import PdfLimitExceeded, PdfLimits, pipeline, worker
+from takedown.rendering.pdf import _bound_message
 from takedown.tokens import token_issue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,15 +93,13 @@ def test_it_stops_a_render_that_needs_more_memory_than_allowed():
 def test_it_states_a_gigabyte_bound_in_gigabytes():
     limits = PdfLimits(memory_mb=1024)
 
-    assert rendering._bound_message("memory", limits) == "the PDF needed more than 1 GB of memory to render"
+    assert _bound_message("memory", limits) == "the PDF needed more than 1 GB of memory to render"
 
 
 def test_it_names_the_bound_in_korean():
     with translation.override("ko"):
-        assert rendering._bound_message("pages", PdfLimits(max_pages=200)) == "PDF가 200쪽을 넘습니다"
-        assert rendering._bound_message("time", PdfLimits(timeout_seconds=30)) == (
-            "PDF 생성 시간이 30초를 넘었습니다"
-        )
+        assert _bound_message("pages", PdfLimits(max_pages=200)) == "PDF가 200쪽을 넘습니다"
+        assert _bound_message("time", PdfLimits(timeout_seconds=30)) == ("PDF 생성 시간이 30초를 넘었습니다")
 
 
 def test_it_renders_the_pages_under_the_cap():
@@ -118,7 +117,7 @@ def test_it_renders_the_same_bytes_after_a_worker_was_killed_and_in_a_fresh_pool
         pdf_of(BREAK_ALL, FAST)
 
     again = pdf_of(body, FAST)
-    pdfworker.pool().close()
+    worker.pool().close()
     fresh = pdf_of(body, FAST)
 
     assert first == again == fresh
@@ -150,7 +149,7 @@ def test_it_limits_the_address_space_of_its_workers():
     limits = PdfLimits(timeout_seconds=30, memory_mb=700, max_pages=50, workers=1)
     pdf_of("<p>x</p>", limits)
 
-    (pid,) = [pid for pid in pdfworker.pool().worker_pids() if _address_limit(pid) == 700 * 1024 * 1024]
+    (pid,) = [pid for pid in worker.pool().worker_pids() if _address_limit(pid) == 700 * 1024 * 1024]
 
     assert pid != os.getpid()
 
@@ -166,10 +165,11 @@ def test_it_leaves_no_worker_behind_when_the_server_process_dies(tmp_path):
     script = (
         "import os, sys, signal\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from takedown import rendering, pdfworker\n"
+        "from takedown import rendering\n"
+        "from takedown.rendering import worker\n"
         "rendered = rendering.render_notice('s', '<p>x</p>', rendering.SAMPLE_CONTEXT)\n"
         "rendering.render_pdf(rendered, title='t', author='a', lang='en')\n"
-        "print(*pdfworker.pool().worker_pids(), flush=True)\n"
+        "print(*worker.pool().worker_pids(), flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
@@ -177,13 +177,13 @@ def test_it_leaves_no_worker_behind_when_the_server_process_dies(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.returncode == -signal.SIGKILL, result.stderr
-    (worker,) = [int(pid) for pid in result.stdout.split()]
+    (worker_pid,) = [int(pid) for pid in result.stdout.split()]
 
     deadline = time.monotonic() + 10
-    while _running(worker) and time.monotonic() < deadline:
+    while _running(worker_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
 
-    assert not _running(worker)
+    assert not _running(worker_pid)
 
 
 def _running(pid: int) -> bool:
@@ -197,13 +197,13 @@ def _running(pid: int) -> bool:
 def test_it_gives_a_forked_process_its_own_workers():
     # django-q2 forks its task workers: a child must not talk to its parent's workers.
     pdf_of("<p>parent</p>", FAST)
-    parent_workers = set(pdfworker.pool().worker_pids())
+    parent_workers = set(worker.pool().worker_pids())
     read_end, write_end = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child
         try:
             pdf = pdf_of("<p>child</p>", FAST)
-            own = set(pdfworker.pool().worker_pids())
+            own = set(worker.pool().worker_pids())
             os.write(write_end, b"ok" if pdf.startswith(b"%PDF-") and not own & parent_workers else b"bad")
         finally:
             os._exit(0)
@@ -213,7 +213,7 @@ def test_it_gives_a_forked_process_its_own_workers():
     os.close(read_end)
 
     assert answer == b"ok"
-    assert set(pdfworker.pool().worker_pids()) == parent_workers
+    assert set(worker.pool().worker_pids()) == parent_workers
     assert pdf_of("<p>parent again</p>", FAST).startswith(b"%PDF-")
 
 
@@ -373,8 +373,8 @@ def test_it_renders_the_sample_pdf_once_when_the_same_source_is_checked_twice(mo
     # The admin's form check and template_save validate one source in one request.
     subject, body = default_body("dsa", "en")
     calls = []
-    real = rendering.render_pdf
-    monkeypatch.setattr(rendering, "render_pdf", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = pipeline.render_pdf
+    monkeypatch.setattr(pipeline, "render_pdf", lambda *a, **k: calls.append(1) or real(*a, **k))
     rendering.validate_template(subject, body + "<p>once</p>", route="dsa", locale="en")
     rendering.validate_template(subject, body + "<p>once</p>", route="dsa", locale="en")
     assert len(calls) == 1

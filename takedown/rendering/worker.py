@@ -5,7 +5,7 @@ templates that legal staff write. One page of CSS can make it run for minutes (a
 word in a 1 mm box with `word-break: break-all`) or allocate gigabytes (a loop of ten
 thousand pages). So the layout never runs in the web or task process:
 
-- A small pool of long-lived worker processes (`python -m takedown.pdfworker`) per
+- A small pool of long-lived worker processes (this file, run as a script) per
   server process; each keeps its fonts loaded between renders, so a one-page notice
   stays fast, and several processes render at once without any lock between them.
 - Each worker runs under an address-space limit (RLIMIT_AS): an allocation past it
@@ -46,7 +46,7 @@ from urllib.request import url2pathname
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 LAYOUT_DIR = BASE_DIR / "templates" / "notices"
 
 # A worker is replaced after this many renders: WeasyPrint and Pango keep caches that
@@ -293,12 +293,14 @@ class _Worker:
         # One malloc arena: each extra one reserves 64 MB of address space, which would
         # count against RLIMIT_AS without ever being used.
         env["MALLOC_ARENA_MAX"] = "1"
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BASE_DIR), env.get("PYTHONPATH")]))
         env.pop("DJANGO_SETTINGS_MODULE", None)
         self.memory_mb = memory_mb
         self.renders = 0
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "takedown.pdfworker", str(memory_mb)],
+            # This file by its path, not `-m takedown.rendering.worker`: that would import the
+            # package first, and with it Jinja2 and Django, into every worker's address space.
+            # -P keeps this folder off sys.path, where its modules could shadow a library's.
+            [sys.executable, "-P", str(Path(__file__).resolve()), str(memory_mb)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=str(BASE_DIR),
