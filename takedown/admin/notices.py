@@ -305,20 +305,11 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
     def preview_pdf_view(self, request: HttpRequest, pk: int):
         """A draft rendered as it would be now (not frozen; nothing is stored)."""
         notice = self._notice(request, pk)
-        template = notices.notice_template(notice)
-        if template is None:
-            raise Http404("No template for this route and language.")
-        context = notices.notice_context(notice)
         try:
-            rendered = rendering.render_notice(template.subject, template.body, context)
             # Bounded (time, memory, pages): PdfLimitExceeded is a TemplateError naming the bound.
-            pdf = rendering.render_pdf(
-                rendered,
-                title=rendered.subject,
-                author=notice.agency.name,
-                lang=notice.locale,
-                context=context,
-            )
+            pdf = notices.render_notice_now(notice, preview=True).pdf
+        except notices.Invalid as exc:
+            raise Http404(str(exc)) from None
         except rendering.TemplateError as exc:
             return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
         return HttpResponse(pdf, content_type="application/pdf")

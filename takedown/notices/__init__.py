@@ -23,6 +23,7 @@ from takedown.notices.drafting import (
     notice_remove_items,
     notices_prepare,
     presend_problems,
+    render_notice_now,
 )
 from takedown.notices.states import (
     ACTIVE_NOTICE_STATES,
@@ -92,6 +93,7 @@ __all__ = [
     "notices_prepare",
     "perform",
     "presend_problems",
+    "render_notice_now",
     "template_save",
     "templates_load_defaults",
     "verbs_needing",

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone, translation
 
-from takedown import legal
+from takedown import legal, rendering
 from takedown.choices import Category, ChannelKind, LegalRoute, Locale, NoticeStatus, URLStatus
 from takedown.errors import Conflict, Invalid
 from takedown.importing import official_matcher
@@ -314,3 +314,25 @@ def presend_problems(
             f"No active {notice.get_locale_display()} template for {notice.get_legal_route_display()}."
         )
     return problems
+
+
+def render_notice_now(
+    notice: Notice, *, template=None, context: dict | None = None, preview: bool = False
+) -> rendering.NoticeRender:
+    """The notice rendered as it would be sent now: its template, its context, the one render
+    pipeline (rendering.notice_render), used by submission and every preview. Raises
+    Invalid when no template fits, rendering.TemplateError (MissingElements, PdfLimitExceeded)
+    when the template cannot render it."""
+    template = template or notice_template(notice)
+    if template is None:
+        raise Invalid(
+            f"No active {notice.get_locale_display()} template for {notice.get_legal_route_display()}."
+        )
+    return rendering.notice_render(
+        subject=template.subject,
+        body=template.body,
+        context=context if context is not None else notice_context(notice),
+        author=notice.agency.name,
+        lang=notice.locale,
+        preview=preview,
+    )

@@ -17,7 +17,7 @@ from takedown import legal, lifecycle, rendering
 from takedown.choices import NoticeOutcome, NoticeStatus, URLStatus
 from takedown.errors import Conflict, Invalid, PresendFailed
 from takedown.models import CounterNotice, InfringingURL, Notice, NoticeItem, User
-from takedown.notices.drafting import notice_context, presend_problems
+from takedown.notices.drafting import notice_context, presend_problems, render_notice_now
 from takedown.notices.states import check, get_notice, move, record_event
 from takedown.notices.templates import notice_template
 
@@ -35,18 +35,16 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
     if problems:
         raise PresendFailed(problems)
     template = notice_template(notice)
-    rendered = rendering.render_notice(template.subject, template.body, context)
-    missing = legal.missing_from_text(notice.legal_route, notice.locale, rendered.text, context)
-    if missing:
+    try:
+        out = render_notice_now(notice, template=template, context=context)
+    except rendering.MissingElements as exc:
         raise PresendFailed(
             [
                 f"The template {template} renders without: {line}"
-                for line in legal.describe(notice.legal_route, missing)
+                for line in legal.describe(exc.route, exc.missing)
             ]
-        )
-    pdf = rendering.render_pdf(
-        rendered, title=rendered.subject, author=notice.agency.name, lang=notice.locale, context=context
-    )
+        ) from None
+    rendered, pdf = out.rendered, out.pdf
     with transaction.atomic():
         return move(
             notice,
@@ -60,7 +58,7 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
             rendered_html=rendered.html,
             rendered_text=rendered.text,
             pdf=pdf,
-            pdf_sha256=rendering.sha256_hex(pdf),
+            pdf_sha256=out.pdf_sha256,
             data={"template": template.pk, "version": template.version},
         )
 
