@@ -14,6 +14,63 @@ from takedown.models import Job, User
 
 log = logging.getLogger(__name__)
 
+# Up to this many URLs are rechecked inside the request (a few seconds at most); more become a job.
+RECHECK_NOW_MAX = 10
+
+
+def urls_recheck(*, user: User, url_ids: list[int], agency_id: int) -> Job | list:
+    """Recheck URLs now when there are few (the outcomes), else as a background job (the Job)."""
+    from takedown import rechecks
+
+    if len(url_ids) <= RECHECK_NOW_MAX:
+        return rechecks.check_batch(limit=len(url_ids) or 1, url_ids=url_ids)
+    return job_start(
+        kind=Job.Kind.RECHECK, user=user, agency_id=agency_id, total=len(url_ids), params={"url_ids": url_ids}
+    )
+
+
+def urls_import(
+    *,
+    user: User,
+    agency,
+    rows: list[dict],
+    artist=None,
+    source: str,
+    default_category: str = "",
+    default_route: str = "",
+):
+    """Import rows now (the ImportReport) or, past TAKEDOWN_BACKGROUND_ROWS, as a job (the Job).
+
+    Raises importing.IntakeError for a batch that cannot be imported at all.
+    """
+    from django.conf import settings
+
+    from takedown import importing
+
+    if len(rows) > settings.TAKEDOWN_BACKGROUND_ROWS:
+        return job_start(
+            kind=Job.Kind.IMPORT,
+            user=user,
+            agency_id=agency.pk,
+            total=len(rows),
+            params={
+                "rows": rows,
+                "artist_id": artist.pk if artist else None,
+                "source": source,
+                "default_category": default_category,
+                "default_route": default_route,
+            },
+        )
+    return importing.import_rows(
+        rows,
+        agency=agency,
+        artist=artist,
+        default_category=default_category,
+        default_route=default_route,
+        source=source,
+        user=user,
+    )
+
 
 def job_start(*, kind: str, user: User, agency_id: int, total: int, params: dict) -> Job:
     """Record a job and queue its task after commit; the admin follows it on the job's page."""

@@ -278,24 +278,17 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     @admin.action(description=_("Recheck selected URLs now"), permissions=["change"])
     def recheck_now(self, request, queryset):
         ids = list(queryset.exclude(status=URLStatus.DISMISSED).values_list("pk", flat=True))
-        if len(ids) <= 10:
-            outcomes = rechecks.check_batch(limit=len(ids) or 1, url_ids=ids)
-            self.message_user(
-                request,
-                _("Checked %(n)d URL(s): %(v)s.")
-                % {"n": len(outcomes), "v": "; ".join(map(describe_outcome, outcomes)) or "-"},
-                messages.SUCCESS,
-            )
-            return
         agency_id = request.user.agency_id or queryset.values_list("artist__agency_id", flat=True).first()
-        job = jobs.job_start(
-            kind=Job.Kind.RECHECK,
-            user=request.user,
-            agency_id=agency_id,
-            total=len(ids),
-            params={"url_ids": ids},
+        result = jobs.urls_recheck(user=request.user, url_ids=ids, agency_id=agency_id)
+        if isinstance(result, Job):
+            return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[result.pk]))
+        self.message_user(
+            request,
+            _("Checked %(n)d URL(s): %(v)s.")
+            % {"n": len(result), "v": "; ".join(map(describe_outcome, result)) or "-"},
+            messages.SUCCESS,
         )
-        return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[job.pk]))
+        return None
 
     @admin.action(
         description=_("Dismiss selected URLs (not infringing / out of scope)"), permissions=["change"]
@@ -356,40 +349,22 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             raise PermissionDenied
         form = CSVUploadForm(request.POST or None, request.FILES or None, user=request.user)
         report = None
-        if (
-            request.method == "POST"
-            and form.is_valid()
-            and len(form.rows) > settings.TAKEDOWN_BACKGROUND_ROWS
-        ):
-            artist = form.cleaned_data.get("artist")
-            job = jobs.job_start(
-                kind=Job.Kind.IMPORT,
-                user=request.user,
-                agency_id=form.agency.pk,
-                total=len(form.rows),
-                params={
-                    "rows": form.rows,
-                    "artist_id": artist.pk if artist else None,
-                    "source": Source.CSV,
-                    "default_category": form.cleaned_data.get("default_category") or "",
-                    "default_route": form.cleaned_data.get("default_route") or "",
-                },
-            )
-            return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[job.pk]))
         if request.method == "POST" and form.is_valid():
             try:
-                report = importing.import_rows(
-                    form.rows,
+                report = jobs.urls_import(
+                    user=request.user,
                     agency=form.agency,
+                    rows=form.rows,
                     artist=form.cleaned_data.get("artist"),
                     default_category=form.cleaned_data.get("default_category") or "",
                     default_route=form.cleaned_data.get("default_route") or "",
                     source=Source.CSV,
-                    user=request.user,
                 )
             except importing.IntakeError as exc:
                 form.add_error("file", str(exc))
             else:
+                if isinstance(report, Job):
+                    return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[report.pk]))
                 level = messages.SUCCESS if not report.rejected else messages.WARNING
                 self.message_user(
                     request,
