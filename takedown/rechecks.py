@@ -455,6 +455,70 @@ def _items(ids: list[int], rules: dict[int, PlatformRules]) -> list[tuple[int, s
     return [item for round_ in itertools.zip_longest(*lists) for item in round_ if item is not None]
 
 
+class _Pipeline:
+    """The state of one `run_checks`: claimed URLs in flight, results waiting to be written."""
+
+    def __init__(self, claim, *, budget_seconds, batch_size, config, progress) -> None:
+        self.claim = claim
+        self.started = time.monotonic()
+        self.budget_seconds = budget_seconds
+        self.batch_size = batch_size
+        self.window = max(batch_size, 2 * config.concurrency)
+        self.rules = rules_by_platform()
+        self.progress = progress
+        self.owner: dict[int, str] = {}  # url id -> claim token
+        self.done: list[Outcome] = []
+        self.pending: dict[str, list[tuple[int, ProbeResult]]] = {}
+        self.pending_count = 0
+        self.exhausted = False
+
+    def fill(self, prober: ProbeThread) -> bool:
+        """Claim another batch while the window has room and the budget lasts; True if it did."""
+        if self.exhausted or len(self.owner) >= self.window:
+            return False
+        if self.budget_seconds is not None and time.monotonic() - self.started > self.budget_seconds:
+            self.exhausted = True
+            return False
+        token, ids = self.claim(self.batch_size)
+        if not ids:
+            self.exhausted = True
+            return False
+        for pk in ids:
+            self.owner[pk] = token
+        prober.submit(_items(ids, self.rules))
+        return True
+
+    def take(self, key: int, result: ProbeResult) -> None:
+        self.pending.setdefault(self.owner.pop(key), []).append((key, result))
+        self.pending_count += 1
+
+    def collect(self, prober: ProbeThread) -> None:
+        """Wait for one result (then take whatever else has arrived), writing in chunks."""
+        try:
+            key, result = prober.results.get(timeout=0.2 if not self.exhausted else 5)
+        except queue.Empty:
+            if self.pending_count:
+                self.flush()
+            return
+        self.take(key, result)
+        while True:
+            try:
+                key, result = prober.results.get_nowait()
+            except queue.Empty:
+                break
+            self.take(key, result)
+        if self.pending_count >= self.batch_size or (self.exhausted and not self.owner):
+            self.flush()
+
+    def flush(self) -> None:
+        for token, results in self.pending.items():
+            self.done.extend(record_results(token, results))
+        self.pending.clear()
+        self.pending_count = 0
+        if self.progress:
+            self.progress(len(self.done))
+
+
 def run_checks(
     claim: Callable[[int], tuple[str, list[int]]],
     *,
@@ -465,62 +529,24 @@ def run_checks(
 ) -> list[Outcome]:
     """Claim batches with `claim(limit)` and probe them as a pipeline until it returns nothing
     (or the budget is spent), writing results in chunks as they arrive."""
-    started = time.monotonic()
-    batch_size = batch_size or settings.TAKEDOWN_CHECK_BATCH
     config = config or probe_config()
-    window = max(batch_size, 2 * config.concurrency)
-    rules = rules_by_platform()
-    owner: dict[int, str] = {}  # url id -> claim token
-    done: list[Outcome] = []
-    pending: dict[str, list[tuple[int, ProbeResult]]] = {}
-    pending_count = 0
-    exhausted = False
-
-    def flush() -> None:
-        nonlocal pending_count
-        for token, results in pending.items():
-            done.extend(record_results(token, results))
-        pending.clear()
-        pending_count = 0
-        if progress:
-            progress(len(done))
-
+    run = _Pipeline(
+        claim,
+        budget_seconds=budget_seconds,
+        batch_size=batch_size or settings.TAKEDOWN_CHECK_BATCH,
+        config=config,
+        progress=progress,
+    )
     with ProbeThread(config) as prober:
         while True:
-            in_flight = len(owner)
-            if not exhausted and in_flight < window:
-                if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-                    exhausted = True
-                else:
-                    token, ids = claim(batch_size)
-                    if ids:
-                        for pk in ids:
-                            owner[pk] = token
-                        prober.submit(_items(ids, rules))
-                        continue
-                    exhausted = True
-            if not owner:
-                break
-            try:
-                key, result = prober.results.get(timeout=0.2 if not exhausted else 5)
-            except queue.Empty:
-                if pending_count:
-                    flush()
+            if run.fill(prober):
                 continue
-            pending.setdefault(owner.pop(key), []).append((key, result))
-            pending_count += 1
-            while True:  # take whatever else has arrived
-                try:
-                    key, result = prober.results.get_nowait()
-                except queue.Empty:
-                    break
-                pending.setdefault(owner.pop(key), []).append((key, result))
-                pending_count += 1
-            if pending_count >= batch_size or (exhausted and not owner):
-                flush()
-    if pending_count:
-        flush()
-    return done
+            if not run.owner:
+                break
+            run.collect(prober)
+    if run.pending_count:
+        run.flush()
+    return run.done
 
 
 def check_batch(
