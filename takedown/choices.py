@@ -70,6 +70,9 @@ class NoticeStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PENDING = "pending", _("Pending review")
     APPROVED = "approved", _("Approved")
+    SENDING = "sending", _("Sending")  # email queued or being delivered
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed")  # nothing left; retried
+    DELIVERY_UNKNOWN = "delivery_unknown", _("Delivery unknown")  # may have left: a person decides
     REJECTED = "rejected", _("Rejected")
     SENT = "sent", _("Sent")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")

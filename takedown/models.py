@@ -609,6 +609,8 @@ class Notice(models.Model):
     delivery_error = models.TextField(blank=True)
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     delivery_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the next delivery attempt is due (queued, or retried after a failure).
+    delivery_next_at = models.DateTimeField(null=True, blank=True, editable=False)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=NoticeOutcome.choices, blank=True)
@@ -636,6 +638,13 @@ class Notice(models.Model):
                 name="notice_sent_has_time",
                 condition=~Q(status__in=["sent", "acknowledged", "closed", "withdrawn"])
                 | Q(sent_at__isnull=False),
+            ),
+            # One Message-ID per notice, stored before the first attempt and reused by every
+            # retry, so that a recipient can tell a second copy from a second notice.
+            models.CheckConstraint(
+                name="notice_delivery_has_message_id",
+                condition=~Q(status__in=["sending", "delivery_failed", "delivery_unknown"])
+                | ~Q(message_id=""),
             ),
             models.CheckConstraint(
                 name="notice_frozen_has_pdf_hash",

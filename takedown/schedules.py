@@ -12,6 +12,13 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        "name": "takedown.delivery-tick",
+        "func": "takedown.tasks.delivery_tick",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
 ]
 
 

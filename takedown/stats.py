@@ -276,6 +276,9 @@ def work_summary(user) -> dict:
         drafts=Count("pk", filter=Q(status=NoticeStatus.DRAFT)),
         pending=Count("pk", filter=Q(status=NoticeStatus.PENDING)),
         approved=Count("pk", filter=Q(status=NoticeStatus.APPROVED)),
+        delivery_problems=Count(
+            "pk", filter=Q(status__in=[NoticeStatus.DELIVERY_FAILED, NoticeStatus.DELIVERY_UNKNOWN])
+        ),
     )
     running = Job.objects.filter(state__in=["queued", "running"])
     if not user.is_superuser:

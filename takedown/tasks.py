@@ -11,6 +11,11 @@ def deliver_notice_email(notice_id: int) -> str:
     return notices.notice_deliver_email(notice_id=notice_id)
 
 
+def delivery_tick() -> dict[str, int]:
+    """Every minute: stale email deliveries to "unknown", lost ones re-queued, due retries started."""
+    return notices.delivery_sweep()
+
+
 def recheck_tick() -> int:
     """Every minute: check what is due, within a budget shorter than the tick."""
     return rechecks.run_due(budget_seconds=settings.TAKEDOWN_TICK_BUDGET_SECONDS)

@@ -90,9 +90,9 @@ def log_in(request, chromium, live_server):
     failed_before = request.session.testsfailed
     pages = {}
 
-    def _log_in(username: str):
-        page = login(chromium, live_server.url, username)
-        pages[username] = page
+    def _log_in(username: str, *, locale: str = "en-US"):
+        page = login(chromium, live_server.url, username, locale=locale)
+        pages[f"{username}-{locale}"] = page
         return page
 
     yield _log_in
@@ -106,12 +106,12 @@ def log_in(request, chromium, live_server):
         page.context.close()
 
 
-def login(browser, base_url: str, username: str, *, password: str = PASSWORD):
+def login(browser, base_url: str, username: str, *, password: str = PASSWORD, locale: str = "en-US"):
     """A page in a new browser context (own cookies) logged in as `username` through the
     admin's login form; close it with `page.context.close()`."""
     context = browser.new_context(
         base_url=base_url,
-        locale="en-US",
+        locale=locale,
         timezone_id="Asia/Seoul",
         viewport={"width": 1600, "height": 1000},
         accept_downloads=True,

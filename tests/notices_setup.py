@@ -53,3 +53,17 @@ def smtp_server():
 def approve(draft, staff, legal):
     notices.notice_submit(notice_id=draft.pk, user=staff)
     return notices.notice_approve(notice_id=draft.pk, user=legal)
+
+
+@pytest.fixture
+def moves_are_declared():
+    """After the test: every move a notice made is one the workflow table declares."""
+    yield
+    from takedown.models import NoticeEvent
+    from takedown.notices.states import ACTIONS, SYSTEM_MOVES
+
+    declared = {("", "draft"), *SYSTEM_MOVES}
+    for action in ACTIONS:
+        declared.update((source, action.target or source) for source in action.sources)
+    moves = set(NoticeEvent.objects.values_list("from_status", "to_status"))
+    assert moves <= declared, f"moves the workflow table does not declare: {moves - declared}"

@@ -191,7 +191,9 @@ def _fill(value, world):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_it_answers_every_route_for_every_role_without_leaking(request, world, role):
+def test_it_answers_every_route_for_every_role_without_leaking(request, world, role, settings):
+    # A configured mail server (sending only queues delivery; no mail leaves in this test).
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     client = _client(request, role)
     failures = []
     for name, method, path, body, expected in ROUTES:

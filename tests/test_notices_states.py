@@ -11,7 +11,7 @@ from django.utils import timezone
 from takedown import notices
 from takedown.choices import NoticeStatus
 from takedown.models import Notice, NoticeEvent
-from takedown.notices.states import ACTIONS, BUTTONS, WORKFLOW
+from takedown.notices.states import ACTIONS, BUTTONS, SYSTEM_MOVES, WORKFLOW
 from tests.notices_setup import approve
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,8 @@ GIVEN = {
     "counter": {"summary": "The uploader claims fair use"},
     "send": {"reference": "CASE-1"},
     "acknowledge": {"reference": "CASE-1"},
+    "confirm_sent": {"reason": "The platform confirmed receipt"},
+    "resend": {"reason": "The platform has no record of it"},
 }
 
 
@@ -36,13 +38,15 @@ def _given(action: str) -> dict:
 
 def _force(notice: Notice, status: str) -> Notice:
     """Put a notice in any state, with the fields the database requires of that state."""
-    Notice.objects.filter(pk=notice.pk).update(status=status, sent_at=timezone.now(), pdf_sha256="0" * 64)
+    Notice.objects.filter(pk=notice.pk).update(
+        status=status, sent_at=timezone.now(), pdf_sha256="0" * 64, message_id="<TD-1@example.org>"
+    )
     notice.refresh_from_db()
     return notice
 
 
 def _declared_moves() -> set[tuple[str, str]]:
-    moves = {("", NoticeStatus.DRAFT)}
+    moves = {("", NoticeStatus.DRAFT), *SYSTEM_MOVES}
     for action in ACTIONS:
         for source in action.sources:
             moves.add((source, action.target or source))

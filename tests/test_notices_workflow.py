@@ -15,7 +15,7 @@ from takedown import notices, rendering
 from takedown.models import InfringingURL, Notice, NoticeEvent
 from tests.notices_setup import approve, import_urls
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("moves_are_declared")]
 
 
 def test_it_submits_a_frozen_pdf_with_hangul_names_and_every_url(draft, staff):

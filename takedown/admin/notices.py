@@ -82,6 +82,19 @@ def _received_at(raw: str) -> datetime:
     return timezone.make_aware(received) if timezone.is_naive(received) else received
 
 
+def _said(notice: Notice) -> str:
+    """What just happened, in words: never "sent" for a notice that has only been queued."""
+    if notice.status == NoticeStatus.SENDING:
+        return _("queued for email to %(to)s; it is sent when the mail server accepts it.") % {
+            "to": notice.recipient
+        }
+    if notice.status == NoticeStatus.SENT and notice.channel == ChannelKind.WEBFORM:
+        return _("sent: the web form submission is recorded (reference %(ref)s).") % {"ref": notice.reference}
+    if notice.status == NoticeStatus.SENT:
+        return _("sent: the mail server accepted it.")
+    return _("%(status)s.") % {"status": notice.get_status_display()}
+
+
 def _run_action(action: str, notice_id: int, request: HttpRequest):
     """A workflow button, dispatched by the table (takedown.notices.states) with its fields."""
     given = {name: request.POST.get(name, "") for name in notices.WORKFLOW[action].fields}
@@ -220,6 +233,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             "four_eyes_note": reviewer and notice.status == NoticeStatus.PENDING and not may_review,
             "presend_problems": problems,
             "notice": notice,
+            "delivery_states": [str(s) for s in notices.DELIVERY_STATES],
             "outcomes": NoticeOutcome.choices,
             "has_pdf": bool(notice.pdf_sha256),
             "is_webform": notice.platform.channel_kind == ChannelKind.WEBFORM,
@@ -266,10 +280,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             if notice.status == NoticeStatus.APPROVED and notice.platform.channel_kind == ChannelKind.WEBFORM:
                 link = reverse("admin:takedown_notice_packet", args=[notice.pk])
             messages.success(
-                request,
-                format_html(
-                    _('<a href="{}">Notice #{}</a>: {}.'), link, notice.pk, notice.get_status_display()
-                ),
+                request, format_html('<a href="{}">Notice #{}</a>: {}', link, notice.pk, _said(notice))
             )
         return HttpResponseRedirect(back)
 

@@ -12,6 +12,19 @@ class TakedownAdminSite(admin.AdminSite):
     index_title = _("Takedown work")
     index_template = "admin/takedown_index.html"
 
+    def each_context(self, request):
+        from takedown.notices.delivery import email_not_configured
+        from takedown.roles import role_has
+
+        context = super().each_context(request)
+        user = request.user
+        # Who sends notices, or runs the installation, must know that email goes nowhere.
+        if user.is_authenticated and (
+            role_has(user, "review_notice") or getattr(user, "role", "") == "manager"
+        ):
+            context["email_not_configured"] = bool(email_not_configured())
+        return context
+
     def has_permission(self, request) -> bool:
         # Every admin view goes through this (admin_view), so the approval queue, the PDF view
         # and job pages all demand the second factor, not only the home page.

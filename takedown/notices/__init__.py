@@ -13,7 +13,17 @@ The public services are re-exported here: `from takedown import notices` then
 """
 
 from takedown.errors import Conflict, Invalid, NotAllowed, PresendFailed
-from takedown.notices.delivery import CHANNELS, enqueue_delivery, notice_deliver_email, notice_send
+from takedown.notices.delivery import (
+    CHANNELS,
+    delivery_sweep,
+    email_not_configured,
+    enqueue_delivery,
+    notice_confirm_sent,
+    notice_deliver_email,
+    notice_resend,
+    notice_retry,
+    notice_send,
+)
 from takedown.notices.drafting import (
     default_locale,
     notice_change_language,
@@ -27,6 +37,7 @@ from takedown.notices.drafting import (
 )
 from takedown.notices.states import (
     ACTIVE_NOTICE_STATES,
+    DELIVERY_STATES,
     SENT_STATES,
     WORKFLOW,
     available,
@@ -58,6 +69,7 @@ from takedown.notices.workflow import (
 __all__ = [
     "ACTIVE_NOTICE_STATES",
     "CHANNELS",
+    "DELIVERY_STATES",
     "SENT_STATES",
     "SERVICES",
     "WORKFLOW",
@@ -70,6 +82,8 @@ __all__ = [
     "choose_template",
     "deadline_hours",
     "default_locale",
+    "delivery_sweep",
+    "email_not_configured",
     "enqueue_delivery",
     "mark_sent",
     "may_review",
@@ -77,6 +91,7 @@ __all__ = [
     "notice_approve",
     "notice_change_language",
     "notice_close",
+    "notice_confirm_sent",
     "notice_context",
     "notice_contributors",
     "notice_create",
@@ -85,6 +100,8 @@ __all__ = [
     "notice_reference",
     "notice_reject",
     "notice_remove_items",
+    "notice_resend",
+    "notice_retry",
     "notice_revise",
     "notice_send",
     "notice_submit",
@@ -107,6 +124,9 @@ SERVICES = {
     "approve": notice_approve,
     "reject": notice_reject,
     "send": notice_send,
+    "retry": notice_retry,
+    "confirm_sent": notice_confirm_sent,
+    "resend": notice_resend,
     "revise": notice_revise,
     "acknowledge": notice_acknowledge,
     "close": notice_close,

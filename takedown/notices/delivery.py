@@ -1,29 +1,77 @@
 """Sending an approved notice through its platform's channel, one class per channel.
 
-Email: `send` queues delivery by SMTP (after commit); a worker delivers the frozen subject,
-text, HTML and PDF and the notice becomes sent when the mail server accepts it. Web form:
-legal submits the packet on the platform's form and records the platform's reference; the
-notice becomes sent at once.
+Web form: legal submits the packet on the platform's form and records the platform's
+reference; the notice is sent at once.
+
+Email: at most once per notice, and never "sent" unless a mail server accepted it.
+
+- `send` refuses when this installation's email backend delivers nothing (console, file,
+  memory, dummy): a notice is never recorded as sent to a platform that nothing reached.
+- Otherwise the notice moves approved → sending with its one Message-ID, stored before the
+  first attempt and reused by every retry, and a worker delivers it (after commit).
+- A worker claims an attempt with one conditional UPDATE (sending, nobody on it). The outcome:
+  the server accepted it → sent; it refused or could not be reached before the message was
+  handed over → delivery_failed, retried on a backoff by the minute tick until the attempts
+  run out; the message was handed over but no answer came → delivery_unknown.
+- `delivery_sweep` (every minute) turns an attempt whose worker stopped without recording
+  anything (killed, its database connection gone) into delivery_unknown after
+  TAKEDOWN_DELIVERY_LEASE_SECONDS, re-queues a queued delivery whose task was lost, and starts
+  the retries that are due. A notice in delivery_unknown waits for a person: "it was
+  delivered" (→ sent) or "send again" (same Message-ID, so the platform can tell a copy).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import re
+import smtplib
+import socket
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from takedown.choices import ChannelKind, NoticeStatus
 from takedown.errors import Conflict, Invalid
 from takedown.models import Notice, User
 from takedown.notices.drafting import notice_reference
-from takedown.notices.states import check, get_notice, record_event
+from takedown.notices.states import check, get_notice, move
 from takedown.notices.workflow import mark_sent
 
 log = logging.getLogger(__name__)
+
+SENDING, FAILED, UNKNOWN = (
+    NoticeStatus.SENDING,
+    NoticeStatus.DELIVERY_FAILED,
+    NoticeStatus.DELIVERY_UNKNOWN,
+)
+
+# Django email backends that deliver nothing anywhere.
+_NOT_DELIVERING = {
+    "django.core.mail.backends.console.EmailBackend": "prints email to the console",
+    "django.core.mail.backends.filebased.EmailBackend": "writes email to files",
+    "django.core.mail.backends.locmem.EmailBackend": "keeps email in memory",
+    "django.core.mail.backends.dummy.EmailBackend": "discards email",
+}
+
+
+def email_not_configured() -> str:
+    """Why this installation cannot deliver email, or "" when it can."""
+    what = _NOT_DELIVERING.get(settings.EMAIL_BACKEND)
+    if what is None:
+        return ""
+    return (
+        f"Email delivery is not configured: this installation {what} (EMAIL_BACKEND), so nothing "
+        "would reach the platform. Set EMAIL_HOST (see the README, Configuration) to send notices by email."
+    )
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """After failed attempt n: 1 min, 5 min, 25 min, … (at most a day)."""
+    return timedelta(seconds=min(60 * 5 ** (attempt - 1), 86_400))
 
 
 class Channel:
@@ -35,53 +83,69 @@ class Channel:
         raise NotImplementedError
 
 
-class EmailChannel(Channel):
-    """Queue SMTP delivery after commit; the worker's `deliver` marks the notice sent."""
+class Handover(Exception):
+    """The message was handed to the mail server, but whether it accepted it is not known."""
 
+
+class EmailChannel(Channel):
     kind = ChannelKind.EMAIL
 
     def send(self, notice: Notice, *, user: User, reference: str = "") -> Notice:
+        problem = email_not_configured()
+        if problem:
+            raise Invalid(f"Nothing was sent. {problem}")
         recipient = notice.platform.channel_email
+        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1] or "localhost"
+        now = timezone.now()
         with transaction.atomic():
-            updated = Notice.objects.filter(pk=notice.pk, status=NoticeStatus.APPROVED).update(
-                channel=ChannelKind.EMAIL, recipient=recipient, sent_by=user, delivery_error=""
-            )
-            if not updated:
-                raise Conflict(f"Notice #{notice.pk} changed while you were sending it.")
-            record_event(
+            notice = move(
                 notice,
                 user=user,
-                from_status=NoticeStatus.APPROVED,
-                to_status=NoticeStatus.APPROVED,
-                reason=f"Email delivery to {recipient} queued.",
+                expected=NoticeStatus.APPROVED,
+                to=SENDING,
+                reason=f"Queued for email to {recipient}.",
+                channel=ChannelKind.EMAIL,
+                recipient=recipient,
+                sent_by=user,
+                message_id=make_msgid(idstring=notice_reference(notice), domain=domain),
+                delivery_error="",
+                delivery_next_at=now,
             )
             transaction.on_commit(lambda: enqueue_delivery(notice.pk))
-        notice.refresh_from_db()
         return notice
 
+    # -- the worker's side ---------------------------------------------------------------------
+
     def deliver(self, notice_id: int, *, connection=None) -> str:
-        """Send an approved email-channel notice once; called by the delivery task.
-
-        Claims the delivery with a lease so that two workers never send the same notice, sends
-        the frozen subject, text, HTML and PDF, and marks it sent with the Message-ID. On an SMTP
-        error records it on the notice, and re-queues with backoff until the attempts run out.
-        Returns what happened: "sent", "retry", "failed" or "skipped".
-        """
-        from django.core.mail import EmailMultiAlternatives
-        from django.core.mail.message import make_msgid
-
+        """One delivery attempt; returns "sent", "retry", "failed", "unknown" or "skipped"."""
         now = timezone.now()
-        lease = now - timedelta(seconds=settings.TAKEDOWN_DELIVERY_LEASE_SECONDS)
-        claimed = (
-            Notice.objects.filter(pk=notice_id, status=NoticeStatus.APPROVED, channel=ChannelKind.EMAIL)
-            .filter(Q(delivery_started_at__isnull=True) | Q(delivery_started_at__lt=lease))
-            .update(delivery_started_at=now, delivery_attempts=F("delivery_attempts") + 1)
-        )
+        claimed = Notice.objects.filter(
+            pk=notice_id, status=SENDING, channel=ChannelKind.EMAIL, delivery_started_at__isnull=True
+        ).update(delivery_started_at=now, delivery_attempts=F("delivery_attempts") + 1, delivery_next_at=None)
         if not claimed:
-            return "skipped"
+            return "skipped"  # delivered, in doubt, or another worker holds it: never a second copy
         notice = Notice.objects.select_related("agency", "platform", "sent_by").get(pk=notice_id)
-        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1] or "localhost"
-        message_id = make_msgid(idstring=notice_reference(notice), domain=domain)
+        try:
+            self._transmit(notice, connection)
+        except Handover as exc:
+            return self._in_doubt(notice, str(exc), started=now)
+        except Exception as exc:  # nothing was handed over: safe to try again
+            return self._failed(notice, exc)
+        with transaction.atomic():
+            mark_sent(
+                notice,
+                user=notice.sent_by,
+                sent_at=timezone.now(),
+                expected=SENDING,
+                reason=f"Emailed to {notice.recipient}; the mail server accepted it (Message-ID {notice.message_id}).",
+                delivery_error="",
+                delivery_started_at=None,
+            )
+        return "sent"
+
+    def _message(self, notice: Notice, connection):
+        from django.core.mail import EmailMultiAlternatives
+
         message = EmailMultiAlternatives(
             subject=notice.rendered_subject,
             body=notice.rendered_text,
@@ -89,7 +153,7 @@ class EmailChannel(Channel):
             to=[notice.recipient],
             reply_to=[notice.agency.email] if notice.agency.email else None,
             headers={
-                "Message-ID": message_id,
+                "Message-ID": notice.message_id,
                 "X-Takedown-Reference": notice_reference(notice),
                 "X-Takedown-PDF-SHA256": notice.pdf_sha256,
             },
@@ -97,38 +161,140 @@ class EmailChannel(Channel):
         )
         message.attach_alternative(notice.rendered_html, "text/html")
         message.attach(f"{notice_reference(notice)}.pdf", bytes(notice.pdf), "application/pdf")
-        try:
+        return message
+
+    def _transmit(self, notice: Notice, connection) -> None:
+        """Hand the message over. Over SMTP each step is known: an error before the message
+        body went out is a failure (nothing left); after it, a Handover (it may have)."""
+        from django.core.mail import get_connection
+        from django.core.mail.backends.smtp import EmailBackend
+
+        connection = connection or get_connection()
+        message = self._message(notice, connection)
+        if not isinstance(connection, EmailBackend):
             message.send()
-        except Exception as exc:  # any SMTP or socket failure: recorded, retried, never lost
-            error = f"{type(exc).__name__}: {exc}"
-            attempts = notice.delivery_attempts
-            final = attempts >= settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS
-            Notice.objects.filter(pk=notice_id).update(delivery_error=error, delivery_started_at=None)
-            record_event(
+            return
+        connection.open()
+        try:
+            _smtp_send(connection.connection, message)
+        finally:
+            try:
+                connection.close()
+            except Exception:  # the answer is already known; closing is best effort
+                log.debug("closing the SMTP connection failed", exc_info=True)
+
+    def _failed(self, notice: Notice, exc: Exception) -> str:
+        attempts = notice.delivery_attempts
+        final = attempts >= settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS
+        next_at = None if final else timezone.now() + retry_delay(attempts)
+        error = describe_smtp_error(exc)
+        reason = f"Attempt {attempts} of {settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS}: {error}"
+        if next_at is not None:
+            reason += f" Next try at {_clock(next_at)}."
+        else:
+            reason += " No more automatic tries: retry when the mail server is back."
+        with transaction.atomic():
+            move(
                 notice,
                 user=None,
-                from_status=NoticeStatus.APPROVED,
-                to_status=NoticeStatus.APPROVED,
-                reason=f"Email delivery attempt {attempts} failed: {error}"
-                + ("" if not final else " (giving up)"),
-            )
-            if final:
-                log.error("notice %s: email delivery failed for good: %s", notice_id, error)
-                return "failed"
-            delay = 60 * 5 ** (attempts - 1)
-            transaction.on_commit(lambda: enqueue_delivery(notice_id, delay_seconds=delay))
-            return "retry"
-        with transaction.atomic():
-            mark_sent(
-                notice,
-                user=notice.sent_by,
-                sent_at=timezone.now(),
-                reason=f"Emailed to {notice.recipient}.",
-                message_id=message_id,
-                delivery_error="",
+                expected=SENDING,
+                to=FAILED,
+                reason=reason,
+                delivery_error=reason,
                 delivery_started_at=None,
+                delivery_next_at=next_at,
             )
-        return "sent"
+        log.warning("notice %s: email delivery attempt %s failed: %s", notice.pk, attempts, error)
+        return "failed" if final else "retry"
+
+    def _in_doubt(self, notice: Notice, what: str, *, started: datetime) -> str:
+        reason = (
+            f"The mail server may have accepted the message at {_clock(started)}: {what} "
+            "Check with the platform, then record it as sent or send it again (same Message-ID)."
+        )
+        with transaction.atomic():
+            move(
+                notice,
+                user=None,
+                expected=SENDING,
+                to=UNKNOWN,
+                reason=reason,
+                delivery_error=reason,
+                delivery_started_at=None,
+                delivery_next_at=None,
+            )
+        log.error("notice %s: email delivery in doubt: %s", notice.pk, what)
+        return "unknown"
+
+
+def _clock(when: datetime) -> str:
+    return formats.time_format(timezone.localtime(when), "H:i")
+
+
+def _smtp_send(smtp: smtplib.SMTP, message) -> None:
+    """MAIL, RCPT, DATA by hand (as smtplib's sendmail does), so that we know whether the
+    message body was handed over when something goes wrong."""
+    from django.core.mail.message import sanitize_address
+
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    from_addr = sanitize_address(message.from_email, encoding)
+    recipients = [sanitize_address(addr, encoding) for addr in message.recipients()]
+    body = message.message().as_bytes(linesep="\r\n")
+    smtp.ehlo_or_helo_if_needed()
+    code, reply = smtp.mail(from_addr)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, from_addr)
+    refused = {}
+    for rcpt in recipients:
+        code, reply = smtp.rcpt(rcpt)
+        if code not in (250, 251):
+            refused[rcpt] = (code, reply)
+    if len(refused) == len(recipients):
+        raise smtplib.SMTPRecipientsRefused(refused)
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    data = re.sub(rb"(?m)^\.", b"..", body)  # dot-stuffing (RFC 5321, 4.5.2)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    try:
+        smtp.send(data + b".\r\n")
+    except Exception as exc:
+        raise Handover(f"the connection broke while the message was being handed over ({exc}).") from exc
+    try:
+        code, reply = smtp.getreply()
+    except Exception as exc:
+        raise Handover(f"no answer came after the message was handed over ({exc}).") from exc
+    if code != 250:
+        # The server answered, and refused the message it was given: it did not take it.
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def describe_smtp_error(exc: Exception) -> str:
+    """A sentence a legal reviewer can act on, naming the mail server."""
+    server = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"The mail server at {server} refused the connection."
+    if isinstance(exc, socket.gaierror):
+        return f"The mail server's name {settings.EMAIL_HOST} could not be resolved."
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return f"The mail server at {server} did not answer in time."
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"The mail server at {server} refused our login ({exc.smtp_code})."
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        who = ", ".join(exc.recipients)
+        return f"The mail server at {server} refused the recipient {who}."
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"The mail server at {server} refused the sender {exc.sender} ({exc.smtp_code})."
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        return f"The mail server at {server} answered {exc.smtp_code}: {text}."
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError)):
+        return f"The mail server at {server} closed the connection."
+    return f"Sending through {server} failed: {type(exc).__name__}: {exc}."
 
 
 class WebFormChannel(Channel):
@@ -170,20 +336,126 @@ def notice_send(*, notice_id: int, user: User, reference: str = "") -> Notice:
     return channel.send(notice, user=user, reference=reference)
 
 
-def enqueue_delivery(notice_id: int, *, delay_seconds: int = 0) -> None:
-    from django_q.models import Schedule
-    from django_q.tasks import async_task, schedule
-
-    if delay_seconds:
-        schedule(
-            "takedown.tasks.deliver_notice_email",
-            notice_id,
-            schedule_type=Schedule.ONCE,
-            next_run=timezone.now() + timedelta(seconds=delay_seconds),
-            name=None,
+def notice_retry(*, notice_id: int, user: User) -> Notice:
+    """A failed delivery, tried again now (by a person), with the same Message-ID."""
+    notice = get_notice(notice_id, user)
+    act = check("retry", notice, user)
+    problem = email_not_configured()
+    if problem:
+        raise Invalid(f"Nothing was sent. {problem}")
+    with transaction.atomic():
+        notice = move(
+            notice,
+            user=user,
+            expected=FAILED,
+            to=act.target,
+            reason=f"Retry queued for email to {notice.recipient}.",
+            delivery_next_at=timezone.now(),
         )
-    else:
-        async_task("takedown.tasks.deliver_notice_email", notice_id, task_name=f"deliver-notice-{notice_id}")
+        transaction.on_commit(lambda: enqueue_delivery(notice.pk))
+    return notice
+
+
+def notice_confirm_sent(*, notice_id: int, user: User, reason: str) -> Notice:
+    """Delivery was in doubt and the platform has it: record it as sent, with how we know."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Say how you know the platform received it (for the timeline).")
+    notice = get_notice(notice_id, user)
+    check("confirm_sent", notice, user)
+    with transaction.atomic():
+        return mark_sent(
+            notice,
+            user=user,
+            sent_at=timezone.now(),
+            expected=UNKNOWN,
+            reason=f"Recorded as delivered: {reason}",
+            delivery_error="",
+        )
+
+
+def notice_resend(*, notice_id: int, user: User, reason: str) -> Notice:
+    """Delivery was in doubt and the platform does not have it: send it again, same Message-ID."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Say why it is sent again (for the timeline): the platform may receive a second copy.")
+    notice = get_notice(notice_id, user)
+    act = check("resend", notice, user)
+    problem = email_not_configured()
+    if problem:
+        raise Invalid(f"Nothing was sent. {problem}")
+    with transaction.atomic():
+        notice = move(
+            notice,
+            user=user,
+            expected=UNKNOWN,
+            to=act.target,
+            reason=f"Sent again with the same Message-ID: {reason}",
+            delivery_next_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: enqueue_delivery(notice.pk))
+    return notice
+
+
+def enqueue_delivery(notice_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("takedown.tasks.deliver_notice_email", notice_id, task_name=f"deliver-notice-{notice_id}")
+
+
+def delivery_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The minute tick's delivery duties; returns what it did, by kind."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.TAKEDOWN_DELIVERY_LEASE_SECONDS)
+    stale = Notice.objects.filter(status=SENDING, delivery_started_at__lt=now - lease)
+    done = {"unknown": 0, "requeued": 0, "retried": 0}
+    for notice in stale.select_related("platform"):
+        reason = (
+            f"A worker started delivering at {_clock(notice.delivery_started_at)} and stopped without "
+            "recording the result: the mail server may have accepted the message. Check with the "
+            "platform, then record it as sent or send it again (same Message-ID)."
+        )
+        with transaction.atomic():
+            try:
+                move(
+                    notice,
+                    user=None,
+                    expected=SENDING,
+                    to=UNKNOWN,
+                    reason=reason,
+                    delivery_error=reason,
+                    delivery_started_at=None,
+                    delivery_next_at=None,
+                )
+            except Conflict:
+                continue
+        done["unknown"] += 1
+    # Queued (nobody on it) but its task never ran: a lost task, or a cluster that was down.
+    lost = Notice.objects.filter(
+        status=SENDING, delivery_started_at__isnull=True, delivery_next_at__lt=now - timedelta(minutes=2)
+    )
+    for pk in lost.values_list("pk", flat=True):
+        enqueue_delivery(pk)
+        done["requeued"] += 1
+    due = Notice.objects.filter(status=FAILED, delivery_next_at__lte=now).filter(
+        Q(delivery_attempts__lt=settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS)
+    )
+    for notice in due:
+        with transaction.atomic():
+            try:
+                move(
+                    notice,
+                    user=None,
+                    expected=FAILED,
+                    to=SENDING,
+                    reason=f"Attempt {notice.delivery_attempts + 1} of {settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS}.",
+                    delivery_next_at=now,
+                )
+            except Conflict:
+                continue
+            transaction.on_commit(lambda pk=notice.pk: enqueue_delivery(pk))
+        done["retried"] += 1
+    return done
 
 
 def notice_deliver_email(*, notice_id: int, connection=None) -> str:

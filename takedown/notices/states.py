@@ -7,13 +7,20 @@ who may take it, and the four-eyes rule.
     pending           --approve-->           approved      (four eyes: not by who shaped it)
     pending           --reject-->            rejected      (four eyes; a reason is required)
     rejected          --revise-->            a new draft with the URLs still open
-    approved          --send-->              sent          (email: once the mail server accepts it)
+    approved          --send-->              sent          (web form: the platform's reference)
+    approved          --send-->              sending       (email: queued; one Message-ID for good)
+    sending           ..delivered..>         sent          (the mail server accepted it)
+    sending           ..failed..>            delivery_failed  (nothing left; retried on a schedule)
+    sending           ..in doubt..>          delivery_unknown (it may have left: a person decides)
+    delivery_failed   --retry-->             sending
+    delivery_unknown  --confirm_sent-->      sent          (the platform has it)
+    delivery_unknown  --resend-->            sending       (same Message-ID: the platform can tell a copy)
     sent              --acknowledge-->       acknowledged
     sent|acknowledged --close-->             closed        (with an outcome)
     sent|acknowledged --withdraw-->          withdrawn     (a reason is required)
 
 A counter-notice can be recorded on a sent, acknowledged or closed notice; it changes no state.
-Email delivery is queued by `send` and turns the notice `sent` when the mail server accepts it.
+Dotted moves are the system's (`SYSTEM_MOVES`), not a person's.
 
 Everything else reads this table: the services check against it (`check`), the admin draws its
 buttons and dispatches from it, the API derives its role permissions, error messages and
@@ -35,9 +42,19 @@ from takedown.models import Notice, NoticeEvent, User
 from takedown.roles import role_has
 
 # A notice in one of these states holds its URLs: they are not drafted into another one.
-ACTIVE_NOTICE_STATES = (NoticeStatus.DRAFT, NoticeStatus.PENDING, NoticeStatus.APPROVED)
+ACTIVE_NOTICE_STATES = (
+    NoticeStatus.DRAFT,
+    NoticeStatus.PENDING,
+    NoticeStatus.APPROVED,
+    NoticeStatus.SENDING,
+    NoticeStatus.DELIVERY_FAILED,
+    NoticeStatus.DELIVERY_UNKNOWN,
+)
+# Email delivery in progress or in doubt: nothing is offered that would send it again.
+DELIVERY_STATES = (NoticeStatus.SENDING, NoticeStatus.DELIVERY_FAILED, NoticeStatus.DELIVERY_UNKNOWN)
 SENT_STATES = (NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED, NoticeStatus.CLOSED)
 
+SENDING, FAILED, UNKNOWN = DELIVERY_STATES
 D, P, A, S, K, C, R, W = (
     NoticeStatus.DRAFT,
     NoticeStatus.PENDING,
@@ -153,6 +170,38 @@ ACTIONS: tuple[Action, ...] = (
         summary="Send an approved notice",
     ),
     Action(
+        "retry",
+        "retry",
+        (FAILED,),
+        SENDING,
+        "review_notice",
+        _REVIEWER,
+        "only a notice whose delivery failed can be retried.",
+        button=_("Retry delivery now"),
+    ),
+    Action(
+        "confirm_sent",
+        "confirm as sent",
+        (UNKNOWN,),
+        S,
+        "review_notice",
+        _REVIEWER,
+        "only a notice whose delivery is unknown can be confirmed as sent.",
+        fields=("reason",),
+        button=_("It was delivered: record it as sent"),
+    ),
+    Action(
+        "resend",
+        "resend",
+        (UNKNOWN,),
+        SENDING,
+        "review_notice",
+        _REVIEWER,
+        "only a notice whose delivery is unknown can be sent again.",
+        fields=("reason",),
+        button=_("It was not delivered: send again (same Message-ID)"),
+    ),
+    Action(
         "revise",
         "revise",
         (R,),
@@ -210,6 +259,18 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 WORKFLOW: dict[str, Action] = {a.name: a for a in ACTIONS}
+
+# What the system does by itself, not a person: (from, to) -> when.
+SYSTEM_MOVES: dict[tuple[str, str], str] = {
+    (A, SENDING): "send, email channel: delivery is queued",
+    (SENDING, S): "the mail server accepted the message",
+    (SENDING, FAILED): "the mail server refused it, or could not be reached: nothing left",
+    (
+        SENDING,
+        UNKNOWN,
+    ): "the message may have left (no answer after it was handed over, or a worker stopped mid-send)",
+    (FAILED, SENDING): "the next attempt is due",
+}
 BUTTONS: tuple[Action, ...] = tuple(a for a in ACTIONS if a.button)
 
 

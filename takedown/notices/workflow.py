@@ -141,13 +141,22 @@ def deadline_hours(notice: Notice) -> int:
     )
 
 
-def mark_sent(notice: Notice, *, user: User | None, sent_at: datetime, reason: str, **fields) -> Notice:
-    """approved → sent: start the route's clock and schedule the URLs' first recheck."""
+def mark_sent(
+    notice: Notice,
+    *,
+    user: User | None,
+    sent_at: datetime,
+    reason: str,
+    expected: str = NoticeStatus.APPROVED,
+    **fields,
+) -> Notice:
+    """→ sent (from approved, or from a delivery state): start the route's clock and schedule
+    the URLs' first recheck."""
     deadline = sent_at + timedelta(hours=deadline_hours(notice))
     notice = move(
         notice,
         user=user,
-        expected=NoticeStatus.APPROVED,
+        expected=expected,
         to=NoticeStatus.SENT,
         reason=reason,
         sent_at=sent_at,
