@@ -20,14 +20,7 @@ from django.utils import timezone
 
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import Agency, Artist, InfringingURL, Platform, User
-from takedown.urltools import (
-    NormalizedURL,
-    PlatformMatcher,
-    UnsafeURL,
-    host_matches,
-    normalize_url,
-    split_cell,
-)
+from takedown.urltools import PlatformMatcher, UnsafeURL, normalize_url, official_matcher, split_cell
 
 COLUMNS = ("artist", "url", "category", "legal_route", "discovered_at", "note")
 _CATEGORIES = frozenset(Category.values)
@@ -111,47 +104,6 @@ def read_csv(data: bytes | str) -> list[dict[str, str]]:
     except csv.Error as exc:
         raise IntakeError(f"CSV line {reader.line_num}: {exc}") from None
     return rows
-
-
-class _Official:
-    """An artist's allow-list, split into hosts and URL prefixes for fast matching."""
-
-    __slots__ = ("hosts", "prefixes")
-
-    def __init__(self, entries: Sequence[str]) -> None:
-        hosts: list[str] = []
-        prefixes: list[str] = []
-        for entry in entries:
-            entry = entry.strip()
-            if not entry:
-                continue
-            if "/" not in entry.split("://", 1)[-1].rstrip("/"):
-                # A bare domain (or a site root): everything on it is official.
-                hosts.append(entry.split("://", 1)[-1].rstrip("/").lower())
-                continue
-            try:
-                norm = normalize_url(entry)
-            except UnsafeURL:
-                continue
-            prefixes.append(norm.url.rstrip("/"))
-        self.hosts = tuple(hosts)
-        self.prefixes = tuple(prefixes)
-
-    def covers(self, norm: NormalizedURL) -> str | None:
-        if self.hosts and host_matches(norm.host, self.hosts):
-            return norm.host
-        # An item folded to its canonical form (x.com/i/status/1) is checked as pasted too
-        # (x.com/artist/status/1): the canonical form no longer names the account.
-        for url in (norm.url, norm.via) if norm.via else (norm.url,):
-            for prefix in self.prefixes:
-                # Path boundary: x.com/artist covers x.com/artist/status/1, not x.com/artistfan.
-                if url == prefix or url.startswith(prefix + "/") or url.startswith(prefix + "?"):
-                    return prefix
-        return None
-
-
-def official_matcher(artist: Artist) -> _Official:
-    return _Official(artist.official_accounts or [])
 
 
 def platform_matcher() -> tuple[PlatformMatcher, dict[str, Platform]]:

@@ -28,7 +28,6 @@ from takedown.choices import (
     NoticeStatus,
     URLStatus,
 )
-from takedown.importing import official_matcher
 from takedown.models import (
     Artist,
     CounterNotice,
@@ -42,7 +41,7 @@ from takedown.models import (
     User,
 )
 from takedown.roles import role_has
-from takedown.urltools import UnsafeURL, normalize_url
+from takedown.urltools import UnsafeURL, normalize_url, official_matcher
 
 log = logging.getLogger(__name__)
 
