@@ -357,19 +357,18 @@ class URLAddForm(forms.ModelForm):
         )
         if isinstance(result, importing.RowError):
             raise ValidationError({result.field or "url": result.message})
-        _artist_id, _raw, normalized, host, platform_id, _cat, route, _disc, _note = result
-        if InfringingURL.objects.filter(artist=artist, normalized_url=normalized).exists():
+        if InfringingURL.objects.filter(artist=artist, normalized_url=result.normalized_url).exists():
             raise ValidationError(
                 {
                     "url": _("This URL is already recorded for %(artist)s as %(url)s.")
-                    % {"artist": artist, "url": normalized}
+                    % {"artist": artist, "url": result.normalized_url}
                 }
             )
-        self.instance.normalized_url = normalized
-        self.instance.host = host
-        self.instance.platform_id = platform_id
-        data["legal_route"] = route
-        self.instance.legal_route = route
+        self.instance.normalized_url = result.normalized_url
+        self.instance.host = result.host
+        self.instance.platform_id = result.platform_id
+        data["legal_route"] = result.legal_route
+        self.instance.legal_route = result.legal_route
         return data
 
 
