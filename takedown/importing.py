@@ -1,5 +1,10 @@
 """Bulk intake of infringing URLs: one code path for the admin CSV upload, the CLI and the API.
 
+The front door is `rows_from_csv` / `rows_from_json` (body -> rows, or IntakeError with the
+reason), then `import_rows`; callers add only their own transport (HTTP status, form error,
+exit code). Each rule lives here once: the size limits, the text both databases can store
+(`text_problem`) and the per-row checks (`Intake`).
+
 Rows are validated with plain code (a few microseconds each: normalising is the bulk of it)
 and inserted with one set-based statement, so the cost per row stays near the database's
 own. Duplicates, within the batch or against stored rows, are counted, never errors:
@@ -8,8 +13,11 @@ re-sending a batch creates nothing new.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,6 +26,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import Agency, Artist, InfringingURL, Platform, User
@@ -37,11 +46,30 @@ _NOTE_MAX = 2000
 
 
 class IntakeError(ValueError):
-    """The batch as a whole cannot be read (not per-row): wrong format, too many rows."""
+    """The batch as a whole cannot be read (not per-row): wrong format, too many rows.
+
+    str(exc) is the user-facing reason; `field` names the part of the body at fault, if one
+    is ("items").
+    """
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ImportTooLarge(IntakeError):
-    pass
+    """Over TAKEDOWN_IMPORT_MAX_BYTES or TAKEDOWN_IMPORT_MAX_ROWS."""
+
+
+class UnstorableText(IntakeError):
+    """Rows hold text neither database can store: the batch is refused as a whole.
+
+    `errors` names each such row and its first such field.
+    """
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} row(s) contain text that cannot be stored; nothing was imported.")
+        self.errors = errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +103,9 @@ class ImportReport:
         if self.notes:  # additive: the documented four keys stay as they were
             body["notes"] = [n.as_dict() for n in self.notes]
         return body
+
+
+# -- The front door: a body or file -> rows ---------------------------------------------------
 
 
 def read_csv(data: bytes | str) -> list[dict[str, str]]:
@@ -114,12 +145,6 @@ def read_csv(data: bytes | str) -> list[dict[str, str]]:
     return rows
 
 
-def platform_matcher() -> tuple[PlatformMatcher, dict[str, Platform]]:
-    platforms = {p.slug: p for p in Platform.objects.filter(is_active=True)}
-    hosts = {h.lower(): p.slug for p in platforms.values() for h in p.hosts}
-    return PlatformMatcher(hosts), platforms
-
-
 def text_problem(value: str) -> str | None:
     """Why neither database can store `value`, or None when both can.
 
@@ -128,12 +153,110 @@ def text_problem(value: str) -> str | None:
     """
     if "\x00" in value:
         return "Contains a NUL character, which cannot be stored."
-    if not value.isascii():  # isascii is O(1): the common case never pays for the encode
+    if not value.isascii():  # O(1): ASCII text, most of every batch, skips the encode
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return "Contains an unpaired surrogate (invalid Unicode), which cannot be stored."
     return None
+
+
+def check_body_size(size: int, *, whole: bool = True) -> None:
+    """Raise ImportTooLarge when a request body of `size` bytes is over TAKEDOWN_IMPORT_MAX_BYTES.
+
+    `whole=False` when `size` counts only what was read of the body (the limit + 1 at most).
+    """
+    limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
+    if size <= limit:
+        return
+    got = f"The body is {size} bytes" if whole else "The body is over the limit"
+    raise ImportTooLarge(
+        f"{got}; the limit is {limit} bytes ({limit / 1048576:.1f} MiB) and "
+        f"{settings.TAKEDOWN_IMPORT_MAX_ROWS} rows per request. Split the batch."
+    )
+
+
+def check_upload_size(size: int) -> None:
+    """The same limit for a file uploaded in the admin, in the admin's (translated) words."""
+    limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
+    if size > limit:
+        raise ImportTooLarge(
+            gettext("The file is %(size)d bytes; the limit is %(limit)d bytes.")
+            % {"size": size, "limit": limit}
+        )
+
+
+# In JSON, text neither database can store can only arrive escaped (\u0000, \ud800-\udfff): a
+# cheap scan of the body decides whether the rows need a look.
+_SUSPECT_JSON = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF][0-9a-fA-F]{2})")
+
+
+def rows_from_json(body: bytes) -> list:
+    """The rows of a JSON body `{"items": [...]}` (UTF-8, BOM allowed), for `import_rows`.
+
+    Raises IntakeError when the body is not such an object or holds no rows, UnstorableText
+    when a row holds text that cannot be stored. Rows that are not objects are left to
+    `import_rows`, which rejects each with its row number.
+    """
+    body = body.removeprefix(codecs.BOM_UTF8)
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise IntakeError(f"Malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+    except (UnicodeDecodeError, RecursionError):
+        raise IntakeError("Malformed JSON: the body is not UTF-8 JSON text.") from None
+    if not isinstance(data, dict) or "items" not in data:
+        raise IntakeError('Send an object with the rows in "items": {"items": [{...}, ...]}.')
+    rows = data["items"]
+    if not isinstance(rows, list):
+        raise IntakeError(f"Must be a list of row objects, not {type(rows).__name__}.", field="items")
+    return _batch(rows, suspect=b"\\u" in body and _SUSPECT_JSON.search(body) is not None)
+
+
+def rows_from_csv(data: bytes | str) -> list[dict[str, str]]:
+    """The rows of a CSV body or file (UTF-8, BOM allowed; `COLUMNS`), for `import_rows`.
+
+    Raises IntakeError when it cannot be read (see `read_csv`) or holds no rows, UnstorableText
+    when a row holds text that cannot be stored.
+    """
+    rows = read_csv(data)
+    # Decoded bytes hold no lone surrogate (the decoder is strict): NUL is all they can carry.
+    suspect = b"\x00" in data if isinstance(data, bytes) else text_problem(data) is not None
+    return _batch(rows, suspect=suspect)
+
+
+def _batch(rows: list, *, suspect: bool) -> list:
+    if not rows:
+        raise IntakeError("No rows to import.")
+    if suspect:
+        errors = _unstorable_rows(rows)
+        if errors:
+            raise UnstorableText(errors)
+    return rows
+
+
+def _unstorable_rows(rows: Sequence[object]) -> list[RowError]:
+    """Each row holding text that cannot be stored, with the first such field."""
+    errors = []
+    for index, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            continue
+        for name in COLUMNS:
+            value = row.get(name)
+            problem = text_problem(value) if isinstance(value, str) else None
+            if problem:
+                errors.append(RowError(index, name, problem))
+                break
+    return errors
+
+
+# -- Row by row ------------------------------------------------------------------------------
+
+
+def platform_matcher() -> tuple[PlatformMatcher, dict[str, Platform]]:
+    platforms = {p.slug: p for p in Platform.objects.filter(is_active=True)}
+    hosts = {h.lower(): p.slug for p in platforms.values() for h in p.hosts}
+    return PlatformMatcher(hosts), platforms
 
 
 def _parse_discovered(raw: str, now: datetime) -> datetime:
