@@ -674,14 +674,12 @@ class CSVUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise ValidationError(
-                _("The file is %(size)d bytes; the limit is %(limit)d bytes.")
-                % {"size": upload.size, "limit": limit}
-            )
         try:
-            self.rows = importing.read_csv(upload.read())
+            importing.check_upload_size(upload.size)
+            self.rows = importing.rows_from_csv(upload.read())
+        except importing.UnstorableText as exc:
+            rows = [f"Row {e.row} ({e.field}): {e.message}" for e in exc.errors[:20]]
+            raise ValidationError([str(exc), *rows]) from None
         except importing.IntakeError as exc:
             raise ValidationError(str(exc)) from None
         return upload
