@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
 ARTIST = "bench-artist"
-# The values Intake.check returns for a valid row, in this order.
+# The fields of the CheckedRow Intake.check returns for a valid row, in this order.
 ROW_COLUMNS = (
     "artist_id", "url", "normalized_url", "host", "platform_id", "category", "legal_route", "discovered_at", "note",
 )  # fmt: skip
@@ -99,11 +99,11 @@ def setup_database(database_url: str, rows_file: str, prepared_file: str) -> Non
         result = intake.check(index, row)
         if isinstance(result, importing.RowError):
             continue
-        assert len(result) == len(ROW_COLUMNS)
-        if (result[0], result[2]) in seen:
+        assert result._fields == ROW_COLUMNS
+        if (result.artist_id, result.normalized_url) in seen:
             continue
-        seen.add((result[0], result[2]))
-        values = dict(zip(ROW_COLUMNS, result, strict=True))
+        seen.add((result.artist_id, result.normalized_url))
+        values = result._asdict()
         values["discovered_at"] = values["discovered_at"].isoformat()
         prepared.append(values)
     constants = _constant_columns(user.pk)

@@ -1,5 +1,10 @@
 """Bulk intake of infringing URLs: one code path for the admin CSV upload, the CLI and the API.
 
+The front door is `rows_from_csv` / `rows_from_json` (body -> rows, or IntakeError with the
+reason), then `import_rows`; callers add only their own transport (HTTP status, form error,
+exit code). Each rule lives here once: the size limits, the text both databases can store
+(`text_problem`) and the per-row checks (`Intake`).
+
 Rows are validated with plain code (a few microseconds each: normalising is the bulk of it)
 and inserted with one set-based statement, so the cost per row stays near the database's
 own. Duplicates, within the batch or against stored rows, are counted, never errors:
@@ -8,15 +13,20 @@ re-sending a batch creates nothing new.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import Agency, Artist, InfringingURL, Platform, User
@@ -24,8 +34,8 @@ from takedown.urltools import (
     NormalizedURL,
     PlatformMatcher,
     UnsafeURL,
-    host_matches,
     normalize_url,
+    official_matcher,
     split_cell,
 )
 
@@ -36,11 +46,30 @@ _NOTE_MAX = 2000
 
 
 class IntakeError(ValueError):
-    """The batch as a whole cannot be read (not per-row): wrong format, too many rows."""
+    """The batch as a whole cannot be read (not per-row): wrong format, too many rows.
+
+    str(exc) is the user-facing reason; `field` names the part of the body at fault, if one
+    is ("items").
+    """
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ImportTooLarge(IntakeError):
-    pass
+    """Over TAKEDOWN_IMPORT_MAX_BYTES or TAKEDOWN_IMPORT_MAX_ROWS."""
+
+
+class UnstorableText(IntakeError):
+    """Rows hold text neither database can store: the batch is refused as a whole.
+
+    `errors` names each such row and its first such field.
+    """
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} row(s) contain text that cannot be stored; nothing was imported.")
+        self.errors = errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +103,9 @@ class ImportReport:
         if self.notes:  # additive: the documented four keys stay as they were
             body["notes"] = [n.as_dict() for n in self.notes]
         return body
+
+
+# -- The front door: a body or file -> rows ---------------------------------------------------
 
 
 def read_csv(data: bytes | str) -> list[dict[str, str]]:
@@ -113,62 +145,118 @@ def read_csv(data: bytes | str) -> list[dict[str, str]]:
     return rows
 
 
-class _Official:
-    """An artist's allow-list, split into hosts and URL prefixes for fast matching."""
+def text_problem(value: str) -> str | None:
+    """Why neither database can store `value`, or None when both can.
 
-    __slots__ = ("hosts", "prefixes")
-
-    def __init__(self, entries: Sequence[str]) -> None:
-        hosts: list[str] = []
-        prefixes: list[str] = []
-        for entry in entries:
-            entry = entry.strip()
-            if not entry:
-                continue
-            if "/" not in entry.split("://", 1)[-1].rstrip("/"):
-                # A bare domain (or a site root): everything on it is official.
-                hosts.append(entry.split("://", 1)[-1].rstrip("/").lower())
-                continue
-            try:
-                norm = normalize_url(entry)
-            except UnsafeURL:
-                continue
-            prefixes.append(norm.url.rstrip("/"))
-        self.hosts = tuple(hosts)
-        self.prefixes = tuple(prefixes)
-
-    def covers(self, norm: NormalizedURL) -> str | None:
-        if self.hosts and host_matches(norm.host, self.hosts):
-            return norm.host
-        # An item folded to its canonical form (x.com/i/status/1) is checked as pasted too
-        # (x.com/artist/status/1): the canonical form no longer names the account.
-        for url in (norm.url, norm.via) if norm.via else (norm.url,):
-            for prefix in self.prefixes:
-                # Path boundary: x.com/artist covers x.com/artist/status/1, not x.com/artistfan.
-                if url == prefix or url.startswith(prefix + "/") or url.startswith(prefix + "?"):
-                    return prefix
-        return None
+    PostgreSQL refuses NUL in text, and UTF-8 has no lone surrogates (JSON can escape one as
+    \\ud800). Every text field of every row, from every front door, is read through this.
+    """
+    if "\x00" in value:
+        return "Contains a NUL character, which cannot be stored."
+    if not value.isascii():  # O(1): ASCII text, most of every batch, skips the encode
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "Contains an unpaired surrogate (invalid Unicode), which cannot be stored."
+    return None
 
 
-def official_matcher(artist: Artist) -> _Official:
-    return _Official(artist.official_accounts or [])
+def check_body_size(size: int, *, whole: bool = True) -> None:
+    """Raise ImportTooLarge when a request body of `size` bytes is over TAKEDOWN_IMPORT_MAX_BYTES.
+
+    `whole=False` when `size` counts only what was read of the body (the limit + 1 at most).
+    """
+    limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
+    if size <= limit:
+        return
+    got = f"The body is {size} bytes" if whole else "The body is over the limit"
+    raise ImportTooLarge(
+        f"{got}; the limit is {limit} bytes ({limit / 1048576:.1f} MiB) and "
+        f"{settings.TAKEDOWN_IMPORT_MAX_ROWS} rows per request. Split the batch."
+    )
+
+
+def check_upload_size(size: int) -> None:
+    """The same limit for a file uploaded in the admin, in the admin's (translated) words."""
+    limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
+    if size > limit:
+        raise ImportTooLarge(
+            gettext("The file is %(size)d bytes; the limit is %(limit)d bytes.")
+            % {"size": size, "limit": limit}
+        )
+
+
+# In JSON, text neither database can store can only arrive escaped (\u0000, \ud800-\udfff): a
+# cheap scan of the body decides whether the rows need a look.
+_SUSPECT_JSON = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF][0-9a-fA-F]{2})")
+
+
+def rows_from_json(body: bytes) -> list:
+    """The rows of a JSON body `{"items": [...]}` (UTF-8, BOM allowed), for `import_rows`.
+
+    Raises IntakeError when the body is not such an object or holds no rows, UnstorableText
+    when a row holds text that cannot be stored. Rows that are not objects are left to
+    `import_rows`, which rejects each with its row number.
+    """
+    body = body.removeprefix(codecs.BOM_UTF8)
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise IntakeError(f"Malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+    except (UnicodeDecodeError, RecursionError):
+        raise IntakeError("Malformed JSON: the body is not UTF-8 JSON text.") from None
+    if not isinstance(data, dict) or "items" not in data:
+        raise IntakeError('Send an object with the rows in "items": {"items": [{...}, ...]}.')
+    rows = data["items"]
+    if not isinstance(rows, list):
+        raise IntakeError(f"Must be a list of row objects, not {type(rows).__name__}.", field="items")
+    return _batch(rows, suspect=b"\\u" in body and _SUSPECT_JSON.search(body) is not None)
+
+
+def rows_from_csv(data: bytes | str) -> list[dict[str, str]]:
+    """The rows of a CSV body or file (UTF-8, BOM allowed; `COLUMNS`), for `import_rows`.
+
+    Raises IntakeError when it cannot be read (see `read_csv`) or holds no rows, UnstorableText
+    when a row holds text that cannot be stored.
+    """
+    rows = read_csv(data)
+    # Decoded bytes hold no lone surrogate (the decoder is strict): NUL is all they can carry.
+    suspect = b"\x00" in data if isinstance(data, bytes) else text_problem(data) is not None
+    return _batch(rows, suspect=suspect)
+
+
+def _batch(rows: list, *, suspect: bool) -> list:
+    if not rows:
+        raise IntakeError("No rows to import.")
+    if suspect:
+        errors = _unstorable_rows(rows)
+        if errors:
+            raise UnstorableText(errors)
+    return rows
+
+
+def _unstorable_rows(rows: Sequence[object]) -> list[RowError]:
+    """Each row holding text that cannot be stored, with the first such field."""
+    errors = []
+    for index, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            continue
+        for name in COLUMNS:
+            value = row.get(name)
+            problem = text_problem(value) if isinstance(value, str) else None
+            if problem:
+                errors.append(RowError(index, name, problem))
+                break
+    return errors
+
+
+# -- Row by row ------------------------------------------------------------------------------
 
 
 def platform_matcher() -> tuple[PlatformMatcher, dict[str, Platform]]:
     platforms = {p.slug: p for p in Platform.objects.filter(is_active=True)}
     hosts = {h.lower(): p.slug for p in platforms.values() for h in p.hosts}
     return PlatformMatcher(hosts), platforms
-
-
-def _text_ok(text: str) -> bool:
-    """Storable in both databases: no NUL (PostgreSQL refuses it), no lone surrogates."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _parse_discovered(raw: str, now: datetime) -> datetime:
@@ -192,6 +280,39 @@ def _parse_discovered(raw: str, now: datetime) -> datetime:
     if value.year < 1995:
         raise ValueError(f"{raw!r} is before the web had such content")
     return value
+
+
+class CheckedRow(NamedTuple):
+    """A valid row: the values stored, in the insert's column order.
+
+    A tuple, so a batch of them goes to the database (executemany, COPY) as it is.
+    """
+
+    artist_id: int
+    url: str
+    normalized_url: str
+    host: str
+    platform_id: int | None
+    category: str
+    legal_route: str
+    discovered_at: datetime
+    note: str
+
+
+class _Refused(Exception):
+    """One field of a row is refused; `Intake._check` turns it into the row's RowError."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _storable(field: str, text: str) -> str:
+    problem = text_problem(text)
+    if problem:
+        raise _Refused(field, problem)
+    return text
 
 
 class Intake:
@@ -228,14 +349,16 @@ class Intake:
         self.officials = {a.pk: official_matcher(a) for a in artists if a.official_accounts}
         self.matcher, self.platforms = platform_matcher()
 
-    def check_row(self, index: int, row: Mapping[str, object]) -> tuple[list[RowError | tuple], str | None]:
-        """Every URL the row's cell holds, each as a RowError or the values in `_ROW_COLUMNS`
-        order; and how the cell was read ("split into 2 URLs", "took the URL out of a markdown
-        link"), or None when it was taken as it is."""
+    def check_row(
+        self, index: int, row: Mapping[str, object]
+    ) -> tuple[list[RowError | CheckedRow], str | None]:
+        """Every URL the row's cell holds, each as a RowError or a CheckedRow; and how the cell
+        was read ("split into 2 URLs", "took the URL out of a markdown link"), or None when it
+        was taken as it is."""
         if not isinstance(row, Mapping):
             return [RowError(index, "", "Each item must be an object with the import columns.")], None
         raw_url = row.get("url")
-        if not isinstance(raw_url, str) or not raw_url.strip() or "\x00" in raw_url:
+        if not isinstance(raw_url, str) or not raw_url.strip() or text_problem(raw_url):
             return [self._check(index, row, raw_url)], None
         try:
             cell = split_cell(raw_url)
@@ -244,7 +367,7 @@ class Intake:
         if len(cell.urls) == 1:
             return [self._check(index, row, cell.urls[0])], cell.note
         n = len(cell.urls)
-        results: list[RowError | tuple] = []
+        results: list[RowError | CheckedRow] = []
         for i, url in enumerate(cell.urls, start=1):
             result = self._check(index, row, url)
             if type(result) is RowError and result.field == "url":
@@ -252,9 +375,9 @@ class Intake:
             results.append(result)
         return results, cell.note
 
-    def check(self, index: int, row: Mapping[str, object]) -> RowError | tuple:
-        """A RowError, or the row's values in `_ROW_COLUMNS` order, for a row that must hold
-        one URL (the admin's single-URL form)."""
+    def check(self, index: int, row: Mapping[str, object]) -> RowError | CheckedRow:
+        """A RowError or a CheckedRow, for a row that must hold one URL (the admin's single-URL
+        form)."""
         results, _note = self.check_row(index, row)
         if len(results) > 1:
             return RowError(
@@ -264,69 +387,21 @@ class Intake:
             )
         return results[0]
 
-    def _check(self, index: int, row: Mapping[str, object], raw_url: object) -> RowError | tuple:
-        if not isinstance(row, Mapping):
-            return RowError(index, "", "Each item must be an object with the import columns.")
-        key = row.get("artist")
-        key = "" if key is None else str(key).strip()
-        if key:
-            artist = self.by_key.get(key)
-            if artist is None:
-                return RowError(index, "artist", f"No artist {key!r} in your agency.")
-        elif self.artist is not None:
-            artist = self.artist
-        else:
-            return RowError(index, "artist", "This field is required.")
-
-        if not isinstance(raw_url, str) or not raw_url.strip():
-            return RowError(index, "url", "This field is required.")
-        if "\x00" in raw_url:
-            return RowError(index, "url", "The URL contains a NUL character.")
+    def _check(self, index: int, row: Mapping[str, object], raw_url: object) -> RowError | CheckedRow:
+        """One URL of a row, field by field in the order rejections are reported."""
         try:
-            norm = normalize_url(raw_url)
-        except UnsafeURL as exc:
-            return RowError(index, "url", str(exc))
-        official = self.officials.get(artist.pk)
-        if official is not None:
-            hit = official.covers(norm)
-            if hit:
-                return RowError(index, "url", f"{hit} is on {artist.name}'s official allow-list.")
-
-        category = str(row.get("category") or "").strip() or self.default_category
-        if category not in _CATEGORIES:
-            if not category:
-                return RowError(index, "category", "This field is required.")
-            return RowError(
-                index, "category", f"Unknown category {category!r}; one of: {', '.join(sorted(_CATEGORIES))}."
-            )
-
-        slug = self.matcher.match(norm.host)
-        platform = self.platforms.get(slug) if slug else None
-        route = str(row.get("legal_route") or "").strip() or self.default_route
-        if not route:
-            route = platform.default_route if platform else LegalRoute.PLATFORM_POLICY
-        elif route not in _ROUTES:
-            return RowError(
-                index, "legal_route", f"Unknown legal route {route!r}; one of: {', '.join(sorted(_ROUTES))}."
-            )
-
-        discovered_raw = row.get("discovered_at")
-        if isinstance(discovered_raw, datetime):
-            discovered = discovered_raw
-        else:
-            try:
-                discovered = _parse_discovered(str(discovered_raw or ""), self.now)
-            except ValueError as exc:
-                return RowError(index, "discovered_at", str(exc))
-
-        note = str(row.get("note") or "").strip()
-        if len(note) > _NOTE_MAX:
-            return RowError(index, "note", f"At most {_NOTE_MAX} characters.")
-        if note and not _text_ok(note):
-            return RowError(index, "note", "The note contains a NUL character or invalid Unicode.")
-        return (
+            artist = self._artist(row)
+            url, norm = self._url(artist, raw_url)
+            category = self._category(row)
+            platform = self._platform(norm)
+            route = self._route(row, platform)
+            discovered = self._discovered(row)
+            note = self._note(row)
+        except _Refused as refused:
+            return RowError(index, refused.field, refused.message)
+        return CheckedRow(
             artist.pk,
-            raw_url.strip(),
+            url,
             norm.url,
             norm.host,
             platform.pk if platform else None,
@@ -335,6 +410,72 @@ class Intake:
             discovered,
             note,
         )
+
+    def _artist(self, row: Mapping[str, object]) -> Artist:
+        key = row.get("artist")
+        key = "" if key is None else _storable("artist", str(key)).strip()
+        if key:
+            artist = self.by_key.get(key)
+            if artist is None:
+                raise _Refused("artist", f"No artist {key!r} in your agency.")
+            return artist
+        if self.artist is not None:
+            return self.artist
+        raise _Refused("artist", "This field is required.")
+
+    def _url(self, artist: Artist, raw_url: object) -> tuple[str, NormalizedURL]:
+        if not isinstance(raw_url, str) or not raw_url.strip():
+            raise _Refused("url", "This field is required.")
+        _storable("url", raw_url)
+        try:
+            norm = normalize_url(raw_url)
+        except UnsafeURL as exc:
+            raise _Refused("url", str(exc)) from None
+        official = self.officials.get(artist.pk)
+        if official is not None:
+            hit = official.covers(norm)
+            if hit:
+                raise _Refused("url", f"{hit} is on {artist.name}'s official allow-list.")
+        return raw_url.strip(), norm
+
+    def _category(self, row: Mapping[str, object]) -> str:
+        category = _storable("category", str(row.get("category") or "")).strip() or self.default_category
+        if category in _CATEGORIES:
+            return category
+        if not category:
+            raise _Refused("category", "This field is required.")
+        raise _Refused(
+            "category", f"Unknown category {category!r}; one of: {', '.join(sorted(_CATEGORIES))}."
+        )
+
+    def _platform(self, norm: NormalizedURL) -> Platform | None:
+        slug = self.matcher.match(norm.host)
+        return self.platforms.get(slug) if slug else None
+
+    def _route(self, row: Mapping[str, object], platform: Platform | None) -> str:
+        route = _storable("legal_route", str(row.get("legal_route") or "")).strip() or self.default_route
+        if not route:
+            return platform.default_route if platform else LegalRoute.PLATFORM_POLICY
+        if route not in _ROUTES:
+            raise _Refused(
+                "legal_route", f"Unknown legal route {route!r}; one of: {', '.join(sorted(_ROUTES))}."
+            )
+        return route
+
+    def _discovered(self, row: Mapping[str, object]) -> datetime:
+        raw = row.get("discovered_at")
+        if isinstance(raw, datetime):
+            return raw
+        try:
+            return _parse_discovered(_storable("discovered_at", str(raw or "")), self.now)
+        except ValueError as exc:
+            raise _Refused("discovered_at", str(exc)) from None
+
+    def _note(self, row: Mapping[str, object]) -> str:
+        note = str(row.get("note") or "").strip()
+        if len(note) > _NOTE_MAX:
+            raise _Refused("note", f"At most {_NOTE_MAX} characters.")
+        return _storable("note", note)
 
 
 def import_rows(
@@ -368,7 +509,7 @@ def import_rows(
     report = ImportReport()
     errors = report.errors
     seen: set[tuple[int, str]] = set()
-    valid: list[tuple] = []
+    valid: list[CheckedRow] = []
     notes = report.notes
     check_row = intake.check_row
     for index, row in enumerate(rows, start=1):
@@ -381,7 +522,7 @@ def import_rows(
             if type(result) is RowError:
                 errors.append(result)
                 continue
-            dedup = (result[0], result[2])
+            dedup = (result.artist_id, result.normalized_url)
             if dedup in seen:
                 report.duplicates += 1
                 continue
@@ -401,17 +542,7 @@ def import_rows(
     return report
 
 
-_ROW_COLUMNS = (
-    "artist_id",
-    "url",
-    "normalized_url",
-    "host",
-    "platform_id",
-    "category",
-    "legal_route",
-    "discovered_at",
-    "note",
-)
+_ROW_COLUMNS = CheckedRow._fields
 
 
 def _constant_columns(*, source: str, user_id: int | None, now: datetime) -> dict[str, object]:
@@ -435,7 +566,7 @@ def _constant_columns(*, source: str, user_id: int | None, now: datetime) -> dic
     return values
 
 
-def _insert(valid: list[tuple], *, source: str, user_id: int | None, now: datetime) -> int:
+def _insert(valid: list[CheckedRow], *, source: str, user_id: int | None, now: datetime) -> int:
     """Insert rows, skipping (artist, normalized_url) conflicts; return how many were created."""
     table = InfringingURL._meta.db_table
     qn = connection.ops.quote_name
@@ -446,7 +577,21 @@ def _insert(valid: list[tuple], *, source: str, user_id: int | None, now: dateti
             return _insert_postgresql(valid, tuple(constants.values()), table, cols)
         adapt = connection.ops.adapt_datetimefield_value
         constant = tuple(adapt(v) if isinstance(v, datetime) else v for v in constants.values())
-        params = [(*r[:7], adapt(r[7]), r[8], *constant) for r in valid]
+        params = [
+            (
+                r.artist_id,
+                r.url,
+                r.normalized_url,
+                r.host,
+                r.platform_id,
+                r.category,
+                r.legal_route,
+                adapt(r.discovered_at),
+                r.note,
+                *constant,
+            )
+            for r in valid
+        ]
         placeholders = ", ".join(["%s"] * (len(_ROW_COLUMNS) + len(constants)))
         sql = (
             f"INSERT INTO {qn(table)} ({cols}) VALUES ({placeholders}) "
@@ -458,7 +603,7 @@ def _insert(valid: list[tuple], *, source: str, user_id: int | None, now: dateti
             return cursor.rowcount
 
 
-def _insert_postgresql(valid: list[tuple], constant: tuple, table: str, cols: str) -> int:
+def _insert_postgresql(valid: list[CheckedRow], constant: tuple, table: str, cols: str) -> int:
     # COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING:
     # near COPY's own speed, and the conflict rule stays in the database.
     qn = connection.ops.quote_name

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_network
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
 if TYPE_CHECKING:
@@ -39,12 +39,14 @@ __all__ = [
     "MAX_URL_LENGTH",
     "CellURLs",
     "NormalizedURL",
+    "OfficialAccounts",
     "PlatformMatcher",
     "UnsafeURL",
     "host_matches",
     "is_public_ip",
     "is_short_link",
     "normalize_url",
+    "official_matcher",
     "registrable_domain",
     "short_link_host",
     "split_cell",
@@ -1188,6 +1190,63 @@ def host_matches(host: str, patterns: Iterable[str]) -> bool:
         if p and (h == p or h.endswith("." + p)):
             return True
     return False
+
+
+# --------------------------------------------------------------------------------------------
+# Official accounts: what an artist's own allow-list covers
+# --------------------------------------------------------------------------------------------
+
+
+class OfficialAccounts:
+    """An artist's allow-list, split into hosts and URL prefixes for fast matching.
+
+    Intake refuses a URL it covers, and the pre-send checks refuse a notice that lists one.
+    """
+
+    __slots__ = ("hosts", "prefixes")
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        hosts: list[str] = []
+        prefixes: list[str] = []
+        for entry in entries:
+            entry = entry.strip()
+            if not entry:
+                continue
+            if "/" not in entry.split("://", 1)[-1].rstrip("/"):
+                # A bare domain (or a site root): everything on it is official.
+                hosts.append(entry.split("://", 1)[-1].rstrip("/").lower())
+                continue
+            try:
+                norm = normalize_url(entry)
+            except UnsafeURL:
+                continue
+            prefixes.append(norm.url.rstrip("/"))
+        self.hosts = tuple(hosts)
+        self.prefixes = tuple(prefixes)
+
+    def covers(self, norm: NormalizedURL) -> str | None:
+        """The host or URL prefix of the allow-list that covers `norm`, or None."""
+        if self.hosts and host_matches(norm.host, self.hosts):
+            return norm.host
+        # An item folded to its canonical form (x.com/i/status/1) is checked as pasted too
+        # (x.com/artist/status/1): the canonical form no longer names the account.
+        for url in (norm.url, norm.via) if norm.via else (norm.url,):
+            for prefix in self.prefixes:
+                # Path boundary: x.com/artist covers x.com/artist/status/1, not x.com/artistfan.
+                if url == prefix or url.startswith(prefix + "/") or url.startswith(prefix + "?"):
+                    return prefix
+        return None
+
+
+class HasOfficialAccounts(Protocol):
+    """What `official_matcher` reads of an artist (takedown.models.Artist has it)."""
+
+    official_accounts: list[str] | None
+
+
+def official_matcher(artist: HasOfficialAccounts) -> OfficialAccounts:
+    """The matcher of one artist's allow-list (its `official_accounts`)."""
+    return OfficialAccounts(artist.official_accounts or ())
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,11 +12,13 @@ import pytest
 from takedown.urltools import (
     MAX_URL_LENGTH,
     NormalizedURL,
+    OfficialAccounts,
     PlatformMatcher,
     UnsafeURL,
     host_matches,
     is_public_ip,
     normalize_url,
+    official_matcher,
     registrable_domain,
 )
 
@@ -725,6 +727,35 @@ def test_it_matches_platforms_by_host_or_parent_domain(host: str, expected: str 
 )
 def test_it_matches_hosts_against_allow_lists(host: str, patterns: list[str], expected: bool) -> None:
     assert host_matches(host, patterns) is expected
+
+
+OFFICIAL = ["https://x.com/luna_official", "luna-kang.example.net", " ", "https://www.youtube.com/@LunaKang/"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "hit"),
+    [
+        ("https://x.com/luna_official", "https://x.com/luna_official"),
+        ("https://twitter.com/luna_official/status/1", "https://x.com/luna_official"),
+        ("https://x.com/luna_official?s=20", "https://x.com/luna_official"),
+        ("https://x.com/luna_officialfan/status/1", None),
+        ("https://shop.luna-kang.example.net/p/1", "shop.luna-kang.example.net"),
+        ("https://luna-kang.example.net.evil.com/", None),
+        ("https://www.youtube.com/@LunaKang/videos", "https://www.youtube.com/@lunakang"),
+        ("https://www.youtube.com/@LunaKangFan", None),
+    ],
+)
+def test_it_tells_what_an_artists_official_accounts_cover(raw: str, hit: str | None) -> None:
+    assert OfficialAccounts(OFFICIAL).covers(normalize_url(raw)) == hit
+
+
+def test_it_builds_the_official_matcher_of_an_artist_without_any() -> None:
+    class Artist:
+        official_accounts = None
+
+    matcher = official_matcher(Artist())
+    assert (matcher.hosts, matcher.prefixes) == ((), ())
+    assert matcher.covers(normalize_url("https://x.com/luna_official")) is None
 
 
 def test_it_returns_a_frozen_value() -> None:

@@ -136,19 +136,18 @@ class URLAddForm(forms.ModelForm):
         )
         if isinstance(result, importing.RowError):
             raise ValidationError({result.field or "url": result.message})
-        _artist_id, _raw, normalized, host, platform_id, _cat, route, _disc, _note = result
-        if InfringingURL.objects.filter(artist=artist, normalized_url=normalized).exists():
+        if InfringingURL.objects.filter(artist=artist, normalized_url=result.normalized_url).exists():
             raise ValidationError(
                 {
                     "url": _("This URL is already recorded for %(artist)s as %(url)s.")
-                    % {"artist": artist, "url": normalized}
+                    % {"artist": artist, "url": result.normalized_url}
                 }
             )
-        self.instance.normalized_url = normalized
-        self.instance.host = host
-        self.instance.platform_id = platform_id
-        data["legal_route"] = route
-        self.instance.legal_route = route
+        self.instance.normalized_url = result.normalized_url
+        self.instance.host = result.host
+        self.instance.platform_id = result.platform_id
+        data["legal_route"] = result.legal_route
+        self.instance.legal_route = result.legal_route
         return data
 
 
@@ -429,14 +428,12 @@ class CSVUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise ValidationError(
-                _("The file is %(size)d bytes; the limit is %(limit)d bytes.")
-                % {"size": upload.size, "limit": limit}
-            )
         try:
-            self.rows = importing.read_csv(upload.read())
+            importing.check_upload_size(upload.size)
+            self.rows = importing.rows_from_csv(upload.read())
+        except importing.UnstorableText as exc:
+            rows = [f"Row {e.row} ({e.field}): {e.message}" for e in exc.errors[:20]]
+            raise ValidationError([str(exc), *rows]) from None
         except importing.IntakeError as exc:
             raise ValidationError(str(exc)) from None
         return upload

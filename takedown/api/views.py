@@ -6,8 +6,6 @@ Superusers belong to no agency: they read every agency's objects, and name the a
 
 from __future__ import annotations
 
-import codecs
-import json
 import re
 
 from django.conf import settings
@@ -175,79 +173,21 @@ class RawBodyParser(BaseParser):
     media_type = "*/*"
 
     def parse(self, stream, media_type=None, parser_context=None) -> bytes:
-        limit = settings.TAKEDOWN_IMPORT_MAX_BYTES
         request = parser_context["request"]
         declared = int(request.META.get("CONTENT_LENGTH") or 0)  # DRF already checked it parses
-        if declared > limit:
-            raise PayloadTooLarge(_too_large(declared, limit))
-        body = stream.read(limit + 1)
-        if len(body) > limit:
-            raise PayloadTooLarge(_too_large(None, limit))
+        try:
+            importing.check_body_size(declared)
+            body = stream.read(settings.TAKEDOWN_IMPORT_MAX_BYTES + 1)
+            importing.check_body_size(len(body), whole=False)
+        except importing.ImportTooLarge as exc:
+            raise PayloadTooLarge(str(exc)) from None
         return body
-
-
-def _too_large(size: int | None, limit: int) -> str:
-    got = f"The body is {size} bytes" if size is not None else "The body is over the limit"
-    return (
-        f"{got}; the limit is {limit} bytes ({limit / 1048576:.1f} MiB) and "
-        f"{settings.TAKEDOWN_IMPORT_MAX_ROWS} rows per request. Split the batch."
-    )
 
 
 _JSON_TYPES = {"application/json"}
 _CSV_TYPES = {"text/csv", "application/csv"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
-
-
-# Text PostgreSQL (NUL) or UTF-8 (lone surrogates) cannot store. In JSON they can only arrive
-# escaped, in CSV only as a NUL byte: a cheap scan of the body decides whether rows need a look.
-_SUSPECT_JSON = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF][0-9a-fA-F]{2})")
-
-
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _unstorable(rows: list) -> list[dict]:
-    errors = []
-    for index, row in enumerate(rows, start=1):
-        if not isinstance(row, dict):
-            continue
-        for field in importing.COLUMNS:
-            value = row.get(field)
-            if not isinstance(value, str):
-                continue
-            if "\x00" in value or not _encodable(value):
-                message = "Contains a NUL character or an unpaired surrogate, which cannot be stored."
-                errors.append({"row": index, "field": field, "message": message})
-                break
-    return errors
-
-
-def _parse_json(body: bytes) -> list:
-    if body.startswith(codecs.BOM_UTF8):
-        body = body[len(codecs.BOM_UTF8) :]
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise exceptions.ValidationError(
-            f"Malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
-        ) from None
-    except (UnicodeDecodeError, RecursionError):
-        raise exceptions.ValidationError("Malformed JSON: the body is not UTF-8 JSON text.") from None
-    if not isinstance(data, dict) or "items" not in data:
-        raise exceptions.ValidationError('Send an object with the rows in "items": {"items": [{...}, ...]}.')
-    items = data["items"]
-    if not isinstance(items, list):
-        raise exceptions.ValidationError(
-            {"items": f"Must be a list of row objects, not {type(items).__name__}."}
-        )
-    return items
 
 
 @extend_schema(
@@ -320,28 +260,22 @@ class URLImportView(APIBase, APIView):
             raise exceptions.ValidationError("The request body is empty: send rows as JSON or CSV.")
 
         try:
-            if media_type in _JSON_TYPES:
-                rows = _parse_json(body)
-                suspect = b"\\u" in body and _SUSPECT_JSON.search(body) is not None
-            else:
-                rows = importing.read_csv(body)
-                suspect = b"\x00" in body
-            if not rows:
-                raise exceptions.ValidationError("No rows to import.")
-            unstorable = _unstorable(rows) if suspect else []
-            if unstorable:
-                detail = f"{len(unstorable)} row(s) contain text that cannot be stored; nothing was imported."
-                counts = {"created": 0, "duplicates": 0, "rejected": len(unstorable)}
-                return Response(
-                    {"detail": detail, **counts, "errors": unstorable}, status=status.HTTP_400_BAD_REQUEST
-                )
+            rows = (
+                importing.rows_from_json(body) if media_type in _JSON_TYPES else importing.rows_from_csv(body)
+            )
             report = importing.import_rows(
                 rows, agency=agency, source=Source.API, user=request.user, atomic=raw_atomic in _TRUE
+            )
+        except importing.UnstorableText as exc:
+            counts = {"created": 0, "duplicates": 0, "rejected": len(exc.errors)}
+            errors = [e.as_dict() for e in exc.errors]
+            return Response(
+                {"detail": str(exc), **counts, "errors": errors}, status=status.HTTP_400_BAD_REQUEST
             )
         except importing.ImportTooLarge as exc:
             raise PayloadTooLarge(str(exc)) from None
         except importing.IntakeError as exc:
-            raise exceptions.ValidationError(str(exc)) from None
+            raise exceptions.ValidationError({exc.field: str(exc)} if exc.field else str(exc)) from None
 
         body = report.as_dict()
         if report.atomic_aborted:

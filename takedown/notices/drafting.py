@@ -19,7 +19,6 @@ from django.utils import timezone, translation
 from takedown import legal, rendering
 from takedown.choices import Category, ChannelKind, LegalRoute, Locale, NoticeStatus, URLStatus
 from takedown.errors import Conflict, Invalid
-from takedown.importing import official_matcher
 from takedown.models import Artist, InfringingURL, Notice, NoticeItem, URLCheck, User
 from takedown.notices.states import (
     ACTIVE_NOTICE_STATES,
@@ -30,7 +29,7 @@ from takedown.notices.states import (
     record_event,
 )
 from takedown.notices.templates import notice_template
-from takedown.urltools import UnsafeURL, normalize_url
+from takedown.urltools import UnsafeURL, normalize_url, official_matcher
 
 
 def default_locale(route: str) -> str:

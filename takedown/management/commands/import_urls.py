@@ -83,7 +83,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {opts['file']}: {exc.strerror}") from None
         try:
-            rows = importing.read_csv(data)
+            rows = importing.rows_from_csv(data)
+        except importing.UnstorableText as exc:
+            self._write_errors(exc.errors)
+            raise CommandError(str(exc)) from None
         except importing.IntakeError as exc:
             raise CommandError(str(exc)) from None
         progress = None if opts["no_progress"] else Progress(len(rows), stream=self.stderr)
@@ -102,10 +105,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         for note in report.notes[:50]:
             self.stdout.write(f"row {note.row}: {note.message}")
-        for err in report.errors[:50]:
-            self.stderr.write(f"row {err.row} ({err.field or '-'}): {err.message}")
-        if len(report.errors) > 50:
-            self.stderr.write(f"... and {len(report.errors) - 50} more rejected rows")
+        self._write_errors(report.errors)
         if report.atomic_aborted:
             self.stderr.write("Nothing stored (--atomic and some rows were rejected).")
         self.stdout.write(
@@ -113,6 +113,12 @@ class Command(BaseCommand):
         )
         if report.atomic_aborted:
             raise CommandError("import aborted")
+
+    def _write_errors(self, errors: list[importing.RowError]) -> None:
+        for err in errors[:50]:
+            self.stderr.write(f"row {err.row} ({err.field or '-'}): {err.message}")
+        if len(errors) > 50:
+            self.stderr.write(f"... and {len(errors) - 50} more rejected rows")
 
     def _resolve(self, artist_slug: str | None, agency_slug: str | None) -> tuple[Artist | None, Agency]:
         agency = None
