@@ -80,25 +80,55 @@ def probe_config() -> ProbeConfig:
 # -- claiming ---------------------------------------------------------------------------------
 
 
+# Serialises claims on PostgreSQL (pg_advisory_xact_lock), so that two runs never both take
+# a host that neither held a moment before.
+_CLAIM_LOCK = 0x7A6B0001
+
+
+def new_holder() -> str:
+    """An id for one run of checks: its claims carry it, so it can tell its hosts from others'."""
+    return uuid.uuid4().hex[:12]
+
+
 def claim_due(
-    *, limit: int, now: datetime | None = None, url_ids: Iterable[int] | None = None
+    *,
+    limit: int,
+    now: datetime | None = None,
+    url_ids: Iterable[int] | None = None,
+    holder: str | None = None,
+    exclusive_hosts: bool = True,
 ) -> tuple[str, list[int]]:
     """Take up to `limit` due URLs for this worker; returns (claim token, ids).
 
     The UPDATE re-checks the lease in its WHERE clause, so of two claimers racing for a row
     exactly one stamps it; each then reads back only the rows carrying its own token.
+
+    One run per host: a host with URLs that another run (another `holder`) holds right now is
+    left to that run, so a run's per-host limit is the host's limit however many workers run
+    checks at once. (`exclusive_hosts=False`: a person's "recheck now" of a few URLs.)
     """
     now = now or timezone.now()
-    token = uuid.uuid4().hex
+    holder = holder or new_holder()
+    token = f"{holder}.{uuid.uuid4().hex[:19]}"
     lease_until = now + timedelta(seconds=settings.TAKEDOWN_CHECK_LEASE_SECONDS)
     free = Q(check_lease_until__isnull=True) | Q(check_lease_until__lt=now)
+    busy_hosts = (
+        InfringingURL.objects.exclude(check_claim="")
+        .filter(check_lease_until__gte=now)
+        .exclude(check_claim__startswith=f"{holder}.")
+        .values("host")
+    )
     candidates = InfringingURL.objects.filter(free)
+    if exclusive_hosts:
+        candidates = candidates.exclude(host__in=busy_hosts)
     if url_ids is None:
         candidates = candidates.filter(next_check_at__lte=now).order_by("next_check_at")
     else:
         candidates = candidates.filter(pk__in=list(url_ids)).order_by("pk")
     with transaction.atomic():
         if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CLAIM_LOCK])
             # Skip rows another claimer holds right now instead of queueing behind it.
             candidates = candidates.select_for_update(skip_locked=True)
         ids = list(candidates.values_list("pk", flat=True)[:limit])
@@ -471,6 +501,21 @@ class _Pipeline:
         self.pending: dict[str, list[tuple[int, ProbeResult]]] = {}
         self.pending_count = 0
         self.exhausted = False
+        self.lease = settings.TAKEDOWN_CHECK_LEASE_SECONDS
+        self.renewed = time.monotonic()
+
+    def renew(self) -> None:
+        """Extend the leases of the URLs still in flight: a claim outlives the work on it, so no
+        other run takes a URL (or its host) while this one is still probing it."""
+        if time.monotonic() - self.renewed < self.lease / 3 or not self.owner:
+            return
+        self.renewed = time.monotonic()
+        until = timezone.now() + timedelta(seconds=self.lease)
+        by_token: dict[str, list[int]] = {}
+        for pk, token in self.owner.items():
+            by_token.setdefault(token, []).append(pk)
+        for token, ids in by_token.items():
+            InfringingURL.objects.filter(pk__in=ids, check_claim=token).update(check_lease_until=until)
 
     def fill(self, prober: ProbeThread) -> bool:
         """Claim another batch while the window has room and the budget lasts; True if it did."""
@@ -494,6 +539,7 @@ class _Pipeline:
 
     def collect(self, prober: ProbeThread) -> None:
         """Wait for one result (then take whatever else has arrived), writing in chunks."""
+        self.renew()
         try:
             key, result = prober.results.get(timeout=0.2 if not self.exhausted else 5)
         except queue.Empty:
@@ -564,25 +610,44 @@ def check_batch(
         if taken:
             return "", []
         taken = True
-        return claim_due(limit=limit, now=now, url_ids=url_ids)
+        # A person's few URLs, now: not held back by another run on the same host.
+        return claim_due(limit=limit, now=now, url_ids=url_ids, exclusive_hosts=url_ids is None)
 
     return run_checks(claim, batch_size=limit, config=config)
 
 
-def check_urls(url_ids: list[int], *, progress: Callable[[int], None] | None = None) -> list[Outcome]:
-    """Check the given URLs now (those another worker holds are left to it), as one pipeline."""
-    chunks = iter(
-        [
-            url_ids[i : i + settings.TAKEDOWN_CHECK_BATCH]
-            for i in range(0, len(url_ids), settings.TAKEDOWN_CHECK_BATCH)
-        ]
-    )
+def check_urls(
+    url_ids: list[int], *, progress: Callable[[int], None] | None = None, wait_seconds: float | None = None
+) -> list[Outcome]:
+    """Check the given URLs now, as one pipeline. URLs another run holds are left to it; URLs
+    on a host another run is checking wait for that run to leave the host (at most
+    `wait_seconds`, default one lease), so the host's limit holds."""
+    holder = new_holder()
+    pending = list(url_ids)
+    wait = settings.TAKEDOWN_CHECK_LEASE_SECONDS if wait_seconds is None else wait_seconds
 
     def claim(n: int) -> tuple[str, list[int]]:
-        for chunk in chunks:
-            token, ids = claim_due(limit=n, url_ids=chunk)
+        deadline = time.monotonic() + wait
+        while pending:
+            token, ids = claim_due(
+                limit=n, url_ids=pending[: max(n, settings.TAKEDOWN_CHECK_BATCH)], holder=holder
+            )
             if ids:
+                taken = set(ids)
+                pending[:] = [pk for pk in pending if pk not in taken]
                 return token, ids
+            held = set(
+                InfringingURL.objects.filter(pk__in=pending, check_lease_until__gte=timezone.now())
+                .exclude(check_claim__startswith=f"{holder}.")
+                .values_list("pk", flat=True)
+            )
+            window = pending[: max(n, settings.TAKEDOWN_CHECK_BATCH)]
+            if held.issuperset(window):
+                pending[:] = [pk for pk in pending if pk not in held]  # another run checks these
+                continue
+            if time.monotonic() > deadline:
+                return "", []
+            time.sleep(0.5)  # their host is busy with another run: wait for it
         return "", []
 
     return run_checks(claim, progress=progress)
@@ -596,9 +661,10 @@ def run_due(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Check due URLs, claimed batch after batch, until none is due or the time budget is spent."""
+    holder = new_holder()
     return len(
         run_checks(
-            lambda n: claim_due(limit=n),
+            lambda n: claim_due(limit=n, holder=holder),
             budget_seconds=budget_seconds,
             batch_size=batch_size,
             config=config,

@@ -22,11 +22,24 @@ class Site:
     def __init__(self) -> None:
         self.answers: dict[str, Answer] = {}
         self.hits: dict[str, int] = {}
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests the server was answering at once
+        lock = threading.Lock()
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                site.hits[self.path] = site.hits.get(self.path, 0) + 1
+                with lock:
+                    site.hits[self.path] = site.hits.get(self.path, 0) + 1
+                    site.in_flight += 1
+                    site.most_in_flight = max(site.most_in_flight, site.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with lock:
+                        site.in_flight -= 1
+
+            def _answer(self) -> None:
                 answer = site.answers.get(self.path, Answer(404, "<title>Not Found</title>"))
                 if answer.delay:
                     time.sleep(answer.delay)

@@ -206,11 +206,14 @@ def test_it_follows_the_backoff_plan_after_sending():
 
 def test_it_claims_each_due_url_once_and_takes_it_back_after_the_lease(artist, site, settings):
     urls = [_url(artist, site, f"/x/{i}") for i in range(6)]
-    token_a, first = rechecks.claim_due(limit=4)
-    _, second = rechecks.claim_due(limit=4)
+    run = rechecks.new_holder()
+    token_a, first = rechecks.claim_due(limit=4, holder=run)
+    # Another run leaves the host alone while this one is on it (one run per host).
+    assert rechecks.claim_due(limit=4)[1] == []
+    _, second = rechecks.claim_due(limit=4, holder=run)
     assert len(first) == 4 and len(second) == 2
     assert not set(first) & set(second)
-    assert rechecks.claim_due(limit=4)[1] == []
+    assert rechecks.claim_due(limit=4, holder=run)[1] == []
     # The first worker dies; once its lease is over, its URLs are claimed again.
     later = timezone.now() + timedelta(seconds=settings.TAKEDOWN_CHECK_LEASE_SECONDS + 1)
     token_c, again = rechecks.claim_due(limit=10, now=later)
@@ -396,7 +399,7 @@ def test_it_syncs_its_schedule_idempotently(db):
 
     from takedown.schedules import sync_schedules
 
-    assert sync_schedules() == (1, 0)
+    assert sync_schedules() == (2, 0)
     assert sync_schedules() == (0, 0)
     Schedule.objects.filter(name="takedown.recheck-tick").update(minutes=5)
     assert sync_schedules() == (0, 1)
@@ -565,3 +568,44 @@ def test_it_confirms_a_change_only_on_observations_apart_in_time(artist, site, s
     _time_passes(url)
     (outcome,) = _check(url)
     assert outcome.confirmed_removal and url.status == "removed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_runs_fetch_each_url_once_and_keep_the_hosts_limit_past_their_leases(
+    artist, site, settings
+):
+    """Two workers run checks at once on one slow host, each run outlasting its lease many
+    times over: the claims are renewed while the work goes on, so no URL is fetched twice, and
+    one run at a time takes the host, so its per-host limit is the host's limit."""
+    import threading
+
+    from django.db import connection
+
+    settings.TAKEDOWN_CHECK_LEASE_SECONDS = 1  # the work takes ~4 s: a lease is over four times
+    settings.TAKEDOWN_PROBE_PER_HOST = 4
+    settings.TAKEDOWN_PROBE_SPACING = 0
+    for i in range(32):
+        site.answers[f"/slow/{i}"] = Answer(200, delay=0.4)
+        _url(artist, site, f"/slow/{i}")  # due now
+    checked: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            checked.append(rechecks.run_due(budget_seconds=30, batch_size=8))
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sum(checked) == 32
+    fetched = [n for path, n in site.hits.items() if path.startswith("/slow/")]
+    assert sorted(fetched) == [1] * 32, "a URL was fetched twice"
+    assert site.most_in_flight <= 4, f"{site.most_in_flight} requests at once to a host whose limit is 4"
+    assert URLCheck.objects.count() == 32

@@ -47,7 +47,10 @@ class Command(BaseCommand):
         if ids is not None:
             outcomes = rechecks.check_urls(ids, progress=report)
         else:
-            outcomes = rechecks.run_checks(lambda n: rechecks.claim_due(limit=n), progress=report)
+            holder = rechecks.new_holder()
+            outcomes = rechecks.run_checks(
+                lambda n: rechecks.claim_due(limit=n, holder=holder), progress=report
+            )
         counts: dict[str, int] = {}
         for outcome in outcomes:
             counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
