@@ -541,7 +541,8 @@ class _Pipeline:
         """Wait for one result (then take whatever else has arrived), writing in chunks."""
         self.renew()
         try:
-            key, result = prober.results.get(timeout=0.2 if not self.exhausted else 5)
+            # Never wait past a third of a lease: the claims in flight are renewed between waits.
+            key, result = prober.results.get(timeout=0.2 if not self.exhausted else min(5, self.lease / 3))
         except queue.Empty:
             if self.pending_count:
                 self.flush()

@@ -29,20 +29,19 @@ class Site:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                answer = site.answers.get(self.path, Answer(404, "<title>Not Found</title>"))
+                # In flight: from the request's arrival until its answer starts to go back (the
+                # client can only send its next request after that, so nothing is counted twice).
                 with lock:
                     site.hits[self.path] = site.hits.get(self.path, 0) + 1
                     site.in_flight += 1
                     site.most_in_flight = max(site.most_in_flight, site.in_flight)
                 try:
-                    self._answer()
+                    if answer.delay:
+                        time.sleep(answer.delay)
                 finally:
                     with lock:
                         site.in_flight -= 1
-
-            def _answer(self) -> None:
-                answer = site.answers.get(self.path, Answer(404, "<title>Not Found</title>"))
-                if answer.delay:
-                    time.sleep(answer.delay)
                 body = answer.body.encode()
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
