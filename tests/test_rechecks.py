@@ -242,7 +242,8 @@ def test_it_counts_queries_independent_of_the_batch_size(artist, site):
         rechecks.check_batch(limit=50, url_ids=[u.pk for u in large])
     assert URLCheck.objects.count() == 42
     # Results are written in chunks as they arrive (a chunk per quiet spell), never per row.
-    assert len(one.captured_queries) <= 12
+    # (13 on PostgreSQL: a claim takes its advisory lock, one query.)
+    assert len(one.captured_queries) <= 13
     assert len(many.captured_queries) <= 2 * len(one.captured_queries)
 
 
