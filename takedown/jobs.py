@@ -1,13 +1,28 @@
 """Background jobs: large imports and rechecks that the admin runs outside the request.
 
-A job is a row (its kind, owner, progress and result) and a django-q2 task that runs it once.
+A job is a row (its kind, owner, progress and result) and a django-q2 task that runs it. The
+work is done in chunks; each chunk commits together with the job's progress, under the job's
+lease (`run_token`), so that a job is never counted or imported twice:
+
+- a worker claims a queued job (state running, a lease, a run token) and renews the lease
+  after every chunk, and while a chunk of rechecks is still probing;
+- a worker that dies (kill -9, a lost database connection) leaves the lease to lapse, and the
+  minute tick (`jobs_sweep`) queues the job again: the next worker resumes after the last
+  committed chunk; after TAKEDOWN_JOB_MAX_ATTEMPTS it fails with the reason;
+- a worker that lost its lease (it was too slow, and another resumed the job) finds out at its
+  next commit, which is rolled back: only one worker's chunk counts;
+- the job's input rows (an uploaded file's URLs) are removed when it ends, however it ends.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from takedown.models import Job, User
@@ -86,52 +101,182 @@ def queue_job(job_id: int) -> None:
     async_task("takedown.tasks.run_job", job_id, task_name=f"job-{job_id}")
 
 
+class LostLease(Exception):
+    """Another worker resumed this job: this one's work stops, its open chunk is rolled back."""
+
+
+class _Run:
+    """One worker's hold on a job: renew the lease, commit a chunk with the progress it made."""
+
+    def __init__(self, job: Job, token: str) -> None:
+        self.job = job
+        self.token = token
+
+    def _mine(self):
+        return Job.objects.filter(pk=self.job.pk, state=Job.State.RUNNING, run_token=self.token)
+
+    def _until(self):
+        return timezone.now() + timedelta(seconds=settings.TAKEDOWN_JOB_LEASE_SECONDS)
+
+    def renew(self, done: int | None = None) -> None:
+        fields = {"lease_until": self._until()}
+        if done is not None:
+            fields["done"] = done
+        if not self._mine().update(**fields):
+            raise LostLease(f"job {self.job.pk}: another worker holds it now")
+
+    def commit(self, *, done: int, result: dict) -> None:
+        """Record a chunk's progress in the transaction that holds the chunk's work."""
+        if not self._mine().update(done=done, result=result, lease_until=self._until()):
+            raise LostLease(f"job {self.job.pk}: another worker holds it now")
+
+    def finish(self, **fields) -> None:
+        self._mine().update(
+            lease_until=None,
+            run_token="",
+            finished_at=timezone.now(),
+            params=_without_rows(self.job.params),
+            **fields,
+        )
+
+
+def _without_rows(params: dict) -> dict:
+    return {k: v for k, v in params.items() if k != "rows"}
+
+
+def _claim(job_id: int) -> _Run | None:
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
+        state=Job.State.RUNNING,
+        run_token=token,
+        lease_until=now + timedelta(seconds=settings.TAKEDOWN_JOB_LEASE_SECONDS),
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return None
+    return _Run(Job.objects.select_related("user").get(pk=job_id), token)
+
+
 def job_run(*, job_id: int) -> str:
-    """Run a queued job once (a second call on the same job does nothing)."""
-    from takedown import importing, rechecks
-    from takedown.models import Agency
-
-    if not Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(state=Job.State.RUNNING):
+    """Run (or resume) a queued job; a second call while it runs, or once it ended, does nothing."""
+    run = _claim(job_id)
+    if run is None:
         return "skipped"
-    job = Job.objects.select_related("user").get(pk=job_id)
-
-    def progress(done: int) -> None:
-        Job.objects.filter(pk=job_id).update(done=done)
-
+    job = run.job
     try:
         if job.kind == Job.Kind.IMPORT:
-            p = job.params
-            artist = None
-            if p.get("artist_id"):
-                from takedown.models import Artist
+            result = _run_import(run)
+        else:
+            result = _run_recheck(run)
+    except LostLease:
+        log.warning("job %s: lost its lease to another worker; stopping", job_id)
+        return "lost"
+    except Exception as exc:
+        log.exception("job %s failed", job_id)
+        run.finish(state=Job.State.FAILED, error=f"{type(exc).__name__}: {exc}")
+        return "failed"
+    run.finish(state=Job.State.DONE, result=result, done=job.total)
+    return "done"
 
-                artist = Artist.objects.get(pk=p["artist_id"], agency_id=job.agency_id)
+
+def _merge_import(total: dict, part: dict, offset: int) -> dict:
+    """One import report for the whole job: counts added, row numbers counted from the file's start."""
+    merged = {k: total.get(k, 0) + part.get(k, 0) for k in ("created", "duplicates", "rejected")}
+    for key in ("errors", "notes"):
+        shifted = [{**e, "row": e["row"] + offset} for e in part.get(key, [])]
+        rows = total.get(key, []) + shifted
+        if rows or key == "errors":
+            merged[key] = rows
+    return merged
+
+
+def _run_import(run: _Run) -> dict:
+    from takedown import importing
+    from takedown.models import Agency, Artist
+
+    job = run.job
+    p = job.params
+    rows = p["rows"]
+    agency = Agency.objects.get(pk=job.agency_id)
+    artist = Artist.objects.get(pk=p["artist_id"], agency_id=job.agency_id) if p.get("artist_id") else None
+    result = dict(job.result or {})
+    size = settings.TAKEDOWN_JOB_CHUNK_ROWS
+    for start in range(job.done, len(rows), size):
+        chunk = rows[start : start + size]
+        with transaction.atomic():
             report = importing.import_rows(
-                p["rows"],
-                agency=Agency.objects.get(pk=job.agency_id),
+                chunk,
+                agency=agency,
                 artist=artist,
                 source=p.get("source", "csv"),
                 user=job.user,
                 default_category=p.get("default_category", ""),
                 default_route=p.get("default_route", ""),
-                progress=progress,
             )
-            result = report.as_dict()
-            # The rows were only needed to run: do not keep a second copy of the data.
-            Job.objects.filter(pk=job_id).update(params={k: v for k, v in p.items() if k != "rows"})
+            result = _merge_import(result, report.as_dict(), start)
+            run.commit(done=start + len(chunk), result=result)
+    return result
+
+
+def _run_recheck(run: _Run) -> dict:
+    from takedown import rechecks
+
+    job = run.job
+    ids = [int(i) for i in job.params["url_ids"]]
+    result = dict(job.result or {"verdicts": {}})
+    size = settings.TAKEDOWN_CHECK_BATCH * 4
+    for start in range(job.done, len(ids), size):
+        chunk = ids[start : start + size]
+        counts = dict(result.get("verdicts", {}))
+        outcomes = rechecks.check_urls(chunk, progress=lambda n, s=start: run.renew(done=s + n))
+        for outcome in outcomes:
+            counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
+        result = {"verdicts": counts}
+        run.commit(done=start + len(chunk), result=result)
+    return result
+
+
+def jobs_sweep(*, now=None) -> dict[str, int]:
+    """The minute tick's job duties: resume jobs whose worker died, re-queue lost tasks."""
+    now = now or timezone.now()
+    done = {"resumed": 0, "failed": 0, "requeued": 0}
+    for job in Job.objects.filter(state=Job.State.RUNNING, lease_until__lt=now):
+        at = f"at {job.done:,} of {job.total:,}"
+        if job.attempts >= settings.TAKEDOWN_JOB_MAX_ATTEMPTS:
+            note = (
+                f"The worker stopped {at} on attempt {job.attempts} of {settings.TAKEDOWN_JOB_MAX_ATTEMPTS}: "
+                "given up. What was done is kept; the job's input rows were removed."
+            )
+            moved = Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, run_token=job.run_token).update(
+                state=Job.State.FAILED,
+                error=note,
+                lease_until=None,
+                run_token="",
+                finished_at=now,
+                params=_without_rows(job.params),
+            )
+            key = "failed"
         else:
-            ids = [int(i) for i in job.params["url_ids"]]
-            counts: dict[str, int] = {}
-            for outcome in rechecks.check_urls(ids, progress=progress):
-                counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
-            result = {"verdicts": counts}
-    except Exception as exc:
-        log.exception("job %s failed", job_id)
-        Job.objects.filter(pk=job_id).update(
-            state=Job.State.FAILED, error=f"{type(exc).__name__}: {exc}", finished_at=timezone.now()
-        )
-        return "failed"
-    Job.objects.filter(pk=job_id).update(
-        state=Job.State.DONE, result=result, done=job.total, finished_at=timezone.now()
-    )
-    return "done"
+            note = f"The worker stopped {at}; resumed from there (attempt {job.attempts + 1})."
+            moved = Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, run_token=job.run_token).update(
+                state=Job.State.QUEUED, lease_until=None, run_token="", queued_at=now
+            )
+            key = "resumed"
+            if moved:
+                transaction.on_commit(lambda pk=job.pk: queue_job(pk))
+        if moved:
+            Job.objects.filter(pk=job.pk).update(log=_appended(job.log, now, note))
+            done[key] += 1
+    # Queued, but no worker took it (a lost task, a cluster that was down).
+    stale = Job.objects.filter(state=Job.State.QUEUED, queued_at__lt=now - timedelta(minutes=10))
+    for pk in stale.values_list("pk", flat=True):
+        Job.objects.filter(pk=pk, state=Job.State.QUEUED).update(queued_at=now)
+        queue_job(pk)
+        done["requeued"] += 1
+    return done
+
+
+def _appended(log_text: str, now, line: str) -> str:
+    stamp = timezone.localtime(now).strftime("%Y-%m-%d %H:%M")
+    return (log_text + "\n" if log_text else "") + f"{stamp} {line}"

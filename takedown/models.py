@@ -780,6 +780,13 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Who runs it and until when: a worker renews its lease after every chunk it commits; a
+    # lapsed lease means the worker died, and the minute tick resumes the job from `done`.
+    queued_at = models.DateTimeField(default=timezone.now, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    run_token = models.CharField(max_length=32, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    log = models.TextField(_("what happened"), blank=True)
 
     objects = JobQuerySet.as_manager()
 

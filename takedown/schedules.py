@@ -13,8 +13,8 @@ SCHEDULES = [
         "repeats": -1,
     },
     {
-        "name": "takedown.delivery-tick",
-        "func": "takedown.tasks.delivery_tick",
+        "name": "takedown.housekeeping-tick",
+        "func": "takedown.tasks.housekeeping_tick",
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
         "repeats": -1,

@@ -191,6 +191,11 @@ TAKEDOWN_IMPORT_MAX_BYTES = env_int("TAKEDOWN_IMPORT_MAX_BYTES", 50 * 1024 * 102
 TAKEDOWN_IMPORT_MAX_ROWS = env_int("TAKEDOWN_IMPORT_MAX_ROWS", 100_000, minimum=1)
 # Uploads with more rows than this run in the background, with a progress page.
 TAKEDOWN_BACKGROUND_ROWS = env_int("TAKEDOWN_BACKGROUND_ROWS", 5_000, minimum=1)
+# A background job commits its work in chunks, renewing its lease after each; a job whose
+# worker died (lease lapsed) is resumed from its last chunk, at most TAKEDOWN_JOB_MAX_ATTEMPTS times.
+TAKEDOWN_JOB_CHUNK_ROWS = env_int("TAKEDOWN_JOB_CHUNK_ROWS", 5_000, minimum=1)
+TAKEDOWN_JOB_LEASE_SECONDS = env_int("TAKEDOWN_JOB_LEASE_SECONDS", 120, minimum=10)
+TAKEDOWN_JOB_MAX_ATTEMPTS = env_int("TAKEDOWN_JOB_MAX_ATTEMPTS", 3, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TAKEDOWN_IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

@@ -11,9 +11,10 @@ def deliver_notice_email(notice_id: int) -> str:
     return notices.notice_deliver_email(notice_id=notice_id)
 
 
-def delivery_tick() -> dict[str, int]:
-    """Every minute: stale email deliveries to "unknown", lost ones re-queued, due retries started."""
-    return notices.delivery_sweep()
+def housekeeping_tick() -> dict[str, dict[str, int]]:
+    """Every minute: email deliveries (stale ones to "unknown", lost ones re-queued, due retries
+    started) and background jobs (a dead worker's job resumed from its last chunk)."""
+    return {"delivery": notices.delivery_sweep(), "jobs": jobs.jobs_sweep()}
 
 
 def recheck_tick() -> int:

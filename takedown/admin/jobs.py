@@ -18,7 +18,19 @@ class JobAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
 
     list_display = ["__str__", "state", "progress", "user", "created_at", "finished_at"]
     list_filter = ["kind", "state"]
-    fields = ["kind", "state", "total", "done", "user", "created_at", "finished_at", "result", "error"]
+    fields = [
+        "kind",
+        "state",
+        "total",
+        "done",
+        "user",
+        "created_at",
+        "finished_at",
+        "attempts",
+        "log",
+        "result",
+        "error",
+    ]
     readonly_fields = fields
     change_form_template = "admin/takedown/job/change_form.html"
 

@@ -1,0 +1,160 @@
+"""Background jobs survive their worker: a killed worker's job is resumed from its last
+committed chunk, nothing is imported or counted twice, and the job's input rows are removed
+when it ends, however it ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from takedown import jobs
+from takedown.models import InfringingURL, Job
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _rows(n: int, prefix: str = "a") -> list[dict]:
+    return [
+        {"url": f"https://t.me/{prefix}chan/{i}", "category": "synthetic_sexual"} for i in range(1, n + 1)
+    ]
+
+
+def _job(agency, artist, staff, rows) -> Job:
+    return Job.objects.create(
+        kind=Job.Kind.IMPORT,
+        user=staff,
+        agency=agency,
+        total=len(rows),
+        params={"rows": rows, "artist_id": artist.pk, "source": "csv"},
+    )
+
+
+def _later(seconds: int | None = None):
+    from django.conf import settings
+
+    return timezone.now() + timedelta(seconds=(seconds or settings.TAKEDOWN_JOB_LEASE_SECONDS) + 1)
+
+
+def _env() -> dict[str, str]:
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(DATABASE_URL=url, PYTHONUNBUFFERED="1", TAKEDOWN_JOB_CHUNK_ROWS="2000")
+    return env
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_worker_is_killed_mid_import_is_resumed_and_imports_each_row_once(
+    agency, artist, staff, platforms, settings
+):
+    if connection.vendor == "sqlite" and ":memory:" in str(connection.settings_dict["NAME"]):
+        pytest.skip("the worker process needs a database file it can open")
+    rows = _rows(30_000)
+    job = _job(agency, artist, staff, rows)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            f"from takedown import jobs; jobs.job_run(job_id={job.pk})",
+        ],
+        cwd=ROOT,
+        env=_env(),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while Job.objects.get(pk=job.pk).done < 6_000:
+            assert worker.poll() is None, "the worker ended before it could be killed"
+            assert time.monotonic() < deadline, "the worker made no progress"
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)  # kill -9, mid-batch
+        worker.wait(30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    job.refresh_from_db()
+    stopped_at = job.done
+    assert job.state == "running" and 6_000 <= stopped_at < 30_000
+    assert InfringingURL.objects.count() == stopped_at, "a chunk's rows and its progress commit together"
+    assert jobs.job_run(job_id=job.pk) == "skipped"  # django-q's retry: the lease still holds
+    assert jobs.jobs_sweep() == {"resumed": 0, "failed": 0, "requeued": 0}
+    assert jobs.jobs_sweep(now=_later())["resumed"] == 1
+    job.refresh_from_db()
+    assert job.state == "queued" and "resumed from there (attempt 2)" in job.log
+    settings.TAKEDOWN_JOB_CHUNK_ROWS = 2000
+    assert jobs.job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    assert job.state == "done" and job.done == 30_000 and job.attempts == 2
+    assert InfringingURL.objects.count() == 30_000
+    assert job.result["created"] == 30_000 and job.result["duplicates"] == 0
+    assert "rows" not in job.params, "the victims' URLs stay in the job after it ended"
+
+
+@pytest.mark.django_db
+def test_a_job_that_keeps_dying_is_given_up_with_its_reason_and_its_rows_removed(
+    agency, artist, staff, platforms, settings, monkeypatch
+):
+    from takedown import importing
+
+    settings.TAKEDOWN_JOB_CHUNK_ROWS = 100
+    settings.TAKEDOWN_JOB_MAX_ATTEMPTS = 2
+    job = _job(agency, artist, staff, _rows(500))
+    real = importing.import_rows
+    chunks = {"n": 0}
+
+    def dies_after_two_chunks(*args, **kwargs):
+        chunks["n"] += 1
+        if chunks["n"] > 2:
+            raise KeyboardInterrupt  # the process is gone: nothing below it runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "import_rows", dies_after_two_chunks)
+    expected = [{"resumed": 1, "failed": 0, "requeued": 0}, {"resumed": 0, "failed": 1, "requeued": 0}]
+    for swept in expected:
+        chunks["n"] = 0
+        with pytest.raises(KeyboardInterrupt):
+            jobs.job_run(job_id=job.pk)
+        assert Job.objects.get(pk=job.pk).state == "running"
+        assert jobs.jobs_sweep(now=_later()) == swept
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert "given up" in job.error and "at 400 of 500" in job.error, job.error
+    assert "rows" not in job.params
+    assert InfringingURL.objects.count() == 400  # what was done is kept, once
+
+
+@pytest.mark.django_db
+def test_a_worker_that_lost_its_lease_commits_nothing(agency, artist, staff, platforms, settings):
+    settings.TAKEDOWN_JOB_CHUNK_ROWS = 100
+    job = _job(agency, artist, staff, _rows(300))
+    slow = jobs._claim(job.pk)  # this worker stalls past its lease...
+    assert jobs.jobs_sweep(now=_later())["resumed"] == 1
+    assert jobs.job_run(job_id=job.pk) == "done"  # ...another resumes and finishes the job
+    with pytest.raises(jobs.LostLease):
+        slow.commit(done=100, result={"created": 100})
+    job.refresh_from_db()
+    assert job.state == "done" and job.result["created"] == 300
+
+
+@pytest.mark.django_db
+def test_a_failing_job_removes_its_rows_and_says_why(agency, artist, staff, platforms):
+    job = _job(agency, artist, staff, _rows(10))
+    job.params["artist_id"] = 999_999  # the artist was deleted meanwhile
+    job.save()
+    assert jobs.job_run(job_id=job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.state == "failed" and "DoesNotExist" in job.error
+    assert "rows" not in job.params and job.params["source"] == "csv"
