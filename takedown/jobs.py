@@ -87,6 +87,33 @@ def urls_import(
     )
 
 
+def notice_submit_now_or_later(*, user: User, notice_id: int):
+    """Submit a notice now (the Notice), or past TAKEDOWN_BACKGROUND_SUBMIT_URLS URLs as a job
+    (the Job): rendering a large notice takes longer than a request should."""
+    from takedown import notices
+    from takedown.models import Notice
+    from takedown.notices.states import check, get_notice
+
+    notice = get_notice(notice_id, user)
+    check("submit", notice, user)
+    items = notice.items.count()
+    if items <= settings.TAKEDOWN_BACKGROUND_SUBMIT_URLS:
+        return notices.notice_submit(notice_id=notice_id, user=user)
+    running = Job.objects.filter(
+        kind=Job.Kind.SUBMIT, params__notice_id=notice_id, state__in=[Job.State.QUEUED, Job.State.RUNNING]
+    ).first()
+    if running is not None:
+        return running  # already being submitted: follow that job
+    assert isinstance(notice, Notice)
+    return job_start(
+        kind=Job.Kind.SUBMIT,
+        user=user,
+        agency_id=notice.agency_id,
+        total=items,
+        params={"notice_id": notice_id},
+    )
+
+
 def job_start(*, kind: str, user: User, agency_id: int, total: int, params: dict) -> Job:
     """Record a job and queue its task after commit; the admin follows it on the job's page."""
     with transaction.atomic():
@@ -167,6 +194,8 @@ def job_run(*, job_id: int) -> str:
     try:
         if job.kind == Job.Kind.IMPORT:
             result = _run_import(run)
+        elif job.kind == Job.Kind.SUBMIT:
+            result = _run_submit(run)
         else:
             result = _run_recheck(run)
     except LostLease:
@@ -235,6 +264,18 @@ def _run_recheck(run: _Run) -> dict:
         result = {"verdicts": counts}
         run.commit(done=start + len(chunk), result=result)
     return result
+
+
+def _run_submit(run: _Run) -> dict:
+    """Render and freeze a large notice; pre-send problems end the job with each one listed."""
+    from takedown import notices
+
+    notice_id = run.job.params["notice_id"]
+    try:
+        notice = notices.notice_submit(notice_id=notice_id, user=run.job.user)
+    except notices.PresendFailed as exc:
+        raise notices.Invalid("Not submitted: " + " ".join(exc.problems)) from None
+    return {"notice": notice.pk, "status": notice.status, "pdf_sha256": notice.pdf_sha256}
 
 
 def jobs_sweep(*, now=None) -> dict[str, int]:

@@ -761,6 +761,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         IMPORT = "import", _("CSV import")
         RECHECK = "recheck", _("Recheck")
+        SUBMIT = "submit", _("Notice submission")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

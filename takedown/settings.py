@@ -193,6 +193,11 @@ TAKEDOWN_IMPORT_MAX_ROWS = env_int("TAKEDOWN_IMPORT_MAX_ROWS", 100_000, minimum=
 TAKEDOWN_BACKGROUND_ROWS = env_int("TAKEDOWN_BACKGROUND_ROWS", 5_000, minimum=1)
 # A background job commits its work in chunks, renewing its lease after each; a job whose
 # worker died (lease lapsed) is resumed from its last chunk, at most TAKEDOWN_JOB_MAX_ATTEMPTS times.
+# A notice lists at most this many URLs: drafting starts another notice of the same group past it
+# (a platform reads a notice of a thousand items; its PDF renders in seconds).
+TAKEDOWN_NOTICE_MAX_URLS = env_int("TAKEDOWN_NOTICE_MAX_URLS", 1_000, minimum=1)
+# Notices with more URLs than this are submitted (rendered and frozen) as a background job.
+TAKEDOWN_BACKGROUND_SUBMIT_URLS = env_int("TAKEDOWN_BACKGROUND_SUBMIT_URLS", 200, minimum=1)
 TAKEDOWN_JOB_CHUNK_ROWS = env_int("TAKEDOWN_JOB_CHUNK_ROWS", 5_000, minimum=1)
 TAKEDOWN_JOB_LEASE_SECONDS = env_int("TAKEDOWN_JOB_LEASE_SECONDS", 120, minimum=10)
 TAKEDOWN_JOB_MAX_ATTEMPTS = env_int("TAKEDOWN_JOB_MAX_ATTEMPTS", 3, minimum=1)

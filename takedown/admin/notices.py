@@ -15,10 +15,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from takedown import notices, rendering
+from takedown import jobs, notices, rendering
 from takedown.admin.base import AgencyScoped, ReadOnly
 from takedown.choices import ChannelKind, NoticeOutcome, NoticeStatus
-from takedown.models import CounterNotice, Notice, NoticeEvent, NoticeItem, NoticeTemplate
+from takedown.models import CounterNotice, Job, Notice, NoticeEvent, NoticeItem, NoticeTemplate
 from takedown.roles import role_has
 
 
@@ -97,6 +97,9 @@ def _said(notice: Notice) -> str:
 
 def _run_action(action: str, notice_id: int, request: HttpRequest):
     """A workflow button, dispatched by the table (takedown.notices.states) with its fields."""
+    if action == "submit":
+        # A large notice renders in the background; the job's page follows it.
+        return jobs.notice_submit_now_or_later(user=request.user, notice_id=notice_id)
     given = {name: request.POST.get(name, "") for name in notices.WORKFLOW[action].fields}
     if "received_at" in given:
         given["received_at"] = _received_at(given["received_at"])
@@ -272,6 +275,13 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         except (notices.Conflict, notices.NotAllowed, notices.Invalid, rendering.TemplateError) as exc:
             messages.error(request, str(exc))
         else:
+            if isinstance(result, Job):
+                messages.info(
+                    request,
+                    _("Notice #%(pk)d lists %(n)d URLs: it is being rendered in the background.")
+                    % {"pk": notice.pk, "n": result.total},
+                )
+                return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[result.pk]))
             if isinstance(result, Notice) and result.pk != notice.pk:
                 messages.success(request, _("New draft #%(pk)d started.") % {"pk": result.pk})
                 return HttpResponseRedirect(reverse("admin:takedown_notice_change", args=[result.pk]))

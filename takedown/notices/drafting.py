@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone, translation
 
 from takedown import legal, rendering
@@ -67,49 +67,60 @@ def notices_prepare(
         groups[(url.artist_id, url.platform_id, url.legal_route)].append(url)
     touched: list[Notice] = []
     with transaction.atomic():
-        for (artist_id_, platform_id, route), members in groups.items():
-            notice = (
-                Notice.objects.filter(
-                    artist_id=artist_id_,
-                    platform_id=platform_id,
-                    legal_route=route,
-                    status=NoticeStatus.DRAFT,
-                )
-                .order_by("pk")
-                .first()
-            )
-            if notice is None:
-                notice = Notice.objects.create(
-                    agency_id=members[0].artist.agency_id,
-                    artist_id=artist_id_,
-                    platform_id=platform_id,
-                    legal_route=route,
-                    locale=default_locale(route),
-                    created_by=user,
-                )
-                record_event(
-                    notice,
-                    user=user,
-                    from_status="",
-                    to_status=NoticeStatus.DRAFT,
-                    data={"urls": len(members)},
-                )
-            else:
-                # Whoever adds items shapes what is sent: the event makes them a contributor,
-                # who may then not approve it (notice_contributors).
-                record_event(
-                    notice,
-                    user=user,
-                    from_status=NoticeStatus.DRAFT,
-                    to_status=NoticeStatus.DRAFT,
-                    reason="URLs added",
-                    data={"added": [u.pk for u in members]},
-                )
-            NoticeItem.objects.bulk_create(
-                [NoticeItem(notice=notice, url=u) for u in members], ignore_conflicts=True
-            )
-            touched.append(notice)
+        for key, members in groups.items():
+            touched.extend(_fill_drafts(user, key, members))
     return touched, skipped
+
+
+def _fill_drafts(user: User, key: tuple[int, int, str], members: list[InfringingURL]) -> list[Notice]:
+    """Add one group's URLs to its drafts, at most TAKEDOWN_NOTICE_MAX_URLS per notice: the
+    newest draft of the group is filled first, then new drafts are started."""
+    artist_id, platform_id, route = key
+    cap = settings.TAKEDOWN_NOTICE_MAX_URLS
+    notice = (
+        Notice.objects.filter(
+            artist_id=artist_id, platform_id=platform_id, legal_route=route, status=NoticeStatus.DRAFT
+        )
+        .annotate(held=Count("items"))
+        .filter(held__lt=cap)
+        .order_by("pk")
+        .first()
+    )
+    touched: list[Notice] = []
+    rest = list(members)
+    while rest:
+        if notice is None:
+            take, rest = rest[:cap], rest[cap:]
+            notice = Notice.objects.create(
+                agency_id=take[0].artist.agency_id,
+                artist_id=artist_id,
+                platform_id=platform_id,
+                legal_route=route,
+                locale=default_locale(route),
+                created_by=user,
+            )
+            record_event(
+                notice, user=user, from_status="", to_status=NoticeStatus.DRAFT, data={"urls": len(take)}
+            )
+        else:
+            room = cap - notice.held
+            take, rest = rest[:room], rest[room:]
+            # Whoever adds items shapes what is sent: the event makes them a contributor,
+            # who may then not approve it (notice_contributors).
+            record_event(
+                notice,
+                user=user,
+                from_status=NoticeStatus.DRAFT,
+                to_status=NoticeStatus.DRAFT,
+                reason="URLs added",
+                data={"added": [u.pk for u in take]},
+            )
+        NoticeItem.objects.bulk_create(
+            [NoticeItem(notice=notice, url=u) for u in take], ignore_conflicts=True
+        )
+        touched.append(notice)
+        notice = None
+    return touched
 
 
 def notice_create(
