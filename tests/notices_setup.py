@@ -65,5 +65,6 @@ def moves_are_declared():
     declared = {("", "draft"), *SYSTEM_MOVES}
     for action in ACTIONS:
         declared.update((source, action.target or source) for source in action.sources)
-    moves = set(NoticeEvent.objects.values_list("from_status", "to_status"))
+    # A line that moves nothing (from == to) is a note on the timeline, not a move.
+    moves = {(a, b) for a, b in NoticeEvent.objects.values_list("from_status", "to_status") if a != b}
     assert moves <= declared, f"moves the workflow table does not declare: {moves - declared}"

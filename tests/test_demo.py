@@ -186,7 +186,9 @@ def test_it_never_requests_an_invented_url(demo):
 def test_it_has_a_notice_in_every_state(demo):
     found = _notices(demo)
     states = {n.status for n in found}
-    assert states == set(NoticeStatus.values)
+    # Every state a notice reaches in a working installation; the delivery troubles (failed,
+    # in doubt) need a mail server that the demo does not have.
+    assert states == set(NoticeStatus.values) - set(notices.DELIVERY_STATES)
     sent = [n for n in found if n.status in notices.SENT_STATES]
     assert {n.channel for n in sent if n.status == NoticeStatus.SENT} == {
         ChannelKind.EMAIL,
@@ -238,7 +240,7 @@ def test_it_never_claims_an_email_reached_a_platform(demo):
     for notice in emailed:
         assert notice.recipient == DEMO_OUTBOX and notice.message_id
         sent = notice.events.get(to_status=NoticeStatus.SENT)
-        assert sent.reason == f"Emailed to {DEMO_OUTBOX}."
+        assert sent.reason.startswith(f"Emailed to {DEMO_OUTBOX}; the mail server accepted it")
         assert notice.events.filter(reason__startswith="Demo data: there is no mail server").exists()
     claims = NoticeEvent.objects.filter(notice__agency=demo.agency, reason__startswith="Emailed to")
     assert not [e.reason for e in claims if any(a in e.reason for a in addresses)]

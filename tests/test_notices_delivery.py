@@ -173,6 +173,19 @@ def test_a_backend_that_delivers_nothing_never_records_a_notice_as_sent(
     assert not InfringingURL.objects.filter(notice_items__notice=notice, status="notified").exists()
 
 
+def test_a_queued_delivery_never_goes_out_through_a_backend_that_delivers_nothing(
+    draft, staff, legal, settings
+):
+    # Sending was configured when legal pressed Send; by the time the worker runs it is not.
+    _smtp(settings, _free_port())
+    notice = notices.notice_send(notice_id=approve(draft, staff, legal).pk, user=legal)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert notices.notice_deliver_email(notice_id=notice.pk) == "retry"
+    notice.refresh_from_db()
+    assert notice.status == "delivery_failed" and "Email delivery is not configured" in notice.delivery_error
+    assert notice.sent_at is None
+
+
 def test_make_runs_default_email_backend_delivers_nothing():
     # `make run` sets no EMAIL_HOST: the installation must say email is not configured.
     import os

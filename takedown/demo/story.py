@@ -231,17 +231,21 @@ class Story:
     def email_to_demo_outbox(self, notice: Notice) -> None:
         """Send through the email channel, delivered into memory instead of to the platform.
 
-        The Send is the real one (it queues delivery to the platform's address); the demo then
-        re-addresses the queued email to its own outbox, says so on the timeline, and delivers
-        it with an in-memory backend, so the "Emailed to" line names where it truly went.
+        Send refuses an installation that has no mail server (the demo's), so the demo stands
+        an SMTP configuration in for that one call; the queued email is then re-addressed to the
+        demo's own outbox, the timeline says so, and it is delivered with an in-memory backend,
+        so the "Emailed to" line names where it truly went. Nothing is sent to any platform.
         """
-        notices.notice_send(notice_id=notice.pk, user=self.legal)
-        Notice.objects.filter(pk=notice.pk, status=NoticeStatus.APPROVED).update(recipient=DEMO_OUTBOX)
+        from django.test.utils import override_settings
+
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend"):
+            notices.notice_send(notice_id=notice.pk, user=self.legal)
+        Notice.objects.filter(pk=notice.pk, status=NoticeStatus.SENDING).update(recipient=DEMO_OUTBOX)
         record_event(
             notice,
             user=None,
-            from_status=NoticeStatus.APPROVED,
-            to_status=NoticeStatus.APPROVED,
+            from_status=NoticeStatus.SENDING,
+            to_status=NoticeStatus.SENDING,
             reason=f"Demo data: there is no mail server in the demo. The email is re-addressed to "
             f"{DEMO_OUTBOX} and kept in memory; nothing is sent to {notice.platform.name}.",
         )

@@ -83,6 +83,10 @@ class Channel:
         raise NotImplementedError
 
 
+class NotConfigured(Exception):
+    """The installation's email backend delivers nothing."""
+
+
 class Handover(Exception):
     """The message was handed to the mail server, but whether it accepted it is not known."""
 
@@ -125,6 +129,9 @@ class EmailChannel(Channel):
         if not claimed:
             return "skipped"  # delivered, in doubt, or another worker holds it: never a second copy
         notice = Notice.objects.select_related("agency", "platform", "sent_by").get(pk=notice_id)
+        if connection is None and email_not_configured():
+            # The installation lost its mail server since Send: nothing goes anywhere.
+            return self._failed(notice, NotConfigured(email_not_configured()))
         try:
             self._transmit(notice, connection)
         except Handover as exc:
@@ -274,6 +281,8 @@ def _smtp_send(smtp: smtplib.SMTP, message) -> None:
 def describe_smtp_error(exc: Exception) -> str:
     """A sentence a legal reviewer can act on, naming the mail server."""
     server = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    if isinstance(exc, NotConfigured):
+        return str(exc)
     if isinstance(exc, ConnectionRefusedError):
         return f"The mail server at {server} refused the connection."
     if isinstance(exc, socket.gaierror):
