@@ -168,8 +168,8 @@ def click_and_wait(page, selector: str) -> None:
 
 
 def messages(page) -> list[str]:
-    """The admin's flash messages on the current page."""
-    return [m.strip() for m in page.locator("ul.messagelist li").all_inner_texts()]
+    """The admin's flash messages on the current page (not the standing banners)."""
+    return [m.strip() for m in page.locator("ul.messagelist li:not(#email-not-configured)").all_inner_texts()]
 
 
 def wait_for_pdf_viewer(page, *, timeout_ms: int = 10_000) -> bool:

@@ -167,7 +167,8 @@ def test_the_whole_loop_in_a_browser(
     shot(lpage, "08-legal-submission-packet")
     click_and_wait(lpage, "input[value='Mark as submitted']")
     assert urlsplit(lpage.url).path == notice_path
-    assert any(m.endswith("Sent.") for m in messages(lpage)), messages(lpage)
+    said = "sent: the web form submission is recorded (reference CLIP-2026-0042)."
+    assert any(m.endswith(said) for m in messages(lpage)), messages(lpage)
     timeline = lpage.locator("#events-group tbody tr.has_original").all_inner_texts()
     steps = [("Draft", "staff"), ("Pending review", "staff"), ("Approved", "legal"), ("Sent", "legal")]
     assert len(timeline) == len(steps), timeline
