@@ -902,6 +902,42 @@ class SignInEvent(models.Model):
         return f"{self.username} {self.get_outcome_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
+class ErasureQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ErasureQuerySet:
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
+
+
+class Erasure(models.Model):
+    """An artist's data erased at the artist's request (takedown.erasure): who, when and how
+    much, never what. The artist's row is gone, or kept under a pseudonym while the notices sent
+    for the artist must be kept; `finished_at` is set once nothing of the artist is left."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    # The erased artist's id, not a foreign key: the row goes when the last kept notice does.
+    artist_ref = models.PositiveBigIntegerField(_("artist id"))
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("performed by")
+    )
+    # The account on the server that ran the command (the person above answers for it).
+    operator = models.CharField(_("server account"), max_length=100, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    deleted = models.JSONField(_("deleted"), default=dict, help_text=_("Rows deleted, per kind."))
+    kept = models.JSONField(
+        _("kept"), default=dict, help_text=_("What the law requires to be kept: notice ids, until when, why.")
+    )
+    finished_at = models.DateTimeField(_("nothing left since"), null=True, blank=True)
+
+    objects = ErasureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"erasure of artist {self.artist_ref} {self.at:%Y-%m-%d}"
+
+
 def scope(qs: models.QuerySet, user: User) -> models.QuerySet:
     """`qs` cut down to what `user` may see: the one scoping rule that every admin page,
     filter, select and autocomplete goes through. A model without `visible_to` is refused

@@ -19,6 +19,12 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        "name": "takedown.retention-daily",
+        "func": "takedown.retention.retention_tick",
+        "schedule_type": Schedule.DAILY,
+        "repeats": -1,
+    },
 ]
 
 

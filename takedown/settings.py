@@ -405,3 +405,13 @@ TAKEDOWN_PROBE_DNS_CONTROL = env_list("TAKEDOWN_PROBE_DNS_CONTROL", ["www.iana.o
 TAKEDOWN_PROBE_NXDOMAIN_MEANS_REMOVED = env_bool("TAKEDOWN_PROBE_NXDOMAIN_MEANS_REMOVED", True)
 # Compare 2xx answers of hosts without a detector with a random path on the same host.
 TAKEDOWN_PROBE_SOFT404 = env_bool("TAKEDOWN_PROBE_SOFT404", True)
+
+# Retention (takedown.retention, daily). A URL check older than this many days is deleted unless
+# the record needs it (0 keeps every check): the latest check of each URL and the checks of URLs
+# in open notices stay whole; the checks a status change or a notice rests on stay as metadata
+# (status, hashes, verdict, rule) without the page's title and excerpt, which may name or
+# describe the person depicted.
+TAKEDOWN_RETAIN_CHECKS_DAYS = env_int("TAKEDOWN_RETAIN_CHECKS_DAYS", 365, minimum=0)
+# After an artist's erasure (manage.py erase_artist), the notices sent for the artist are kept
+# this many days after their last event, as evidence of what was asserted, then deleted.
+TAKEDOWN_RETAIN_ERASED_NOTICES_DAYS = env_int("TAKEDOWN_RETAIN_ERASED_NOTICES_DAYS", 3 * 365, minimum=1)
