@@ -30,14 +30,25 @@ _ARTISTS = ["add_artist", "change_artist", "add_rightsrecord", "change_rightsrec
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.STAFF: frozenset(_READ + _INTAKE + _DRAFT + _ARTISTS),
     Role.LEGAL: frozenset(
-        _READ + _INTAKE + _DRAFT + _ARTISTS + ["add_noticetemplate", "change_noticetemplate", "review_notice"]
+        _READ
+        + _INTAKE
+        + _DRAFT
+        + _ARTISTS
+        + ["add_noticetemplate", "change_noticetemplate", "review_notice", "view_erasure"]
     ),
     # Managers run the agency's integrations: they issue and revoke its API tokens (revoking is
     # a change; only superusers delete a token's record). They also read its sign-in audit list.
     Role.MANAGER: frozenset(
         _READ
         + _ARTISTS
-        + ["change_agency", "view_apitoken", "add_apitoken", "change_apitoken", "view_signinevent"]
+        + [
+            "change_agency",
+            "view_apitoken",
+            "add_apitoken",
+            "change_apitoken",
+            "view_signinevent",
+            "view_erasure",
+        ]
     ),
     Role.API: frozenset(
         ["view_artist", "view_platform", "view_infringingurl", "view_urlcheck", "view_notice"] + _INTAKE

@@ -8,12 +8,13 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from takedown.admin.base import AgencyScoped
+from takedown.admin.base import AgencyScoped, ReadOnly
 from takedown.admin.intake import prepare_notices
 from takedown.choices import URLStatus
 from takedown.models import (
     Agency,
     Artist,
+    Erasure,
     Platform,
     RightsRecord,
     User,
@@ -159,3 +160,12 @@ class PlatformAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+@admin.register(Erasure)
+class ErasureAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
+    """Erasures done on an artist's request (manage.py erase_artist): who, when, how much."""
+
+    list_display = ["__str__", "agency", "performed_by", "at", "finished_at"]
+    fields = ["agency", "artist_ref", "performed_by", "operator", "at", "deleted", "kept", "finished_at"]
+    readonly_fields = fields
