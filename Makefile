@@ -24,3 +24,4 @@ bench:
 	.venv/bin/python bench/import.py
 	.venv/bin/python bench/render.py
 	.venv/bin/python bench/recheck.py
+	.venv/bin/python bench/load.py
