@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from whitenoise.compress import Compressor
 
 from takedown.envconf import (
     ConfigError,
@@ -71,10 +72,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "health_check",
     "takedown",
 ]
 
 MIDDLEWARE = [
+    # First: load balancers probe /health/ by address and over plain HTTP (takedown.health).
+    "takedown.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -185,6 +189,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Source maps are fetched by developer tools only; compressing the API docs' multi-megabyte
+# maps with Brotli was about half of collectstatic's time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 # Uploads: a 100,000-row CSV is ~10 MB; the import limit is ours, not Django's 2.5 MB.
 TAKEDOWN_IMPORT_MAX_BYTES = env_int("TAKEDOWN_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
@@ -229,7 +236,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # django-q2: the clock and the workers for rechecks, rendering and delivery.
 # timeout, retry > timeout and max_attempts are explicit: the defaults retry forever.
 Q_CLUSTER = {
-    "name": "takedown",
+    # Also the queue's key in Redis: installations (or test runs) sharing a Redis need their own.
+    "name": env_str("Q_NAME", "takedown"),
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": env_int("Q_TIMEOUT", 300, minimum=10),
     "retry": env_int("Q_RETRY", 360, minimum=11),
@@ -246,8 +254,22 @@ if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
 _redis_url = env_str("REDIS_URL")
 if _redis_url:
     Q_CLUSTER["redis"] = _redis_url
+    # One cache for every web and cluster process: the API's throttle counters then count
+    # across servers, not per process.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis_url,
+            "KEY_PREFIX": Q_CLUSTER["name"],
+        }
+    }
 else:
     Q_CLUSTER["orm"] = "default"
+
+# /health/ (takedown.health): how long since the last cluster heartbeat before it fails, and
+# how full the disk holding var/ may be.
+TAKEDOWN_HEALTH_CLUSTER_MAX_AGE = env_int("TAKEDOWN_HEALTH_CLUSTER_MAX_AGE", 180, minimum=10)
+TAKEDOWN_HEALTH_DISK_MAX_PERCENT = env_int("TAKEDOWN_HEALTH_DISK_MAX_PERCENT", 95, minimum=1)
 
 # The API (takedown/api/). Rates are per token ("1200/min", "60/hour"); a malformed rate stops
 # the URLconf from loading with a message naming the variable. Throttle counters live in the
