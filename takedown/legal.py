@@ -795,13 +795,34 @@ RESERVED: tuple[Reserved, ...] = (
 )
 
 
+def _data_strings(value: Any) -> list[str]:
+    """Every text value of a context (names, titles, labels, facts), longest first."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            # Short values (a locale, a verdict code) would cut words of the template apart.
+            if len(item) >= 6:
+                found.append(_normalise(item))
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return sorted(set(found), key=len, reverse=True)
+
+
 def unfounded_statements(locale: str, text: str, context: Mapping[str, Any]) -> list[str]:
     """Statements in a rendered notice that no item supports, one sentence each.
 
     A category's reserved phrase needs an item of that category; a copyright phrase needs an
-    item linking a work; an evidence hash needs an item with a conclusive check.
+    item linking a work; an evidence hash needs an item with a conclusive check. Only the
+    template's own wording is judged: the data it prints (a work titled "Sexual Healing", a
+    platform's form label) is taken out of the text first.
     """
     haystack = _normalise(text)
+    for value in _data_strings(context):
+        haystack = haystack.replace(value, " ")
     items = context.get("items") or []
     categories = {str(item.get("category")) for item in items}
     has_work = any(item.get("work") for item in items)

@@ -90,25 +90,17 @@ def other_agency(db):
     return Agency.objects.create(name="Comet Music", slug="comet", email="legal@comet.example")
 
 
-@pytest.fixture
-def artist(agency):
-    """A solo artist whose authorization of the agency is on file for every route."""
+def authorized(artist):
+    """The artist's authorization of its agency, on file for every route."""
     from datetime import date
 
     from takedown.choices import LegalRoute
-    from takedown.models import Artist, Authorization
+    from takedown.models import Authorization
 
-    artist = Artist.objects.create(
-        agency=agency,
-        name="Luna Kang",
-        name_ko="강루나",
-        slug="luna-kang",
-        official_accounts=["https://x.com/luna_official", "luna-kang.example.net"],
-    )
     Authorization.objects.create(
         artist=artist,
-        person_name="Luna Kang",
-        person_name_ko="강루나",
+        person_name=artist.name,
+        person_name_ko=artist.name_ko,
         scope="Removal requests and the correspondence that follows.",
         routes=list(LegalRoute.values),
         valid_from=date(2020, 1, 1),
@@ -117,10 +109,28 @@ def artist(agency):
 
 
 @pytest.fixture
+def artist(agency):
+    """A solo artist whose authorization of the agency is on file for every route."""
+    from takedown.models import Artist
+
+    return authorized(
+        Artist.objects.create(
+            agency=agency,
+            name="Luna Kang",
+            name_ko="강루나",
+            slug="luna-kang",
+            official_accounts=["https://x.com/luna_official", "luna-kang.example.net"],
+        )
+    )
+
+
+@pytest.fixture
 def other_artist(other_agency):
     from takedown.models import Artist
 
-    return Artist.objects.create(agency=other_agency, name="Rio Seo", name_ko="서리오", slug="rio-seo")
+    return authorized(
+        Artist.objects.create(agency=other_agency, name="Rio Seo", name_ko="서리오", slug="rio-seo")
+    )
 
 
 def _user(username, agency, role, *, is_staff=True, is_superuser=False):
