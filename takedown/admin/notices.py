@@ -128,6 +128,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         "sent_by",
         "sent_at",
         "deadline_at",
+        "deadline_basis",
         "message_id",
         "reference",
         "delivery_error",
