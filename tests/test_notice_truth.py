@@ -90,7 +90,9 @@ def _url(artist, *, category: str, route: str, n: int = 1, work=None) -> Infring
         artist=artist,
     )
     assert report.rejected == 0, report.errors
-    url = InfringingURL.objects.get(artist=artist, normalized_url=f"https://tube.example.net/v/{category}-{n}")
+    url = InfringingURL.objects.get(
+        artist=artist, normalized_url=f"https://tube.example.net/v/{category}-{n}"
+    )
     if work is not None or category == Category.REAL_INTIMATE:
         url.work = work
         # What a TAKE IT DOWN request needs for an authentic image: how non-consent is known.
