@@ -25,6 +25,7 @@ class LegalRoute(models.TextChoices):
     DSA = "dsa", _("EU DSA Art. 16")
     KR_TBA = "kr_tba_22_5", _("Korea Telecommunications Business Act Art. 22-5")
     KR_NETWORK = "kr_network_44_2", _("Korea Network Act Art. 44-2")
+    KR_COPYRIGHT = "kr_copyright_103", _("Korea Copyright Act Art. 103")
     PLATFORM_POLICY = "platform_policy", _("Platform policy (privacy / NCII / likeness)")
 
 

@@ -31,6 +31,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from takedown import legal
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import Agency, Artist, InfringingURL, Platform, User
 from takedown.urltools import (
@@ -399,7 +400,7 @@ class Intake:
             url, norm = self._url(artist, raw_url)
             category = self._category(row)
             platform = self._platform(norm)
-            route = self._route(row, platform)
+            route = self._route(row, platform, category)
             discovered = self._discovered(row)
             note = self._note(row)
         except _Refused as refused:
@@ -457,14 +458,16 @@ class Intake:
         slug = self.matcher.match(norm.host)
         return self.platforms.get(slug) if slug else None
 
-    def _route(self, row: Mapping[str, object], platform: Platform | None) -> str:
+    def _route(self, row: Mapping[str, object], platform: Platform | None, category: str) -> str:
         route = _storable("legal_route", str(row.get("legal_route") or "")).strip() or self.default_route
         if not route:
-            return platform.default_route if platform else LegalRoute.PLATFORM_POLICY
+            return legal.default_route(platform, category)
         if route not in _ROUTES:
             raise _Refused(
                 "legal_route", f"Unknown legal route {route!r}; one of: {', '.join(sorted(_ROUTES))}."
             )
+        if not legal.may_carry(route, category):
+            raise _Refused("legal_route", legal.carry_refusal(route, category))
         return route
 
     def _discovered(self, row: Mapping[str, object]) -> datetime:

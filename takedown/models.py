@@ -6,15 +6,22 @@ the admin shows status fields read-only.
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from takedown import legal
 from takedown.choices import (
     Category,
     ChannelKind,
@@ -55,6 +62,19 @@ class Agency(models.Model):
         max_length=200, blank=True, help_text=_("The person who signs notices for the agency.")
     )
     signatory_title = models.CharField(max_length=200, blank=True)
+    # Korean notices are signed in Korean: "법무팀장 한지윤", never the English name mixed in.
+    signatory_name_ko = models.CharField(_("signatory's Korean name"), max_length=200, blank=True)
+    signatory_title_ko = models.CharField(_("signatory's Korean title"), max_length=200, blank=True)
+    dsa_member_state = models.CharField(
+        _("DSA Member State"),
+        max_length=2,
+        blank=True,
+        choices=[(code, state.name) for code, state in legal.DSA_MEMBER_STATES.items()],
+        help_text=_(
+            "The Member State whose law DSA notices rely on, item by item (takedown/legal.py lists "
+            "the provisions). Empty: DSA notices cannot be sent."
+        ),
+    )
     # Legal reviewers, managers and superusers always need one; staff only where the agency says.
     require_staff_second_factor = models.BooleanField(
         _("require a second factor for staff too"),
@@ -117,6 +137,14 @@ class Artist(models.Model):
     name = models.CharField(_("name"), max_length=200)
     name_ko = models.CharField(_("Korean name"), max_length=200, blank=True)
     slug = models.SlugField(_("slug"), max_length=80)
+    is_group = models.BooleanField(
+        _("group"),
+        default=False,
+        help_text=_(
+            "A group is not a person: notices about a depiction name the member depicted, each "
+            "by their own authorization."
+        ),
+    )
     aliases = models.JSONField(
         _("aliases"), default=list, blank=True, help_text=_("Other names, one per entry.")
     )
@@ -177,7 +205,23 @@ class RightsRecord(models.Model):
     registration = models.CharField(
         max_length=200, blank=True, help_text=_("Copyright registration number, if any.")
     )
+
+    class OwnerKind(models.TextChoices):
+        AGENCY = "agency", _("The agency")
+        ARTIST = "artist", _("The artist (by their authorization)")
+        OTHER = "other", _("Someone else")
+
     owner = models.CharField(max_length=200, help_text=_("Who holds the rights (usually the agency)."))
+    owner_kind = models.CharField(
+        _("the owner is"),
+        max_length=10,
+        choices=OwnerKind.choices,
+        default=OwnerKind.AGENCY,
+        help_text=_(
+            "The agency's authority to claim the work rests on this: its own rights, or the "
+            "artist's authorization on file. For someone else's work the agency has none."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = RightsRecordQuerySet.as_manager()
@@ -189,6 +233,182 @@ class RightsRecord(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class AuthorizationQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AuthorizationQuerySet:
+        return self if user.is_superuser else self.filter(artist__agency_id=user.agency_id)
+
+    def covering(self, route: str, on: date) -> AuthorizationQuerySet:
+        """Those in force on `on` for `route` (routes are few: filtered in Python by callers
+        that need portability; JSON containment differs between SQLite and PostgreSQL)."""
+        return self.filter(valid_from__lte=on, revoked_at__isnull=True).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+        )
+
+
+class Authorization(models.Model):
+    """A person's authorization of the agency to act for them (the 위임), as it is on file.
+
+    It names the natural person it covers: for a group, one per member, and a notice names
+    the member an item depicts. Its documents (위임장, masked ID copy) are
+    AuthorizationDocument rows, which only legal reviewers see.
+    """
+
+    artist = models.ForeignKey(
+        Artist, verbose_name=_("artist"), on_delete=models.CASCADE, related_name="authorizations"
+    )
+    person_name = models.CharField(
+        _("person covered"),
+        max_length=200,
+        help_text=_(
+            "The natural person who authorized the agency, as notices name them (for a group: the member)."
+        ),
+    )
+    person_name_ko = models.CharField(_("person covered, in Korean"), max_length=200, blank=True)
+    scope = models.TextField(
+        _("scope"),
+        help_text=_("What the agency may do for the person, as the authorization says."),
+    )
+    routes = models.JSONField(_("legal routes"), default=list, help_text=_("The legal routes it covers."))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(
+        _("valid until"), null=True, blank=True, help_text=_("Empty: until revoked.")
+    )
+    revoked_at = models.DateField(_("revoked on"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AuthorizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("authorization")
+        verbose_name_plural = _("authorizations")
+        ordering = ["artist", "person_name", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                name="authorization_dates_in_order",
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        person = f"{self.person_name} ({self.person_name_ko})" if self.person_name_ko else self.person_name
+        return f"{person}, from {self.valid_from:%Y-%m-%d}"
+
+    def covers(self, route: str, on: date) -> bool:
+        return (
+            str(route) in (self.routes or [])
+            and self.valid_from <= on
+            and (self.valid_until is None or self.valid_until >= on)
+            and (self.revoked_at is None or self.revoked_at > on)
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        routes = self.routes
+        if not isinstance(routes, list) or not routes or not all(r in LegalRoute.values for r in routes):
+            raise ValidationError({"routes": _("Choose at least one legal route.")})
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("The end comes before the start.")})
+
+
+class PrivateStorage(FileSystemStorage):
+    """Where authorization documents live: outside the static and media paths, served by no
+    URL. A legal reviewer downloads them through the admin, which checks the role first.
+
+    The location is read from the settings on each use (TAKEDOWN_PRIVATE_DIR, or
+    <TAKEDOWN_VAR_DIR>/private), so that tests and deployments can move it.
+    """
+
+    @property
+    def base_location(self) -> str:  # type: ignore[override]
+        configured = getattr(settings, "TAKEDOWN_PRIVATE_DIR", None)
+        return str(configured or Path(settings.VAR_DIR) / "private")
+
+    @property
+    def location(self) -> str:  # type: ignore[override]
+        return os.path.abspath(self.base_location)
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("Authorization documents have no public URL.")
+
+
+def private_storage() -> PrivateStorage:
+    return PrivateStorage()
+
+
+def _document_path(instance: AuthorizationDocument, filename: str) -> str:
+    # Never the uploaded name in the path: it may hold a person's name or ID number.
+    return f"authorizations/{instance.authorization_id}/{instance.sha256}.pdf"
+
+
+class AuthorizationDocumentQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AuthorizationDocumentQuerySet:
+        """Legal reviewers of the agency, and superusers; nobody else, not even listed."""
+        from takedown.roles import role_has
+
+        if user.is_superuser:
+            return self
+        if not role_has(user, "view_authorizationdocument"):
+            return self.none()
+        return self.filter(authorization__artist__agency_id=user.agency_id)
+
+
+class AuthorizationDocument(models.Model):
+    """A document of an authorization, as the agency uploaded it (PDF only): the 위임장, or a
+    copy of the person's ID with the numbers masked. Never rendered, never in the API."""
+
+    class Kind(models.TextChoices):
+        POWER_OF_ATTORNEY = "power_of_attorney", _("Power of attorney (위임장)")
+        ID_COPY = "id_copy", _("ID copy, numbers masked (신분증 사본)")
+
+    authorization = models.ForeignKey(Authorization, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("document"), max_length=20, choices=Kind.choices)
+    file = models.FileField(storage=private_storage, upload_to=_document_path, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AuthorizationDocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("authorization document")
+        verbose_name_plural = _("authorization documents")
+        ordering = ["authorization", "kind", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.uploaded_at:%Y-%m-%d})"
+
+
+@dataclass(frozen=True)
+class RouteChannel:
+    """Where a platform takes notices of one legal route, with the source of that fact."""
+
+    route: str
+    kind: str
+    email: str = ""
+    url: str = ""
+    label: str = ""
+    # A DMCA notice is effective only when sent to the designated agent (§512(c)(3)(A)).
+    designated_agent: bool = False
+    # The channel asks for the authorization's documents (위임장, masked ID copy).
+    requires_documents: bool = False
+    source: str = ""
+    note: str = ""
+
+    @property
+    def address(self) -> str:
+        return self.email if self.kind == ChannelKind.EMAIL else self.url
+
+
+_CHANNEL_KEYS = {"kind", "email", "url", "label", "designated_agent", "requires_documents", "source", "note"}
 
 
 class PlatformQuerySet(models.QuerySet):
@@ -227,6 +447,17 @@ class Platform(models.Model):
         choices=LegalRoute.choices,
         default=LegalRoute.PLATFORM_POLICY,
     )
+    channels = models.JSONField(
+        _("channels per legal route"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Legal route → {"kind": "email" or "webform", "email" or "url", "label", '
+            '"designated_agent" (DMCA only, true only for the registered agent), '
+            '"requires_documents", "source" (a public URL for the fact), "note"}. Empty: the '
+            "channel above, for the default route only."
+        ),
+    )
     response_deadline_hours = models.PositiveIntegerField(
         null=True, blank=True, help_text=_("Empty: the route's own deadline applies.")
     )
@@ -260,9 +491,59 @@ class Platform(models.Model):
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 
+    def channel_for(self, route: str) -> RouteChannel | None:
+        """The platform's channel for notices of `route`, or None when it has none on record.
+
+        A registry row without per-route channels has one channel, for its default route.
+        """
+        route = str(route)
+        if not self.channels:
+            if route != self.default_route or self.channel_kind == ChannelKind.NONE:
+                return None
+            address = self.channel_email if self.channel_kind == ChannelKind.EMAIL else self.channel_url
+            if not address:
+                return None
+            return RouteChannel(
+                route=route,
+                kind=self.channel_kind,
+                email=self.channel_email,
+                url=self.channel_url,
+                source=str((self.sources or {}).get("channel", "")),
+            )
+        entry = self.channels.get(route) if isinstance(self.channels, dict) else None
+        if not isinstance(entry, dict) or entry.get("kind") not in (ChannelKind.EMAIL, ChannelKind.WEBFORM):
+            return None
+        channel = RouteChannel(route=route, **{k: v for k, v in entry.items() if k in _CHANNEL_KEYS})
+        return channel if channel.address else None
+
+    def _channel_problems(self) -> list[str]:
+        if not isinstance(self.channels, dict):
+            return [str(_("Enter an object of legal route → channel."))]
+        problems = []
+        for route, entry in self.channels.items():
+            if route not in LegalRoute.values:
+                problems.append(f"{route}: not a legal route")
+                continue
+            if not isinstance(entry, dict) or set(entry) - _CHANNEL_KEYS:
+                problems.append(f"{route}: an object with the keys {', '.join(sorted(_CHANNEL_KEYS))}")
+                continue
+            kind = entry.get("kind")
+            if kind not in (ChannelKind.EMAIL, ChannelKind.WEBFORM):
+                problems.append(f"{route}: kind is email or webform")
+            elif not entry.get("email" if kind == ChannelKind.EMAIL else "url"):
+                problems.append(f"{route}: an {kind} channel needs its address")
+            if not entry.get("source"):
+                problems.append(f"{route}: give the public source of this channel")
+            if entry.get("designated_agent") and route != LegalRoute.DMCA:
+                problems.append(f"{route}: only a DMCA channel is a designated agent")
+        return problems
+
     def clean(self) -> None:
         super().clean()
         errors: dict[str, str] = {}
+        channel_problems = self._channel_problems()
+        if channel_problems:
+            errors["channels"] = "; ".join(channel_problems)
         if not isinstance(self.hosts, list) or not all(isinstance(h, str) and h for h in self.hosts):
             errors["hosts"] = _("Enter a list of host names.")
         else:
@@ -335,6 +616,38 @@ class InfringingURL(models.Model):
         related_name="+",
     )
     note = models.TextField(_("note"), blank=True)
+    work = models.ForeignKey(
+        RightsRecord,
+        verbose_name=_("work copied"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="copies",
+        help_text=_(
+            "The work this item copies (a rights record of the same artist). A copyright claim "
+            "is made only for an item that names one."
+        ),
+    )
+    depicted_person = models.ForeignKey(
+        Authorization,
+        verbose_name=_("person depicted"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="depicting_urls",
+        help_text=_(
+            "For a group: the member this item depicts, by their authorization. Empty for a solo "
+            "artist: the artist's own authorization."
+        ),
+    )
+    notice_facts = models.TextField(
+        _("facts for the notice"),
+        blank=True,
+        help_text=_(
+            "What the notice states about this item beyond its category, printed as written: for "
+            "a real intimate image, how it is known to have been published without consent."
+        ),
+    )
     # Another row of the same artist that is this same item (one URL form folded to another,
     # or a short link that led to it). A linked row keeps its evidence and history but is
     # never drafted into a notice, never counted in stats and no longer checked.
@@ -406,6 +719,20 @@ class InfringingURL(models.Model):
 
     def __str__(self) -> str:
         return self.normalized_url
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.category and self.legal_route and not legal.may_carry(self.legal_route, self.category):
+            errors["legal_route"] = legal.carry_refusal(self.legal_route, self.category)
+        if self.work_id and self.artist_id and self.work.artist_id != self.artist_id:
+            errors["work"] = _("The work must be one of this artist's rights records.")
+        if self.depicted_person_id and self.artist_id and self.depicted_person.artist_id != self.artist_id:
+            errors["depicted_person"] = _(
+                "The person must be covered by one of this artist's authorizations."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class URLCheckQuerySet(models.QuerySet):
@@ -661,6 +988,16 @@ class Notice(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.artist} → {self.platform} ({self.get_legal_route_display()})"
 
+    @property
+    def route_channel(self) -> RouteChannel | None:
+        """Where notices of this route go on this platform (the registry's channel per route)."""
+        return self.platform.channel_for(self.legal_route)
+
+    @property
+    def deadline_basis(self) -> str:
+        """Whether the deadline is the statute's, the platform's stated time, or an internal target."""
+        return legal.deadline_basis(self.legal_route, self.platform.response_deadline_hours)
+
 
 class NoticeItemQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> NoticeItemQuerySet:
@@ -720,17 +1057,17 @@ class CounterNoticeQuerySet(models.QuerySet):
 class CounterNotice(models.Model):
     """A counter-notice or objection received against a sent notice.
 
-    Under DMCA §512(g) the platform may restore the material 10 to 14 business days after
-    receiving a counter-notice unless the agency files suit: the window is kept here so that
-    legal sees when.
+    Where the route fixes a restore window (DMCA §512(g)(2)(C): 10 to 14 business days unless
+    the agency files suit) it is kept here so that legal sees when; other routes have none
+    (legal.ROUTE_CLOCKS says what an objection does on each).
     """
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="counter_notices")
     received_at = models.DateTimeField()
     counter_party = models.CharField(max_length=300, blank=True)
     summary = models.TextField()
-    restore_earliest = models.DateField()
-    restore_latest = models.DateField()
+    restore_earliest = models.DateField(null=True, blank=True)
+    restore_latest = models.DateField(null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )

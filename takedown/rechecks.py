@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from takedown import identity, lifecycle
+from takedown import identity, legal, lifecycle
 from takedown.choices import LegalRoute, URLStatus, Verdict
 from takedown.lifecycle import GONE
 from takedown.models import InfringingURL, Platform, URLCheck
@@ -202,8 +202,22 @@ def next_check_at(
         when = max(when or now + _jitter(DAILY, rng), now + timedelta(minutes=1))
     else:
         return None  # open (evidence at intake is enough until a notice is sent) or dismissed
+    when = _statutory_recheck(url, now, when)
     if result is not None and result.retry_after:
         when = max(when, now + timedelta(seconds=result.retry_after))
+    return when
+
+
+def _statutory_recheck(url: InfringingURL, now: datetime, when: datetime) -> datetime:
+    """No later than the route's recheck days after sending: a Network Act Art. 44-2(4)
+    temporary measure lasts up to 30 days, so the URL is looked at again at day 30."""
+    clock = legal.ROUTE_CLOCKS.get(url.legal_route)
+    if clock is None or url.notified_at is None:
+        return when
+    for days in clock.recheck_days:
+        due = url.notified_at + timedelta(days=days, hours=1)
+        if now < due < when:
+            return due
     return when
 
 

@@ -14,6 +14,7 @@ from takedown.choices import Role
 _READ = [
     "view_agency",
     "view_artist",
+    "view_authorization",
     "view_rightsrecord",
     "view_platform",
     "view_infringingurl",
@@ -27,6 +28,16 @@ _INTAKE = ["add_infringingurl", "change_infringingurl"]
 _DRAFT = ["add_notice", "change_notice", "add_noticeitem", "delete_noticeitem"]
 _ARTISTS = ["add_artist", "change_artist", "add_rightsrecord", "change_rightsrecord", "delete_rightsrecord"]
 
+# An artist's authorization of the agency, and its documents (위임장, masked ID copy): legal
+# reviewers record them; the documents are theirs alone to see (AuthorizationDocument.visible_to).
+_AUTHORIZATIONS = [
+    "add_authorization",
+    "change_authorization",
+    "view_authorizationdocument",
+    "add_authorizationdocument",
+    "delete_authorizationdocument",
+]
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.STAFF: frozenset(_READ + _INTAKE + _DRAFT + _ARTISTS),
     Role.LEGAL: frozenset(
@@ -34,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         + _INTAKE
         + _DRAFT
         + _ARTISTS
+        + _AUTHORIZATIONS
         + ["add_noticetemplate", "change_noticetemplate", "review_notice", "view_erasure"]
     ),
     # Managers run the agency's integrations: they issue and revoke its API tokens (revoking is

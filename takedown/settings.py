@@ -179,6 +179,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Authorization documents (위임장, masked ID copies): served by no URL, read by legal reviewers
+# through the admin only (takedown.models.PrivateStorage).
+TAKEDOWN_PRIVATE_DIR = Path(env_str("TAKEDOWN_PRIVATE_DIR", str(VAR_DIR / "private")))
+if STATIC_ROOT.resolve() in (TAKEDOWN_PRIVATE_DIR.resolve(), *TAKEDOWN_PRIVATE_DIR.resolve().parents):
+    raise ConfigError("TAKEDOWN_PRIVATE_DIR must not be inside the static files directory")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

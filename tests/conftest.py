@@ -48,6 +48,12 @@ def _force_login_passes_the_second_factor(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login)
 
 
+@pytest.fixture(autouse=True)
+def _private_documents(settings, tmp_path):
+    # Authorization documents (takedown.models.PrivateStorage) go to a directory of the test's own.
+    settings.TAKEDOWN_PRIVATE_DIR = tmp_path / "private"
+
+
 @pytest.fixture
 def platforms(db):
     from takedown.management.commands.setup import load_platforms
@@ -69,6 +75,9 @@ def agency(db):
         email="legal@starlight.example",
         signatory_name="Jiyoon Han",
         signatory_title="Head of Legal",
+        signatory_name_ko="한지윤",
+        signatory_title_ko="법무팀장",
+        dsa_member_state="FR",
         address="1 Example-ro, Gangnam-gu, Seoul",
         phone="+82 2-0000-0000",
     )
@@ -81,16 +90,37 @@ def other_agency(db):
     return Agency.objects.create(name="Comet Music", slug="comet", email="legal@comet.example")
 
 
+def authorized(artist):
+    """The artist's authorization of its agency, on file for every route."""
+    from datetime import date
+
+    from takedown.choices import LegalRoute
+    from takedown.models import Authorization
+
+    Authorization.objects.create(
+        artist=artist,
+        person_name=artist.name,
+        person_name_ko=artist.name_ko,
+        scope="Removal requests and the correspondence that follows.",
+        routes=list(LegalRoute.values),
+        valid_from=date(2020, 1, 1),
+    )
+    return artist
+
+
 @pytest.fixture
 def artist(agency):
+    """A solo artist whose authorization of the agency is on file for every route."""
     from takedown.models import Artist
 
-    return Artist.objects.create(
-        agency=agency,
-        name="Luna Kang",
-        name_ko="강루나",
-        slug="luna-kang",
-        official_accounts=["https://x.com/luna_official", "luna-kang.example.net"],
+    return authorized(
+        Artist.objects.create(
+            agency=agency,
+            name="Luna Kang",
+            name_ko="강루나",
+            slug="luna-kang",
+            official_accounts=["https://x.com/luna_official", "luna-kang.example.net"],
+        )
     )
 
 
@@ -98,7 +128,9 @@ def artist(agency):
 def other_artist(other_agency):
     from takedown.models import Artist
 
-    return Artist.objects.create(agency=other_agency, name="Rio Seo", name_ko="서리오", slug="rio-seo")
+    return authorized(
+        Artist.objects.create(agency=other_agency, name="Rio Seo", name_ko="서리오", slug="rio-seo")
+    )
 
 
 def _user(username, agency, role, *, is_staff=True, is_superuser=False):

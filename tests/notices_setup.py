@@ -18,6 +18,21 @@ def import_urls(agency, artist, urls, category="synthetic_sexual", route=""):
     return list(InfringingURL.objects.filter(artist=artist).order_by("pk"))
 
 
+PDF = b"%PDF-1.4\n% a fictional scan\n%%EOF\n"
+
+
+def file_documents(artist, legal_user):
+    """Upload the documents Korean portals ask for (위임장, masked ID copy) to each of the
+    artist's authorizations, as a legal reviewer does."""
+    from takedown.authority import authorization_document_add
+
+    for authorization in artist.authorizations.all():
+        for kind in ("power_of_attorney", "id_copy"):
+            authorization_document_add(
+                user=legal_user, authorization_id=authorization.pk, kind=kind, name=f"{kind}.pdf", content=PDF
+            )
+
+
 @pytest.fixture
 def telegram_urls(agency, artist, platforms, templates):
     return import_urls(agency, artist, ["https://t.me/leakchan/101", "https://t.me/leakchan/102"])

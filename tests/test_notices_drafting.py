@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from takedown import notices
 from takedown.models import InfringingURL, Notice, RightsRecord
-from tests.notices_setup import import_urls
+from tests.notices_setup import file_documents, import_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +59,9 @@ def test_it_lets_neither_api_clients_nor_managers_draft(api_user, manager, teleg
             notices.notices_prepare(user=user, artist_id=telegram_urls[0].artist_id)
 
 
-def test_it_renders_korean_notices_with_hangul(agency, artist, staff, platforms, templates):
+def test_it_renders_korean_notices_with_hangul(agency, artist, staff, legal, platforms, templates):
     import_urls(agency, artist, ["https://blog.naver.com/someone/223344556677"])
+    file_documents(artist, legal)
     (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
     notice = notices.notice_submit(notice_id=notice.pk, user=staff)
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(bytes(notice.pdf))).pages)
@@ -100,10 +101,11 @@ def test_it_blocks_a_platform_without_channel(agency, artist, staff, platforms, 
 
 
 def test_it_passes_dmca_checks_with_a_rights_record(agency, artist, staff, platforms, templates):
-    RightsRecord.objects.create(artist=artist, title="Moonrise concept photo", owner=agency.name)
-    import_urls(
+    work = RightsRecord.objects.create(artist=artist, title="Moonrise concept photo", owner=agency.name)
+    (url,) = import_urls(
         agency, artist, ["https://www.youtube.com/watch?v=abcDEF12345"], category="copyright", route="dmca"
     )
+    InfringingURL.objects.filter(pk=url.pk).update(work=work)
     (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
     notice = notices.notice_submit(notice_id=notice.pk, user=staff)
     assert "Moonrise concept photo" in notice.rendered_text

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from takedown import rendering
-from takedown.choices import Category
 from tests.pdfglyphs import glyphs, glyphs_outside
 
 DEFAULTS = rendering.load_default_templates()
@@ -47,29 +46,42 @@ def long_context(locale: str, route: str) -> dict:
         channel_url="https://tube.example.com/legal/report?" + "form=privacy&" * 40,
         channel_email="abuse." + "copyright" * 20 + "@tube.example.com",
     )
-    context["works"] = [
-        {
-            "title": "Moonrise" + "(OfficialMusicVideo)" * 20,
-            "description": "MusicVideoFirstPublished2025-03-14" * 10,
-            "url": "https://starlight.example.com/works/" + "moonrise-" * 250,
-        }
+    work = {
+        **context["works"][0],
+        "title": "Moonrise" + "(OfficialMusicVideo)" * 20,
+        "description": "MusicVideoFirstPublished2025-03-14" * 10,
+        "url": "https://starlight.example.com/works/" + "moonrise-" * 250,
+        "owner": "Starlight" + "Entertainment" * 12,
+        "registration": "C-2025-" + "0" * 100,
+    }
+    context["works"] = [work]
+    person = {"name": "Hana" + "Lee" * 50, "name_ko": "이하나" + hangul}
+    context["authorizations"] = [
+        {**context["authorizations"][0], "person": person["name"], "person_ko": person["name_ko"]}
     ]
+    context["authorities"] = [{**a, "holder": person["name"]} for a in context["authorities"]]
+    context["channel"].update(
+        label="LegalReportForm" * 20, address="https://tube.example.com/" + "form/" * 60
+    )
     context["items"] = [
         {
+            **item,
             "url": "https://files.example.net/u/anon123/" + "leak_2026-05-19_" * 125 + ".mp4",
-            "category": category.value,
             "category_label": "Synthetic" * 20,
-            "discovered_at": "2026-05-18",
             "title": "t" * 400,
-            "body_sha256": "9f2c8e1d4b7a6c5e" * 4,
-            "http_status": 200,
+            "evidence": {
+                "checked": True,
+                "date": "2026-05-19",
+                "http_status": 200,
+                "verdict": "live",
+                "verdict_label": "Live",
+                "sha256": "9f2c8e1d4b7a6c5e" * 4,
+            },
+            "work": work if item["work"] else None,
+            "person": person if item["person"] else None,
+            "facts": "Facts" * 100,
         }
-        for category in (
-            Category.SYNTHETIC_SEXUAL,
-            Category.IMPERSONATION,
-            Category.COPYRIGHT,
-            Category.PRIVACY,
-        )
+        for item in context["items"]
     ]
     context["notice"]["reference"] = "N-2026-" + "0" * 150
     return context

@@ -105,7 +105,11 @@ def test_it_finds_a_url_missing_from_a_rendering():
     rendered = render_notice(template.subject, template.body, context)
     context["items"].append({**context["items"][0], "url": "https://tube.example/not-in-the-notice"})
 
-    assert legal.missing_from_text("dsa", "en", rendered.text, context) == ["infringing_urls"]
+    # The URL is missing, and so is that item's own legal ground (nothing of it is in the text).
+    assert legal.missing_from_text("dsa", "en", rendered.text, context) == [
+        "illegality_explanation",
+        "infringing_urls",
+    ]
 
 
 # -- legal.py ----------------------------------------------------------------------------
@@ -293,8 +297,8 @@ def test_it_still_renders_what_a_notice_needs():
 
     assert rendered.subject == "HANA LEE"
     assert "1. https://tube.example/watch?v=Zx81aQ-fake&amp;list=PL0000example" in rendered.html
-    assert "synthetic_sexual/impersonation/copyright" in rendered.html
-    assert "Starlight Entertainment | 2026년 5월 20일 | HANA, 하나 | 6 | ab" in rendered.html
+    assert "synthetic_sexual/real_intimate/impersonation/privacy/copyright" in rendered.html
+    assert "Starlight Entertainment | 2026년 5월 20일 | HANA, 하나 | 10 | ab" in rendered.html
 
 
 # -- PDF ---------------------------------------------------------------------------------

@@ -55,7 +55,10 @@ def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> No
     if skipped:
         modeladmin.message_user(
             request,
-            _("%(n)d URL(s) left out: no platform matches their host.") % {"n": skipped},
+            _(
+                "%(n)d URL(s) left out: no platform matches their host, or their legal route cannot carry their category."
+            )
+            % {"n": skipped},
             messages.WARNING,
         )
 
@@ -224,6 +227,9 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             "platform",
             "category",
             "legal_route",
+            "work",
+            "depicted_person",
+            "notice_facts",
             "status",
             "discovered_at",
             "note",

@@ -82,6 +82,12 @@ def _received_at(raw: str) -> datetime:
     return timezone.make_aware(received) if timezone.is_naive(received) else received
 
 
+def _by_webform(notice: Notice) -> bool:
+    """The notice's route goes to the platform through a web form (the registry's channel per route)."""
+    channel = notice.route_channel
+    return channel is not None and channel.kind == ChannelKind.WEBFORM
+
+
 def _said(notice: Notice) -> str:
     """What just happened, in words: never "sent" for a notice that has only been queued."""
     if notice.status == NoticeStatus.SENDING:
@@ -144,6 +150,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         "sent_by",
         "sent_at",
         "deadline_at",
+        "deadline_basis",
         "message_id",
         "reference",
         "delivery_error",
@@ -239,7 +246,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             "delivery_states": [str(s) for s in notices.DELIVERY_STATES],
             "outcomes": NoticeOutcome.choices,
             "has_pdf": bool(notice.pdf_sha256),
-            "is_webform": notice.platform.channel_kind == ChannelKind.WEBFORM,
+            "is_webform": _by_webform(notice),
         }
 
     def get_urls(self):
@@ -287,7 +294,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:takedown_notice_change", args=[result.pk]))
             notice.refresh_from_db()
             link = reverse("admin:takedown_notice_change", args=[notice.pk])
-            if notice.status == NoticeStatus.APPROVED and notice.platform.channel_kind == ChannelKind.WEBFORM:
+            if notice.status == NoticeStatus.APPROVED and _by_webform(notice):
                 link = reverse("admin:takedown_notice_packet", args=[notice.pk])
             messages.success(
                 request, format_html('<a href="{}">Notice #{}</a>: {}', link, notice.pk, _said(notice))

@@ -98,7 +98,7 @@ class EmailChannel(Channel):
         problem = email_not_configured()
         if problem:
             raise Invalid(f"Nothing was sent. {problem}")
-        recipient = notice.platform.channel_email
+        recipient = notice.route_channel.email  # the platform's channel for this notice's route
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1] or "localhost"
         now = timezone.now()
         with transaction.atomic():
@@ -313,6 +313,7 @@ class WebFormChannel(Channel):
 
     def send(self, notice: Notice, *, user: User, reference: str = "") -> Notice:
         platform = notice.platform
+        form = notice.route_channel.url  # the platform's form for this notice's route
         reference = (reference or "").strip()
         if not reference:
             raise Invalid(
@@ -326,7 +327,7 @@ class WebFormChannel(Channel):
                 sent_at=timezone.now(),
                 reason=f"Submitted on {platform.name}'s web form, reference {reference}.",
                 channel=ChannelKind.WEBFORM,
-                recipient=platform.channel_url,
+                recipient=form,
                 reference=reference,
             )
 
@@ -336,12 +337,17 @@ CHANNELS: dict[str, Channel] = {c.kind: c for c in (EMAIL, WebFormChannel())}
 
 
 def notice_send(*, notice_id: int, user: User, reference: str = "") -> Notice:
-    """Send an approved notice through its platform's channel (see the channel classes)."""
+    """Send an approved notice through its platform's channel for the notice's legal route
+    (the registry's channel per route; see the channel classes)."""
     notice = get_notice(notice_id, user)
     check("send", notice, user)
-    channel = CHANNELS.get(notice.platform.channel_kind)
+    route_channel = notice.route_channel
+    channel = CHANNELS.get(route_channel.kind) if route_channel is not None else None
     if channel is None:
-        raise Invalid(f"{notice.platform.name} has no reporting channel in the platform registry.")
+        raise Invalid(
+            f"{notice.platform.name} has no reporting channel for the {notice.get_legal_route_display()} "
+            "route in the platform registry."
+        )
     return channel.send(notice, user=user, reference=reference)
 
 

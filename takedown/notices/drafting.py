@@ -17,9 +17,10 @@ from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone, translation
 
 from takedown import legal, rendering
-from takedown.choices import Category, ChannelKind, LegalRoute, Locale, NoticeStatus, URLStatus
+from takedown.authority import ItemAuthority, item_authority, missing_documents
+from takedown.choices import Category, ChannelKind, LegalRoute, Locale, NoticeStatus, URLStatus, Verdict
 from takedown.errors import Conflict, Invalid
-from takedown.models import Artist, InfringingURL, Notice, NoticeItem, URLCheck, User
+from takedown.models import Artist, Authorization, InfringingURL, Notice, NoticeItem, URLCheck, User
 from takedown.notices.states import (
     ACTIVE_NOTICE_STATES,
     SENT_STATES,
@@ -33,7 +34,7 @@ from takedown.urltools import UnsafeURL, normalize_url, official_matcher
 
 
 def default_locale(route: str) -> str:
-    return Locale.KO if route in (LegalRoute.KR_TBA, LegalRoute.KR_NETWORK) else Locale.EN
+    return Locale.KO if str(route) in legal.KOREAN_ROUTES else Locale.EN
 
 
 def notices_prepare(
@@ -43,8 +44,9 @@ def notices_prepare(
 
     Takes the given URLs (or all of an artist's) that are open and not already held by a
     draft, pending or approved notice; adds them to an existing draft for the same group or
-    starts one. Returns the notices touched and how many URLs were left out because no
-    platform matches their host (they have nobody to notify yet).
+    starts one. Never puts an item on a route that cannot carry its category
+    (legal.may_carry). Returns the notices touched and how many URLs were left out: no
+    platform matches their host (nobody to notify yet), or their route cannot carry them.
     """
     check("prepare", None, user)
     qs = (
@@ -61,7 +63,7 @@ def notices_prepare(
     groups: dict[tuple[int, int, str], list[InfringingURL]] = defaultdict(list)
     skipped = 0
     for url in urls:
-        if url.platform_id is None:
+        if url.platform_id is None or not legal.may_carry(url.legal_route, url.category):
             skipped += 1
             continue
         groups[(url.artist_id, url.platform_id, url.legal_route)].append(url)
@@ -188,27 +190,155 @@ def notice_change_language(*, notice_id: int, user: User, locale: str) -> Notice
         )
 
 
-def notice_context(notice: Notice, *, today: date | None = None) -> dict:
-    """The plain-data context a notice template sees: no model instances, no settings."""
-    agency, artist, platform = notice.agency, notice.artist, notice.platform
-    latest = URLCheck.objects.filter(url=OuterRef("url_id")).order_by("-checked_at", "-pk")
-    items = (
+def _latest_conclusive_checks(url_ids: list[int]) -> dict[int, URLCheck]:
+    """Each URL's latest check whose verdict is conclusive (two queries, however many URLs)."""
+    latest = (
+        URLCheck.objects.filter(url=OuterRef("pk"))
+        .exclude(verdict=Verdict.INCONCLUSIVE)
+        .order_by("-checked_at", "-pk")
+        .values("pk")[:1]
+    )
+    check_ids = (
+        InfringingURL.objects.filter(pk__in=url_ids)
+        .annotate(check_id=Subquery(latest))
+        .exclude(check_id=None)
+        .values_list("check_id", flat=True)
+    )
+    return {check.url_id: check for check in URLCheck.objects.filter(pk__in=list(check_ids))}
+
+
+def _evidence(check: URLCheck | None) -> dict:
+    """What the notice may say about an item's evidence: only a conclusive check counts, and
+    its page digest only when the check saw the item live (a 404 page's or a gate's digest
+    says nothing about the item)."""
+    if check is None:
+        return {
+            "checked": False,
+            "date": "",
+            "http_status": None,
+            "verdict": "",
+            "verdict_label": "",
+            "sha256": "",
+        }
+    live = check.verdict == Verdict.LIVE
+    return {
+        "checked": True,
+        "date": timezone.localtime(check.checked_at).date().isoformat(),
+        "http_status": check.http_status,
+        "verdict": check.verdict,
+        "verdict_label": str(Verdict(check.verdict).label),
+        "sha256": check.body_sha256 if live else "",
+    }
+
+
+def _work(work) -> dict:
+    return {
+        "title": work.title,
+        "kind": work.get_kind_display(),
+        "description": work.description,
+        "url": work.original_url,
+        "registration": work.registration,
+        "owner": work.owner,
+        "owner_is_agency": work.owner_kind == work.OwnerKind.AGENCY,
+    }
+
+
+def _authorization(auth: Authorization) -> dict:
+    return {
+        "reference": f"AUTH-{auth.pk:06d}",
+        "person": auth.person_name,
+        "person_ko": auth.person_name_ko,
+        "scope": auth.scope,
+        "valid_from": auth.valid_from.isoformat(),
+        "valid_until": auth.valid_until.isoformat() if auth.valid_until else "",
+        # Kinds (power_of_attorney, id_copy): each template names them in its own language.
+        "documents": sorted({d.kind for d in auth.documents.all()}),
+    }
+
+
+def _channel(notice: Notice) -> dict:
+    channel = notice.route_channel
+    if channel is None:
+        return {
+            "kind": "",
+            "address": "",
+            "label": "",
+            "designated_agent": False,
+            "requires_documents": False,
+            "attaches_documents": False,
+        }
+    return {
+        "kind": channel.kind,
+        "address": channel.address,
+        "label": channel.label,
+        "designated_agent": channel.designated_agent and notice.legal_route == LegalRoute.DMCA,
+        "requires_documents": channel.requires_documents,
+        # Documents travel with the packet staff submit on a web form; email delivery does not
+        # attach them (presend_problems refuses that case).
+        "attaches_documents": channel.requires_documents and channel.kind == ChannelKind.WEBFORM,
+    }
+
+
+def notice_authorities(notice: Notice, *, on: date | None = None) -> list[tuple[NoticeItem, ItemAuthority]]:
+    """Each item of the notice with the record it rests on (authority.item_authority)."""
+    on = on or timezone.localdate()
+    items = list(
         NoticeItem.objects.filter(notice=notice)
-        .select_related("url")
-        .annotate(
-            check_sha=Subquery(latest.values("body_sha256")[:1]),
-            check_status=Subquery(latest.values("http_status")[:1]),
-            check_title=Subquery(latest.values("title")[:1]),
-        )
+        .select_related("url", "url__artist", "url__work", "url__depicted_person")
         .order_by("url__discovered_at", "url_id")
     )
-    locale = notice.locale
-    local_today = today or timezone.localdate()
-    with translation.override(locale):
-        route_label = str(LegalRoute(notice.legal_route).label)
-        categories = {c.value: str(c.label) for c in Category}
+    authorizations = list(notice.artist.authorizations.prefetch_related("documents"))
+    return [(item, item_authority(item.url, notice.legal_route, on, authorizations)) for item in items]
+
+
+def _person(authority: ItemAuthority, artist: Artist) -> dict | None:
+    if authority.about_work and authority.basis != "authorization":
+        return None
+    if authority.authorization is not None:
+        return {
+            "name": authority.authorization.person_name,
+            "name_ko": authority.authorization.person_name_ko,
+        }
+    if artist.is_group:
+        return None
+    return {"name": artist.name, "name_ko": artist.name_ko}
+
+
+def _item_context(item, authority, *, notice, check, categories) -> dict:
+    url = item.url
+    ground = legal.item_ground(
+        notice.legal_route, url.category, locale=notice.locale, member_state=notice.agency.dsa_member_state
+    )
+    evidence = _evidence(check)
     return {
-        "agency": {
+        "url": url.normalized_url,
+        "category": url.category,
+        "category_label": categories.get(url.category, url.category),
+        "discovered_at": timezone.localtime(url.discovered_at).date().isoformat(),
+        "title": check.title if check else "",
+        # Kept for templates written before the evidence record: empty unless conclusive and live.
+        "body_sha256": evidence["sha256"],
+        "http_status": evidence["http_status"],
+        "evidence": evidence,
+        "about": "work" if authority.about_work else "person",
+        "work": _work(authority.work) if authority.work is not None else None,
+        "person": _person(authority, notice.artist),
+        "ground": {"provision": ground.provision, "source_url": ground.source_url} if ground else None,
+        "facts": url.notice_facts.strip(),
+    }
+
+
+def _signatory_and_agency(agency) -> tuple[dict, dict]:
+    return (
+        {
+            "name": agency.signatory_name,
+            "title": agency.signatory_title,
+            "name_ko": agency.signatory_name_ko,
+            "title_ko": agency.signatory_title_ko,
+            "email": agency.email,
+            "phone": agency.phone,
+        },
+        {
             "name": agency.name,
             "name_ko": agency.name_ko,
             "address": agency.address,
@@ -216,35 +346,83 @@ def notice_context(notice: Notice, *, today: date | None = None) -> dict:
             "phone": agency.phone,
             "website": agency.website,
         },
-        "signatory": {
-            "name": agency.signatory_name,
-            "title": agency.signatory_title,
-            "email": agency.email,
-            "phone": agency.phone,
+    )
+
+
+def _authority_summary(pairs, agency) -> tuple[list[dict], list[dict], list[dict]]:
+    """The works, the persons' authorizations and the authorities the notice rests on, each once."""
+    works: dict[int, dict] = {}
+    authorizations: dict[int, dict] = {}
+    authorities: dict[tuple[str, str], dict] = {}
+    for _item, authority in pairs:
+        if authority.work is not None:
+            works.setdefault(authority.work.pk, _work(authority.work))
+        if authority.authorization is not None:
+            auth = authorizations.setdefault(
+                authority.authorization.pk, _authorization(authority.authorization)
+            )
+            authorities.setdefault(
+                ("authorization", auth["reference"]),
+                {"basis": "authorization", "holder": auth["person"], "reference": auth["reference"]},
+            )
+        elif authority.basis == "owner":
+            authorities.setdefault(("owner", ""), {"basis": "owner", "holder": agency.name, "reference": ""})
+    return list(works.values()), list(authorizations.values()), list(authorities.values())
+
+
+def notice_context(notice: Notice, *, today: date | None = None) -> dict:
+    """The plain-data context a notice template sees: no model instances, no settings.
+
+    Each item carries only what is recorded for it: its ground for the route, the work it
+    copies (with the owner), the person it depicts by their authorization, and evidence from
+    a conclusive check. Nothing is filled in where the record is missing.
+    """
+    agency, artist = notice.agency, notice.artist
+    local_today = today or timezone.localdate()
+    pairs = notice_authorities(notice, on=local_today)
+    checks = _latest_conclusive_checks([item.url_id for item, _authority in pairs])
+    locale = notice.locale
+    clock = legal.ROUTE_CLOCKS[notice.legal_route]
+    with translation.override(locale):
+        route_label = str(LegalRoute(notice.legal_route).label)
+        categories = {c.value: str(c.label) for c in Category}
+    signatory, agency_data = _signatory_and_agency(agency)
+    works, authorizations, authorities = _authority_summary(pairs, agency)
+    state = legal.DSA_MEMBER_STATES.get(agency.dsa_member_state)
+    return {
+        "agency": agency_data,
+        "signatory": signatory,
+        "artist": {
+            "name": artist.name,
+            "name_ko": artist.name_ko,
+            "aliases": list(artist.aliases or []),
+            "is_group": artist.is_group,
         },
-        "artist": {"name": artist.name, "name_ko": artist.name_ko, "aliases": list(artist.aliases or [])},
         "platform": {
-            "name": platform.name,
-            "slug": platform.slug,
-            "channel_url": platform.channel_url,
-            "channel_email": platform.channel_email,
+            "name": notice.platform.name,
+            "slug": notice.platform.slug,
+            "channel_url": notice.platform.channel_url,
+            "channel_email": notice.platform.channel_email,
         },
-        "route": {"code": notice.legal_route, "label": route_label},
-        "works": [
-            {"title": r.title, "description": r.description, "url": r.original_url}
-            for r in artist.rights.order_by("title")
-        ],
+        "channel": _channel(notice),
+        "route": {
+            "code": notice.legal_route,
+            "label": route_label,
+            "clock": {
+                "rule": clock.rule,
+                "basis": notice.deadline_basis,
+                "counter_notice": clock.counter_notice,
+            },
+        },
+        "dsa": {"code": agency.dsa_member_state, "member_state": state.name if state else ""},
+        "works": works,
+        "authorizations": authorizations,
+        "authorities": authorities,
         "items": [
-            {
-                "url": item.url.normalized_url,
-                "category": item.url.category,
-                "category_label": categories.get(item.url.category, item.url.category),
-                "discovered_at": timezone.localtime(item.url.discovered_at).date().isoformat(),
-                "title": item.check_title or "",
-                "body_sha256": item.check_sha or "",
-                "http_status": item.check_status,
-            }
-            for item in items
+            _item_context(
+                item, authority, notice=notice, check=checks.get(item.url_id), categories=categories
+            )
+            for item, authority in pairs
         ],
         "notice": {"reference": notice_reference(notice), "date": local_today.isoformat(), "locale": locale},
     }
@@ -252,6 +430,62 @@ def notice_context(notice: Notice, *, today: date | None = None) -> dict:
 
 def notice_reference(notice: Notice) -> str:
     return f"TD-{notice.pk:06d}"
+
+
+def _item_problems(notice: Notice, pairs) -> list[str]:
+    """What the record lacks for each item: a route that cannot carry it, the work it copies,
+    the authority it rests on, the facts TAKE IT DOWN asks for."""
+    problems: list[str] = []
+    route = notice.legal_route
+    for item, authority in pairs:
+        url = item.url
+        if not legal.may_carry(route, url.category):
+            problems.append(
+                f"{url.normalized_url} is a {url.category} item: {legal.carry_refusal(route, url.category)}"
+            )
+            continue
+        if authority.problem:
+            problems.append(authority.problem)
+        if (
+            route == LegalRoute.TAKE_IT_DOWN
+            and url.category == Category.REAL_INTIMATE
+            and not url.notice_facts.strip()
+        ):
+            problems.append(
+                f"{url.normalized_url} is an authentic intimate image: state in its 'Facts for the notice' "
+                "how it is known to have been published without consent (47 U.S.C. §223a(a)(1)(B)(iii))."
+            )
+    return problems
+
+
+def _channel_problems(notice: Notice, pairs) -> list[str]:
+    platform = notice.platform
+    label = notice.get_legal_route_display()
+    channel = notice.route_channel
+    if channel is None:
+        return [
+            f"{platform.name} has no reporting channel for the {label} route in the platform registry; record one first."
+        ]
+    problems = []
+    if channel.requires_documents:
+        if channel.kind == ChannelKind.EMAIL:
+            problems.append(
+                f"{platform.name}'s {label} channel asks for the authorization's documents, which email "
+                "delivery does not attach yet."
+            )
+        seen: set[int] = set()
+        for _item, authority in pairs:
+            auth = authority.authorization
+            if auth is None or auth.pk in seen:
+                continue
+            seen.add(auth.pk)
+            lacking = missing_documents(auth)
+            if lacking:
+                problems.append(
+                    f"{platform.name} asks for the authorization's documents: upload {', '.join(lacking)} "
+                    f"for {auth.person_name}."
+                )
+    return problems
 
 
 def presend_problems(
@@ -262,16 +496,16 @@ def presend_problems(
     problems: list[str] = []
     context = context if context is not None else notice_context(notice)
     platform = notice.platform
-    items = list(notice.items.select_related("url"))
+    pairs = notice_authorities(notice, on=date.fromisoformat(context["notice"]["date"]))
+    items = [item for item, _authority in pairs]
     if not items:
         problems.append("The notice lists no URLs.")
+    problems.extend(_item_problems(notice, pairs))
+    # Per-item problems above already say what each item lacks; the elements say the rest.
+    per_item = {"copyrighted_work", "infringing_urls", "rights_substantiation", "representative_authority"}
     missing = legal.missing_elements(notice.legal_route, context)
-    if notice.legal_route == LegalRoute.DMCA and not context["works"]:
-        problems.append(
-            f"The DMCA route needs a rights record: add the work {notice.artist.name}'s agency owns "
-            "(Artists → Rights records), or choose another route."
-        )
-        missing = [code for code in missing if code != "copyrighted_work"]
+    if problems and items:
+        missing = [code for code in missing if code not in per_item]
     problems.extend(legal.describe(notice.legal_route, missing))
     official = official_matcher(notice.artist)
     for item in items:
@@ -311,14 +545,7 @@ def presend_problems(
             problems.append(
                 f"{url} was already notified to {platform.name} in notice #{other} in the last {days} days."
             )
-    if (
-        platform.channel_kind == ChannelKind.NONE
-        or (platform.channel_kind == ChannelKind.EMAIL and not platform.channel_email)
-        or (platform.channel_kind == ChannelKind.WEBFORM and not platform.channel_url)
-    ):
-        problems.append(
-            f"{platform.name} has no reporting channel in the platform registry; record one first."
-        )
+    problems.extend(_channel_problems(notice, pairs))
     if notice_template(notice) is None:
         problems.append(
             f"No active {notice.get_locale_display()} template for {notice.get_legal_route_display()}."

@@ -44,6 +44,10 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
                 for line in legal.describe(exc.route, exc.missing)
             ]
         ) from None
+    except rendering.UnfoundedStatements as exc:
+        raise PresendFailed(
+            [f"The template {template} states what no item supports: {line}" for line in exc.statements]
+        ) from None
     rendered, pdf = out.rendered, out.pdf
     with transaction.atomic():
         return move(
@@ -235,28 +239,34 @@ def add_business_days(start: date, days: int) -> date:
 def notice_record_counter(
     *, notice_id: int, user: User, received_at: datetime, summary: str, counter_party: str = ""
 ) -> CounterNotice:
-    """Record a counter-notice against a sent notice, with its 10–14 business-day restore window."""
+    """Record a counter-notice or objection against a sent notice, with the restore window its
+    route fixes (DMCA: 10–14 business days); on a route that fixes none, the timeline says
+    what an objection does there (legal.ROUTE_CLOCKS)."""
     if not (summary or "").strip():
         raise Invalid("Summarise the counter-notice.")
     notice = get_notice(notice_id, user)
     check("counter", notice, user)
     received_day = timezone.localtime(received_at).date()
+    clock = legal.ROUTE_CLOCKS[notice.legal_route]
+    window = clock.restore_business_days
+    earliest = add_business_days(received_day, window[0]) if window else None
+    latest = add_business_days(received_day, window[1]) if window else None
+    if window:
+        reason = (
+            f"Counter-notice received {received_day.isoformat()}: restore possible "
+            f"{earliest.isoformat()}–{latest.isoformat()}."
+        )
+    else:
+        reason = f"Counter-notice received {received_day.isoformat()}. {clock.counter_notice}"
     with transaction.atomic():
         counter = CounterNotice.objects.create(
             notice=notice,
             received_at=received_at,
             counter_party=counter_party.strip(),
             summary=summary.strip(),
-            restore_earliest=add_business_days(received_day, 10),
-            restore_latest=add_business_days(received_day, 14),
+            restore_earliest=earliest,
+            restore_latest=latest,
             recorded_by=user,
         )
-        record_event(
-            notice,
-            user=user,
-            from_status=notice.status,
-            to_status=notice.status,
-            reason=f"Counter-notice received {received_day.isoformat()}: restore possible "
-            f"{counter.restore_earliest.isoformat()}–{counter.restore_latest.isoformat()}.",
-        )
+        record_event(notice, user=user, from_status=notice.status, to_status=notice.status, reason=reason)
     return counter

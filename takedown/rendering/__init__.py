@@ -35,7 +35,13 @@ from takedown.rendering.pdf import (
     render_pdf,
     sha256_hex,
 )
-from takedown.rendering.pipeline import MissingElements, NoticeRender, notice_render, validate_template
+from takedown.rendering.pipeline import (
+    MissingElements,
+    NoticeRender,
+    UnfoundedStatements,
+    notice_render,
+    validate_template,
+)
 from takedown.rendering.sandbox import RenderedNotice, TemplateError, render_notice
 from takedown.rendering.text import html_to_text
 from takedown.rendering.worker import LocalAssetFetcher, PdfLimits, relaxed_gc
@@ -52,6 +58,7 @@ __all__ = [
     "PdfLimits",
     "RenderedNotice",
     "TemplateError",
+    "UnfoundedStatements",
     "html_to_text",
     "layout_html",
     "load_default_templates",

@@ -41,10 +41,25 @@ class MissingElements(TemplateError):
         super().__init__("Body: the notice lacks elements its legal route requires:\n" + "\n".join(lines))
 
 
+class UnfoundedStatements(TemplateError):
+    """The rendered notice says something no item supports: an offence for a category none of
+    its items has, a copyright without a linked work, an evidence hash without a conclusive
+    check (legal.RESERVED). `statements` holds one sentence each."""
+
+    def __init__(self, statements: list[str]) -> None:
+        self.statements = list(statements)
+        super().__init__(
+            "Body: the notice states what no item supports:\n" + "\n".join(f"- {s}" for s in self.statements)
+        )
+
+
 def _require_elements(route: str, locale: str, text: str, context: Mapping[str, Any]) -> None:
     missing = legal.missing_from_text(route, locale, text, context)
     if missing:
         raise MissingElements(route, locale, missing)
+    unfounded = legal.unfounded_statements(locale, text, context)
+    if unfounded:
+        raise UnfoundedStatements(unfounded)
 
 
 @dataclass(frozen=True)
@@ -69,14 +84,16 @@ def notice_render(
     """Render a notice from its template (`subject`, `body`) and plain-data `context`.
 
     The text is checked for every element the notice's legal route requires (the route
-    is `context["route"]["code"]`, the locale `context["notice"]["locale"]`), then the
+    is `context["route"]["code"]`, the locale `context["notice"]["locale"]`) and for
+    statements no item supports (legal.unfounded_statements), then the
     PDF is laid out with the rendered subject as its title, `author` (the agency) and
     `lang`, under `limits` (default: pdf_limits()). The same input gives the same bytes.
 
     A `preview` is not checked for required elements: a draft is shown as it would
     render, elements missing or not.
 
-    Raises MissingElements (a TemplateError) naming what is missing, PdfLimitExceeded
+    Raises MissingElements or UnfoundedStatements (TemplateErrors) naming what is missing or
+    unfounded, PdfLimitExceeded
     naming the bound hit, TemplateError for any other template problem, TypeError if the
     context holds anything but plain data.
     """
@@ -103,7 +120,9 @@ def validate_template(
 
     Checks the syntax, renders against SAMPLE_CONTEXT (undefined names are errors),
     when a route is given, that every element the route requires appears in the
-    rendering (legal.ROUTE_REQUIREMENTS markers for `locale`), and renders the sample
+    rendering (legal.ROUTE_REQUIREMENTS markers for `locale`) and that it states nothing
+    the sample's items do not support (the sample holds the items the route may carry), and
+    renders the sample
     PDF under `limits` (default: pdf_limits()); PdfLimitExceeded names the bound hit.
     """
     key = sha256(repr((subject, body, route, locale, limits or pdf_limits())).encode("utf-8")).hexdigest()
