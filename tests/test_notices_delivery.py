@@ -306,3 +306,40 @@ def test_it_sends_through_a_web_form_with_the_platforms_reference(
     assert notice.deadline_at - notice.sent_at == timedelta(hours=48)
     url = InfringingURL.objects.get(artist=artist)
     assert url.deadline_at == notice.deadline_at
+
+
+def test_the_documents_a_korean_portal_asks_for_go_with_the_email_as_approved(
+    agency, artist, staff, legal, legal2, platforms, templates, settings
+):
+    """Daum/Kakao takes Art. 22-5 requests by email with the 위임장 and a masked ID copy: they
+    are frozen with the notice at submission and attached to the one email, verified."""
+    import hashlib
+
+    from takedown import authority
+    from tests.notices_setup import PDF
+
+    auth = artist.authorizations.get()
+    for kind in ("power_of_attorney", "id_copy"):
+        authority.authorization_document_add(
+            user=legal, authorization_id=auth.pk, kind=kind, name=f"{kind}.pdf", content=PDF
+        )
+    import_urls(agency, artist, ["https://v.daum.net/v/20261101000000001"], route="kr_tba_22_5")
+    (notice,), _ = notices.notices_prepare(user=staff, artist_id=artist.pk)
+    assert notice.legal_route == "kr_tba_22_5" and notice.route_channel.requires_documents
+    notices.notice_submit(notice_id=notice.pk, user=staff)
+    notices.notice_approve(notice_id=notice.pk, user=legal2)
+    port = _free_port()
+    _smtp(settings, port)
+    keep = Keep()
+    server = _serve(port, keep)
+    try:
+        notices.notice_send(notice_id=notice.pk, user=legal)
+        assert notices.notice_deliver_email(notice_id=notice.pk) == "sent"
+    finally:
+        server.stop()
+    (message,) = keep.received
+    assert message["To"] == notice.route_channel.email
+    pdfs = [p.get_payload(decode=True) for p in message.walk() if p.get_content_type() == "application/pdf"]
+    assert len(pdfs) == 3  # the notice, the 위임장, the masked ID copy
+    expected = {d.sha256 for d in auth.documents.all()}
+    assert {hashlib.sha256(p).hexdigest() for p in pdfs[1:]} == expected

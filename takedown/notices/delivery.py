@@ -87,6 +87,10 @@ class NotConfigured(Exception):
     """The installation's email backend delivers nothing."""
 
 
+class DocumentChanged(Exception):
+    """A document approved with the notice is gone or differs: nothing is sent."""
+
+
 class Handover(Exception):
     """The message was handed to the mail server, but whether it accepted it is not known."""
 
@@ -168,6 +172,8 @@ class EmailChannel(Channel):
         )
         message.attach_alternative(notice.rendered_html, "text/html")
         message.attach(f"{notice_reference(notice)}.pdf", bytes(notice.pdf), "application/pdf")
+        for name, data in frozen_documents(notice):
+            message.attach(name, data, "application/pdf")
         return message
 
     def _transmit(self, notice: Notice, connection) -> None:
@@ -234,6 +240,32 @@ class EmailChannel(Channel):
         return "unknown"
 
 
+def frozen_documents(notice: Notice) -> list[tuple[str, bytes]]:
+    """The documents approved with the notice (its submission event names them and their
+    SHA-256), read back and verified: a changed or missing file stops the delivery."""
+    import hashlib
+
+    from takedown.models import AuthorizationDocument
+
+    submitted = notice.events.filter(to_status=NoticeStatus.PENDING).order_by("-at", "-pk").first()
+    listed = (submitted.data or {}).get("documents", []) if submitted else []
+    out = []
+    for entry in listed:
+        document = AuthorizationDocument.objects.filter(pk=entry["id"]).first()
+        if document is None:
+            raise DocumentChanged(
+                f"An authorization document approved with the notice (#{entry['id']}) is gone."
+            )
+        with document.file.open("rb") as handle:
+            data = handle.read()
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise DocumentChanged(
+                f"The authorization document #{document.pk} changed since the notice was approved."
+            )
+        out.append((f"{notice_reference(notice)}-{document.kind}.pdf", data))
+    return out
+
+
 def _clock(when: datetime) -> str:
     return formats.time_format(timezone.localtime(when), "H:i")
 
@@ -281,7 +313,7 @@ def _smtp_send(smtp: smtplib.SMTP, message) -> None:
 def describe_smtp_error(exc: Exception) -> str:
     """A sentence a legal reviewer can act on, naming the mail server."""
     server = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
-    if isinstance(exc, NotConfigured):
+    if isinstance(exc, (NotConfigured, DocumentChanged)):
         return str(exc)
     if isinstance(exc, ConnectionRefusedError):
         return f"The mail server at {server} refused the connection."

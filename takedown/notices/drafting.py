@@ -468,11 +468,6 @@ def _channel_problems(notice: Notice, pairs) -> list[str]:
         ]
     problems = []
     if channel.requires_documents:
-        if channel.kind == ChannelKind.EMAIL:
-            problems.append(
-                f"{platform.name}'s {label} channel asks for the authorization's documents, which email "
-                "delivery does not attach yet."
-            )
         seen: set[int] = set()
         for _item, authority in pairs:
             auth = authority.authorization
@@ -486,6 +481,29 @@ def _channel_problems(notice: Notice, pairs) -> list[str]:
                     f"for {auth.person_name}."
                 )
     return problems
+
+
+def notice_documents(notice: Notice, pairs=None) -> list:
+    """The authorization documents this notice's channel asks for (위임장, masked ID copy): the
+    latest of each required kind, of every authorization its items rest on. Frozen at submission
+    (their ids and SHA-256 go into the submission's event) and attached to the email as they were."""
+    from takedown.authority import REQUIRED_DOCUMENTS
+
+    channel = notice.route_channel
+    if channel is None or not channel.requires_documents:
+        return []
+    pairs = pairs if pairs is not None else notice_authorities(notice)
+    documents, seen = [], set()
+    for _item, authority in pairs:
+        auth = authority.authorization
+        if auth is None or auth.pk in seen:
+            continue
+        seen.add(auth.pk)
+        for kind in REQUIRED_DOCUMENTS:
+            latest = auth.documents.filter(kind=kind).order_by("-uploaded_at", "-pk").first()
+            if latest is not None:
+                documents.append(latest)
+    return documents
 
 
 def presend_problems(

@@ -17,7 +17,7 @@ from takedown import legal, lifecycle, rendering
 from takedown.choices import NoticeOutcome, NoticeStatus, URLStatus
 from takedown.errors import Conflict, Invalid, PresendFailed
 from takedown.models import CounterNotice, InfringingURL, Notice, NoticeItem, User
-from takedown.notices.drafting import notice_context, presend_problems, render_notice_now
+from takedown.notices.drafting import notice_context, notice_documents, presend_problems, render_notice_now
 from takedown.notices.states import check, get_notice, move, record_event
 from takedown.notices.templates import notice_template
 
@@ -63,7 +63,14 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
             rendered_text=rendered.text,
             pdf=pdf,
             pdf_sha256=out.pdf_sha256,
-            data={"template": template.pk, "version": template.version},
+            data={
+                "template": template.pk,
+                "version": template.version,
+                # What goes with the PDF, as approved: the channel's required documents.
+                "documents": [
+                    {"id": d.pk, "kind": d.kind, "sha256": d.sha256} for d in notice_documents(notice)
+                ],
+            },
         )
 
 
