@@ -37,6 +37,8 @@ from takedown.choices import NoticeStatus, Role
 from takedown.errors import Conflict, NotAllowed
 from takedown.models import (
     Artist,
+    Authorization,
+    AuthorizationDocument,
     CounterNotice,
     Erasure,
     InfringingURL,
@@ -238,11 +240,19 @@ def erasure_plan(artist: Artist) -> ErasurePlan:
         "their timeline events": NoticeEvent.objects.filter(notice__in=unsent).count(),
         "notice items": NoticeItem.objects.filter(Q(notice__artist=artist) | Q(url__artist=artist)).count(),
         "rights records": RightsRecord.objects.filter(artist=artist).count(),
+        "authorization documents (위임장, ID copies) and their files": AuthorizationDocument.objects.filter(
+            authorization__artist=artist
+        ).count(),
+        "authorizations": 0 if sent else Authorization.objects.filter(artist=artist).count(),
         "background jobs": len(rewrites.jobs_deleted),
         "artist rows": 0 if sent else 1,
     }
     plan.pseudonymised = {
         "artist rows": 1 if sent else 0,
+        # The record the kept notices' authority rests on: its dates and routes, not the person.
+        "authorizations (dates and routes kept, names removed)": (
+            Authorization.objects.filter(artist=artist).count() if sent else 0
+        ),
         "other background jobs": len(rewrites.jobs),
         "kept timeline reasons": len(rewrites.events),
         "kept counter-notices": len(rewrites.counters),
@@ -323,6 +333,13 @@ def _apply(plan: ErasurePlan) -> None:
     InfringingURL.objects.filter(artist=artist).update(same_as=None)
     InfringingURL.objects.filter(artist=artist).delete()
     RightsRecord.objects.filter(artist=artist).delete()
+    for document in AuthorizationDocument.objects.filter(authorization__artist=artist):
+        document.file.delete(save=False)  # the file itself, outside the database
+        document.delete()
+    if plan.keeps_artist_row:
+        Authorization.objects.filter(artist=artist).update(person_name=pseudonym(artist), person_name_ko="")
+    else:
+        Authorization.objects.filter(artist=artist).delete()
     if not plan.keeps_artist_row:
         artist.delete()
         return

@@ -126,12 +126,16 @@ def _log(user, obj):
 
 @pytest.fixture
 def sol(agency):
-    return Artist.objects.create(
-        agency=agency,
-        name="Sol Park",
-        name_ko="박솔",
-        slug="sol-park",
-        official_accounts=["https://x.com/sol_official"],
+    from tests.conftest import authorized
+
+    return authorized(
+        Artist.objects.create(
+            agency=agency,
+            name="Sol Park",
+            name_ko="박솔",
+            slug="sol-park",
+            official_accounts=["https://x.com/sol_official"],
+        )
     )
 
 

@@ -276,7 +276,7 @@ def test_it_keeps_the_dmca_restore_window_and_none_elsewhere(
 def test_it_moves_open_urls_off_a_route_that_cannot_carry_them_when_migrating(artist, platforms):
     from django.apps import apps
 
-    migration = importlib.import_module("takedown.migrations.0008_route_truth")
+    migration = importlib.import_module("takedown.migrations.0011_route_truth")
     x = platforms["x"]
     url = InfringingURL.objects.create(
         artist=artist,
