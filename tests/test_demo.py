@@ -21,12 +21,15 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from takedown import notices, rendering
+from takedown import authority, notices, rendering
 from takedown.choices import Category, ChannelKind, LegalRoute, NoticeStatus, URLStatus, Verdict
 from takedown.demo import DEMO_OUTBOX
 from takedown.lifecycle import GONE
 from takedown.models import (
     Agency,
+    Artist,
+    Authorization,
+    AuthorizationDocument,
     CounterNotice,
     InfringingURL,
     Notice,
@@ -44,14 +47,20 @@ SENT_OR_AFTER = (*notices.SENT_STATES, NoticeStatus.WITHDRAWN)
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """`manage.py setup --demo` once for the module, rolled back when the module is done."""
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """`manage.py setup --demo` once for the module, rolled back when the module is done; its
+    authorization documents go to a directory of the module's own."""
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast), transaction.atomic():
+    private = tmp_path_factory.mktemp("demo-private")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=fast, TAKEDOWN_PRIVATE_DIR=private),
+        transaction.atomic(),
+    ):
         out = io.StringIO()
         call_command("setup", "--demo", stdout=out, stderr=io.StringIO())
         agency = Agency.objects.get(slug="starlight")
-        yield SimpleNamespace(output=out.getvalue(), agency=agency, ended=timezone.now())
+        yield SimpleNamespace(output=out.getvalue(), agency=agency, ended=timezone.now(), private=private)
         transaction.set_rollback(True)
 
 
@@ -224,13 +233,58 @@ def test_it_routes_each_item_truthfully(demo):
         if route in (LegalRoute.TAKE_IT_DOWN, LegalRoute.KR_TBA):
             assert category in SEXUAL, url.normalized_url
         elif route == LegalRoute.DMCA:
-            assert category == Category.COPYRIGHT and url.artist.rights.exists(), url.normalized_url
+            assert category == Category.COPYRIGHT, url.normalized_url
+            assert url.work is not None and url.work.artist_id == url.artist_id, url.normalized_url
         elif route == LegalRoute.KR_NETWORK:
             assert category in (Category.PRIVACY, Category.IMPERSONATION), url.normalized_url
         else:
             assert route == LegalRoute.PLATFORM_POLICY, url.normalized_url
     items = NoticeItem.objects.filter(notice__agency=demo.agency).select_related("notice", "url")
     assert all(item.url.legal_route == item.notice.legal_route for item in items)
+
+
+def test_it_rests_every_item_of_every_notice_on_a_record(demo):
+    agency = demo.agency
+    assert agency.signatory_name_ko == "한지윤" and agency.signatory_title_ko == "법무팀장"
+    assert agency.dsa_member_state
+    items = NoticeItem.objects.filter(notice__agency=agency).select_related("notice", "url__artist")
+    assert items
+    for item in items:
+        notice, url = item.notice, item.url
+        on = timezone.localtime(notice.created_at).date()
+        auths = Authorization.objects.filter(artist=url.artist)
+        found = authority.item_authority(url, notice.legal_route, on, auths)
+        assert not found.problem, found.problem
+        if url.category == Category.REAL_INTIMATE and notice.legal_route == LegalRoute.TAKE_IT_DOWN:
+            assert url.notice_facts.strip(), url.normalized_url
+        if url.category == Category.COPYRIGHT:
+            assert url.work is not None and url.work.owner, url.normalized_url
+
+
+def test_it_names_the_member_a_group_item_depicts(demo):
+    group = Artist.objects.get(agency=demo.agency, is_group=True)
+    members = set(group.authorizations.values_list("person_name", flat=True))
+    assert len(members) >= 2 and group.name not in members
+    urls = InfringingURL.objects.filter(artist=group).select_related("depicted_person")
+    assert urls
+    assert all(u.depicted_person and u.depicted_person.artist_id == group.pk for u in urls)
+    solo = Artist.objects.filter(agency=demo.agency, is_group=False)
+    assert not InfringingURL.objects.filter(artist__in=solo, depicted_person__isnull=False).exists()
+
+
+def test_it_files_each_authorization_before_the_story_with_its_documents_as_pdf(demo, settings):
+    settings.TAKEDOWN_PRIVATE_DIR = demo.private
+    first = min(u.discovered_at for u in _urls(demo))
+    authorizations = Authorization.objects.filter(artist__agency=demo.agency)
+    assert authorizations.count() == 5
+    for auth in authorizations:
+        assert auth.valid_from < timezone.localtime(first).date()
+        assert not authority.missing_documents(auth), auth.person_name
+        for document in auth.documents.all():
+            with document.file.open("rb") as f:
+                content = f.read()
+            assert content.startswith(b"%PDF-") and b"/Image" not in content
+            assert document.uploaded_by.role == "legal" and document.uploaded_at <= first
 
 
 def test_it_never_claims_an_email_reached_a_platform(demo):
@@ -307,6 +361,8 @@ def test_it_adds_nothing_when_run_again(demo):
             NoticeEvent.objects.count(),
             URLCheck.objects.count(),
             User.objects.count(),
+            Authorization.objects.count(),
+            AuthorizationDocument.objects.count(),
         )
 
     before = counts()

@@ -11,6 +11,12 @@ How the story is built:
   crawler's batch; notices are drafted, submitted (pre-send checks, the real PDF), reviewed,
   sent, acknowledged, closed, withdrawn and revised through `takedown.notices`. demo-staff
   drafts and demo-legal reviews, so the four-eyes rule holds without exception.
+- What a notice asserts rests on records made before the story starts: each person's
+  authorization of the agency (for ORBIT-7, a group, one per member), and its documents (위임장,
+  masked ID copy) uploaded by demo-legal through `authority.authorization_document_add` as
+  one-line PDFs that say they are invented. After each import, staff's record of each item
+  follows: the work a copyright item copies, the member a group's item depicts, the facts of an
+  authentic intimate item.
 - A URL is notified only by sending a notice, and leaves that state only through its check
   history: each check is an invented observation (a `ProbeResult` whose rule starts with
   "demo." and whose evidence says it was invented) recorded by the recheck engine itself
@@ -37,18 +43,37 @@ The story is written once per database: with URLs in the demo agency already, no
 
 from __future__ import annotations
 
+import functools
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from takedown import notices
-from takedown.demo.cases import AGENCY, ARTISTS, CASES, DEMO_OUTBOX, STORY_WEEKS, USERS
+from takedown import authority, notices
+from takedown.demo.cases import (
+    AGENCY,
+    ARTISTS,
+    AUTHORIZATION_SCOPE,
+    AUTHORIZED_DAYS_BEFORE,
+    CASES,
+    DEMO_OUTBOX,
+    MEMBERS,
+    STORY_WEEKS,
+    USERS,
+)
 from takedown.demo.story import Story, StoryClock, StoryError, Totals
-from takedown.models import Agency, Artist, InfringingURL, Platform, RightsRecord, User
+from takedown.models import (
+    Agency,
+    Artist,
+    Authorization,
+    InfringingURL,
+    Platform,
+    RightsRecord,
+    User,
+)
 
 __all__ = ["DEMO_OUTBOX", "DemoLoaded", "StoryError", "demo_load"]
 
@@ -80,6 +105,8 @@ def demo_load(*, reset_passwords: bool = False) -> DemoLoaded:
     with StoryClock(start).installed() as clock:
         agency = _agency()
         users, passwords = _users(agency, reset=reset_passwords)
+        _authorizations(agency, since=start.date() - timedelta(days=AUTHORIZED_DAYS_BEFORE))
+        _authorization_documents(agency, users["demo-legal"])
         if InfringingURL.objects.filter(artist__agency=agency).exists():
             return DemoLoaded(agency, None, passwords)
         story = Story(agency, users, clock, end, random.Random(20260519))
@@ -95,13 +122,64 @@ def _agency() -> Agency:
         artist, _ = Artist.objects.get_or_create(
             agency=agency,
             slug=spec["slug"],
-            defaults={k: spec[k] for k in ("name", "name_ko", "aliases", "official_accounts")},
+            defaults={
+                "is_group": spec.get("is_group", False),
+                **{k: spec[k] for k in ("name", "name_ko", "aliases", "official_accounts")},
+            },
         )
         for title, kind in spec["works"]:
             RightsRecord.objects.get_or_create(
                 artist=artist, title=title, defaults={"owner": agency.name, "kind": kind}
             )
     return agency
+
+
+def _authorizations(agency: Agency, *, since: date) -> None:
+    """Each person's authorization of the agency, for the routes their artist's cases take: a
+    solo artist's own, a group's one per member (MEMBERS)."""
+    for artist in Artist.objects.filter(agency=agency):
+        routes = sorted({str(case.route) for case in CASES if case.artist == artist.slug})
+        people = MEMBERS.get(artist.slug, [(artist.name, artist.name_ko)])
+        for name, name_ko in people:
+            Authorization.objects.get_or_create(
+                artist=artist,
+                person_name=name,
+                defaults={
+                    "person_name_ko": name_ko,
+                    "scope": AUTHORIZATION_SCOPE,
+                    "routes": routes,
+                    "valid_from": since,
+                },
+            )
+
+
+def _authorization_documents(agency: Agency, legal: User) -> None:
+    """The documents some channels ask for (위임장, masked ID copy), uploaded by legal through
+    the real service: a one-line PDF that says it is invented, never an image of anyone."""
+    authorizations = Authorization.objects.filter(artist__agency=agency).prefetch_related("documents")
+    for auth in authorizations:
+        have = {document.kind for document in auth.documents.all()}
+        for kind in authority.REQUIRED_DOCUMENTS:
+            if kind in have:
+                continue
+            authority.authorization_document_add(
+                user=legal,
+                authorization_id=auth.pk,
+                kind=kind,
+                name=f"demo-{kind}.pdf",
+                content=_invented_pdf(kind),
+            )
+
+
+@functools.cache
+def _invented_pdf(kind: str) -> bytes:
+    # Trusted, constant HTML: rendered in this process, not in the notice renderer's sandbox.
+    from weasyprint import HTML
+
+    text = (
+        f"Demo document ({kind.replace('_', ' ')}): invented, no real person. Nothing here identifies anyone."
+    )
+    return HTML(string=f"<p>{text}</p>").write_pdf()
 
 
 def _users(agency: Agency, *, reset: bool) -> tuple[dict[str, User], list[tuple[str, str, str]]]:

@@ -3,8 +3,14 @@ eight weeks of work. Everything here is invented: no real person, no real conten
 
 A case is one line of work: URLs found, and what people do about them, step by step. Its
 routes are truthful per item: TAKE IT DOWN and KR TBA Art. 22-5 notices carry intimate or
-synthetic sexual imagery only, DMCA only copies of a work the agency holds rights to (a rights
-record), KR Network Act Art. 44-2 privacy and impersonation, platform policy anything.
+synthetic sexual imagery only, DMCA only copies of a work the agency holds rights to (each
+item links its rights record), KR Network Act Art. 44-2 privacy and impersonation, platform
+policy anything, and each case goes to a channel the platform registry has for its route.
+
+What each notice asserts rests on a record, as for real work: every person depicted has
+authorized the agency (an Authorization on file before the story starts, covering the routes
+of their cases, with its documents for the channels that ask for them); a group's items name
+the member depicted; an authentic intimate item carries its facts for the notice.
 """
 
 from __future__ import annotations
@@ -13,6 +19,11 @@ from dataclasses import dataclass
 
 from takedown.choices import Category, LegalRoute, NoticeOutcome, Role, Source, Verdict
 from takedown.models import RightsRecord
+
+# The works the agency holds rights to (rights records), by title.
+MOONRISE_PHOTOS = "'Moonrise' official concept photo set (2026)"
+MOONRISE_VIDEO = "'Moonrise' music video"
+DAON_PHOTO_BOOK = "Daon Yoon 2026 season's greetings photo book"
 
 AGENCY = {
     "slug": "starlight",
@@ -24,6 +35,9 @@ AGENCY = {
     "website": "https://starlight.example",
     "signatory_name": "Jiyoon Han",
     "signatory_title": "Head of Legal",
+    "signatory_name_ko": "한지윤",
+    "signatory_title_ko": "법무팀장",
+    "dsa_member_state": "FR",
 }
 
 ARTISTS = [
@@ -34,8 +48,8 @@ ARTISTS = [
         "aliases": ["LUNA", "루나"],
         "official_accounts": ["https://x.com/luna_official_demo", "luna-kang.example.net"],
         "works": [
-            ("'Moonrise' official concept photo set (2026)", RightsRecord.Kind.PHOTO),
-            ("'Moonrise' music video", RightsRecord.Kind.VIDEO),
+            (MOONRISE_PHOTOS, RightsRecord.Kind.PHOTO),
+            (MOONRISE_VIDEO, RightsRecord.Kind.VIDEO),
         ],
     },
     {
@@ -44,17 +58,31 @@ ARTISTS = [
         "name_ko": "윤다온",
         "aliases": ["DAON"],
         "official_accounts": ["https://www.instagram.com/daon_official_demo/"],
-        "works": [("Daon Yoon 2026 season's greetings photo book", RightsRecord.Kind.PHOTO)],
+        "works": [(DAON_PHOTO_BOOK, RightsRecord.Kind.PHOTO)],
     },
     {
         "slug": "orbit-7",
         "name": "ORBIT-7",
         "name_ko": "오르빗세븐",
+        "is_group": True,
         "aliases": ["ORBIT7", "오빗"],
         "official_accounts": ["https://www.youtube.com/@orbit7_official_demo"],
         "works": [],
     },
 ]
+
+# The members of ORBIT-7 whom the demo's items depict, as (name, Korean name): a group is not
+# a person, so each of them authorizes the agency in their own name.
+RIAN, SEJIN, TAEO = "Rian Choi", "Sejin Moon", "Taeo Bae"
+MEMBERS = {"orbit-7": [(RIAN, "최리안"), (SEJIN, "문세진"), (TAEO, "배태오")]}
+
+# Each person's authorization of the agency: in force from this many days before the story
+# starts, for the routes their artist's cases take.
+AUTHORIZED_DAYS_BEFORE = 120
+AUTHORIZATION_SCOPE = (
+    "Requests to remove content that copies the agency's works, impersonates the person or shows "
+    "them without consent, and the correspondence that follows (demo data: invented)."
+)
 
 USERS = [
     ("demo-staff", Role.STAFF, True, "Minseo", "Cho"),
@@ -92,6 +120,13 @@ class Link:
     gone_after: float | None = None
     gone_as: str = GONE
     note: str = "demo data"
+    # The title of the rights record a copyright item copies.
+    work: str = ""
+    # For a group: the member the item depicts (their authorization's person_name).
+    member: str = ""
+    # An authentic intimate item's facts for the notice: how it is known to have been published
+    # without consent.
+    facts: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,10 +155,10 @@ CASES: tuple[Case, ...] = (
         "orbit-7",
         LegalRoute.PLATFORM_POLICY,
         (
-            Link(_youtube("Demo0rb1t01"), IMPERSONATION, 20),
-            Link("https://youtu.be/Demo0rb1t02?si=demoShareToken", IMPERSONATION, 26),
-            Link("https://www.youtube.com/shorts/Demo0rb1t03", IMPERSONATION, 30),
-            Link("https://m.youtube.com/watch?v=Demo0rb1t04", IMPERSONATION, 50),
+            Link(_youtube("Demo0rb1t01"), IMPERSONATION, 20, member=RIAN),
+            Link("https://youtu.be/Demo0rb1t02?si=demoShareToken", IMPERSONATION, 26, member=RIAN),
+            Link("https://www.youtube.com/shorts/Demo0rb1t03", IMPERSONATION, 30, member=SEJIN),
+            Link("https://m.youtube.com/watch?v=Demo0rb1t04", IMPERSONATION, 50, member=TAEO),
         ),
         (
             (52, "10:00", "import", {}),
@@ -139,9 +174,9 @@ CASES: tuple[Case, ...] = (
         "luna-kang",
         LegalRoute.DMCA,
         (
-            Link("https://moonrise-mirror-demo.pages.dev/gallery/1", COPYRIGHT, 30),
-            Link("https://moonrise-mirror-demo.pages.dev/gallery/2", COPYRIGHT, 30),
-            Link("https://moonrise-mirror-demo.pages.dev/gallery/3", COPYRIGHT, 54),
+            Link("https://moonrise-mirror-demo.pages.dev/gallery/1", COPYRIGHT, 30, work=MOONRISE_PHOTOS),
+            Link("https://moonrise-mirror-demo.pages.dev/gallery/2", COPYRIGHT, 30, work=MOONRISE_PHOTOS),
+            Link("https://moonrise-mirror-demo.pages.dev/gallery/3", COPYRIGHT, 54, work=MOONRISE_PHOTOS),
         ),
         (
             (48, "09:30", "import", {}),
@@ -222,13 +257,13 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
-        "daon-kakao",
+        "daon-naver-deepfake",
         "daon-yoon",
         LegalRoute.KR_TBA,
         (
-            Link("https://deepfake-demo-01.tistory.com/12", DEEPFAKE, 20),
-            Link("https://deepfake-demo-02.tistory.com/7", DEEPFAKE, 22, HIDDEN),
-            Link("https://deepfake-demo-03.tistory.com/31", DEEPFAKE, 30),
+            Link("https://blog.naver.com/deepfake_demo_01/223100000012", DEEPFAKE, 20),
+            Link("https://blog.naver.com/deepfake_demo_02/223100000007", DEEPFAKE, 22, HIDDEN),
+            Link("https://blog.naver.com/deepfake_demo_03/223100000031", DEEPFAKE, 30),
         ),
         (
             (30, "09:00", "import", {}),
@@ -240,7 +275,7 @@ CASES: tuple[Case, ...] = (
                 "10:00",
                 "reject",
                 {
-                    "reason": "Kakao's Art. 22-5 desk works in Korean: an English request is queued "
+                    "reason": "Naver's Art. 22-5 desk works in Korean: an English request is queued "
                     "as a foreign one. Send it in Korean."
                 },
             ),
@@ -256,7 +291,7 @@ CASES: tuple[Case, ...] = (
                 "close",
                 {
                     "outcome": NoticeOutcome.REMOVED,
-                    "reason": "Kakao deleted two posts and hid the third under a temporary measure.",
+                    "reason": "Naver deleted two posts and hid the third under a temporary measure.",
                 },
             ),
         ),
@@ -267,8 +302,12 @@ CASES: tuple[Case, ...] = (
         "daon-yoon",
         LegalRoute.DMCA,
         (
-            Link(_youtube("DemoDaon001"), COPYRIGHT, note="demo data: photo book preview"),
-            Link(_youtube("DemoDaon002"), COPYRIGHT, note="demo data: photo book preview"),
+            Link(
+                _youtube("DemoDaon001"), COPYRIGHT, note="demo data: photo book preview", work=DAON_PHOTO_BOOK
+            ),
+            Link(
+                _youtube("DemoDaon002"), COPYRIGHT, note="demo data: photo book preview", work=DAON_PHOTO_BOOK
+            ),
         ),
         (
             (24, "10:00", "import", {}),
@@ -318,7 +357,14 @@ CASES: tuple[Case, ...] = (
             Link("https://x.com/deepfake_demo_01/status/1860000000000000001", DEEPFAKE, 9),
             Link("https://twitter.com/deepfake_demo_02/status/1860000000000000002?s=20", DEEPFAKE, 20),
             Link("https://x.com/deepfake_demo_03/status/1860000000000000003", DEEPFAKE, 26),
-            Link("https://x.com/deepfake_demo_01/status/1860000000000000004", INTIMATE, 30),
+            Link(
+                "https://x.com/deepfake_demo_01/status/1860000000000000004",
+                INTIMATE,
+                30,
+                facts="Demo data (invented): a private photo Luna Kang shared with one person in "
+                "2024, posted by this account without her consent; she has never agreed to its "
+                "publication.",
+            ),
             Link("https://x.com/deepfake_demo_04/status/1860000000000000005", DEEPFAKE),
             Link("https://x.com/deepfake_demo_05/status/1860000000000000006", DEEPFAKE),
         ),
@@ -336,10 +382,10 @@ CASES: tuple[Case, ...] = (
         "orbit-7",
         LegalRoute.PLATFORM_POLICY,
         (
-            Link("https://t.me/deepfake_demo_channel/101", DEEPFAKE, 60),
-            Link("https://t.me/deepfake_demo_channel/102", DEEPFAKE),
-            Link("https://t.me/deepfake_demo_channel/103", DEEPFAKE),
-            Link("https://t.me/deepfake_demo_channel/104", DEEPFAKE),
+            Link("https://t.me/deepfake_demo_channel/101", DEEPFAKE, 60, member=SEJIN),
+            Link("https://t.me/deepfake_demo_channel/102", DEEPFAKE, member=SEJIN),
+            Link("https://t.me/deepfake_demo_channel/103", DEEPFAKE, member=TAEO),
+            Link("https://t.me/deepfake_demo_channel/104", DEEPFAKE, member=RIAN),
         ),
         (
             (9, "11:00", "import", {}),
@@ -373,10 +419,16 @@ CASES: tuple[Case, ...] = (
         LegalRoute.DMCA,
         (
             Link(
-                _youtube("DemoLunaMV1"), COPYRIGHT, note="demo data: re-upload of the 'Moonrise' music video"
+                _youtube("DemoLunaMV1"),
+                COPYRIGHT,
+                note="demo data: re-upload of the 'Moonrise' music video",
+                work=MOONRISE_VIDEO,
             ),
             Link(
-                _youtube("DemoLunaMV2"), COPYRIGHT, note="demo data: re-upload of the 'Moonrise' music video"
+                _youtube("DemoLunaMV2"),
+                COPYRIGHT,
+                note="demo data: re-upload of the 'Moonrise' music video",
+                work=MOONRISE_VIDEO,
             ),
         ),
         (
@@ -389,7 +441,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "daon-instagram",
         "daon-yoon",
-        LegalRoute.KR_NETWORK,
+        LegalRoute.PLATFORM_POLICY,
         (
             Link("https://www.instagram.com/p/DemoDaon01/", IMPERSONATION),
             Link("https://www.instagram.com/p/DemoDaon02/", IMPERSONATION),
@@ -404,7 +456,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "luna-pornhub",
         "luna-kang",
-        LegalRoute.TAKE_IT_DOWN,
+        LegalRoute.PLATFORM_POLICY,
         (
             Link("https://www.pornhub.com/view_video.php?viewkey=demo000000001", DEEPFAKE),
             Link("https://www.pornhub.com/view_video.php?viewkey=demo000000002", DEEPFAKE),
@@ -422,9 +474,21 @@ CASES: tuple[Case, ...] = (
         "orbit-7",
         LegalRoute.PLATFORM_POLICY,
         (
-            Link("https://www.tiktok.com/@orbit7_fake_demo/video/7400000000000000001", IMPERSONATION),
-            Link("https://www.tiktok.com/@orbit7_fake_demo/video/7400000000000000002", IMPERSONATION),
-            Link("https://www.tiktok.com/@orbit7_fake_demo/video/7400000000000000003", IMPERSONATION),
+            Link(
+                "https://www.tiktok.com/@orbit7_fake_demo/video/7400000000000000001",
+                IMPERSONATION,
+                member=TAEO,
+            ),
+            Link(
+                "https://www.tiktok.com/@orbit7_fake_demo/video/7400000000000000002",
+                IMPERSONATION,
+                member=TAEO,
+            ),
+            Link(
+                "https://www.tiktok.com/@orbit7_fake_demo/video/7400000000000000003",
+                IMPERSONATION,
+                member=RIAN,
+            ),
         ),
         (
             (1, "11:00", "import", {}),
@@ -436,8 +500,8 @@ CASES: tuple[Case, ...] = (
         "orbit-7",
         LegalRoute.PLATFORM_POLICY,
         (
-            Link(_youtube("Demo0rb1t05"), IMPERSONATION),
-            Link("https://www.threads.net/@orbit7_fake_demo/post/DemoPost1", IMPERSONATION),
+            Link(_youtube("Demo0rb1t05"), IMPERSONATION, member=SEJIN),
+            Link("https://www.threads.net/@orbit7_fake_demo/post/DemoPost1", IMPERSONATION, member=RIAN),
         ),
         ((1, "09:00", "import", {}),),
     ),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from takedown import importing, lifecycle, notices, rechecks
 from takedown.choices import ChannelKind, NoticeStatus, Source, URLStatus, Verdict
 from takedown.demo.cases import DEMO_OUTBOX, REFUSED_ROWS, Case, Link
-from takedown.models import Agency, InfringingURL, Notice, User
+from takedown.models import Agency, Authorization, InfringingURL, Notice, RightsRecord, User
 from takedown.notices.states import record_event
 from takedown.probing import ProbeResult
 
@@ -197,6 +197,31 @@ class Story:
             self.links[pk] = by_url[url]
             ids.append(pk)
         self.case_urls[case.name] = sorted(ids)
+        self.record_what_each_item_rests_on(case, ids)
+
+    def record_what_each_item_rests_on(self, case: Case, ids: list[int]) -> None:
+        """What staff record on each new item before drafting (intake takes no such column):
+        the work a copyright item copies, the member a group's item depicts, the facts of an
+        authentic intimate item."""
+        works = {
+            w.title: w
+            for w in RightsRecord.objects.filter(artist__slug=case.artist, artist__agency=self.agency)
+        }
+        people = {
+            a.person_name: a
+            for a in Authorization.objects.filter(artist__slug=case.artist, artist__agency=self.agency)
+        }
+        for pk in ids:
+            link = self.links[pk]
+            fields = {}
+            if link.work:
+                fields["work"] = works[link.work]
+            if link.member:
+                fields["depicted_person"] = people[link.member]
+            if link.facts:
+                fields["notice_facts"] = link.facts
+            if fields:
+                InfringingURL.objects.filter(pk=pk).update(**fields)
 
     def do_prepare(self, case: Case) -> None:
         drafted, skipped = notices.notices_prepare(user=self.staff, url_ids=self.case_urls[case.name])
