@@ -79,6 +79,7 @@ class NoticeStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     CLOSED = "closed", _("Closed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    CANCELLED = "cancelled", _("Cancelled")  # approved but never sent, and it will not be
 
 
 class NoticeOutcome(models.TextChoices):

@@ -53,7 +53,7 @@ from takedown.models import (
 from takedown.retention import erased_notice_keep_until, with_last_event
 
 # Notices that never left the agency: nothing was asserted to anyone, so nothing is kept.
-UNSENT = (NoticeStatus.DRAFT, NoticeStatus.PENDING, NoticeStatus.REJECTED)
+UNSENT = (NoticeStatus.DRAFT, NoticeStatus.PENDING, NoticeStatus.REJECTED, NoticeStatus.CANCELLED)
 
 WHY_KEPT = (
     "a sent notice is the evidence of what the agency asserted to the platform, needed to answer "
@@ -129,7 +129,16 @@ def _url_texts(artist: Artist) -> set[str]:
 def redactor(artist: Artist, url_texts: set[str]) -> Callable[[str], str]:
     """A function that replaces the artist's names, aliases, official accounts and URLs in free
     text: names become the pseudonym, accounts and URLs "[erased URL]"."""
-    names = {n.strip() for n in (artist.name, artist.name_ko, *(artist.aliases or [])) if len(n.strip()) >= 2}
+    people = [
+        n
+        for pair in Authorization.objects.filter(artist=artist).values_list("person_name", "person_name_ko")
+        for n in pair
+    ]
+    names = {
+        n.strip()
+        for n in (artist.name, artist.name_ko, *(artist.aliases or []), *people)
+        if len(n.strip()) >= 2
+    }
     accounts = {a.strip() for a in artist.official_accounts or [] if len(a.strip()) >= 3}
     replacement = {n.casefold(): pseudonym(artist) for n in names}
     replacement.update({t.casefold(): ERASED_URL for t in accounts | url_texts})
@@ -211,6 +220,11 @@ def _log_entries(artist: Artist, url_ids: set[int]):
         Notice: Notice.objects.filter(artist=artist).values_list("pk", flat=True),
         NoticeItem: NoticeItem.objects.filter(notice__artist=artist).values_list("pk", flat=True),
         CounterNotice: CounterNotice.objects.filter(notice__artist=artist).values_list("pk", flat=True),
+        # The people an artist's authorizations name are in their admin history too.
+        Authorization: Authorization.objects.filter(artist=artist).values_list("pk", flat=True),
+        AuthorizationDocument: AuthorizationDocument.objects.filter(authorization__artist=artist).values_list(
+            "pk", flat=True
+        ),
     }
     condition = Q(pk__in=[])
     for model, ids in objects.items():
@@ -333,11 +347,15 @@ def _apply(plan: ErasurePlan) -> None:
     InfringingURL.objects.filter(artist=artist).update(same_as=None)
     InfringingURL.objects.filter(artist=artist).delete()
     RightsRecord.objects.filter(artist=artist).delete()
-    for document in AuthorizationDocument.objects.filter(authorization__artist=artist):
-        document.file.delete(save=False)  # the file itself, outside the database
-        document.delete()
+    documents = AuthorizationDocument.objects.filter(authorization__artist=artist)
+    files = [(d.file.storage, d.file.name) for d in documents if d.file]
+    documents.delete()
+    # The files go once the erasure is committed: a rolled-back erasure keeps them.
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
     if plan.keeps_artist_row:
-        Authorization.objects.filter(artist=artist).update(person_name=pseudonym(artist), person_name_ko="")
+        Authorization.objects.filter(artist=artist).update(
+            person_name=pseudonym(artist), person_name_ko="", scope=""
+        )
     else:
         Authorization.objects.filter(artist=artist).delete()
     if not plan.keeps_artist_row:

@@ -258,10 +258,20 @@ def _run_recheck(run: _Run) -> dict:
     for start in range(job.done, len(ids), size):
         chunk = ids[start : start + size]
         counts = dict(result.get("verdicts", {}))
-        outcomes = rechecks.check_urls(chunk, progress=lambda n, s=start: run.renew(done=s + n))
+        unchecked: list[int] = []
+        outcomes = rechecks.check_urls(
+            chunk,
+            progress=lambda n, s=start: run.renew(done=s + n),
+            heartbeat=run.renew,
+            unchecked=unchecked,
+            wait_seconds=settings.TAKEDOWN_JOB_LEASE_SECONDS,
+        )
+        if unchecked:
+            # Their host stayed busy with other runs: said, not counted as checked.
+            result["not_checked"] = result.get("not_checked", 0) + len(unchecked)
         for outcome in outcomes:
             counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
-        result = {"verdicts": counts}
+        result = {**result, "verdicts": counts}
         run.commit(done=start + len(chunk), result=result)
     return result
 
@@ -269,12 +279,18 @@ def _run_recheck(run: _Run) -> dict:
 def _run_submit(run: _Run) -> dict:
     """Render and freeze a large notice; pre-send problems end the job with each one listed."""
     from takedown import notices
+    from takedown.models import Notice
 
     notice_id = run.job.params["notice_id"]
     try:
         notice = notices.notice_submit(notice_id=notice_id, user=run.job.user)
     except notices.PresendFailed as exc:
         raise notices.Invalid("Not submitted: " + " ".join(exc.problems)) from None
+    except notices.Conflict:
+        # An earlier run of this job (its worker too slow for the lease) submitted it already.
+        notice = Notice.objects.get(pk=notice_id)
+        if notice.status != "pending" or notice.submitted_by_id != run.job.user_id:
+            raise
     return {"notice": notice.pk, "status": notice.status, "pdf_sha256": notice.pdf_sha256}
 
 

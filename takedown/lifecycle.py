@@ -105,8 +105,11 @@ def confirm(url: InfringingURL, verdict: str, now: datetime) -> str:
         return ""
     reason = check_move(url.status, target)
     if reason == "reupload":
+        # Back after removal: a new item to notify, with no notice behind it yet.
         url.reupload_count += 1
         url.removed_at = None
+        url.notified_at = None
+        url.deadline_at = None
     url.status = target
     if target == URLStatus.REMOVED:
         url.removed_at = url.streak_since or now
@@ -154,5 +157,11 @@ def urls_notified(
 
 
 def urls_withdrawn(urls: QuerySet) -> int:
-    """The notice listing these URLs was retracted: the still-notified ones are open again."""
-    return _bulk(urls, NOTIFIED, OPEN, next_check_at=None, deadline_at=None, overdue_since=None)
+    """The notice listing these URLs was retracted: the still-notified ones are open again, and
+    a restricted one no longer has a notice behind it (if it comes back, it is open, not notified)."""
+    urls.filter(status=RESTRICTED).update(
+        notified_at=None, deadline_at=None, overdue_since=None, updated_at=timezone.now()
+    )
+    return _bulk(
+        urls, NOTIFIED, OPEN, notified_at=None, next_check_at=None, deadline_at=None, overdue_since=None
+    )

@@ -632,7 +632,12 @@ def check_batch(
 
 
 def check_urls(
-    url_ids: list[int], *, progress: Callable[[int], None] | None = None, wait_seconds: float | None = None
+    url_ids: list[int],
+    *,
+    progress: Callable[[int], None] | None = None,
+    wait_seconds: float | None = None,
+    heartbeat: Callable[[], None] | None = None,
+    unchecked: list[int] | None = None,
 ) -> list[Outcome]:
     """Check the given URLs now, as one pipeline. URLs another run holds are left to it; URLs
     on a host another run is checking wait for that run to leave the host (at most
@@ -661,7 +666,12 @@ def check_urls(
                 pending[:] = [pk for pk in pending if pk not in held]  # another run checks these
                 continue
             if time.monotonic() > deadline:
+                if unchecked is not None:
+                    unchecked.extend(pending)  # their host stayed busy: said so, not dropped quietly
+                pending.clear()
                 return "", []
+            if heartbeat is not None:
+                heartbeat()  # the caller's own lease (a job) outlives the wait
             time.sleep(0.5)  # their host is busy with another run: wait for it
         return "", []
 

@@ -107,7 +107,7 @@ def test_smtp_down_then_up_fails_visibly_then_delivers_once_with_one_message_id(
     assert "Attempt 1 of 3" in notice.delivery_error and "Next try at " in notice.delivery_error
     assert notice.delivery_next_at > timezone.now() and notice.sent_at is None
     # Legal's actions: no Send (nothing to send twice); a retry, now.
-    assert [a.name for a in notices.available(notice, legal)] == ["retry"]
+    assert [a.name for a in notices.available(notice, legal)] == ["retry", "cancel"]
     # Not due yet: the tick leaves it.
     assert notices.delivery_sweep()["retried"] == 0
     keep = Keep()
@@ -217,7 +217,7 @@ def test_an_answer_that_never_comes_after_the_handover_is_in_doubt_not_retried(d
             "requeued": 0,
             "retried": 0,
         }
-        assert {a.name for a in notices.available(notice, legal)} == {"confirm_sent", "resend"}
+        assert {a.name for a in notices.available(notice, legal)} == {"confirm_sent", "resend", "cancel"}
         # Legal checks with the platform: not received; send again, with the same Message-ID.
         keep.stall = 0
         with pytest.raises(notices.Invalid):
@@ -246,7 +246,9 @@ def test_a_worker_that_stops_mid_send_leaves_the_delivery_in_doubt(draft, staff,
     confirmed = notices.notice_confirm_sent(
         notice_id=notice.pk, user=legal, reason="Telegram replied with case 88"
     )
-    assert confirmed.status == "sent" and confirmed.sent_at and confirmed.deadline_at
+    assert confirmed.status == "sent" and confirmed.deadline_at
+    # The clock starts when the attempt that left it began, not when legal confirmed it.
+    assert confirmed.sent_at == started and confirmed.sent_by == legal
 
 
 @pytest.mark.django_db(transaction=True)
@@ -343,3 +345,35 @@ def test_the_documents_a_korean_portal_asks_for_go_with_the_email_as_approved(
     assert len(pdfs) == 3  # the notice, the 위임장, the masked ID copy
     expected = {d.sha256 for d in auth.documents.all()}
     assert {hashlib.sha256(p).hexdigest() for p in pdfs[1:]} == expected
+
+
+def test_a_revoked_authorization_stops_the_send_and_the_notice_can_be_cancelled(
+    draft, staff, legal, settings, artist
+):
+    """Authority is asked again before anything leaves; an approved notice that must not go is
+    cancelled with a reason, and its URLs are free for another notice."""
+    from takedown.models import Notice
+
+    _smtp(settings, _free_port())
+    notice = approve(draft, staff, legal)
+    artist.authorizations.update(revoked_at=timezone.localdate())
+    with pytest.raises(notices.Invalid, match="Not sent"):
+        notices.notice_send(notice_id=notice.pk, user=legal)
+    assert Notice.objects.get(pk=notice.pk).status == "approved"
+    with pytest.raises(notices.Invalid, match="reason"):
+        notices.notice_cancel(notice_id=notice.pk, user=legal, reason=" ")
+    cancelled = notices.notice_cancel(notice_id=notice.pk, user=legal, reason="The member withdrew the 위임")
+    assert cancelled.status == "cancelled"
+    urls = list(InfringingURL.objects.filter(notice_items__notice=notice).values_list("status", flat=True))
+    assert urls and set(urls) == {"open"}
+    assert not [a.name for a in notices.available(cancelled, legal)]
+
+
+def test_an_authority_revoked_after_send_fails_the_delivery_for_good(draft, staff, legal, settings, artist):
+    _smtp(settings, _free_port())
+    notice = notices.notice_send(notice_id=approve(draft, staff, legal).pk, user=legal)
+    artist.authorizations.update(revoked_at=timezone.localdate())
+    assert notices.notice_deliver_email(notice_id=notice.pk) == "failed"
+    notice.refresh_from_db()
+    assert notice.status == "delivery_failed" and notice.delivery_next_at is None
+    assert "mend the record" in notice.delivery_error

@@ -26,6 +26,7 @@ GIVEN = {
     "acknowledge": {"reference": "CASE-1"},
     "confirm_sent": {"reason": "The platform confirmed receipt"},
     "resend": {"reason": "The platform has no record of it"},
+    "cancel": {"reason": "The artist withdrew the authorization"},
 }
 
 

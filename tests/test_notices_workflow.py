@@ -150,3 +150,26 @@ def test_it_closes_withdraws_and_records_counter_notices(draft, staff, legal):
         "acknowledged",
         "withdrawn",
     ]
+
+
+def test_a_notice_that_changes_while_it_renders_is_not_frozen(draft, staff, agency, artist, monkeypatch):
+    """Legal approves exactly what is sent: URLs added to the draft while its PDF was being
+    rendered (a large notice renders for a while) make the submission fail, not freeze a PDF
+    that lists fewer URLs than the notice."""
+    from takedown.models import NoticeItem
+    from takedown.notices import workflow
+
+    (late,) = import_urls(agency, artist, ["https://t.me/leakchan/777"])[-1:]
+    real = workflow.render_notice_now
+
+    def render_while_someone_adds(notice, **kwargs):
+        out = real(notice, **kwargs)
+        NoticeItem.objects.create(notice=notice, url=late)  # another request, meanwhile
+        return out
+
+    monkeypatch.setattr(workflow, "render_notice_now", render_while_someone_adds)
+    with pytest.raises(notices.Conflict, match="changed while it was being rendered"):
+        notices.notice_submit(notice_id=draft.pk, user=staff)
+    assert (
+        Notice.objects.get(pk=draft.pk).status == "draft" and not Notice.objects.get(pk=draft.pk).pdf_sha256
+    )

@@ -37,7 +37,7 @@ from django.utils import formats, timezone
 from takedown.choices import ChannelKind, NoticeStatus
 from takedown.errors import Conflict, Invalid
 from takedown.models import Notice, User
-from takedown.notices.drafting import notice_reference
+from takedown.notices.drafting import authority_problems, notice_reference
 from takedown.notices.states import check, get_notice, move
 from takedown.notices.workflow import mark_sent
 
@@ -103,7 +103,9 @@ class EmailChannel(Channel):
         if problem:
             raise Invalid(f"Nothing was sent. {problem}")
         recipient = notice.route_channel.email  # the platform's channel for this notice's route
-        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1] or "localhost"
+        from email.utils import parseaddr
+
+        domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rsplit("@", 1)[-1] or "localhost"
         now = timezone.now()
         with transaction.atomic():
             notice = move(
@@ -136,6 +138,9 @@ class EmailChannel(Channel):
         if connection is None and email_not_configured():
             # The installation lost its mail server since Send: nothing goes anywhere.
             return self._failed(notice, NotConfigured(email_not_configured()))
+        gone = authority_problems(notice)
+        if gone:
+            return self._failed(notice, DocumentChanged("Not sent: " + " ".join(gone)))
         try:
             self._transmit(notice, connection)
         except Handover as exc:
@@ -185,7 +190,12 @@ class EmailChannel(Channel):
         connection = connection or get_connection()
         message = self._message(notice, connection)
         if not isinstance(connection, EmailBackend):
-            message.send()
+            # Another kind of backend (an email API): whether an error came before or after the
+            # provider took the message is unknown, so it is in doubt, never retried by itself.
+            try:
+                message.send()
+            except Exception as exc:
+                raise Handover(f"the email backend raised {type(exc).__name__}: {exc}.") from exc
             return
         connection.open()
         try:
@@ -198,14 +208,19 @@ class EmailChannel(Channel):
 
     def _failed(self, notice: Notice, exc: Exception) -> str:
         attempts = notice.delivery_attempts
-        final = attempts >= settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS
+        # A changed document or a lapsed authority does not mend itself: no automatic retry.
+        final = attempts >= settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS or isinstance(exc, DocumentChanged)
         next_at = None if final else timezone.now() + retry_delay(attempts)
         error = describe_smtp_error(exc)
         reason = f"Attempt {attempts} of {settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS}: {error}"
         if next_at is not None:
             reason += f" Next try at {_clock(next_at)}."
         else:
-            reason += " No more automatic tries: retry when the mail server is back."
+            reason += (
+                " No more automatic tries: mend the record, then retry, or cancel the notice."
+                if isinstance(exc, DocumentChanged)
+                else " No more automatic tries: retry when the mail server is back."
+            )
         with transaction.atomic():
             move(
                 notice,
@@ -233,7 +248,7 @@ class EmailChannel(Channel):
                 to=UNKNOWN,
                 reason=reason,
                 delivery_error=reason,
-                delivery_started_at=None,
+                delivery_started_at=started,  # kept: when it may have left
                 delivery_next_at=None,
             )
         log.error("notice %s: email delivery in doubt: %s", notice.pk, what)
@@ -368,11 +383,36 @@ EMAIL = EmailChannel()
 CHANNELS: dict[str, Channel] = {c.kind: c for c in (EMAIL, WebFormChannel())}
 
 
+def _authority_holds(notice: Notice) -> None:
+    """The authority each item rests on, asked again before anything leaves: an authorization
+    revoked or expired since approval stops the notice (cancel it, or record a new one)."""
+    problems = authority_problems(notice)
+    if problems:
+        raise Invalid("Not sent: " + " ".join(problems))
+
+
+def notice_cancel(*, notice_id: int, user: User, reason: str) -> Notice:
+    """An approved notice that will not be sent (or whose delivery failed or is in doubt):
+    cancelled with a reason; its URLs are free for another notice."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("A cancellation needs a reason (for the timeline).")
+    notice = get_notice(notice_id, user)
+    act = check("cancel", notice, user)
+    if notice.status == UNKNOWN:
+        reason += " (The email may have reached the platform before the cancellation.)"
+    with transaction.atomic():
+        return move(
+            notice, user=user, expected=notice.status, to=act.target, reason=reason, delivery_next_at=None
+        )
+
+
 def notice_send(*, notice_id: int, user: User, reference: str = "") -> Notice:
     """Send an approved notice through its platform's channel for the notice's legal route
     (the registry's channel per route; see the channel classes)."""
     notice = get_notice(notice_id, user)
     check("send", notice, user)
+    _authority_holds(notice)
     route_channel = notice.route_channel
     channel = CHANNELS.get(route_channel.kind) if route_channel is not None else None
     if channel is None:
@@ -387,6 +427,7 @@ def notice_retry(*, notice_id: int, user: User) -> Notice:
     """A failed delivery, tried again now (by a person), with the same Message-ID."""
     notice = get_notice(notice_id, user)
     act = check("retry", notice, user)
+    _authority_holds(notice)
     problem = email_not_configured()
     if problem:
         raise Invalid(f"Nothing was sent. {problem}")
@@ -410,14 +451,18 @@ def notice_confirm_sent(*, notice_id: int, user: User, reason: str) -> Notice:
         raise Invalid("Say how you know the platform received it (for the timeline).")
     notice = get_notice(notice_id, user)
     check("confirm_sent", notice, user)
+    # Sent when the attempt that left it began (the route's clock starts then), by whoever sent it.
+    sent_at = notice.delivery_started_at or timezone.now()
     with transaction.atomic():
         return mark_sent(
             notice,
             user=user,
-            sent_at=timezone.now(),
+            sent_at=sent_at,
             expected=UNKNOWN,
-            reason=f"Recorded as delivered: {reason}",
+            reason=f"Recorded as delivered (the attempt began {_clock(sent_at)}): {reason}",
             delivery_error="",
+            delivery_started_at=None,
+            sent_by_id=notice.sent_by_id,
         )
 
 
@@ -428,6 +473,7 @@ def notice_resend(*, notice_id: int, user: User, reason: str) -> Notice:
         raise Invalid("Say why it is sent again (for the timeline): the platform may receive a second copy.")
     notice = get_notice(notice_id, user)
     act = check("resend", notice, user)
+    _authority_holds(notice)
     problem = email_not_configured()
     if problem:
         raise Invalid(f"Nothing was sent. {problem}")
@@ -439,6 +485,7 @@ def notice_resend(*, notice_id: int, user: User, reason: str) -> Notice:
             to=act.target,
             reason=f"Sent again with the same Message-ID: {reason}",
             delivery_next_at=timezone.now(),
+            delivery_started_at=None,
         )
         transaction.on_commit(lambda: enqueue_delivery(notice.pk))
     return notice
@@ -471,8 +518,7 @@ def delivery_sweep(*, now: datetime | None = None) -> dict[str, int]:
                     to=UNKNOWN,
                     reason=reason,
                     delivery_error=reason,
-                    delivery_started_at=None,
-                    delivery_next_at=None,
+                    delivery_next_at=None,  # delivery_started_at kept: when it may have left
                 )
             except Conflict:
                 continue
@@ -482,8 +528,12 @@ def delivery_sweep(*, now: datetime | None = None) -> dict[str, int]:
         status=SENDING, delivery_started_at__isnull=True, delivery_next_at__lt=now - timedelta(minutes=2)
     )
     for pk in lost.values_list("pk", flat=True):
-        enqueue_delivery(pk)
-        done["requeued"] += 1
+        # Moved on, so that a long outage queues it once a minute at most, not once per tick backlog.
+        if Notice.objects.filter(pk=pk, status=SENDING, delivery_started_at__isnull=True).update(
+            delivery_next_at=now
+        ):
+            enqueue_delivery(pk)
+            done["requeued"] += 1
     due = Notice.objects.filter(status=FAILED, delivery_next_at__lte=now).filter(
         Q(delivery_attempts__lt=settings.TAKEDOWN_DELIVERY_MAX_ATTEMPTS)
     )

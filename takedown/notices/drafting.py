@@ -105,6 +105,14 @@ def _fill_drafts(user: User, key: tuple[int, int, str], members: list[Infringing
                 notice, user=user, from_status="", to_status=NoticeStatus.DRAFT, data={"urls": len(take)}
             )
         else:
+            # Lock the draft: a submission in progress compares its items with what it rendered.
+            if (
+                not Notice.objects.select_for_update()
+                .filter(pk=notice.pk, status=NoticeStatus.DRAFT)
+                .exists()
+            ):
+                notice = None
+                continue
             room = cap - notice.held
             take, rest = rest[:room], rest[room:]
             # Whoever adds items shapes what is sent: the event makes them a contributor,
@@ -430,6 +438,12 @@ def notice_context(notice: Notice, *, today: date | None = None) -> dict:
 
 def notice_reference(notice: Notice) -> str:
     return f"TD-{notice.pk:06d}"
+
+
+def authority_problems(notice: Notice) -> list[str]:
+    """What the items' authority lacks today (an authorization revoked or expired since the
+    notice was approved): asked again before anything leaves."""
+    return [authority.problem for _item, authority in notice_authorities(notice) if authority.problem]
 
 
 def _item_problems(notice: Notice, pairs) -> list[str]:

@@ -18,6 +18,7 @@ who may take it, and the four-eyes rule.
     sent              --acknowledge-->       acknowledged
     sent|acknowledged --close-->             closed        (with an outcome)
     sent|acknowledged --withdraw-->          withdrawn     (a reason is required)
+    approved|delivery_failed|delivery_unknown --cancel--> cancelled (a reason; its URLs are free again)
 
 A counter-notice can be recorded on a sent, acknowledged or closed notice; it changes no state.
 Dotted moves are the system's (`SYSTEM_MOVES`), not a person's.
@@ -200,6 +201,17 @@ ACTIONS: tuple[Action, ...] = (
         "only a notice whose delivery is unknown can be sent again.",
         fields=("reason",),
         button=_("It was not delivered: send again (same Message-ID)"),
+    ),
+    Action(
+        "cancel",
+        "cancel",
+        (A, FAILED, UNKNOWN),
+        NoticeStatus.CANCELLED,
+        "review_notice",
+        _REVIEWER,
+        "only a notice that has not been sent can be cancelled.",
+        fields=("reason",),
+        button=_("Cancel: it will not be sent"),
     ),
     Action(
         "revise",

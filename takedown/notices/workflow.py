@@ -30,6 +30,7 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
     """
     notice = get_notice(notice_id, user)
     check("submit", notice, user)
+    rendered_items = _item_ids(notice)
     context = notice_context(notice)
     problems = presend_problems(notice, context=context)
     if problems:
@@ -50,6 +51,16 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
         ) from None
     rendered, pdf = out.rendered, out.pdf
     with transaction.atomic():
+        # What was rendered must still be the notice: items may have been added or removed, or
+        # the language changed, while it rendered (a large notice renders for a while).
+        locked = (
+            Notice.objects.select_for_update().filter(pk=notice.pk).values_list("locale", flat=True).first()
+        )
+        if locked != notice.locale or _item_ids(notice) != rendered_items:
+            raise Conflict(
+                f"Notice #{notice.pk} changed while it was being rendered (its URLs or its language): "
+                "submit it again."
+            )
         return move(
             notice,
             user=user,
@@ -72,6 +83,10 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
                 ],
             },
         )
+
+
+def _item_ids(notice: Notice) -> list[int]:
+    return list(NoticeItem.objects.filter(notice=notice).order_by("url_id").values_list("url_id", flat=True))
 
 
 def _review(*, action: str, notice_id: int, user: User, reason: str = "", **fields) -> Notice:
@@ -172,7 +187,7 @@ def mark_sent(
         reason=reason,
         sent_at=sent_at,
         deadline_at=deadline,
-        sent_by=user,
+        **({"sent_by": user} if "sent_by_id" not in fields else {}),
         **fields,
     )
     lifecycle.urls_notified(
