@@ -426,22 +426,7 @@ def notice_send(*, notice_id: int, user: User, reference: str = "") -> Notice:
 def notice_retry(*, notice_id: int, user: User) -> Notice:
     """A failed delivery, tried again now (by a person), with the same Message-ID."""
     notice = get_notice(notice_id, user)
-    act = check("retry", notice, user)
-    _authority_holds(notice)
-    problem = email_not_configured()
-    if problem:
-        raise Invalid(f"Nothing was sent. {problem}")
-    with transaction.atomic():
-        notice = move(
-            notice,
-            user=user,
-            expected=FAILED,
-            to=act.target,
-            reason=f"Retry queued for email to {notice.recipient}.",
-            delivery_next_at=timezone.now(),
-        )
-        transaction.on_commit(lambda: enqueue_delivery(notice.pk))
-    return notice
+    return _queue_again(notice, user, "retry", reason=f"Retry queued for email to {notice.recipient}.")
 
 
 def notice_confirm_sent(*, notice_id: int, user: User, reason: str) -> Notice:
@@ -472,7 +457,13 @@ def notice_resend(*, notice_id: int, user: User, reason: str) -> Notice:
     if not reason:
         raise Invalid("Say why it is sent again (for the timeline): the platform may receive a second copy.")
     notice = get_notice(notice_id, user)
-    act = check("resend", notice, user)
+    return _queue_again(notice, user, "resend", reason=f"Sent again with the same Message-ID: {reason}")
+
+
+def _queue_again(notice: Notice, user: User, action: str, *, reason: str) -> Notice:
+    """A person's retry or resend: the table allows it, the authority still holds, a mail
+    server is configured; the notice is sending again (same Message-ID), queued after commit."""
+    act = check(action, notice, user)
     _authority_holds(notice)
     problem = email_not_configured()
     if problem:
@@ -481,9 +472,9 @@ def notice_resend(*, notice_id: int, user: User, reason: str) -> Notice:
         notice = move(
             notice,
             user=user,
-            expected=UNKNOWN,
+            expected=notice.status,
             to=act.target,
-            reason=f"Sent again with the same Message-ID: {reason}",
+            reason=reason,
             delivery_next_at=timezone.now(),
             delivery_started_at=None,
         )
