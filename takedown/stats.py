@@ -21,6 +21,7 @@ durations per group leave the database; their mean is the median.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -153,14 +154,50 @@ def _grouped(urls: QuerySet, group: str | None, names: tuple[str, ...] = ()) -> 
     return [(row, *found.get(row[group] if group else None, (None, None))) for row in rows]
 
 
-def removal_stats(agency: Agency) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Filters:
+    """What a dashboard, the statistics API and their exports are narrowed to.
+
+    `since` / `until` (inclusive dates, in the agency's time) bound when a URL was discovered;
+    `artist` and `platform` are primary keys; `route` a `LegalRoute` value. None means all.
+    """
+
+    since: date | None = None
+    until: date | None = None
+    artist: int | None = None
+    platform: int | None = None
+    route: str | None = None
+
+    def apply(self, urls: QuerySet) -> QuerySet:
+        tz = timezone.get_current_timezone()
+        if self.since:
+            urls = urls.filter(discovered_at__gte=_midnight(self.since, tz))
+        if self.until:
+            urls = urls.filter(discovered_at__lt=_midnight(self.until + timedelta(days=1), tz))
+        if self.artist:
+            urls = urls.filter(artist_id=self.artist)
+        if self.platform:
+            urls = urls.filter(platform_id=self.platform)
+        if self.route:
+            urls = urls.filter(legal_route=self.route)
+        return urls
+
+
+ALL = Filters()
+
+
+def _midnight(day: date, tz) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day), tz)
+
+
+def removal_stats(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
     """Removal rate, median and 90th-percentile time to removal for `agency`: overall, per
     platform, per legal route and per artist.
 
     Groups with no URL are left out; groups are ordered by notified URLs, most first. The
     number of queries is fixed (two per grouping on SQLite, one on PostgreSQL).
     """
-    urls = InfringingURL.objects.items().filter(artist__agency=agency)
+    urls = filters.apply(InfringingURL.objects.items().filter(artist__agency=agency))
     (overall, overall_median, overall_p90) = _grouped(urls, None)[0]
 
     platforms = [
@@ -197,14 +234,16 @@ def removal_stats(agency: Agency) -> dict[str, Any]:
     }
 
 
-def weekly_trend(agency: Agency, *, weeks: int = 12, today: date | None = None) -> dict[str, list]:
+def weekly_trend(
+    agency: Agency, *, weeks: int = 12, today: date | None = None, filters: Filters = ALL
+) -> dict[str, list]:
     """URLs discovered and removals confirmed per week (Monday-based), the last `weeks` weeks;
     two queries."""
     today = today or timezone.localdate()
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(datetime(first.year, first.month, first.day), tz)
-    urls = InfringingURL.objects.items().filter(artist__agency=agency).order_by()
+    urls = filters.apply(InfringingURL.objects.items().filter(artist__agency=agency)).order_by()
     new = dict(
         urls.filter(discovered_at__gte=start)
         .annotate(week=TruncWeek("discovered_at", tzinfo=tz))
@@ -232,11 +271,13 @@ def weekly_trend(agency: Agency, *, weeks: int = 12, today: date | None = None) 
     }
 
 
-def overdue_urls(agency: Agency, *, limit: int = 50) -> list[dict[str, Any]]:
+def overdue_urls(agency: Agency, *, limit: int = 50, filters: Filters = ALL) -> list[dict[str, Any]]:
     """The URLs still live past their deadline, longest overdue first, with the next step."""
     return list(
-        InfringingURL.objects.filter(
-            artist__agency=agency, overdue_since__isnull=False, status=URLStatus.NOTIFIED
+        filters.apply(
+            InfringingURL.objects.filter(
+                artist__agency=agency, overdue_since__isnull=False, status=URLStatus.NOTIFIED
+            )
         )
         .order_by("deadline_at", "pk")
         .values(
@@ -293,10 +334,10 @@ def work_summary(user) -> dict:
     }
 
 
-def dashboard_figures(agency: Agency) -> dict[str, Any]:
+def dashboard_figures(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
     """The dashboard's figures: `removal_stats` with hours, readable durations and percentages
     for each row, the weekly trend and the overdue list (the API serves the same numbers)."""
-    figures = removal_stats(agency)
+    figures = removal_stats(agency, filters)
     rows = [figures["overall"], *figures["platforms"], *figures["legal_routes"], *figures["artists"]]
     for row in rows:
         row["median_hours"] = _hours(row["median_seconds_to_removal"])
@@ -305,8 +346,8 @@ def dashboard_figures(agency: Agency) -> dict[str, Any]:
         row["p90_text"] = human_duration(row["p90_seconds_to_removal"])
         rate = row.get("removal_rate")
         row["rate_percent"] = None if rate is None else round(100 * rate)
-    figures["weekly"] = weekly_trend(agency)
-    figures["overdue"] = overdue_urls(agency)
+    figures["weekly"] = weekly_trend(agency, filters=filters)
+    figures["overdue"] = overdue_urls(agency, filters=filters)
     return figures
 
 
