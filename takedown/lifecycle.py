@@ -156,6 +156,19 @@ def urls_notified(
     )
 
 
+def urls_escalated(urls: QuerySet, *, deadline_at: datetime, first_check_at: datetime) -> int:
+    """An escalation notice listing these URLs (notified elsewhere, still live past that
+    deadline) was sent: the new recipient's clock replaces the old one. Nothing moves: the URL
+    stays notified, from its first notice."""
+    return urls.filter(status=NOTIFIED).update(
+        deadline_at=deadline_at,
+        overdue_since=None,
+        escalation="",
+        next_check_at=first_check_at,
+        updated_at=timezone.now(),
+    )
+
+
 def urls_withdrawn(urls: QuerySet) -> int:
     """The notice listing these URLs was retracted: the still-notified ones are open again, and
     a restricted one no longer has a notice behind it (if it comes back, it is open, not notified)."""

@@ -575,6 +575,123 @@ class Platform(models.Model):
             raise ValidationError(errors)
 
 
+class HostLookupQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> HostLookupQuerySet:
+        # Who hosts a site is a public fact shared by every agency, like the platform registry.
+        return self
+
+
+class HostLookup(models.Model):
+    """The last discovery for one host (takedown.contacts): what was asked, what answered."""
+
+    host = models.CharField(_("host"), max_length=255, unique=True)
+    addresses = models.JSONField(_("addresses"), default=list, blank=True)
+    steps = models.JSONField(
+        _("what was asked"),
+        default=list,
+        blank=True,
+        help_text=_("Each source asked: its URL, found / none / unknown, why, and the answer's SHA-256."),
+    )
+    looked_up_at = models.DateTimeField(_("looked up at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("valid until"))
+
+    objects = HostLookupQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("host lookup")
+        verbose_name_plural = _("host lookups")
+        ordering = ["host"]
+
+    def __str__(self) -> str:
+        return self.host
+
+
+class AbuseContactQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AbuseContactQuerySet:
+        # Shared like the platform registry: a host's abuse desk is the same for every agency.
+        return self
+
+    def current(self) -> AbuseContactQuerySet:
+        return self.filter(is_current=True)
+
+
+class AbuseContact(models.Model):
+    """Where to report content on one host: its CDN, its network's abuse desk, the site's own
+    contact, its registrar. Discovered ones carry their source, the URL asked, the raw answer's
+    SHA-256 and the time; rediscovery replaces them. Staff's own are kept over rediscovery."""
+
+    class Rung(models.TextChoices):
+        CDN = "cdn", _("CDN / reverse proxy")
+        HOST = "host", _("Hosting provider")
+        SITE = "site", _("Site operator (security.txt)")
+        REGISTRAR = "registrar", _("Registrar")
+
+    class Source(models.TextChoices):
+        CDN_RANGES = "cdn_ranges", _("CDN published ranges")
+        RDAP_NETWORK = "rdap_network", _("RDAP, network")
+        RDAP_DOMAIN = "rdap_domain", _("RDAP, domain")
+        SECURITY_TXT = "security_txt", _("security.txt")
+        STAFF = "staff", _("Staff")
+
+    host = models.CharField(_("host"), max_length=255)
+    rung = models.CharField(_("recipient"), max_length=10, choices=Rung.choices)
+    name = models.CharField(_("organisation"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    url = models.URLField(_("form or page"), max_length=500, blank=True)
+    source = models.CharField(_("source"), max_length=15, choices=Source.choices)
+    source_url = models.CharField(_("asked at"), max_length=500, blank=True)
+    raw_sha256 = models.CharField(_("answer SHA-256"), max_length=64, blank=True)
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+    # Discovered rows that a later discovery no longer finds stay (a sent notice names them)
+    # but are not offered again.
+    is_current = models.BooleanField(_("current"), default=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AbuseContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("abuse contact")
+        verbose_name_plural = _("abuse contacts")
+        ordering = ["host", "rung", "-source", "pk"]
+        constraints = [
+            models.CheckConstraint(name="contact_has_address", condition=~Q(email="") | ~Q(url="")),
+        ]
+        indexes = [
+            # A host's contacts, for drafting and the URL page.
+            models.Index(fields=["host", "is_current"], name="contact_host"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email or self.url}> ({self.get_rung_display()}, {self.host})"
+
+    @property
+    def by_staff(self) -> bool:
+        return self.source == self.Source.STAFF
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.email and not self.url:
+            raise ValidationError(_("Give an email address or the URL of a form."))
+        self.host = (self.host or "").strip().lower().rstrip(".")
+
+    def channel(self, route: str) -> RouteChannel:
+        """Where a notice to this contact goes: its email when it has one, else its form."""
+        provenance = (
+            f"{self.get_source_display()}: {self.source_url}"
+            if self.source_url
+            else self.get_source_display()
+        )
+        if self.email:
+            return RouteChannel(route=str(route), kind=ChannelKind.EMAIL, email=self.email,
+                                label=self.name, source=provenance)  # fmt: skip
+        return RouteChannel(
+            route=str(route), kind=ChannelKind.WEBFORM, url=self.url, label=self.name, source=provenance
+        )
+
+
 class InfringingURLQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> InfringingURLQuerySet:
         return self if user.is_superuser else self.filter(artist__agency_id=user.agency_id)
@@ -941,6 +1058,19 @@ class Notice(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=NoticeOutcome.choices, blank=True)
+    # A host no registry platform covers: the discovered (or staff-given) contact it goes to,
+    # in place of the platform's channel.
+    contact = models.ForeignKey(
+        AbuseContact,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notices",
+    )
+    # The escalation ladder's step this notice is ("" for a first notice): its items may be
+    # URLs already notified elsewhere and still live.
+    ladder_rung = models.CharField(_("escalation step"), max_length=10, blank=True)
 
     objects = NoticeQuerySet.as_manager()
 
@@ -990,8 +1120,15 @@ class Notice(models.Model):
 
     @property
     def route_channel(self) -> RouteChannel | None:
-        """Where notices of this route go on this platform (the registry's channel per route)."""
+        """Where notices of this route go: the discovered contact of an unlisted host, else the
+        platform's channel for the route (the registry's channel per route)."""
+        if self.contact_id is not None:
+            return self.contact.channel(self.legal_route)
         return self.platform.channel_for(self.legal_route)
+
+    @property
+    def recipient_name(self) -> str:
+        return self.contact.name if self.contact_id is not None else self.platform.name
 
     @property
     def deadline_basis(self) -> str:
@@ -1273,6 +1410,71 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return f"erasure of artist {self.artist_ref} {self.at:%Y-%m-%d}"
+
+
+class EscalationStepQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> EscalationStepQuerySet:
+        return self if user.is_superuser else self.filter(url__artist__agency_id=user.agency_id)
+
+
+class EscalationStep(models.Model):
+    """One step up the ladder for a URL still live past its deadline: the notice drafted for
+    legal review, or why legal skipped it. Its outcome is the notice's and the URL's."""
+
+    class Rung(models.TextChoices):
+        CDN = "cdn", _("CDN / reverse proxy")
+        HOST = "host", _("Hosting provider")
+        SITE = "site", _("Site operator (security.txt)")
+        REGISTRAR = "registrar", _("Registrar")
+        SEARCH = "search", _("Search-engine delisting")
+
+    class State(models.TextChoices):
+        DRAFTED = "drafted", _("drafted for review")
+        SENT = "sent", _("sent")
+        SKIPPED = "skipped", _("skipped")
+        NO_RECIPIENT = "no_recipient", _("no recipient known")
+
+    url = models.ForeignKey(InfringingURL, on_delete=models.CASCADE, related_name="escalation_steps")
+    rung = models.CharField(_("step"), max_length=10, choices=Rung.choices)
+    state = models.CharField(_("state"), max_length=15, choices=State.choices)
+    contact = models.ForeignKey(
+        AbuseContact, null=True, blank=True, on_delete=models.PROTECT, related_name="escalation_steps"
+    )
+    platform = models.ForeignKey(
+        Platform, null=True, blank=True, on_delete=models.PROTECT, related_name="escalation_steps"
+    )
+    notice = models.ForeignKey(
+        Notice, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalation_steps"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EscalationStepQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
+        ordering = ["url", "created_at", "pk"]
+        constraints = [
+            # One step per rung per URL: the tick that drafts it twice gets an IntegrityError.
+            models.UniqueConstraint(fields=["url", "rung"], name="escalation_step_once"),
+            models.CheckConstraint(
+                name="escalation_skip_has_reason", condition=~Q(state="skipped") | ~Q(reason="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rung_display()}: {self.get_state_display()}"
+
+    @property
+    def recipient(self) -> str:
+        if self.contact_id:
+            return self.contact.name
+        return self.platform.name if self.platform_id else ""
 
 
 def scope(qs: models.QuerySet, user: User) -> models.QuerySet:

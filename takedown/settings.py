@@ -433,6 +433,15 @@ TAKEDOWN_PROBE_NXDOMAIN_MEANS_REMOVED = env_bool("TAKEDOWN_PROBE_NXDOMAIN_MEANS_
 # Compare 2xx answers of hosts without a detector with a random path on the same host.
 TAKEDOWN_PROBE_SOFT404 = env_bool("TAKEDOWN_PROBE_SOFT404", True)
 
+# Abuse contacts of hosts no registry platform covers (takedown.contacts): a host's discovery
+# is reused for this many hours; RDAP bootstrap and CDN range files downloaded by
+# `manage.py contacts --refresh` go to this directory (the shipped copy is used until then).
+TAKEDOWN_CONTACTS_TTL_HOURS = env_int("TAKEDOWN_CONTACTS_TTL_HOURS", 7 * 24, minimum=1)
+TAKEDOWN_CONTACTS_DATA_DIR = Path(env_str("TAKEDOWN_CONTACTS_DATA_DIR", str(VAR_DIR / "contacts")))
+# The escalation ladder: a URL still live past its deadline gets the next step drafted for
+# legal review by the housekeeping tick, at most this many URLs per tick.
+TAKEDOWN_LADDER_BATCH = env_int("TAKEDOWN_LADDER_BATCH", 20, minimum=1)
+
 # Retention (takedown.retention, daily). A URL check older than this many days is deleted unless
 # the record needs it (0 keeps every check): the latest check of each URL and the checks of URLs
 # in open notices stay whole; the checks a status change or a notice rests on stay as metadata

@@ -359,12 +359,11 @@ class WebFormChannel(Channel):
     kind = ChannelKind.WEBFORM
 
     def send(self, notice: Notice, *, user: User, reference: str = "") -> Notice:
-        platform = notice.platform
         form = notice.route_channel.url  # the platform's form for this notice's route
         reference = (reference or "").strip()
         if not reference:
             raise Invalid(
-                f"{platform.name} takes notices through its web form: submit the packet there, then record "
+                f"{notice.recipient_name} takes notices through its web form: submit the packet there, then record "
                 "the reference number the platform gives you."
             )
         with transaction.atomic():
@@ -372,7 +371,7 @@ class WebFormChannel(Channel):
                 notice,
                 user=user,
                 sent_at=timezone.now(),
-                reason=f"Submitted on {platform.name}'s web form, reference {reference}.",
+                reason=f"Submitted on {notice.recipient_name}'s web form, reference {reference}.",
                 channel=ChannelKind.WEBFORM,
                 recipient=form,
                 reference=reference,
@@ -417,7 +416,7 @@ def notice_send(*, notice_id: int, user: User, reference: str = "") -> Notice:
     channel = CHANNELS.get(route_channel.kind) if route_channel is not None else None
     if channel is None:
         raise Invalid(
-            f"{notice.platform.name} has no reporting channel for the {notice.get_legal_route_display()} "
+            f"{notice.recipient_name} has no reporting channel for the {notice.get_legal_route_display()} "
             "route in the platform registry."
         )
     return channel.send(notice, user=user, reference=reference)

@@ -60,13 +60,25 @@ def notices_prepare(
     if artist_id is not None:
         qs = qs.filter(artist_id=artist_id)
     urls = list(qs.select_related("artist").order_by("discovered_at", "pk"))
-    groups: dict[tuple[int, int, str], list[InfringingURL]] = defaultdict(list)
+    groups: dict[tuple[int, int, str, int | None], list[InfringingURL]] = defaultdict(list)
     skipped = 0
+    recipients: dict[str, tuple[int, int] | None] = {}
     for url in urls:
-        if url.platform_id is None or not legal.may_carry(url.legal_route, url.category):
+        if not legal.may_carry(url.legal_route, url.category):
             skipped += 1
             continue
-        groups[(url.artist_id, url.platform_id, url.legal_route)].append(url)
+        if url.platform_id is not None:
+            groups[(url.artist_id, url.platform_id, url.legal_route, None)].append(url)
+            continue
+        # A host no registry platform covers: its first discovered (or staff-given) contact.
+        if url.host not in recipients:
+            recipients[url.host] = _unlisted_recipient(url.host)
+        recipient = recipients[url.host]
+        if recipient is None:
+            skipped += 1
+            continue
+        platform_id, contact_id = recipient
+        groups[(url.artist_id, platform_id, url.legal_route, contact_id)].append(url)
     touched: list[Notice] = []
     with transaction.atomic():
         for key, members in groups.items():
@@ -74,14 +86,36 @@ def notices_prepare(
     return touched, skipped
 
 
-def _fill_drafts(user: User, key: tuple[int, int, str], members: list[InfringingURL]) -> list[Notice]:
+def _unlisted_recipient(host: str) -> tuple[int, int] | None:
+    """(platform id, contact id) of the first recipient known for an unlisted host (the cached
+    discovery: drafting never goes to the network), or None."""
+    from takedown.contacts.services import first_recipient, platform_for
+
+    contact = first_recipient(host)
+    if contact is None:
+        return None
+    return platform_for(contact).pk, contact.pk
+
+
+def _fill_drafts(
+    user: User | None,
+    key: tuple[int, int, str, int | None],
+    members: list[InfringingURL],
+    *,
+    ladder_rung: str = "",
+) -> list[Notice]:
     """Add one group's URLs to its drafts, at most TAKEDOWN_NOTICE_MAX_URLS per notice: the
     newest draft of the group is filled first, then new drafts are started."""
-    artist_id, platform_id, route = key
+    artist_id, platform_id, route, contact_id = key
     cap = settings.TAKEDOWN_NOTICE_MAX_URLS
     notice = (
         Notice.objects.filter(
-            artist_id=artist_id, platform_id=platform_id, legal_route=route, status=NoticeStatus.DRAFT
+            artist_id=artist_id,
+            platform_id=platform_id,
+            legal_route=route,
+            contact_id=contact_id,
+            ladder_rung=ladder_rung,
+            status=NoticeStatus.DRAFT,
         )
         .annotate(held=Count("items"))
         .filter(held__lt=cap)
@@ -100,9 +134,19 @@ def _fill_drafts(user: User, key: tuple[int, int, str], members: list[Infringing
                 legal_route=route,
                 locale=default_locale(route),
                 created_by=user,
+                contact_id=contact_id,
+                ladder_rung=ladder_rung,
             )
+            data = {"urls": len(take)}
+            if ladder_rung:
+                data["escalation"] = ladder_rung
             record_event(
-                notice, user=user, from_status="", to_status=NoticeStatus.DRAFT, data={"urls": len(take)}
+                notice,
+                user=user,
+                from_status="",
+                to_status=NoticeStatus.DRAFT,
+                reason=f"Escalation: {ladder_rung}" if ladder_rung else "",
+                data=data,
             )
         else:
             # Lock the draft: a submission in progress compares its items with what it rendered.
@@ -407,12 +451,13 @@ def notice_context(notice: Notice, *, today: date | None = None) -> dict:
             "is_group": artist.is_group,
         },
         "platform": {
-            "name": notice.platform.name,
+            "name": notice.recipient_name,
             "slug": notice.platform.slug,
             "channel_url": notice.platform.channel_url,
             "channel_email": notice.platform.channel_email,
         },
         "channel": _channel(notice),
+        "recipient": _recipient(notice),
         "route": {
             "code": notice.legal_route,
             "label": route_label,
@@ -433,6 +478,30 @@ def notice_context(notice: Notice, *, today: date | None = None) -> dict:
             for item, authority in pairs
         ],
         "notice": {"reference": notice_reference(notice), "date": local_today.isoformat(), "locale": locale},
+    }
+
+
+def _recipient(notice: Notice) -> dict:
+    """Who the notice goes to and where the address came from (empty source: the registry)."""
+    contact = notice.contact
+    if contact is None:
+        return {
+            "name": notice.platform.name,
+            "kind": "platform",
+            "address": "",
+            "source": "",
+            "source_url": "",
+        }
+    with translation.override(notice.locale):
+        kind = str(contact.get_rung_display())
+        source = str(contact.get_source_display())
+    return {
+        "name": contact.name,
+        "kind": kind,
+        "address": contact.email or contact.url,
+        "source": source,
+        "source_url": contact.source_url,
+        "found_at": timezone.localtime(contact.found_at).date().isoformat(),
     }
 
 
@@ -476,6 +545,11 @@ def _channel_problems(notice: Notice, pairs) -> list[str]:
     platform = notice.platform
     label = notice.get_legal_route_display()
     channel = notice.route_channel
+    if notice.contact_id is not None and not notice.contact.is_current:
+        return [
+            f"The address of {notice.contact.name} is no longer current for {notice.contact.host}: "
+            "discover the host's contacts again or record a corrected one, then prepare a new notice."
+        ]
     if channel is None:
         return [
             f"{platform.name} has no reporting channel for the {label} route in the platform registry; record one first."
@@ -557,15 +631,20 @@ def presend_problems(
                 f"{item.url.normalized_url} is the same item as URL #{item.url.same_as_id}: "
                 "remove it from this notice, the item is noticed once."
             )
-        if item.url.status != URLStatus.OPEN:
+        if item.url.status != URLStatus.OPEN and not _escalating(notice, item.url):
             problems.append(
                 f"{item.url.normalized_url} is {item.url.get_status_display().lower()}, not open."
             )
     days = settings.TAKEDOWN_RENOTIFY_DAYS
     if days and items:
+        same_recipient = (
+            {"notice__contact": notice.contact_id}
+            if notice.contact_id is not None
+            else {"notice__platform": platform, "notice__contact__isnull": True}
+        )
         recent = (
             NoticeItem.objects.filter(
-                notice__platform=platform,
+                **same_recipient,
                 notice__status__in=SENT_STATES,
                 notice__sent_at__gte=now - timedelta(days=days),
                 url__normalized_url__in=[i.url.normalized_url for i in items],
@@ -575,7 +654,7 @@ def presend_problems(
         )
         for url, other in recent:
             problems.append(
-                f"{url} was already notified to {platform.name} in notice #{other} in the last {days} days."
+                f"{url} was already notified to {notice.recipient_name} in notice #{other} in the last {days} days."
             )
     problems.extend(_channel_problems(notice, pairs))
     if notice_template(notice) is None:
@@ -583,6 +662,11 @@ def presend_problems(
             f"No active {notice.get_locale_display()} template for {notice.get_legal_route_display()}."
         )
     return problems
+
+
+def _escalating(notice: Notice, url: InfringingURL) -> bool:
+    """An escalation notice lists URLs that a notice elsewhere left live past its deadline."""
+    return bool(notice.ladder_rung) and url.status == URLStatus.NOTIFIED
 
 
 def render_notice_now(

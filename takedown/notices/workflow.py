@@ -16,7 +16,7 @@ from django.utils import timezone
 from takedown import legal, lifecycle, rendering
 from takedown.choices import NoticeOutcome, NoticeStatus, URLStatus
 from takedown.errors import Conflict, Invalid, PresendFailed
-from takedown.models import CounterNotice, InfringingURL, Notice, NoticeItem, User
+from takedown.models import CounterNotice, EscalationStep, InfringingURL, Notice, NoticeItem, User
 from takedown.notices.drafting import notice_context, notice_documents, presend_problems, render_notice_now
 from takedown.notices.states import check, get_notice, move, record_event
 from takedown.notices.templates import notice_template
@@ -146,8 +146,11 @@ def notice_revise(*, notice_id: int, user: User) -> Notice:
             locale=old.locale,
             created_by=user,
             revision_of=old,
+            contact=old.contact,
+            ladder_rung=old.ladder_rung,
         )
-        urls = old.items.filter(url__status=URLStatus.OPEN).values_list("url_id", flat=True)
+        still = [URLStatus.OPEN, URLStatus.NOTIFIED] if old.ladder_rung else [URLStatus.OPEN]
+        urls = old.items.filter(url__status__in=still).values_list("url_id", flat=True)
         NoticeItem.objects.bulk_create([NoticeItem(notice=new, url_id=u) for u in urls])
         record_event(
             new,
@@ -190,12 +193,15 @@ def mark_sent(
         **({"sent_by": user} if "sent_by_id" not in fields else {}),
         **fields,
     )
-    lifecycle.urls_notified(
-        InfringingURL.objects.filter(notice_items__notice=notice),
-        sent_at=sent_at,
-        deadline_at=deadline,
-        first_check_at=sent_at + timedelta(minutes=settings.TAKEDOWN_FIRST_CHECK_MINUTES),
-    )
+    listed = InfringingURL.objects.filter(notice_items__notice=notice)
+    first_check = sent_at + timedelta(minutes=settings.TAKEDOWN_FIRST_CHECK_MINUTES)
+    if notice.ladder_rung:
+        # An escalation step: the URLs were notified before; this recipient's clock runs now.
+        EscalationStep.objects.filter(
+            url__in=listed, rung=notice.ladder_rung, state=EscalationStep.State.DRAFTED
+        ).update(state=EscalationStep.State.SENT, notice=notice, decided_at=sent_at)
+        lifecycle.urls_escalated(listed, deadline_at=deadline, first_check_at=first_check)
+    lifecycle.urls_notified(listed, sent_at=sent_at, deadline_at=deadline, first_check_at=first_check)
     return notice
 
 

@@ -93,8 +93,20 @@ def _bound_message(bound: str, limits: PdfLimits) -> str:
 
 
 _LABELS = {
-    "en": {"date": "Date", "reference": "Reference", "page": "Page"},
-    "ko": {"date": "일자", "reference": "문서번호", "page": "쪽"},
+    "en": {
+        "date": "Date",
+        "reference": "Reference",
+        "page": "Page",
+        "recipient": "Recipient",
+        "address_from": "address found through",
+    },
+    "ko": {
+        "date": "일자",
+        "reference": "문서번호",
+        "page": "쪽",
+        "recipient": "수신처",
+        "address_from": "주소 출처",
+    },
 }
 
 
@@ -122,6 +134,9 @@ def layout_html(
         date=_long_date(notice_date, lang[:2]) if notice_date else "",
         created=created,
         body=Markup(rendered.html),
+        # An unlisted host's notice goes to a discovered address: the letter says whose it is
+        # and where it was found, whatever the (legal-written) template prints.
+        recipient=data.get("recipient") or {},
     )
 
 

@@ -1,0 +1,178 @@
+"""Reading what registries and sites answer: RDAP objects (RFC 9083) and security.txt (RFC 9116).
+
+Pure functions of bytes. Anything malformed gives nothing (or `Malformed`), never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+MAX_DEPTH = 4  # entities nest (ARIN: network → org → abuse POC); deeper is not a real answer
+
+
+class Malformed(Exception):
+    """Not an RDAP object we can read."""
+
+
+@dataclass(frozen=True)
+class Party:
+    """An entity found in an RDAP answer: its name, email addresses and links."""
+
+    handle: str
+    name: str
+    emails: tuple[str, ...]
+    links: tuple[str, ...]
+
+
+def _clean_email(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    value = value.strip().removeprefix("mailto:").strip()
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value.lower()
+
+
+def _clean_link(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500:
+        return ""
+    return value if not any(c.isspace() for c in value) else ""
+
+
+def _vcard(entity: dict) -> tuple[str, list[str], list[str]]:
+    """(fn, emails, urls) of an entity's jCard (RFC 7095): ["vcard", [[name, params, type, value]...]]."""
+    card = entity.get("vcardArray")
+    name, emails, urls = "", [], []
+    if not (isinstance(card, list) and len(card) == 2 and isinstance(card[1], list)):
+        return name, emails, urls
+    for prop in card[1]:
+        if not (isinstance(prop, list) and len(prop) >= 4 and isinstance(prop[0], str)):
+            continue
+        key, value = prop[0].lower(), prop[3]
+        if key == "fn" and isinstance(value, str) and not name:
+            name = value.strip()[:200]
+        elif key == "email" and (email := _clean_email(value)):
+            emails.append(email)
+        elif key == "url" and (link := _clean_link(value)):
+            urls.append(link)
+    return name, emails, urls
+
+
+def _party(entity: dict) -> Party:
+    name, emails, urls = _vcard(entity)
+    for link in entity.get("links") or []:
+        # An entity's own RDAP links (self, related RDAP objects) are not a place to report.
+        if isinstance(link, dict) and "rdap" not in str(link.get("type", "")):
+            if href := _clean_link(link.get("href")):
+                urls.append(href)
+    handle = entity.get("handle") if isinstance(entity.get("handle"), str) else ""
+    return Party(handle[:100], name, tuple(dict.fromkeys(emails)), tuple(dict.fromkeys(urls)))
+
+
+def _walk(obj: dict, depth: int = 0):
+    """(roles, entity) for every entity under obj, parents before children."""
+    if depth >= MAX_DEPTH:
+        return
+    for entity in obj.get("entities") or []:
+        if not isinstance(entity, dict):
+            continue
+        roles = {r.lower() for r in entity.get("roles") or [] if isinstance(r, str)}
+        yield roles, entity
+        yield from _walk(entity, depth + 1)
+
+
+def load_object(raw: bytes) -> dict:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Malformed("the answer is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("objectClassName"), str):
+        raise Malformed("the answer is not an RDAP object (no objectClassName)")
+    return data
+
+
+@dataclass(frozen=True)
+class NetworkAnswer:
+    network: str  # the network's name or handle ("NET-203-0-113-0-1", "KT-NET")
+    holder: str  # the organisation the network is registered to
+    abuse: tuple[Party, ...]
+
+
+def read_network(raw: bytes) -> NetworkAnswer:
+    """The abuse contacts of an "ip network" object: entities with the `abuse` role, at any
+    depth (APNIC and KRNIC list an IRT at the top; ARIN nests the abuse POC under the org)."""
+    data = load_object(raw)
+    if data["objectClassName"] != "ip network":
+        raise Malformed(f"expected an ip network, got {data['objectClassName']!r}")
+    holder = ""
+    abuse = []
+    for roles, entity in _walk(data):
+        if "registrant" in roles and not holder:
+            holder = _vcard(entity)[0]
+        if "abuse" in roles:
+            party = _party(entity)
+            if party.emails or party.links:
+                abuse.append(party)
+    name = data.get("name") if isinstance(data.get("name"), str) else ""
+    handle = data.get("handle") if isinstance(data.get("handle"), str) else ""
+    return NetworkAnswer(network=(name or handle)[:200], holder=holder, abuse=tuple(abuse))
+
+
+@dataclass(frozen=True)
+class DomainAnswer:
+    domain: str
+    registrar: str
+    iana_id: str
+    abuse: tuple[Party, ...]  # the registrar's abuse contact (ICANN RDAP profile)
+
+
+def read_domain(raw: bytes) -> DomainAnswer:
+    data = load_object(raw)
+    if data["objectClassName"] != "domain":
+        raise Malformed(f"expected a domain, got {data['objectClassName']!r}")
+    registrar, iana_id, abuse = "", "", []
+    for roles, entity in _walk(data):
+        if "registrar" in roles and not registrar:
+            registrar = _vcard(entity)[0] or str(entity.get("handle") or "")[:200]
+            for pid in entity.get("publicIds") or []:
+                if isinstance(pid, dict) and "iana" in str(pid.get("type", "")).lower():
+                    iana_id = str(pid.get("identifier", ""))[:20]
+            for sub_roles, sub in _walk(entity):
+                if "abuse" in sub_roles:
+                    party = _party(sub)
+                    if party.emails or party.links:
+                        abuse.append(party)
+    name = data.get("ldhName") if isinstance(data.get("ldhName"), str) else ""
+    return DomainAnswer(domain=name.lower()[:255], registrar=registrar, iana_id=iana_id, abuse=tuple(abuse))
+
+
+def read_security_txt(raw: bytes) -> tuple[list[str], list[str]]:
+    """(emails, https links) of the Contact: fields (RFC 9116 §2.5.3), in the file's order.
+
+    A signed file's dash-escaping is undone; comments and other fields are ignored. A body
+    that is HTML (a site answering every path with its home page) has no fields.
+    """
+    text = raw.decode("utf-8", errors="replace")
+    if "<html" in text[:1000].lower():
+        return [], []
+    emails, links = [], []
+    for line in text.splitlines():
+        line = line.strip().removeprefix("- ")
+        if line.startswith("#") or ":" not in line:
+            continue
+        field, _, value = line.partition(":")
+        if field.strip().lower() != "contact":
+            continue
+        value = value.strip()
+        if value.lower().startswith("mailto:"):
+            if email := _clean_email(value[7:]):
+                emails.append(email)
+        elif link := _clean_link(value):
+            links.append(link)
+    return list(dict.fromkeys(emails)), list(dict.fromkeys(links))

@@ -1,0 +1,279 @@
+"""Abuse contacts in the database: the per-host cache of discovery, staff's own contacts, and
+who a notice for an unlisted host goes to."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from takedown.choices import ChannelKind, LegalRoute
+from takedown.contacts import bootstrap, discovery
+from takedown.contacts.fetching import SafeClient
+from takedown.errors import Invalid, NotAllowed
+from takedown.models import AbuseContact, HostLookup, Platform, User
+from takedown.probing.types import ProbeConfig
+from takedown.roles import role_has
+
+RUNG_ORDER = {rung: i for i, rung in enumerate(discovery.RUNGS)}
+UNLISTED_SLUG = "unlisted-host"
+
+
+def discovery_config() -> ProbeConfig:
+    """The probe's own configuration (rechecks.probe_config): the same vetting, pinned names,
+    ports and timeouts for RDAP servers and security.txt as for the pages we check."""
+    from takedown.rechecks import probe_config
+
+    return probe_config()
+
+
+def bootstrap_data() -> bootstrap.Bootstrap:
+    return bootstrap.load(settings.TAKEDOWN_CONTACTS_DATA_DIR)
+
+
+def host_of(target: str) -> str:
+    try:
+        return discovery.origin_of(target).raw_host.lower().rstrip(".")  # type: ignore[union-attr]
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def host_discover(
+    *, target: str, force: bool = False, config: ProbeConfig | None = None, now: datetime | None = None
+) -> HostLookup:
+    """Discover the abuse contacts of ``target``'s host (a URL or a host name), unless a lookup
+    younger than TAKEDOWN_CONTACTS_TTL_HOURS is cached (``force`` asks again).
+
+    The discovered contacts of the host are replaced in one transaction: those found again are
+    refreshed, those not found are no longer current (a sent notice may still name them);
+    staff's own contacts are never touched. Raises Invalid for a target that is not a host or
+    an http(s) URL; what servers do is recorded in the lookup's steps.
+    """
+    host = host_of(target)
+    now = now or timezone.now()
+    cached = HostLookup.objects.filter(host=host, expires_at__gt=now).first()
+    if cached is not None and not force:
+        return cached
+    found = discovery.run(target, config=config or discovery_config(), data=bootstrap_data())
+    return _store(found, now)
+
+
+def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
+    ttl = timedelta(hours=settings.TAKEDOWN_CONTACTS_TTL_HOURS)
+    with transaction.atomic():
+        lookup, _created = HostLookup.objects.update_or_create(
+            host=found.host,
+            defaults={
+                "addresses": found.addresses,
+                "steps": [s.__dict__ for s in found.steps],
+                "looked_up_at": now,
+                "expires_at": now + ttl,
+            },
+        )
+        discovered = AbuseContact.objects.filter(host=found.host).exclude(source=AbuseContact.Source.STAFF)
+        kept: list[int] = []
+        for f in found.contacts:
+            row, _ = discovered.update_or_create(
+                rung=f.rung,
+                source=f.source,
+                email=f.email,
+                url=f.url,
+                defaults={
+                    "host": found.host,
+                    "name": f.name or found.host,
+                    "source_url": f.source_url,
+                    "raw_sha256": f.sha256,
+                    "found_at": now,
+                    "note": f.note,
+                    "is_current": True,
+                },
+            )
+            kept.append(row.pk)
+        discovered.exclude(pk__in=kept).update(is_current=False)
+    return lookup
+
+
+def host_contacts(host: str) -> list[AbuseContact]:
+    """A host's current contacts in ladder order (site, CDN, host, registrar); within a step,
+    staff's own before discovered ones."""
+    rows = list(AbuseContact.objects.current().filter(host=host.lower()))
+    return sorted(rows, key=lambda c: (RUNG_ORDER.get(c.rung, 99), not c.by_staff, c.pk))
+
+
+def first_recipient(host: str, *, after: tuple[str, ...] = ()) -> AbuseContact | None:
+    """The contact a notice for this host goes to first: the first rung not in ``after``."""
+    for contact in host_contacts(host):
+        if contact.rung not in after:
+            return contact
+    return None
+
+
+def contact_save(
+    *,
+    user: User,
+    host: str,
+    rung: str,
+    name: str,
+    email: str = "",
+    url: str = "",
+    note: str = "",
+    contact_id: int | None = None,
+) -> AbuseContact:
+    """Staff add a contact for a host, or correct one: a corrected discovered contact becomes
+    staff's own (kept over rediscovery) and the discovered one is no longer offered."""
+    if not role_has(user, "change_infringingurl"):
+        raise NotAllowed("Your role cannot change abuse contacts.")
+    if rung not in AbuseContact.Rung.values:
+        raise Invalid(f"{rung!r} is not a recipient kind ({', '.join(AbuseContact.Rung.values)}).")
+    contact = AbuseContact(
+        host=host,
+        rung=rung,
+        name=(name or "").strip(),
+        email=(email or "").strip(),
+        url=(url or "").strip(),
+        source=AbuseContact.Source.STAFF,
+        note=note,
+        added_by=user,
+        found_at=timezone.now(),
+    )
+    try:
+        contact.full_clean()
+    except Exception as exc:  # ValidationError: one sentence per field
+        messages = getattr(exc, "message_dict", None) or {"": [str(exc)]}
+        raise Invalid(
+            "; ".join(f"{k}: {' '.join(v)}" if k else " ".join(v) for k, v in messages.items())
+        ) from None
+    with transaction.atomic():
+        if contact_id is not None:
+            old = AbuseContact.objects.filter(pk=contact_id).first()
+            if old is None:
+                raise Invalid("No such contact.")
+            if old.by_staff and not old.notices.exists():
+                for field in ("host", "rung", "name", "email", "url", "note"):
+                    setattr(old, field, getattr(contact, field))
+                old.added_by = user
+                old.save()
+                return old
+            old.is_current = False
+            old.save(update_fields=["is_current"])
+            contact.note = (note + "\n" if note else "") + f"Corrects: {old}"
+        contact.save()
+    return contact
+
+
+def unlisted_platform() -> Platform:
+    """The registry row that notices to discovered contacts hang on (a notice names a platform;
+    its channel is the contact's). Created on first use, never a channel of its own."""
+    platform, _ = Platform.objects.get_or_create(
+        slug=UNLISTED_SLUG,
+        defaults={
+            "name": "Unlisted host",
+            "hosts": [],
+            "channel_kind": ChannelKind.NONE,
+            "default_route": LegalRoute.PLATFORM_POLICY,
+            "notes": "Notices to hosting providers, CDNs, site operators and registrars found by "
+            "abuse-contact discovery. Each notice's recipient is its contact.",
+        },
+    )
+    return platform
+
+
+def platform_for(contact: AbuseContact) -> Platform:
+    """A CDN contact's notice hangs on the CDN's registry row where there is one (Cloudflare),
+    the others on the unlisted-host row."""
+    if contact.rung == AbuseContact.Rung.CDN:
+        data = bootstrap_data()
+        for cdn in data.cdns:
+            if cdn.name == contact.name and cdn.platform:
+                platform = Platform.objects.filter(slug=cdn.platform).first()
+                if platform is not None:
+                    return platform
+    return unlisted_platform()
+
+
+# -- refreshing the shipped data ----------------------------------------------------------
+
+IANA = "https://data.iana.org/rdap/"
+
+
+def data_refresh(*, directory: Path | None = None, config: ProbeConfig | None = None) -> dict[str, str]:
+    """Download the IANA bootstrap files and the CDN ranges into ``directory`` (default
+    TAKEDOWN_CONTACTS_DATA_DIR) through the same safe client; a file is replaced only once it
+    parses. Returns each file's publication date, or why it was kept."""
+    directory = Path(directory or settings.TAKEDOWN_CONTACTS_DATA_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = replace(config or discovery_config(), total_timeout=60.0)
+    current = bootstrap_data()
+    report: dict[str, str] = {}
+
+    async def fetch_all() -> None:
+        async with SafeClient(config, body_limit=8 * 1024 * 1024) as client:
+            for kind in bootstrap.KINDS:
+                answer = await client.get(f"{IANA}{kind}.json", accept="application/json")
+                if not answer.ok:
+                    report[kind] = f"kept ({answer.error})"
+                    continue
+                try:
+                    _services, published = bootstrap.parse_registry(kind, answer.body)
+                except bootstrap.BootstrapError as exc:
+                    report[kind] = f"kept ({exc})"
+                    continue
+                _write(directory / f"{kind}.json", answer.body)
+                report[kind] = published
+            cdns = {}
+            for cdn in current.cdns:
+                ranges: list[str] = []
+                for suffix in ("ips-v4", "ips-v6"):
+                    answer = await client.get(f"https://www.cloudflare.com/{suffix}", accept="text/plain")
+                    if answer.ok:
+                        ranges += [
+                            line.strip()
+                            for line in answer.body.decode(errors="replace").split()
+                            if line.strip()
+                        ]
+                if cdn.slug != "cloudflare" or not ranges:
+                    report[f"cdn:{cdn.slug}"] = "kept"
+                    cdns[cdn.slug] = None
+                    continue
+                cdns[cdn.slug] = ranges
+            _write_cdns(directory, current, cdns, report)
+
+    asyncio.run(fetch_all())
+    bootstrap.forget()
+    return report
+
+
+def _write(path: Path, body: bytes) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(body)
+    tmp.replace(path)
+
+
+def _write_cdns(directory: Path, current: bootstrap.Bootstrap, fetched: dict, report: dict) -> None:
+    data = {}
+    for cdn in current.cdns:
+        ranges = fetched.get(cdn.slug) or [str(n) for n in cdn.networks]
+        data[cdn.slug] = {
+            "name": cdn.name,
+            "platform": cdn.platform,
+            "abuse_form": cdn.abuse_form,
+            "abuse_form_source": cdn.abuse_form_source,
+            "source": cdn.source,
+            "published": timezone.localdate().isoformat() if fetched.get(cdn.slug) else cdn.published,
+            "ranges": ranges,
+        }
+        if fetched.get(cdn.slug):
+            report[f"cdn:{cdn.slug}"] = f"{len(ranges)} ranges"
+    body = json.dumps(data, indent=2).encode()
+    try:
+        bootstrap.parse_cdns(body)
+    except bootstrap.BootstrapError as exc:
+        report["cdn"] = f"kept ({exc})"
+        return
+    _write(directory / "cdn.json", body)

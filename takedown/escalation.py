@@ -1,0 +1,296 @@
+"""The escalation ladder: a URL still live past its deadline gets the next notice drafted, up
+the ladder, for legal review; legal may skip a step with a reason.
+
+Ladder for a host no registry platform covers: the site's own operator (its security.txt
+contact; it controls the content, as a platform does), the CDN in front of it, the network
+hosting it, the registrar, then search-engine delisting. The first notice goes to the first
+of these that is known; the ladder carries on from the next. A registry platform's URL goes
+from the platform to search-engine delisting. Each step is an `EscalationStep` (on the URL's
+page): its notice goes through the same drafting, review and delivery as every notice, and
+sending it starts that recipient's clock (lifecycle.urls_escalated).
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections import defaultdict
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from takedown import legal
+from takedown.choices import NoticeStatus, URLStatus
+from takedown.contacts import services as contacts
+from takedown.errors import Conflict, Invalid, NotAllowed
+from takedown.lifecycle import GONE
+from takedown.models import (
+    Agency,
+    EscalationStep,
+    HostLookup,
+    InfringingURL,
+    Notice,
+    NoticeItem,
+    Platform,
+    User,
+)
+from takedown.notices.states import SENT_STATES, record_event
+from takedown.roles import role_has
+
+log = logging.getLogger(__name__)
+
+Rung = EscalationStep.Rung
+LADDER_UNLISTED = (Rung.SITE, Rung.CDN, Rung.HOST, Rung.REGISTRAR, Rung.SEARCH)
+LADDER_PLATFORM = (Rung.SEARCH,)
+SEARCH_PLATFORM = "google_search"
+# A rung without a recipient is on the timeline when its absence is worth saying (no abuse desk
+# found for the network or the registrar); a site without a CDN or a security.txt is normal.
+WORTH_SAYING = {Rung.HOST, Rung.REGISTRAR, Rung.SEARCH}  # fmt: skip
+# A discovery asks three or four servers, each within the probe's timeout: a few per tick keep
+# the minute's tick inside its minute.
+DISCOVERIES_PER_TICK = 3
+# Notice states in which a step's notice is still on its way (skipping it would race it).
+IN_FLIGHT = (
+    NoticeStatus.PENDING,
+    NoticeStatus.APPROVED,
+    NoticeStatus.SENDING,
+    NoticeStatus.DELIVERY_FAILED,
+    NoticeStatus.DELIVERY_UNKNOWN,
+)
+
+
+def ladder_for(url: InfringingURL) -> tuple[str, ...]:
+    return (
+        LADDER_PLATFORM
+        if url.platform_id is not None and url.platform.slug != contacts.UNLISTED_SLUG
+        else LADDER_UNLISTED
+    )
+
+
+def _route_for(platform: Platform, url: InfringingURL) -> str | None:
+    """The URL's own route where the recipient takes it, else the recipient's default route
+    when it may carry the item."""
+    if platform.channel_for(url.legal_route) is not None:
+        return url.legal_route
+    if legal.may_carry(platform.default_route, url.category) and platform.channel_for(platform.default_route):
+        return str(platform.default_route)
+    return None
+
+
+def _recipient(url: InfringingURL, rung: str):
+    """(platform, contact, route) for this rung, or (None, None, why not)."""
+    if rung == Rung.SEARCH:
+        platform = Platform.objects.filter(slug=SEARCH_PLATFORM, is_active=True).first()
+        if platform is None:
+            return None, None, "no search engine in the platform registry"
+        route = _route_for(platform, url)
+        if route is None:
+            return None, None, f"{platform.name} has no channel for this item's route"
+        return platform, None, route
+    contact = next((c for c in contacts.host_contacts(url.host) if c.rung == rung), None)
+    if contact is None:
+        return None, None, f"no {Rung(rung).label.lower()} contact known for {url.host}"
+    return contacts.platform_for(contact), contact, url.legal_route
+
+
+def escalation_draft(*, url_id: int, now: datetime | None = None) -> EscalationStep | None:
+    """Draft the next step up the ladder for an overdue URL, for legal review.
+
+    Does nothing (returns None) when the URL is not notified and overdue, when a step is
+    already drafted and undecided, or when the ladder is exhausted (the URL's `escalation`
+    then names what is left: KCSC, police). Rungs without a recipient are passed over, on the
+    timeline where that says something. Safe to call twice at once: one step per rung per URL.
+    """
+    now = now or timezone.now()
+    url = InfringingURL.objects.select_related("artist", "platform").filter(pk=url_id).first()
+    if url is None or url.status != URLStatus.NOTIFIED or url.overdue_since is None:
+        return None
+    with transaction.atomic():
+        # One drafter per URL at a time (the tick and a skip may race).
+        InfringingURL.objects.select_for_update().filter(pk=url.pk).first()
+        steps = list(url.escalation_steps.all())
+        if any(s.state == EscalationStep.State.DRAFTED for s in steps):
+            return None
+        taken = {s.rung for s in steps} | _rungs_notified(url)
+        for rung in ladder_for(url):
+            if rung in taken:
+                continue
+            platform, contact, route_or_why = _recipient(url, rung)
+            if platform is None:
+                if rung in WORTH_SAYING:
+                    EscalationStep.objects.create(
+                        url=url, rung=rung, state=EscalationStep.State.NO_RECIPIENT, reason=route_or_why,
+                        created_at=now,
+                    )  # fmt: skip
+                continue
+            return _draft(url, rung, platform, contact, route_or_why, now)
+    return None
+
+
+def _rungs_notified(url: InfringingURL) -> set[str]:
+    """The rungs whose recipients a sent notice listing this URL went to (an unlisted host's
+    first notice goes to its first contact, which the ladder must not ask again)."""
+    return set(
+        NoticeItem.objects.filter(
+            url=url, notice__status__in=SENT_STATES, notice__contact__isnull=False
+        ).values_list("notice__contact__rung", flat=True)
+    )
+
+
+def _draft(url, rung, platform, contact, route, now) -> EscalationStep:
+    from takedown.notices.drafting import _fill_drafts
+
+    try:
+        with transaction.atomic():
+            key = (url.artist_id, platform.pk, route, contact.pk if contact else None)
+            notices = _fill_drafts(None, key, [url], ladder_rung=rung)
+            return EscalationStep.objects.create(
+                url=url,
+                rung=rung,
+                state=EscalationStep.State.DRAFTED,
+                contact=contact,
+                platform=platform,
+                notice=notices[0] if notices else None,
+                created_at=now,
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"The {rung} step of URL #{url.pk} was drafted at the same moment elsewhere."
+        ) from None
+
+
+def escalation_skip(*, step_id: int, user: User, reason: str) -> EscalationStep | None:
+    """Legal passes over a drafted step, with a reason; the URL leaves that step's draft and the
+    next step is drafted. Refused while the step's notice is under review or being delivered.
+    Returns the next step drafted, if any."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Say why this step is skipped (it goes on the URL's timeline).")
+    if not role_has(user, "review_notice"):
+        raise NotAllowed("Only legal reviewers decide to skip an escalation step.")
+    step = EscalationStep.objects.visible_to(user).select_related("notice", "url").filter(pk=step_id).first()
+    if step is None:
+        raise Invalid("No such escalation step in your agency.")
+    with transaction.atomic():
+        locked = EscalationStep.objects.select_for_update().filter(
+            pk=step.pk, state=EscalationStep.State.DRAFTED
+        )
+        if not locked.exists():
+            raise Conflict("This step is no longer waiting for a decision.")
+        notice = step.notice
+        if notice is not None and notice.status in IN_FLIGHT:
+            raise Conflict(
+                f"Notice #{notice.pk} of this step is {notice.get_status_display().lower()}: reject or cancel it first."
+            )
+        if notice is not None and notice.status == NoticeStatus.DRAFT:
+            _leave_draft(notice, step.url, user, reason)
+        locked.update(
+            state=EscalationStep.State.SKIPPED, reason=reason, decided_by=user, decided_at=timezone.now()
+        )
+    return escalation_draft(url_id=step.url_id)
+
+
+def _leave_draft(notice: Notice, url: InfringingURL, user: User, reason: str) -> None:
+    if not Notice.objects.select_for_update().filter(pk=notice.pk, status=NoticeStatus.DRAFT).exists():
+        raise Conflict(f"Notice #{notice.pk} changed while the step was skipped; try again.")
+    NoticeItem.objects.filter(notice=notice, url=url).delete()
+    record_event(
+        notice,
+        user=user,
+        from_status=NoticeStatus.DRAFT,
+        to_status=NoticeStatus.DRAFT,
+        reason=f"Escalation step skipped: {reason}",
+        data={"removed": [url.pk]},
+    )
+
+
+def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) -> dict[str, int]:
+    """The housekeeping tick's part: discover contacts for overdue unlisted hosts that have no
+    fresh lookup, then draft the next step for overdue URLs without an undecided one."""
+    now = now or timezone.now()
+    limit = limit or settings.TAKEDOWN_LADDER_BATCH
+    overdue = (
+        InfringingURL.objects.items()
+        .filter(status=URLStatus.NOTIFIED, overdue_since__isnull=False)
+        .exclude(escalation_steps__state=EscalationStep.State.DRAFTED)
+        .order_by("overdue_since", "pk")
+    )
+    looked_up = 0
+    unlisted_hosts = (
+        overdue.filter(Q(platform__isnull=True) | Q(platform__slug=contacts.UNLISTED_SLUG))
+        .values_list("host", flat=True)
+        .distinct()
+    )
+    fresh = set(HostLookup.objects.filter(expires_at__gt=now).values_list("host", flat=True))
+    for host in [h for h in unlisted_hosts[: limit * 2] if h not in fresh][:DISCOVERIES_PER_TICK]:
+        try:
+            contacts.host_discover(target=host, now=now)
+            looked_up += 1
+        except Invalid as exc:
+            log.warning("no discovery for %s: %s", host, exc)
+    drafted = 0
+    for url_id in overdue.values_list("pk", flat=True)[:limit]:
+        try:
+            if escalation_draft(url_id=url_id, now=now) is not None:
+                drafted += 1
+        except Conflict:
+            continue
+    return {"looked_up": looked_up, "drafted": drafted}
+
+
+# -- read side ----------------------------------------------------------------------------
+
+
+def recipient_figures(agency: Agency | None) -> list[dict]:
+    """Per recipient of an unlisted host's notice or an escalation step: notices sent, URLs
+    listed, URLs removed since, removal rate, median hours to removal, steps skipped."""
+    items = NoticeItem.objects.filter(notice__status__in=SENT_STATES).filter(
+        Q(notice__contact__isnull=False) | ~Q(notice__ladder_rung="")
+    )
+    steps = EscalationStep.objects.filter(state=EscalationStep.State.SKIPPED)
+    if agency is not None:
+        items = items.filter(notice__agency=agency)
+        steps = steps.filter(url__artist__agency=agency)
+    rows: dict[tuple[str, str], dict] = {}
+    hours: dict[tuple[str, str], list[float]] = defaultdict(list)
+    notices: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for item in items.values(
+        "notice_id", "notice__sent_at", "notice__contact__name", "notice__contact__host", "notice__platform__name",
+        "notice__ladder_rung", "notice__recipient", "url__status", "url__removed_at",
+    ):  # fmt: skip
+        name = item["notice__contact__name"] or item["notice__platform__name"]
+        key = (name, item["notice__recipient"])
+        row = rows.setdefault(
+            key,
+            {"recipient": name, "address": item["notice__recipient"], "host": item["notice__contact__host"] or "",
+             "urls": 0, "removed": 0, "skipped": 0},
+        )  # fmt: skip
+        notices[key].add(item["notice_id"])
+        row["urls"] += 1
+        removed_at, sent_at = item["url__removed_at"], item["notice__sent_at"]
+        if item["url__status"] in GONE and removed_at and sent_at and removed_at >= sent_at:
+            row["removed"] += 1
+            hours[key].append((removed_at - sent_at).total_seconds() / 3600)
+    for step in steps.select_related("contact", "platform"):
+        key = next((k for k in rows if k[0] == step.recipient), (step.recipient, ""))
+        rows.setdefault(
+            key,
+            {
+                "recipient": step.recipient or "-",
+                "address": "",
+                "host": "",
+                "urls": 0,
+                "removed": 0,
+                "skipped": 0,
+            },
+        )["skipped"] += 1
+    out = []
+    for key, row in rows.items():
+        row["notices"] = len(notices[key])
+        row["removal_rate"] = round(row["removed"] / row["urls"], 3) if row["urls"] else None
+        row["median_hours"] = round(statistics.median(hours[key]), 1) if hours[key] else None
+        out.append(row)
+    return sorted(out, key=lambda r: (-r["urls"], r["recipient"]))

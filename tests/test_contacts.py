@@ -1,0 +1,298 @@
+"""Abuse-contact discovery against loopback registries and sites: RDAP (ARIN, APNIC, KRNIC and a
+registrar's domain answer), security.txt, CDN ranges, misbehaving servers, and the SSRF canary."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from takedown.contacts import bootstrap, discovery
+from takedown.probing import ProbeConfig
+from tests.probe_servers import StubResolver, canary
+from tests.rdap_servers import (
+    SECURITY_TXT,
+    Registry,
+    Reply,
+    apnic_network,
+    arin_network,
+    krnic_network,
+    registrar_domain,
+    write_bootstrap,
+)
+
+SITE = "127.0.0.2"  # the "public" address: the registry server and the sites listen here
+
+
+@pytest.fixture
+def registry():
+    with Registry(SITE) as r:
+        yield r
+
+
+def _config(registry, *extra_ports: int, **names) -> ProbeConfig:
+    table = {
+        "clips.example": [SITE],
+        "rdap.arin.test": [SITE],
+        "rdap.apnic.test": [SITE],
+        "rdap.kisa.test": [SITE],
+        "rdap.registry.test": [SITE],
+        **names,
+    }
+    return ProbeConfig(
+        allowed_ports=frozenset({80, 443, registry.port, *extra_ports}),
+        treat_as_public=frozenset({SITE}),
+        resolver=StubResolver(table),
+        connect_timeout=1.0,
+        total_timeout=1.5,
+    )
+
+
+def _data(tmp_path, registry, *, rir: str = "arin", cdn_ranges=()) -> bootstrap.Bootstrap:
+    bases = {
+        "arin": registry.base("rdap.arin.test", "/registry/"),
+        "apnic": registry.base("rdap.apnic.test", "/"),
+    }
+    directory = write_bootstrap(
+        tmp_path / rir,
+        ipv4={f"{SITE}/32": bases[rir], "127.0.0.0/8": registry.base("rdap.unused.test", "/")},
+        dns={"example": registry.base("rdap.registry.test", "/")},
+        cdn_ranges=cdn_ranges,
+    )
+    return bootstrap.load(directory)
+
+
+def _discover(target, config, data):
+    return asyncio.run(discovery.discover(target, config=config, data=data))
+
+
+def _by_rung(result):
+    return {(c.rung, c.source): c for c in result.contacts}
+
+
+def test_it_finds_the_abuse_desk_arin_nests_under_the_org_and_the_registrar(registry, tmp_path):
+    registry.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(body=arin_network(SITE))
+    registry.routes[("rdap.registry.test", "/domain/clips.example")] = Reply(body=registrar_domain("clips.example"))
+    result = _discover(f"http://clips.example:{registry.port}/v/1", _config(registry), _data(tmp_path, registry))
+
+    assert result.host == "clips.example" and result.addresses == [SITE]
+    host = _by_rung(result)[("host", "rdap_network")]
+    assert (host.name, host.email) == ("Blue Harbor Hosting LLC", "abuse@blueharbor-hosting.test")
+    assert host.source_url == registry.base("rdap.arin.test", f"/registry/ip/{SITE}")
+    assert len(host.sha256) == 64
+    registrar = _by_rung(result)[("registrar", "rdap_domain")]
+    assert (registrar.name, registrar.email) == ("Lantern Names, Inc.", "abuse@lantern-names.test")
+    assert "IANA ID 9999" in registrar.note
+    # The technical contact is not an abuse desk.
+    assert "noc@blueharbor-hosting.test" not in {c.email for c in result.contacts}
+    assert {s.source: s.outcome for s in result.steps}["security_txt"] == "none"
+
+
+def test_it_takes_apnics_irt_and_not_the_admin_contact(registry, tmp_path):
+    registry.routes[("rdap.apnic.test", f"/ip/{SITE}")] = Reply(body=apnic_network(SITE))
+    result = _discover("clips.example", _config(registry), _data(tmp_path, registry, rir="apnic"))
+    # A bare host name is looked up on https (443): the security.txt fetch is refused by the
+    # closed port, the RDAP answers still count.
+    host = _by_rung(result)[("host", "rdap_network")]
+    assert (host.name, host.email) == ("Sunrise Networks Pte Ltd", "abuse@sunrise-net.test")
+    assert [c.email for c in result.contacts if c.rung == "host"] == ["abuse@sunrise-net.test"]
+
+
+def test_it_follows_apnic_to_krnic_for_korean_space(registry, tmp_path):
+    registry.routes[("rdap.apnic.test", f"/ip/{SITE}")] = Reply(
+        301, b"", {"Location": registry.base("rdap.kisa.test", f"/ip/{SITE}")}
+    )
+    registry.routes[("rdap.kisa.test", f"/ip/{SITE}")] = Reply(body=krnic_network(SITE))
+    result = _discover(f"http://clips.example:{registry.port}/", _config(registry), _data(tmp_path, registry, rir="apnic"))
+    host = _by_rung(result)[("host", "rdap_network")]
+    assert (host.name, host.email) == ("한빛통신 주식회사", "abuse@hanbit-telecom.test")
+    assert host.source_url == registry.base("rdap.kisa.test", f"/ip/{SITE}")  # where the answer came from
+
+
+def test_it_reads_the_sites_security_txt(registry, tmp_path):
+    registry.routes[("clips.example", "/.well-known/security.txt")] = Reply(
+        body=SECURITY_TXT, headers={"Content-Type": "text/plain"}
+    )
+    result = _discover(f"http://clips.example:{registry.port}/v/1", _config(registry), _data(tmp_path, registry))
+    site = [c for c in result.contacts if c.rung == "site"]
+    assert [(c.email, c.url) for c in site] == [
+        ("takedown@clips.example", ""),
+        ("", "https://clips.example/report"),
+    ]
+    assert result.contacts[0].rung == "site"  # the operator comes first on the ladder
+
+
+def test_an_address_in_cloudflares_ranges_makes_cloudflare_the_recipient_and_hides_the_host(registry, tmp_path):
+    data = _data(tmp_path, registry, cdn_ranges=[f"{SITE}/32"])
+    result = _discover(f"http://clips.example:{registry.port}/", _config(registry), data)
+    cdn = _by_rung(result)[("cdn", "cdn_ranges")]
+    assert (cdn.name, cdn.url, cdn.source_url) == (
+        "Cloudflare",
+        "https://www.cloudflare.com/abuse/",
+        "https://www.cloudflare.com/ips/",
+    )
+    assert not [c for c in result.contacts if c.rung == "host"]  # the network RDAP would name the CDN
+    assert ("rdap.arin.test", f"/registry/ip/{SITE}") not in registry.hits
+
+
+def test_the_shipped_data_routes_real_addresses_and_names():
+    data = bootstrap.load()
+    assert data.cdn_for("104.16.0.1").name == "Cloudflare"
+    assert data.cdn_for("2606:4700::1").name == "Cloudflare"
+    assert data.cdn_for("8.8.8.8") is None
+    assert data.rdap_for_address("8.8.8.8") == "https://rdap.arin.net/registry/"
+    assert data.rdap_for_address("1.1.1.1") == "https://rdap.apnic.net/"
+    assert data.rdap_for_address("2001:db8::1") is None or data.rdap_for_address("2001:200::1")
+    assert data.rdap_for_domain("www.example.com") == "https://rdap.verisign.com/com/v1/"
+    assert data.published["dns"].startswith("20")
+
+
+MISBEHAVING = {
+    "rate_limited": (Reply(429, {"errorCode": 429}, {"Retry-After": "60"}), "rate limited (HTTP 429)"),
+    "timeout": (Reply(body=b"{}", delay=3.0), "timeout"),
+    "malformed": (Reply(body=b"{not json"), "not JSON"),
+    "not_rdap": (Reply(body={"hello": "world"}), "not an RDAP object"),
+    "wrong_object": (Reply(body={"objectClassName": "entity"}), "expected an ip network"),
+    "redirect_private": (Reply(302, b"", {"Location": "http://10.0.0.1/ip/x"}), "refused: redirect to"),
+    "redirect_metadata": (Reply(302, b"", {"Location": "http://169.254.169.254/latest/"}), "refused: redirect to"),
+    "redirect_loopback": (None, "refused: redirect to"),
+    "too_big": (Reply(body=b"[" + b"1," * 400_000 + b"1]"), "longer than"),
+}
+
+
+@pytest.mark.parametrize("name", MISBEHAVING)
+def test_a_misbehaving_rdap_server_gives_unknown_and_no_request_reaches_a_private_address(registry, tmp_path, name):
+    reply, why = MISBEHAVING[name]
+
+    async def scenario():
+        async with canary(("127.0.0.1",)) as trap:
+            route = ("rdap.arin.test", f"/registry/ip/{SITE}")
+            registry.routes[route] = reply or Reply(302, b"", {"Location": f"http://127.0.0.1:{trap.port}/ip/x"})
+            config = _config(registry, trap.port)
+            found = await discovery.discover(
+                f"http://clips.example:{registry.port}/", config=config, data=_data(tmp_path, registry)
+            )
+            return found, trap.accepted
+
+    result, accepted = asyncio.run(scenario())
+    step = next(s for s in result.steps if s.source == "rdap_network")
+    assert step.outcome == "unknown"
+    assert why in step.detail
+    assert not [c for c in result.contacts if c.rung == "host"]
+    assert accepted == 0
+
+
+def test_a_host_that_resolves_to_a_private_or_loopback_address_is_never_contacted(registry, tmp_path):
+    async def scenario():
+        async with canary(("127.0.0.1",)) as trap:
+            config = _config(registry, trap.port, **{"inside.example": ["127.0.0.1"], "meta.example": ["169.254.169.254"]})
+            data = _data(tmp_path, registry)
+            inside = await discovery.discover(f"http://inside.example:{trap.port}/", config=config, data=data)
+            meta = await discovery.discover("http://meta.example/", config=config, data=data)
+            return inside, meta, trap.accepted
+
+    inside, meta, accepted = asyncio.run(scenario())
+    for result in (inside, meta):
+        assert [s.outcome for s in result.steps] == ["unknown"]
+        assert result.steps[0].detail.startswith("refused:")
+        assert result.contacts == []
+    assert accepted == 0
+    assert registry.hits == []  # not even the registries were asked about a private address
+
+
+def test_a_name_that_is_not_a_host_is_refused_before_anything_is_asked():
+    with pytest.raises(ValueError):
+        discovery.origin_of("ftp://files.example/")
+    with pytest.raises(ValueError):
+        discovery.origin_of("http:///nohost")
+
+
+# ------------------------------------------------------------------ in the database
+
+
+@pytest.fixture
+def pinned(settings, registry, tmp_path):
+    """The project's settings pointed at the loopback registry, as the recheck tests do."""
+    settings.TAKEDOWN_PROBE_ALLOW_LOOPBACK = True
+    settings.TAKEDOWN_PROBE_EXTRA_PORTS = [registry.port]
+    settings.TAKEDOWN_PROBE_TIMEOUT = 2
+    settings.TAKEDOWN_PROBE_RESOLVE = {
+        name: [SITE] for name in ("clips.example", "rdap.arin.test", "rdap.registry.test", "rdap.apnic.test")
+    }
+    directory = tmp_path / "data"
+    _data(tmp_path, registry)  # writes tmp_path/arin
+    (tmp_path / "arin").rename(directory)
+    settings.TAKEDOWN_CONTACTS_DATA_DIR = directory
+    registry.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(body=arin_network(SITE))
+    registry.routes[("rdap.registry.test", "/domain/clips.example")] = Reply(body=registrar_domain("clips.example"))
+    registry.routes[("clips.example", "/.well-known/security.txt")] = Reply(body=SECURITY_TXT)
+    return registry
+
+
+@pytest.mark.django_db
+def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pinned, staff):
+    from takedown.contacts import services
+    from takedown.models import AbuseContact
+
+    target = f"http://clips.example:{pinned.port}/v/1"
+    first = services.host_discover(target=target)
+    assert [c.rung for c in services.host_contacts("clips.example")] == ["site", "site", "host", "registrar"]
+    asked = len(pinned.hits)
+    assert services.host_discover(target=target).pk == first.pk
+    assert len(pinned.hits) == asked  # cached: nothing asked again
+
+    discovered = AbuseContact.objects.get(email="abuse@blueharbor-hosting.test")
+    corrected = services.contact_save(
+        user=staff, host="clips.example", rung="host", name="Blue Harbor Hosting", email="legal@blueharbor-hosting.test",
+        contact_id=discovered.pk,
+    )  # fmt: skip
+    assert corrected.by_staff
+    # The registry now answers without an abuse contact: the discovered one goes, staff's stays.
+    pinned.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(body={**arin_network(SITE), "entities": []})
+    services.host_discover(target=target, force=True)
+    hosts = [c for c in services.host_contacts("clips.example") if c.rung == "host"]
+    assert [c.email for c in hosts] == ["legal@blueharbor-hosting.test"]
+    assert AbuseContact.objects.get(pk=discovered.pk).is_current is False
+    lookup = services.host_discover(target=target)
+    assert {s["source"]: s["outcome"] for s in lookup.steps}["rdap_network"] == "none"
+
+
+@pytest.mark.django_db
+def test_staff_cannot_save_a_contact_without_an_address(staff):
+    from takedown.contacts import services
+    from takedown.errors import Invalid
+
+    with pytest.raises(Invalid):
+        services.contact_save(user=staff, host="clips.example", rung="host", name="Somebody")
+    with pytest.raises(Invalid):
+        services.contact_save(user=staff, host="clips.example", rung="owner", name="X", email="a@b.test")
+
+
+@pytest.mark.django_db
+def test_the_contacts_command_prints_what_it_found_with_sources(pinned):
+    out = io.StringIO()
+    call_command("contacts", f"http://clips.example:{pinned.port}/v/1", stdout=out)
+    text = out.getvalue()
+    assert "addresses: 127.0.0.2" in text
+    assert "Hosting provider: Blue Harbor Hosting LLC <abuse@blueharbor-hosting.test>  [RDAP, network http://rdap.arin.test" in text
+    assert "Registrar: Lantern Names, Inc. <abuse@lantern-names.test>" in text
+    assert "Site operator (security.txt): clips.example <takedown@clips.example>" in text
+    out = io.StringIO()
+    call_command("contacts", "clips.example", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert {c["source"] for c in data["contacts"]} == {"security_txt", "rdap_network", "rdap_domain"}
+    assert all(len(c["raw_sha256"]) == 64 for c in data["contacts"])
+    out = io.StringIO()
+    call_command("contacts", "--data", stdout=out)
+    assert "dns.json: published 2026-11-02T18:00:01Z" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_contacts_command_refuses_what_is_not_a_host():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="not a host name"):
+        call_command("contacts", "mailto:someone@example.com", stdout=io.StringIO())
