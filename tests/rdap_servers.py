@@ -37,7 +37,9 @@ class Registry:
             def do_GET(self) -> None:
                 host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
                 registry.hits.append((host, self.path))
-                reply = registry.routes.get((host, self.path), Reply(404, {"errorCode": 404, "title": "Not Found"}))
+                reply = registry.routes.get(
+                    (host, self.path), Reply(404, {"errorCode": 404, "title": "Not Found"})
+                )
                 if reply.delay:
                     time.sleep(reply.delay)
                 body = reply.body
@@ -130,7 +132,9 @@ def arin_network(address: str) -> dict:
                 "objectClassName": "entity",
                 "handle": "BHH-12",
                 "roles": ["registrant"],
-                "vcardArray": _vcard(["fn", {}, "text", "Blue Harbor Hosting LLC"], ["kind", {}, "text", "org"]),
+                "vcardArray": _vcard(
+                    ["fn", {}, "text", "Blue Harbor Hosting LLC"], ["kind", {}, "text", "org"]
+                ),
                 "entities": [
                     {
                         "objectClassName": "entity",
@@ -154,7 +158,9 @@ def arin_network(address: str) -> dict:
                         "objectClassName": "entity",
                         "handle": "NOC5150-ARIN",
                         "roles": ["technical"],
-                        "vcardArray": _vcard(["fn", {}, "text", "NOC"], ["email", {}, "text", "noc@blueharbor-hosting.test"]),
+                        "vcardArray": _vcard(
+                            ["fn", {}, "text", "NOC"], ["email", {}, "text", "noc@blueharbor-hosting.test"]
+                        ),
                     },
                 ],
             }
@@ -186,13 +192,17 @@ def apnic_network(address: str) -> dict:
                 "objectClassName": "entity",
                 "handle": "ORG-SN1-AP",
                 "roles": ["registrant"],
-                "vcardArray": _vcard(["fn", {}, "text", "Sunrise Networks Pte Ltd"], ["kind", {}, "text", "org"]),
+                "vcardArray": _vcard(
+                    ["fn", {}, "text", "Sunrise Networks Pte Ltd"], ["kind", {}, "text", "org"]
+                ),
             },
             {
                 "objectClassName": "entity",
                 "handle": "SN12-AP",
                 "roles": ["administrative", "technical"],
-                "vcardArray": _vcard(["fn", {}, "text", "Network Admin"], ["email", {}, "text", "noc@sunrise-net.test"]),
+                "vcardArray": _vcard(
+                    ["fn", {}, "text", "Network Admin"], ["email", {}, "text", "noc@sunrise-net.test"]
+                ),
             },
         ],
     }
@@ -231,7 +241,11 @@ def krnic_network(address: str) -> dict:
 def registrar_domain(domain: str) -> dict:
     """A gTLD registry's domain answer: the registrar (IANA ID) and its abuse contact under it."""
     return {
-        "rdapConformance": ["rdap_level_0", "icann_rdap_response_profile_1", "icann_rdap_technical_implementation_guide_1"],
+        "rdapConformance": [
+            "rdap_level_0",
+            "icann_rdap_response_profile_1",
+            "icann_rdap_technical_implementation_guide_1",
+        ],
         "objectClassName": "domain",
         "handle": "2336799_DOMAIN_EXAMPLE-VRSN",
         "ldhName": domain.upper(),
@@ -261,8 +275,8 @@ def registrar_domain(domain: str) -> dict:
 
 
 SECURITY_TXT = """# Our security contacts
-Contact: mailto:takedown@clips.example
-Contact: https://clips.example/report
+Contact: mailto:takedown@clips.example.net
+Contact: https://clips.example.net/report
 Expires: 2027-12-31T23:00:00.000Z
 Preferred-Languages: en, ko
 """

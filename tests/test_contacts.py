@@ -35,7 +35,7 @@ def registry():
 
 def _config(registry, *extra_ports: int, **names) -> ProbeConfig:
     table = {
-        "clips.example": [SITE],
+        "clips.example.net": [SITE],
         "rdap.arin.test": [SITE],
         "rdap.apnic.test": [SITE],
         "rdap.kisa.test": [SITE],
@@ -59,7 +59,7 @@ def _data(tmp_path, registry, *, rir: str = "arin", cdn_ranges=()) -> bootstrap.
     directory = write_bootstrap(
         tmp_path / rir,
         ipv4={f"{SITE}/32": bases[rir], "127.0.0.0/8": registry.base("rdap.unused.test", "/")},
-        dns={"example": registry.base("rdap.registry.test", "/")},
+        dns={"net": registry.base("rdap.registry.test", "/")},
         cdn_ranges=cdn_ranges,
     )
     return bootstrap.load(directory)
@@ -75,10 +75,14 @@ def _by_rung(result):
 
 def test_it_finds_the_abuse_desk_arin_nests_under_the_org_and_the_registrar(registry, tmp_path):
     registry.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(body=arin_network(SITE))
-    registry.routes[("rdap.registry.test", "/domain/clips.example")] = Reply(body=registrar_domain("clips.example"))
-    result = _discover(f"http://clips.example:{registry.port}/v/1", _config(registry), _data(tmp_path, registry))
+    registry.routes[("rdap.registry.test", "/domain/example.net")] = Reply(
+        body=registrar_domain("example.net")
+    )
+    result = _discover(
+        f"http://clips.example.net:{registry.port}/v/1", _config(registry), _data(tmp_path, registry)
+    )
 
-    assert result.host == "clips.example" and result.addresses == [SITE]
+    assert result.host == "clips.example.net" and result.addresses == [SITE]
     host = _by_rung(result)[("host", "rdap_network")]
     assert (host.name, host.email) == ("Blue Harbor Hosting LLC", "abuse@blueharbor-hosting.test")
     assert host.source_url == registry.base("rdap.arin.test", f"/registry/ip/{SITE}")
@@ -93,7 +97,7 @@ def test_it_finds_the_abuse_desk_arin_nests_under_the_org_and_the_registrar(regi
 
 def test_it_takes_apnics_irt_and_not_the_admin_contact(registry, tmp_path):
     registry.routes[("rdap.apnic.test", f"/ip/{SITE}")] = Reply(body=apnic_network(SITE))
-    result = _discover("clips.example", _config(registry), _data(tmp_path, registry, rir="apnic"))
+    result = _discover("clips.example.net", _config(registry), _data(tmp_path, registry, rir="apnic"))
     # A bare host name is looked up on https (443): the security.txt fetch is refused by the
     # closed port, the RDAP answers still count.
     host = _by_rung(result)[("host", "rdap_network")]
@@ -106,28 +110,36 @@ def test_it_follows_apnic_to_krnic_for_korean_space(registry, tmp_path):
         301, b"", {"Location": registry.base("rdap.kisa.test", f"/ip/{SITE}")}
     )
     registry.routes[("rdap.kisa.test", f"/ip/{SITE}")] = Reply(body=krnic_network(SITE))
-    result = _discover(f"http://clips.example:{registry.port}/", _config(registry), _data(tmp_path, registry, rir="apnic"))
+    result = _discover(
+        f"http://clips.example.net:{registry.port}/",
+        _config(registry),
+        _data(tmp_path, registry, rir="apnic"),
+    )
     host = _by_rung(result)[("host", "rdap_network")]
     assert (host.name, host.email) == ("한빛통신 주식회사", "abuse@hanbit-telecom.test")
     assert host.source_url == registry.base("rdap.kisa.test", f"/ip/{SITE}")  # where the answer came from
 
 
 def test_it_reads_the_sites_security_txt(registry, tmp_path):
-    registry.routes[("clips.example", "/.well-known/security.txt")] = Reply(
+    registry.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(
         body=SECURITY_TXT, headers={"Content-Type": "text/plain"}
     )
-    result = _discover(f"http://clips.example:{registry.port}/v/1", _config(registry), _data(tmp_path, registry))
+    result = _discover(
+        f"http://clips.example.net:{registry.port}/v/1", _config(registry), _data(tmp_path, registry)
+    )
     site = [c for c in result.contacts if c.rung == "site"]
     assert [(c.email, c.url) for c in site] == [
-        ("takedown@clips.example", ""),
-        ("", "https://clips.example/report"),
+        ("takedown@clips.example.net", ""),
+        ("", "https://clips.example.net/report"),
     ]
     assert result.contacts[0].rung == "site"  # the operator comes first on the ladder
 
 
-def test_an_address_in_cloudflares_ranges_makes_cloudflare_the_recipient_and_hides_the_host(registry, tmp_path):
+def test_an_address_in_cloudflares_ranges_makes_cloudflare_the_recipient_and_hides_the_host(
+    registry, tmp_path
+):
     data = _data(tmp_path, registry, cdn_ranges=[f"{SITE}/32"])
-    result = _discover(f"http://clips.example:{registry.port}/", _config(registry), data)
+    result = _discover(f"http://clips.example.net:{registry.port}/", _config(registry), data)
     cdn = _by_rung(result)[("cdn", "cdn_ranges")]
     assert (cdn.name, cdn.url, cdn.source_url) == (
         "Cloudflare",
@@ -157,23 +169,30 @@ MISBEHAVING = {
     "not_rdap": (Reply(body={"hello": "world"}), "not an RDAP object"),
     "wrong_object": (Reply(body={"objectClassName": "entity"}), "expected an ip network"),
     "redirect_private": (Reply(302, b"", {"Location": "http://10.0.0.1/ip/x"}), "refused: redirect to"),
-    "redirect_metadata": (Reply(302, b"", {"Location": "http://169.254.169.254/latest/"}), "refused: redirect to"),
+    "redirect_metadata": (
+        Reply(302, b"", {"Location": "http://169.254.169.254/latest/"}),
+        "refused: redirect to",
+    ),
     "redirect_loopback": (None, "refused: redirect to"),
     "too_big": (Reply(body=b"[" + b"1," * 400_000 + b"1]"), "longer than"),
 }
 
 
 @pytest.mark.parametrize("name", MISBEHAVING)
-def test_a_misbehaving_rdap_server_gives_unknown_and_no_request_reaches_a_private_address(registry, tmp_path, name):
+def test_a_misbehaving_rdap_server_gives_unknown_and_no_request_reaches_a_private_address(
+    registry, tmp_path, name
+):
     reply, why = MISBEHAVING[name]
 
     async def scenario():
         async with canary(("127.0.0.1",)) as trap:
             route = ("rdap.arin.test", f"/registry/ip/{SITE}")
-            registry.routes[route] = reply or Reply(302, b"", {"Location": f"http://127.0.0.1:{trap.port}/ip/x"})
+            registry.routes[route] = reply or Reply(
+                302, b"", {"Location": f"http://127.0.0.1:{trap.port}/ip/x"}
+            )
             config = _config(registry, trap.port)
             found = await discovery.discover(
-                f"http://clips.example:{registry.port}/", config=config, data=_data(tmp_path, registry)
+                f"http://clips.example.net:{registry.port}/", config=config, data=_data(tmp_path, registry)
             )
             return found, trap.accepted
 
@@ -188,7 +207,9 @@ def test_a_misbehaving_rdap_server_gives_unknown_and_no_request_reaches_a_privat
 def test_a_host_that_resolves_to_a_private_or_loopback_address_is_never_contacted(registry, tmp_path):
     async def scenario():
         async with canary(("127.0.0.1",)) as trap:
-            config = _config(registry, trap.port, **{"inside.example": ["127.0.0.1"], "meta.example": ["169.254.169.254"]})
+            config = _config(
+                registry, trap.port, **{"inside.example": ["127.0.0.1"], "meta.example": ["169.254.169.254"]}
+            )
             data = _data(tmp_path, registry)
             inside = await discovery.discover(f"http://inside.example:{trap.port}/", config=config, data=data)
             meta = await discovery.discover("http://meta.example/", config=config, data=data)
@@ -220,15 +241,24 @@ def pinned(settings, registry, tmp_path):
     settings.TAKEDOWN_PROBE_EXTRA_PORTS = [registry.port]
     settings.TAKEDOWN_PROBE_TIMEOUT = 2
     settings.TAKEDOWN_PROBE_RESOLVE = {
-        name: [SITE] for name in ("clips.example", "rdap.arin.test", "rdap.registry.test", "rdap.apnic.test")
+        name: [SITE]
+        for name in (
+            "clips.example.net",
+            "files.example.net",
+            "rdap.arin.test",
+            "rdap.registry.test",
+            "rdap.apnic.test",
+        )
     }
     directory = tmp_path / "data"
     _data(tmp_path, registry)  # writes tmp_path/arin
     (tmp_path / "arin").rename(directory)
     settings.TAKEDOWN_CONTACTS_DATA_DIR = directory
     registry.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(body=arin_network(SITE))
-    registry.routes[("rdap.registry.test", "/domain/clips.example")] = Reply(body=registrar_domain("clips.example"))
-    registry.routes[("clips.example", "/.well-known/security.txt")] = Reply(body=SECURITY_TXT)
+    registry.routes[("rdap.registry.test", "/domain/example.net")] = Reply(
+        body=registrar_domain("example.net")
+    )
+    registry.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(body=SECURITY_TXT)
     return registry
 
 
@@ -237,23 +267,30 @@ def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pin
     from takedown.contacts import services
     from takedown.models import AbuseContact
 
-    target = f"http://clips.example:{pinned.port}/v/1"
+    target = f"http://clips.example.net:{pinned.port}/v/1"
     first = services.host_discover(target=target)
-    assert [c.rung for c in services.host_contacts("clips.example")] == ["site", "site", "host", "registrar"]
+    assert [c.rung for c in services.host_contacts("clips.example.net")] == [
+        "site",
+        "site",
+        "host",
+        "registrar",
+    ]
     asked = len(pinned.hits)
     assert services.host_discover(target=target).pk == first.pk
     assert len(pinned.hits) == asked  # cached: nothing asked again
 
     discovered = AbuseContact.objects.get(email="abuse@blueharbor-hosting.test")
     corrected = services.contact_save(
-        user=staff, host="clips.example", rung="host", name="Blue Harbor Hosting", email="legal@blueharbor-hosting.test",
+        user=staff, host="clips.example.net", rung="host", name="Blue Harbor Hosting", email="legal@blueharbor-hosting.test",
         contact_id=discovered.pk,
     )  # fmt: skip
     assert corrected.by_staff
     # The registry now answers without an abuse contact: the discovered one goes, staff's stays.
-    pinned.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(body={**arin_network(SITE), "entities": []})
+    pinned.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(
+        body={**arin_network(SITE), "entities": []}
+    )
     services.host_discover(target=target, force=True)
-    hosts = [c for c in services.host_contacts("clips.example") if c.rung == "host"]
+    hosts = [c for c in services.host_contacts("clips.example.net") if c.rung == "host"]
     assert [c.email for c in hosts] == ["legal@blueharbor-hosting.test"]
     assert AbuseContact.objects.get(pk=discovered.pk).is_current is False
     lookup = services.host_discover(target=target)
@@ -266,22 +303,25 @@ def test_staff_cannot_save_a_contact_without_an_address(staff):
     from takedown.errors import Invalid
 
     with pytest.raises(Invalid):
-        services.contact_save(user=staff, host="clips.example", rung="host", name="Somebody")
+        services.contact_save(user=staff, host="clips.example.net", rung="host", name="Somebody")
     with pytest.raises(Invalid):
-        services.contact_save(user=staff, host="clips.example", rung="owner", name="X", email="a@b.test")
+        services.contact_save(user=staff, host="clips.example.net", rung="owner", name="X", email="a@b.test")
 
 
 @pytest.mark.django_db
 def test_the_contacts_command_prints_what_it_found_with_sources(pinned):
     out = io.StringIO()
-    call_command("contacts", f"http://clips.example:{pinned.port}/v/1", stdout=out)
+    call_command("contacts", f"http://clips.example.net:{pinned.port}/v/1", stdout=out)
     text = out.getvalue()
     assert "addresses: 127.0.0.2" in text
-    assert "Hosting provider: Blue Harbor Hosting LLC <abuse@blueharbor-hosting.test>  [RDAP, network http://rdap.arin.test" in text
+    assert (
+        "Hosting provider: Blue Harbor Hosting LLC <abuse@blueharbor-hosting.test>  [RDAP, network http://rdap.arin.test"
+        in text
+    )
     assert "Registrar: Lantern Names, Inc. <abuse@lantern-names.test>" in text
-    assert "Site operator (security.txt): clips.example <takedown@clips.example>" in text
+    assert "Site operator (security.txt): clips.example.net <takedown@clips.example.net>" in text
     out = io.StringIO()
-    call_command("contacts", "clips.example", "--json", stdout=out)
+    call_command("contacts", "clips.example.net", "--json", stdout=out)
     data = json.loads(out.getvalue())
     assert {c["source"] for c in data["contacts"]} == {"security_txt", "rdap_network", "rdap_domain"}
     assert all(len(c["raw_sha256"]) == 64 for c in data["contacts"])
