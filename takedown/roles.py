@@ -23,8 +23,13 @@ _READ = [
     "view_notice",
     "view_noticeitem",
     "view_noticeevent",
+    "view_abusecontact",
+    "view_hostlookup",
+    "view_escalationstep",
 ]
 _INTAKE = ["add_infringingurl", "change_infringingurl"]
+# A host's abuse contacts: staff and legal add or correct them (shared by every agency).
+_CONTACTS = ["add_abusecontact", "change_abusecontact"]
 _DRAFT = ["add_notice", "change_notice", "add_noticeitem", "delete_noticeitem"]
 _ARTISTS = ["add_artist", "change_artist", "add_rightsrecord", "change_rightsrecord", "delete_rightsrecord"]
 
@@ -39,10 +44,11 @@ _AUTHORIZATIONS = [
 ]
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.STAFF: frozenset(_READ + _INTAKE + _DRAFT + _ARTISTS),
+    Role.STAFF: frozenset(_READ + _INTAKE + _CONTACTS + _DRAFT + _ARTISTS),
     Role.LEGAL: frozenset(
         _READ
         + _INTAKE
+        + _CONTACTS
         + _DRAFT
         + _ARTISTS
         + _AUTHORIZATIONS
@@ -63,7 +69,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         ]
     ),
     Role.API: frozenset(
-        ["view_artist", "view_platform", "view_infringingurl", "view_urlcheck", "view_notice"] + _INTAKE
+        [
+            "view_artist",
+            "view_platform",
+            "view_infringingurl",
+            "view_urlcheck",
+            "view_notice",
+            "view_abusecontact",
+        ]
+        + _INTAKE
     ),
 }
 

@@ -179,3 +179,93 @@ def _pdf_text(notice) -> str:
     from pypdf import PdfReader
 
     return " ".join(page.extract_text() for page in PdfReader(BytesIO(bytes(notice.pdf))).pages)
+
+
+# ------------------------------------------------------------------ admin and API
+
+
+def test_the_url_page_shows_the_hosts_contacts_and_the_ladder_and_legal_skips_there(
+    unlisted, staff, legal, mail, client
+):
+    from django.urls import reverse
+
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[unlisted.pk])
+    _send(first, staff, legal)
+    url = _overdue(unlisted)
+    escalation.escalations_sweep()
+    step = url.escalation_steps.get()
+
+    client.force_login(staff)
+    page = client.get(reverse("admin:takedown_infringingurl_change", args=[url.pk])).content.decode()
+    assert "abuse@blueharbor-hosting.test" in page and "RDAP, network" in page
+    assert "abuse@lantern-names.test" in page and "security.txt" in page
+    assert "escalation ladder" in page.lower() and "Blue Harbor Hosting LLC" in page
+    step_page = client.get(reverse("admin:takedown_escalationstep_change", args=[step.pk])).content.decode()
+    assert 'id="skip-step"' not in step_page  # staff do not decide to skip
+    response = client.post(reverse("admin:takedown_escalationstep_skip", args=[step.pk]), {"reason": "no"})
+    step.refresh_from_db()
+    assert step.state == "drafted"
+
+    client.force_login(legal)
+    step_page = client.get(reverse("admin:takedown_escalationstep_change", args=[step.pk])).content.decode()
+    assert 'id="skip-step"' in step_page
+    response = client.post(reverse("admin:takedown_escalationstep_skip", args=[step.pk]), {"reason": "   "})
+    step.refresh_from_db()
+    assert step.state == "drafted"
+    response = client.post(
+        reverse("admin:takedown_escalationstep_skip", args=[step.pk]),
+        {"reason": "The host forwards to the site."},
+    )
+    assert response.status_code == 302
+    step.refresh_from_db()
+    assert step.state == "skipped"
+    assert url.escalation_steps.get(rung="registrar").state == "drafted"
+
+    recipients = client.get(reverse("admin:takedown_abusecontact_recipients")).content.decode()
+    assert "clips.example.net" in recipients and "takedown@clips.example.net" in recipients
+
+
+def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(pinned, staff, client):  # noqa: F811
+    from django.urls import reverse
+
+    from takedown.models import AbuseContact
+
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:takedown_abusecontact_add"),
+        {"host": "Clips.Example.NET", "rung": "host", "name": "Blue Harbor legal", "email": "legal@blueharbor-hosting.test",
+         "url": "", "note": "Given by phone"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    mine = AbuseContact.objects.get(email="legal@blueharbor-hosting.test")
+    assert (mine.host, mine.source, mine.added_by) == ("clips.example.net", "staff", staff)
+    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/", force=True)
+    hosts = [c.email for c in contacts.host_contacts("clips.example.net") if c.rung == "host"]
+    assert hosts == ["legal@blueharbor-hosting.test", "abuse@blueharbor-hosting.test"]  # staff's first
+    response = client.post(
+        reverse("admin:takedown_abusecontact_add"),
+        {"host": "clips.example.net", "rung": "host", "name": "Nobody", "email": "", "url": "", "note": ""},
+    )
+    assert response.status_code == 200 and AbuseContact.objects.filter(name="Nobody").count() == 0
+
+
+def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, api_user):  # noqa: F811
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from takedown.tokens import token_issue
+
+    cache.clear()
+    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
+    response = api.get("/api/v1/contacts/", {"host": "clips.example.net"})
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert {(r["rung"], r["source"]) for r in rows} == {
+        ("site", "security_txt"),
+        ("host", "rdap_network"),
+        ("registrar", "rdap_domain"),
+    }
+    assert all(len(r["raw_sha256"]) == 64 and r["source_url"] for r in rows)
+    assert api.get("/api/v1/contacts/", {"host": "nothing.example.net"}).json()["results"] == []

@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from takedown import importing, jobs, lifecycle, notices, rechecks
 from takedown.admin.base import AgencyScoped, ReadOnly
+from takedown.admin.contacts import EscalationStepInline, host_contacts_html
 from takedown.choices import Category, LegalRoute, Source, URLStatus
+from takedown.contacts import services as contact_services
 from takedown.models import (
     Agency,
     Artist,
@@ -181,8 +183,8 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     search_fields = ["normalized_url", "url", "note", "artist__name", "artist__name_ko"]
     autocomplete_fields = ["artist"]
     date_hierarchy = "discovered_at"
-    inlines = [URLCheckInline]
-    actions = ["prepare_notices", "recheck_now", "dismiss_urls", "reopen_urls"]
+    inlines = [URLCheckInline, EscalationStepInline]
+    actions = ["prepare_notices", "recheck_now", "discover_contacts", "dismiss_urls", "reopen_urls"]
     readonly_fields = [
         "normalized_url",
         "same_as",
@@ -204,6 +206,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         "removed_at",
         "reupload_count",
         "escalation",
+        "abuse_contacts",
     ]
     change_list_template = "admin/takedown/infringingurl/change_list.html"
 
@@ -240,6 +243,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             "deadline_at",
             "overdue_since",
             "escalation",
+            "abuse_contacts",
             "removed_at",
             "reupload_count",
             "next_check_at",
@@ -271,6 +275,27 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     def short_url(self, obj: InfringingURL) -> str:
         text = obj.normalized_url if len(obj.normalized_url) <= 80 else obj.normalized_url[:77] + "…"
         return text
+
+    @admin.display(description=_("abuse contacts of the host"))
+    def abuse_contacts(self, obj: InfringingURL) -> str:
+        return host_contacts_html(obj)
+
+    @admin.action(
+        description=_("Discover abuse contacts of the selected URLs' hosts"), permissions=["change"]
+    )
+    def discover_contacts(self, request, queryset):
+        hosts = sorted(set(queryset.filter(platform__isnull=True).values_list("host", flat=True)))
+        if not hosts:
+            self.message_user(request, _("Registry platforms' URLs go to the platform: nothing to discover."))
+            return
+        for host in hosts[:10]:
+            lookup = contact_services.host_discover(target=host)
+            found = len(contact_services.host_contacts(lookup.host))
+            self.message_user(
+                request, _("%(host)s: %(n)d contact(s).") % {"host": host, "n": found}, messages.SUCCESS
+            )
+        if len(hosts) > 10:
+            self.message_user(request, _("Ten hosts at a time: select fewer for the rest."), messages.WARNING)
 
     @admin.display(description=_("overdue"), boolean=True, ordering="overdue_since")
     def overdue_flag(self, obj: InfringingURL) -> bool:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 
 from takedown.choices import Category, LegalRoute, NoticeStatus, URLStatus, Verdict
-from takedown.models import Artist, InfringingURL, Notice
+from takedown.models import AbuseContact, Artist, InfringingURL, Notice
 
 
 class _UTCIsoDateTimeField(IsoDateTimeField):
@@ -40,6 +40,17 @@ def _artist_filter(field: str):
         return queryset.filter(**{f"{field}__slug": value})
 
     return method
+
+
+class ContactFilter(filters.FilterSet):
+    host = filters.CharFilter(method="by_host", label="Host name (lower case, no port)")
+
+    class Meta:
+        model = AbuseContact
+        fields: list[str] = []
+
+    def by_host(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(host=value.strip().lower().rstrip("."))
 
 
 class ArtistFilter(filters.FilterSet):

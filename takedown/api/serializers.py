@@ -11,7 +11,16 @@ from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from takedown.models import Agency, Artist, InfringingURL, Notice, NoticeEvent, Platform, URLCheck
+from takedown.models import (
+    AbuseContact,
+    Agency,
+    Artist,
+    InfringingURL,
+    Notice,
+    NoticeEvent,
+    Platform,
+    URLCheck,
+)
 
 
 class ArtistSerializer(serializers.ModelSerializer):
@@ -95,6 +104,26 @@ class ArtistCreateSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Artist) -> dict:
         return ArtistSerializer(instance, context=self.context).data
+
+
+class AbuseContactSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = AbuseContact
+        fields = [
+            "id",
+            "host",
+            "rung",
+            "name",
+            "email",
+            "url",
+            "source",
+            "source_url",
+            "raw_sha256",
+            "found_at",
+        ]
 
 
 class PlatformSerializer(serializers.ModelSerializer):

@@ -16,6 +16,7 @@ router.register("artists", views.ArtistViewSet, basename="artist")
 router.register("platforms", views.PlatformViewSet, basename="platform")
 router.register("urls", views.URLViewSet, basename="url")
 router.register("notices", views.NoticeViewSet, basename="notice")
+router.register("contacts", views.AbuseContactViewSet, basename="contact")
 
 app_name = "api"
 urlpatterns = [

@@ -25,9 +25,10 @@ from rest_framework.views import APIView
 from takedown import importing, notices
 from takedown.api import schema
 from takedown.api.errors import Conflict, PayloadTooLarge
-from takedown.api.filters import ArtistFilter, NoticeFilter, URLFilter
+from takedown.api.filters import ArtistFilter, ContactFilter, NoticeFilter, URLFilter
 from takedown.api.permissions import NOTICE_ACTIONS, HasRole
 from takedown.api.serializers import (
+    AbuseContactSerializer,
     ArtistCreateSerializer,
     ArtistSerializer,
     ImportErrorSerializer,
@@ -46,7 +47,17 @@ from takedown.api.serializers import (
 )
 from takedown.api.throttling import ImportRateThrottle, TokenRateThrottle
 from takedown.choices import Source
-from takedown.models import Agency, Artist, InfringingURL, Notice, NoticeEvent, NoticeItem, Platform, URLCheck
+from takedown.models import (
+    AbuseContact,
+    Agency,
+    Artist,
+    InfringingURL,
+    Notice,
+    NoticeEvent,
+    NoticeItem,
+    Platform,
+    URLCheck,
+)
 from takedown.stats import removal_stats, weekly_trend
 
 ID = r"[0-9]{1,18}"  # path ids: digits only, within a bigint, so "import" is never an id
@@ -126,6 +137,21 @@ class PlatformViewSet(APIBase, mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = None  # a registry of tens of rows
     filter_backends: list = []
     queryset = Platform.objects.order_by("name")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Abuse contacts of hosts no registry platform covers, with their sources",
+        description="Current contacts (discovered or recorded by staff), shared by every agency. "
+        "Filter by `host`.",
+        responses=schema.responses({200: AbuseContactSerializer(many=True)}, 400, 403),
+    )
+)
+class AbuseContactViewSet(APIBase, mixins.ListModelMixin, viewsets.GenericViewSet):
+    role_perms = {"list": "view_abusecontact"}
+    serializer_class = AbuseContactSerializer
+    filterset_class = ContactFilter
+    queryset = AbuseContact.objects.filter(is_current=True)
 
 
 # -- URLs ---------------------------------------------------------------------------------

@@ -127,8 +127,8 @@ def contact_save(
 ) -> AbuseContact:
     """Staff add a contact for a host, or correct one: a corrected discovered contact becomes
     staff's own (kept over rediscovery) and the discovered one is no longer offered."""
-    if not role_has(user, "change_infringingurl"):
-        raise NotAllowed("Your role cannot change abuse contacts.")
+    if not role_has(user, "change_abusecontact"):
+        raise NotAllowed("Your role cannot add or correct abuse contacts.")
     if rung not in AbuseContact.Rung.values:
         raise Invalid(f"{rung!r} is not a recipient kind ({', '.join(AbuseContact.Rung.values)}).")
     contact = AbuseContact(
