@@ -229,7 +229,7 @@ def escalation_for(url: InfringingURL) -> str:
     if url.category in ("synthetic_sexual", "real_intimate"):
         steps.append("search-engine delisting (Google NCII / explicit deepfake form) and StopNCII hash")
     if url.platform_id is None:
-        steps.append("hosting provider, then CDN (Cloudflare abuse) and registrar abuse contact")
+        steps.append("the ladder drafts the next notice: site operator, CDN, hosting provider, registrar")
     else:
         steps.append("re-notify through the platform's escalation or DSA/legal channel")
     if url.category in ("synthetic_sexual", "real_intimate"):

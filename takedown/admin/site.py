@@ -95,9 +95,12 @@ class TakedownAdminSite(admin.AdminSite):
             figures = stats.dashboard_figures(agency)
             trend = figures["weekly"]
             notified = [p for p in figures["platforms"] if p["notified"]]
+            from takedown.escalation import recipient_figures
+
             context.update(
                 figures=figures,
                 overdue=figures["overdue"],
+                recipients=recipient_figures(agency),
                 trend_chart=charts.weekly_bars(
                     [w[5:] for w in trend["weeks"]],
                     {str(_("New URLs")): trend["new_urls"], str(_("Removals")): trend["removals"]},
