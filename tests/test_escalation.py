@@ -242,6 +242,18 @@ def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(pinned
     contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/", force=True)
     hosts = [c.email for c in contacts.host_contacts("clips.example.net") if c.rung == "host"]
     assert hosts == ["legal@blueharbor-hosting.test", "abuse@blueharbor-hosting.test"]  # staff's first
+    # Correcting a discovered contact makes staff's own and retires the discovered one.
+    found = AbuseContact.objects.get(email="abuse@blueharbor-hosting.test")
+    response = client.post(
+        reverse("admin:takedown_abusecontact_change", args=[found.pk]),
+        {"host": "clips.example.net", "rung": "host", "name": "Blue Harbor abuse", "email": "abuse-kr@blueharbor-hosting.test",
+         "url": "", "note": ""},
+    )  # fmt: skip
+    assert response.status_code == 302 and "q=clips.example.net" in response.url
+    found.refresh_from_db()
+    assert found.is_current is False
+    corrected = AbuseContact.objects.get(email="abuse-kr@blueharbor-hosting.test")
+    assert corrected.by_staff and "Corrects:" in corrected.note
     response = client.post(
         reverse("admin:takedown_abusecontact_add"),
         {"host": "clips.example.net", "rung": "host", "name": "Nobody", "email": "", "url": "", "note": ""},

@@ -61,7 +61,7 @@ class AbuseContactAdmin(AgencyScoped, admin.ModelAdmin):
 
     def response_change(self, request, obj):
         # A corrected discovered contact is a new row (staff's own): show that one.
-        return HttpResponseRedirect(reverse("admin:takedown_abusecontact_changelist") + f"?host={obj.host}")
+        return HttpResponseRedirect(reverse("admin:takedown_abusecontact_changelist") + f"?q={obj.host}")
 
     @admin.action(description=_("Discover the selected hosts' contacts again"), permissions=["change"])
     def discover_again(self, request, queryset):

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -144,8 +145,8 @@ def contact_save(
     )
     try:
         contact.full_clean()
-    except Exception as exc:  # ValidationError: one sentence per field
-        messages = getattr(exc, "message_dict", None) or {"": [str(exc)]}
+    except ValidationError as exc:
+        messages = getattr(exc, "message_dict", None) or {"": exc.messages}
         raise Invalid(
             "; ".join(f"{k}: {' '.join(v)}" if k else " ".join(v) for k, v in messages.items())
         ) from None
