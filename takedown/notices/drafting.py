@@ -45,8 +45,10 @@ def notices_prepare(
     Takes the given URLs (or all of an artist's) that are open and not already held by a
     draft, pending or approved notice; adds them to an existing draft for the same group or
     starts one. Never puts an item on a route that cannot carry its category
-    (legal.may_carry). Returns the notices touched and how many URLs were left out: no
-    platform matches their host (nobody to notify yet), or their route cannot carry them.
+    (legal.may_carry). A URL on a host no platform covers goes to the host's first known
+    abuse contact (takedown.contacts: the cached discovery or staff's own), grouped per
+    contact. Returns the notices touched and how many URLs were left out: no platform and
+    no contact known for their host (nobody to notify yet), or their route cannot carry them.
     """
     check("prepare", None, user)
     qs = (
