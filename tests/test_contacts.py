@@ -336,3 +336,47 @@ def test_the_contacts_command_refuses_what_is_not_a_host():
 
     with pytest.raises(CommandError, match="not a host name"):
         call_command("contacts", "mailto:someone@example.com", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_refresh_replaces_the_bootstrap_files_that_parse_and_keeps_the_rest(pinned, settings, tmp_path):
+    from takedown.contacts import services
+
+    settings.TAKEDOWN_PROBE_RESOLVE = {
+        **settings.TAKEDOWN_PROBE_RESOLVE,
+        "iana.test": [SITE],
+        "cf.test": [SITE],
+    }
+    fresh = tmp_path / "fresh"
+    write_bootstrap(
+        fresh,
+        ipv4={"8.0.0.0/8": "https://rdap.arin.net/registry/"},
+        dns={"net": "https://rdap.verisign.com/net/v1/"},
+    )
+    for kind in ("dns", "ipv4", "ipv6"):
+        pinned.routes[("iana.test", f"/rdap/{kind}.json")] = Reply(body=(fresh / f"{kind}.json").read_bytes())
+    pinned.routes[("iana.test", "/rdap/asn.json")] = Reply(body=b"<html>maintenance</html>")
+    pinned.routes[("cf.test", "/ips-v4")] = Reply(body="173.245.48.0/20\n104.16.0.0/13\n")
+    pinned.routes[("cf.test", "/ips-v6")] = Reply(body="2606:4700::/32\n")
+    target = tmp_path / "refreshed"
+    report = services.data_refresh(
+        directory=target,
+        iana=pinned.base("iana.test", "/rdap/"),
+        cloudflare=pinned.base("cf.test", "/"),
+    )
+    assert report["dns"] == report["ipv4"] == "2026-11-02T18:00:01Z"
+    assert report["asn"].startswith("kept (asn.json is not JSON")
+    assert report["cdn:cloudflare"] == "3 ranges"
+    assert not (target / "asn.json").exists()  # the shipped copy stays in use for it
+    data = bootstrap.load(target)
+    assert data.rdap_for_domain("clips.example.net") == "https://rdap.verisign.com/net/v1/"
+    assert data.cdn_for("173.245.48.1").name == "Cloudflare" and data.cdn_for("172.64.0.1") is None
+    assert data.published["asn"] == "2021-12-07T20:00:01Z"  # shipped
+
+    # Half of Cloudflare's list is not a list: the ranges in use are kept.
+    pinned.routes[("cf.test", "/ips-v6")] = Reply(503, "down")
+    report = services.data_refresh(
+        directory=target, iana=pinned.base("iana.test", "/rdap/"), cloudflare=pinned.base("cf.test", "/")
+    )
+    assert report["cdn:cloudflare"] == "kept (HTTP 503)"
+    assert len(bootstrap.load(target).cdns[0].networks) == 3

@@ -201,22 +201,29 @@ def platform_for(contact: AbuseContact) -> Platform:
 # -- refreshing the shipped data ----------------------------------------------------------
 
 IANA = "https://data.iana.org/rdap/"
+CLOUDFLARE = "https://www.cloudflare.com/"
 
 
-def data_refresh(*, directory: Path | None = None, config: ProbeConfig | None = None) -> dict[str, str]:
+def data_refresh(
+    *,
+    directory: Path | None = None,
+    config: ProbeConfig | None = None,
+    iana: str = IANA,
+    cloudflare: str = CLOUDFLARE,
+) -> dict[str, str]:
     """Download the IANA bootstrap files and the CDN ranges into ``directory`` (default
     TAKEDOWN_CONTACTS_DATA_DIR) through the same safe client; a file is replaced only once it
     parses. Returns each file's publication date, or why it was kept."""
     directory = Path(directory or settings.TAKEDOWN_CONTACTS_DATA_DIR)
     directory.mkdir(parents=True, exist_ok=True)
     config = replace(config or discovery_config(), total_timeout=60.0)
-    current = bootstrap_data()
+    current = bootstrap.load(directory)  # what this directory serves now (shipped copy where empty)
     report: dict[str, str] = {}
 
     async def fetch_all() -> None:
         async with SafeClient(config, body_limit=8 * 1024 * 1024) as client:
             for kind in bootstrap.KINDS:
-                answer = await client.get(f"{IANA}{kind}.json", accept="application/json")
+                answer = await client.get(f"{iana}{kind}.json", accept="application/json")
                 if not answer.ok:
                     report[kind] = f"kept ({answer.error})"
                     continue
@@ -227,22 +234,16 @@ def data_refresh(*, directory: Path | None = None, config: ProbeConfig | None = 
                     continue
                 _write(directory / f"{kind}.json", answer.body)
                 report[kind] = published
-            cdns = {}
-            for cdn in current.cdns:
-                ranges: list[str] = []
-                for suffix in ("ips-v4", "ips-v6"):
-                    answer = await client.get(f"https://www.cloudflare.com/{suffix}", accept="text/plain")
-                    if answer.ok:
-                        ranges += [
-                            line.strip()
-                            for line in answer.body.decode(errors="replace").split()
-                            if line.strip()
-                        ]
-                if cdn.slug != "cloudflare" or not ranges:
-                    report[f"cdn:{cdn.slug}"] = "kept"
-                    cdns[cdn.slug] = None
-                    continue
-                cdns[cdn.slug] = ranges
+            # Cloudflare's two lists; both must answer, or a half list would drop ranges.
+            answers = [
+                await client.get(f"{cloudflare}{suffix}", accept="text/plain")
+                for suffix in ("ips-v4", "ips-v6")
+            ]
+            ranges = [line for a in answers for line in a.body.decode(errors="replace").split()]
+            failed = [a.error or f"HTTP {a.status}" for a in answers if not a.ok]
+            if failed or not ranges:
+                report["cdn:cloudflare"] = f"kept ({'; '.join(failed) or 'empty list'})"
+            cdns = {"cloudflare": None if failed or not ranges else ranges}
             _write_cdns(directory, current, cdns, report)
 
     asyncio.run(fetch_all())
@@ -275,6 +276,7 @@ def _write_cdns(directory: Path, current: bootstrap.Bootstrap, fetched: dict, re
     try:
         bootstrap.parse_cdns(body)
     except bootstrap.BootstrapError as exc:
-        report["cdn"] = f"kept ({exc})"
+        for slug in (k for k, v in fetched.items() if v):
+            report[f"cdn:{slug}"] = f"kept ({exc})"
         return
     _write(directory / "cdn.json", body)
