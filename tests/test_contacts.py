@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -295,6 +296,18 @@ def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pin
     assert AbuseContact.objects.get(pk=discovered.pk).is_current is False
     lookup = services.host_discover(target=target)
     assert {s["source"]: s["outcome"] for s in lookup.steps}["rdap_network"] == "none"
+
+
+@pytest.mark.django_db
+def test_a_lookup_where_nothing_answered_is_asked_again_within_the_hour(pinned, settings):
+    from takedown.contacts import services
+
+    settings.TAKEDOWN_PROBE_RESOLVE = {**settings.TAKEDOWN_PROBE_RESOLVE, "private.example.net": ["10.0.0.9"]}
+    lookup = services.host_discover(target="http://private.example.net/")
+    assert [s["outcome"] for s in lookup.steps] == ["unknown"]
+    assert lookup.expires_at - lookup.looked_up_at == services.UNKNOWN_TTL
+    good = services.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    assert good.expires_at - good.looked_up_at == timedelta(hours=settings.TAKEDOWN_CONTACTS_TTL_HOURS)
 
 
 @pytest.mark.django_db

@@ -24,6 +24,7 @@ from takedown.roles import role_has
 
 RUNG_ORDER = {rung: i for i, rung in enumerate(discovery.RUNGS)}
 UNLISTED_SLUG = "unlisted-host"
+UNKNOWN_TTL = timedelta(hours=1)
 
 
 def discovery_config() -> ProbeConfig:
@@ -67,6 +68,10 @@ def host_discover(
 
 def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
     ttl = timedelta(hours=settings.TAKEDOWN_CONTACTS_TTL_HOURS)
+    if all(step.outcome == discovery.UNKNOWN for step in found.steps):
+        # Nothing answered (a resolver or network outage, every registry down): ask again soon
+        # rather than keep "unknown" for a week.
+        ttl = min(ttl, UNKNOWN_TTL)
     with transaction.atomic():
         lookup, _created = HostLookup.objects.update_or_create(
             host=found.host,
