@@ -223,6 +223,9 @@ def test_the_url_page_shows_the_hosts_contacts_and_the_ladder_and_legal_skips_th
 
     recipients = client.get(reverse("admin:takedown_abusecontact_recipients")).content.decode()
     assert "clips.example.net" in recipients and "takedown@clips.example.net" in recipients
+    dashboard = client.get(reverse("admin:dashboard")).content.decode()
+    section = dashboard[dashboard.index('id="by-recipient"') :]
+    assert "takedown@clips.example.net" in section and "<td>1</td>" in section
 
 
 def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(pinned, staff, client):  # noqa: F811
