@@ -326,6 +326,9 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "takedown.choices.Category",
         "LegalRouteEnum": "takedown.choices.LegalRoute",
         "ChannelKindEnum": "takedown.choices.ChannelKind",
+        "SourceEnum": "takedown.choices.Source",  # the name it had before contacts had a source too
+        "ContactSourceEnum": "takedown.models.AbuseContact.Source",
+        "ContactRungEnum": "takedown.models.AbuseContact.Rung",
     },
 }
 
