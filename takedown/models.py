@@ -45,6 +45,22 @@ MARKER_KEYS = (
 )
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name the system knows (Asia/Seoul), else a clear error."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        if not value or value != value.strip() or len(value) > 64:
+            raise ValueError(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(
+            _("%(value)s is not a time zone name (for example Asia/Seoul or Europe/Berlin)."),
+            params={"value": value[:64]},
+            code="invalid",
+        ) from None
+
+
 class AgencyQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> AgencyQuerySet:
         return self if user.is_superuser else self.filter(pk=user.agency_id)
@@ -80,6 +96,15 @@ class Agency(models.Model):
         _("require a second factor for staff too"),
         default=False,
         help_text=_("Staff must then set up an authenticator app before they can use the admin."),
+    )
+    # Every time the admin shows is in the agency's zone (takedown.localtime), whatever the
+    # server's TIME_ZONE: a Seoul team reads deadlines in Seoul time.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Asia/Seoul",
+        validators=[validate_time_zone],
+        help_text=_("An IANA zone name such as Asia/Seoul or Europe/Berlin: every time shown is in it."),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

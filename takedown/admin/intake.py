@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from itertools import zip_longest
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -91,6 +94,39 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class UploadFilter(admin.SimpleListFilter):
+    """The rows one CSV upload created: "upload=<first µs>-<last µs>" (epoch microseconds),
+    written by the upload page's result link; always narrowed to the signed-in uploader."""
+
+    title = _("upload")
+    parameter_name = "upload"
+
+    @staticmethod
+    def value_for(start, end) -> str:
+        return f"{int(start.timestamp() * 1_000_000)}-{int(end.timestamp() * 1_000_000) + 1}"
+
+    def _window(self):
+        try:
+            first, last = (int(part) for part in (self.value() or "").split("-", 1))
+            start = datetime.fromtimestamp(first / 1_000_000, tz=UTC)
+            end = datetime.fromtimestamp(last / 1_000_000, tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
+        return (start, end) if start <= end else None
+
+    def lookups(self, request, model_admin):
+        # Shown (and applied) only when a result link asked for it.
+        return [(self.value(), _("The rows of this upload"))] if self._window() else []
+
+    def queryset(self, request, queryset):
+        window = self._window()
+        if window is None:
+            return queryset
+        return queryset.filter(
+            source=Source.CSV, added_by=request.user, created_at__gte=window[0], created_at__lte=window[1]
+        )
+
+
 class URLCheckInline(admin.TabularInline):
     model = URLCheck
     extra = 0
@@ -161,7 +197,6 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         "artist",
         "platform",
         "category",
-        "legal_route",
         "status",
         "last_verdict",
         "discovered_at",
@@ -169,6 +204,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     ]
     list_filter = [
         OverdueFilter,
+        UploadFilter,
         "status",
         "category",
         "legal_route",
@@ -177,6 +213,8 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         "last_verdict",
         "artist",
     ]
+    # The URL column links itself (beside its copy button): no second link around it.
+    list_display_links = None
     list_select_related = ["artist", "platform"]
     search_fields = ["normalized_url", "url", "note", "artist__name", "artist__name_ko"]
     autocomplete_fields = ["artist"]
@@ -269,8 +307,20 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
 
     @admin.display(description=_("URL"), ordering="normalized_url")
     def short_url(self, obj: InfringingURL) -> str:
-        text = obj.normalized_url if len(obj.normalized_url) <= 80 else obj.normalized_url[:77] + "…"
-        return text
+        # Cut in the middle: the host and the item's id at the end are what people tell apart.
+        full = obj.normalized_url
+        text = full if len(full) <= 48 else full[:30] + "…" + full[-17:]
+        return format_html(
+            '<span class="url-cell"><a href="{}" title="{}">{}</a>'
+            '<button type="button" class="copy-url" data-copy="{}" data-copied="{}" title="{}">{}</button></span>',
+            reverse("admin:takedown_infringingurl_change", args=[obj.pk]),
+            full,
+            text,
+            full,
+            _("Copied"),
+            _("Copy the full URL"),
+            _("Copy"),
+        )
 
     @admin.display(description=_("overdue"), boolean=True, ordering="overdue_since")
     def overdue_flag(self, obj: InfringingURL) -> bool:
@@ -327,6 +377,11 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
                 name="takedown_infringingurl_upload",
             ),
             path(
+                "upload/sample.csv",
+                self.admin_site.admin_view(self.sample_view),
+                name="takedown_infringingurl_upload_sample",
+            ),
+            path(
                 "export.csv",
                 self.admin_site.admin_view(self.export_view),
                 name="takedown_infringingurl_export",
@@ -349,12 +404,24 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="takedown-urls-{stamp}.csv"'
         return response
 
+    def sample_view(self, request: HttpRequest):
+        """A small CSV in the upload's format, with invented URLs, to fill in."""
+        from django.http import HttpResponse
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(SAMPLE_CSV, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="takedown-upload-sample.csv"'
+        return response
+
     def upload_view(self, request: HttpRequest):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = CSVUploadForm(request.POST or None, request.FILES or None, user=request.user)
         report = None
+        rows_link = ""
         if request.method == "POST" and form.is_valid():
+            started = timezone.now()
             try:
                 report = jobs.urls_import(
                     user=request.user,
@@ -370,6 +437,11 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             else:
                 if isinstance(report, Job):
                     return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[report.pk]))
+                rows_link = "{}?{}={}".format(
+                    reverse("admin:takedown_infringingurl_changelist"),
+                    UploadFilter.parameter_name,
+                    UploadFilter.value_for(started, timezone.now()),
+                )
                 level = messages.SUCCESS if not report.rejected else messages.WARNING
                 self.message_user(
                     request,
@@ -385,19 +457,27 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
                         messages.INFO,
                     )
                 if not report.rejected:
-                    return HttpResponseRedirect(reverse("admin:takedown_infringingurl_changelist"))
+                    return HttpResponseRedirect(rows_link)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Upload URLs from CSV"),
             "form": form,
             "report": report,
-            "uploaded_url": reverse("admin:takedown_infringingurl_changelist") + "?source__exact=csv",
+            "uploaded_url": rows_link,
             "columns": importing.COLUMNS,
-            "categories": Category.choices,
-            "routes": LegalRoute.choices,
+            # Side by side: the label people read, the value the file carries.
+            "value_rows": list(zip_longest(Category.choices, LegalRoute.choices)),
         }
         return TemplateResponse(request, "admin/takedown/infringingurl/upload.html", context)
+
+
+SAMPLE_CSV = (
+    "\ufeffurl,artist,category,legal_route,note\r\n"
+    "https://www.youtube.com/watch?v=EXAMPLE0001,,synthetic_sexual,,Deepfake clip reported by a fan\r\n"
+    "https://x.com/example_account/status/1000000000000000001,,impersonation,platform_policy,"
+    "Account posing as the artist\r\n"
+)
 
 
 class CSVUploadForm(forms.Form):
