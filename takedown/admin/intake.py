@@ -14,11 +14,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from takedown import importing, jobs, lifecycle, notices, rechecks
 from takedown.admin.base import AgencyScoped, ReadOnly
-from takedown.choices import Category, LegalRoute, Source, URLStatus
+from takedown.choices import Category, LegalRoute, Source, URLStatus, Verdict
 from takedown.models import (
     Agency,
     Artist,
@@ -68,14 +69,26 @@ def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> No
 
 def describe_outcome(outcome: rechecks.Outcome) -> str:
     """ "#2: removed (1 of 2, confirming)" or "#2: removed, confirmed: now Removed"."""
-    text = f"#{outcome.url_id}: {outcome.verdict}"
+    verdict = Verdict(outcome.verdict).label if outcome.verdict in Verdict.values else outcome.verdict
+    text = f"#{outcome.url_id}: {verdict}"
     if outcome.status_after != outcome.status_before:
-        return f"{text}, confirmed: now {URLStatus(outcome.status_after).label}"
+        return gettext("%(text)s, confirmed: now %(status)s") % {
+            "text": text,
+            "status": URLStatus(outcome.status_after).label,
+        }
     if outcome.confirming and outcome.streak_count < settings.TAKEDOWN_CONFIRMATIONS:
-        return f"{text} ({outcome.streak_count} of {settings.TAKEDOWN_CONFIRMATIONS}, confirming)"
+        return gettext("%(text)s (%(n)d of %(total)d, confirming)") % {
+            "text": text,
+            "n": outcome.streak_count,
+            "total": settings.TAKEDOWN_CONFIRMATIONS,
+        }
     if outcome.confirm_after is not None:
         when = timezone.localtime(outcome.confirm_after).strftime("%H:%M")
-        return f"{text} (seen {outcome.streak_count} times; a check from {when} on confirms it)"
+        return gettext("%(text)s (seen %(n)d times; a check from %(when)s on confirms it)") % {
+            "text": text,
+            "n": outcome.streak_count,
+            "when": when,
+        }
     return text
 
 
@@ -481,8 +494,9 @@ SAMPLE_CSV = (
 
 
 class CSVUploadForm(forms.Form):
-    agency = forms.ModelChoiceField(queryset=Agency.objects.all(), required=False)
+    agency = forms.ModelChoiceField(queryset=Agency.objects.all(), required=False, label=_("Agency"))
     artist = forms.ModelChoiceField(
+        label=_("Artist"),
         queryset=Artist.objects.none(),
         required=False,
         help_text=_(
@@ -490,16 +504,18 @@ class CSVUploadForm(forms.Form):
         ),
     )
     default_category = forms.ChoiceField(
+        label=_("Default category"),
         choices=[("", "—")] + list(Category.choices),
         required=False,
         help_text=_("Used for rows whose category is empty."),
     )
     default_route = forms.ChoiceField(
+        label=_("Default legal route"),
         choices=[("", "—")] + list(LegalRoute.choices),
         required=False,
         help_text=_("Used for rows whose legal route is empty; otherwise the platform's default route."),
     )
-    file = forms.FileField(help_text=_("CSV, UTF-8 (a BOM is fine)."))
+    file = forms.FileField(label=_("File"), help_text=_("CSV, UTF-8 (a BOM is fine)."))
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -321,6 +321,10 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
 
         return super().get_queryset(request).annotate(_items=Count("items"))
 
+    @admin.display(description=_("deadline basis"))
+    def deadline_basis(self, obj: Notice) -> str:
+        return obj.deadline_basis
+
     @admin.display(description=_("URLs"), ordering="_items")
     def item_count(self, obj: Notice) -> int:
         return obj._items
