@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from takedown import notices
 from takedown.models import InfringingURL, Notice, NoticeEvent, NoticeTemplate, Platform
-from tests.notices_setup import import_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -49,24 +47,6 @@ def english_in(html: str, data: list[str]) -> list[str]:
     for value in sorted(filter(None, data), key=len, reverse=True):  # fictional data may hold any word
         text = text.replace(value, " ")
     return [phrase for phrase in ENGLISH if phrase in text]
-
-
-@pytest.fixture
-def busy_agency(agency, artist, staff, legal, legal2, platforms, templates):
-    urls = import_urls(
-        agency,
-        artist,
-        ["https://www.youtube.com/watch?v=abcDEF12340", "https://www.youtube.com/watch?v=abcDEF12341"],
-    )
-    (draft,), _ = notices.notices_prepare(user=staff, url_ids=[urls[0].pk])
-    (sent,), _ = notices.notices_prepare(user=staff, url_ids=[urls[1].pk])
-    notices.notice_submit(notice_id=sent.pk, user=staff)
-    notices.notice_approve(notice_id=sent.pk, user=legal)
-    notices.perform("send", notice_id=sent.pk, user=legal, reference="YT-1")
-    urls = import_urls(agency, artist, ["https://t.me/leakchan/7"])
-    (pending,), _ = notices.notices_prepare(user=staff, url_ids=[urls[2].pk])
-    notices.notice_submit(notice_id=pending.pk, user=staff)
-    return {"urls": urls, "draft": draft, "pending": pending, "sent": sent}
 
 
 def test_each_admin_page_reads_korean(client, busy_agency, legal2, artist, agency):
