@@ -94,11 +94,13 @@ def busy_agency(agency, artist, staff, legal, legal2, platforms, templates):
         artist,
         ["https://www.youtube.com/watch?v=abcDEF12340", "https://www.youtube.com/watch?v=abcDEF12341"],
     )
-    (draft,), _ = notices.notices_prepare(user=staff, url_ids=[urls[0].pk])
     (sent,), _ = notices.notices_prepare(user=staff, url_ids=[urls[1].pk])
     notices.notice_submit(notice_id=sent.pk, user=staff)
     notices.notice_approve(notice_id=sent.pk, user=legal)
     notices.perform("send", notice_id=sent.pk, user=legal, reference="YT-1")
+    # Prepared after the first one left, so it is a draft of its own (same group).
+    (draft,), _ = notices.notices_prepare(user=staff, url_ids=[urls[0].pk])
+    assert draft.pk != sent.pk and draft.status == "draft"
     urls = import_urls(agency, artist, ["https://t.me/leakchan/7"])
     (pending,), _ = notices.notices_prepare(user=staff, url_ids=[urls[2].pk])
     notices.notice_submit(notice_id=pending.pk, user=staff)
