@@ -35,7 +35,9 @@ ENGLISH = [
 def visible_text(html: str) -> str:
     html = re.sub(r"(?is)<(script|style|svg:title)[^>]*>.*?</\1>", " ", html)
     html = re.sub(r"(?is)<code>.*?</code>", " ", html)  # values written in a file, as they are
-    html = re.sub(r"(?is)<textarea[^>]*>.*?</textarea>", " ", html)  # a notice's own text (its language)
+    # A notice's own text is in the notice's language (the packet's fields, a draft's preview).
+    html = re.sub(r"(?is)<textarea[^>]*>.*?</textarea>", " ", html)
+    html = re.sub(r'(?is)<div class="notice-text"[^>]*>.*?</div>', " ", html)
     # The inline rows' own titles, hidden by admin.css (they repeated the URL, "∅ → draft").
     html = re.sub(r'(?is)<td class="original">\s*<p>.*?</p>', " ", html)
     html = re.sub(r"(?s)<[^>]+>", " ", html)
