@@ -198,7 +198,7 @@ def test_the_whole_loop_in_a_browser(
         page.select_option("select[name=action]", "recheck_now")
         click_and_wait(page, "button[name=index]")
         (checked,) = [m for m in messages(page) if m.startswith("Checked 3 URL(s)")]
-        assert checked.count("live") == 2 and checked.count("removed") == 1, checked
+        assert checked.count(": Live") == 2 and checked.count("#2: Removed") == 1, checked
         assert _statuses(page) == {good[0]: "Notified", good[1]: expected, good[2]: "Notified"}
         shot(page, f"1{attempt - 1}-staff-recheck-{attempt}")
         # A removal is confirmed only by a check TAKEDOWN_CONFIRM_MIN_MINUTES after the first
