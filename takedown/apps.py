@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class TakedownConfig(AppConfig):
     default = True
     name = "takedown"
-    verbose_name = "Takedown"
+    verbose_name = _("Takedown")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

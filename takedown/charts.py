@@ -1,6 +1,8 @@
 """Server-side SVG charts for the dashboard: no JavaScript library, nothing from a CDN.
 
-Pure functions from numbers to SVG markup; every label is escaped.
+Pure functions from numbers to SVG markup; every label is escaped. Every chart uses the same
+text sizes (TEXT, TITLE) and is drawn at its own pixel size: it shrinks only when its box is
+narrower, so its text stays readable (12 px at 1366 px and wider).
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from collections.abc import Sequence
 from html import escape
 
 PALETTE = ("#417690", "#e07b39", "#5b9a68", "#b85450", "#8e6fb5")
+TEXT = 12  # px: axis labels, legends, values
+TITLE = 14  # px: the chart's title
+FONT = 'font-family="inherit"'
 
 
 def _nice_max(value: float) -> float:
@@ -37,16 +42,17 @@ def weekly_bars(
     bar_w = max(group_w / (len(series) + 1), 1.0)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
-        f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px">',
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" {FONT} '
+        'style="max-width:100%;height:auto">',
         f"<title>{escape(title)}</title>",
-        f'<text x="{left}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<text x="{left}" y="16" font-size="{TITLE}" font-weight="bold">{escape(title)}</text>',
     ]
     for i in range(5):
         value = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(
-            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{value:g}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="{TEXT}" text-anchor="end">{value:g}</text>'
         )
     for s, (name, values) in enumerate(series.items()):
         colour = PALETTE[s % len(PALETTE)]
@@ -59,13 +65,13 @@ def weekly_bars(
             )
         lx = left + 230 + s * 130
         parts.append(f'<rect x="{lx}" y="6" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{lx + 14}" y="15" font-size="11">{escape(name)}</text>')
+        parts.append(f'<text x="{lx + 14}" y="15" font-size="{TEXT}">{escape(name)}</text>')
     step = max(1, n // 8)
     for i, label in enumerate(labels):
         if i % step == 0:
             x = left + i * group_w + group_w / 2
             parts.append(
-                f'<text x="{x:.1f}" y="{height - bottom + 14}" font-size="10" text-anchor="middle">{escape(label)}</text>'
+                f'<text x="{x:.1f}" y="{height - bottom + 14}" font-size="{TEXT}" text-anchor="middle">{escape(label)}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -85,18 +91,19 @@ def horizontal_bars(
     plot_w = width - left - 90
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
-        f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px">',
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" {FONT} '
+        'style="max-width:100%;height:auto">',
         f"<title>{escape(title)}</title>",
-        f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<text x="4" y="16" font-size="{TITLE}" font-weight="bold">{escape(title)}</text>',
     ]
     for i, (label, value, text) in enumerate(rows):
         y = top + i * row_h
         w = plot_w * (value or 0) / top_value if top_value else 0
         parts.append(
-            f'<text x="{left - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(label[:28])}</text>'
+            f'<text x="{left - 6}" y="{y + 14}" font-size="{TEXT}" text-anchor="end">{escape(label[:28])}</text>'
         )
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{plot_w}" height="14" fill="#f2f2f2"/>')
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="14" fill="{PALETTE[0]}"/>')
-        parts.append(f'<text x="{left + plot_w + 6}" y="{y + 14}" font-size="11">{escape(text)}</text>')
+        parts.append(f'<text x="{left + plot_w + 6}" y="{y + 14}" font-size="{TEXT}">{escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)

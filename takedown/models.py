@@ -45,23 +45,42 @@ MARKER_KEYS = (
 )
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name the system knows (Asia/Seoul), else a clear error."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        if not value or value != value.strip() or len(value) > 64:
+            raise ValueError(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(
+            _("%(value)s is not a time zone name (for example Asia/Seoul or Europe/Berlin)."),
+            params={"value": value[:64]},
+            code="invalid",
+        ) from None
+
+
 class AgencyQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> AgencyQuerySet:
         return self if user.is_superuser else self.filter(pk=user.agency_id)
 
 
 class Agency(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
     name_ko = models.CharField(_("Korean name"), max_length=200, blank=True)
-    slug = models.SlugField(max_length=80, unique=True)
-    address = models.TextField(blank=True)
+    slug = models.SlugField(max_length=80, unique=True, verbose_name=_("slug"))
+    address = models.TextField(blank=True, verbose_name=_("address"))
     email = models.EmailField(_("contact email"), blank=True)
-    phone = models.CharField(max_length=50, blank=True)
-    website = models.URLField(blank=True)
+    phone = models.CharField(max_length=50, blank=True, verbose_name=_("phone"))
+    website = models.URLField(blank=True, verbose_name=_("website"))
     signatory_name = models.CharField(
-        max_length=200, blank=True, help_text=_("The person who signs notices for the agency.")
+        max_length=200,
+        blank=True,
+        help_text=_("The person who signs notices for the agency."),
+        verbose_name=_("signatory name"),
     )
-    signatory_title = models.CharField(max_length=200, blank=True)
+    signatory_title = models.CharField(max_length=200, blank=True, verbose_name=_("signatory title"))
     # Korean notices are signed in Korean: "법무팀장 한지윤", never the English name mixed in.
     signatory_name_ko = models.CharField(_("signatory's Korean name"), max_length=200, blank=True)
     signatory_title_ko = models.CharField(_("signatory's Korean title"), max_length=200, blank=True)
@@ -81,7 +100,16 @@ class Agency(models.Model):
         default=False,
         help_text=_("Staff must then set up an authenticator app before they can use the admin."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Every time the admin shows is in the agency's zone (takedown.localtime), whatever the
+    # server's TIME_ZONE: a Seoul team reads deadlines in Seoul time.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Asia/Seoul",
+        validators=[validate_time_zone],
+        help_text=_("An IANA zone name such as Asia/Seoul or Europe/Berlin: every time shown is in it."),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     objects = AgencyQuerySet.as_manager()
 
@@ -777,8 +805,8 @@ class InfringingURL(models.Model):
         related_name="aliases",
         help_text=_("Set when this URL turned out to be another form of an item already recorded."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     # Recheck bookkeeping (the recheck engine owns these).
     next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
@@ -791,9 +819,10 @@ class InfringingURL(models.Model):
         choices=Verdict.choices,
         blank=True,
         help_text=_("The conclusive verdict of the current run of consecutive checks."),
+        verbose_name=_("streak verdict"),
     )
-    streak_count = models.PositiveIntegerField(default=0)
-    streak_since = models.DateTimeField(null=True, blank=True)
+    streak_count = models.PositiveIntegerField(default=0, verbose_name=_("streak count"))
+    streak_since = models.DateTimeField(null=True, blank=True, verbose_name=_("streak since"))
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
     deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
     overdue_since = models.DateTimeField(_("overdue since"), null=True, blank=True)
@@ -860,23 +889,25 @@ class URLCheckQuerySet(models.QuerySet):
 class URLCheck(models.Model):
     """Evidence of one look at a URL. Metadata and hashes only, never media."""
 
-    url = models.ForeignKey(InfringingURL, on_delete=models.CASCADE, related_name="checks")
-    checked_at = models.DateTimeField(default=timezone.now)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    final_url = models.TextField(blank=True)
-    redirect_chain = models.JSONField(default=list, blank=True)
-    headers = models.JSONField(default=dict, blank=True)
-    body_sha256 = models.CharField(max_length=64, blank=True)
-    title = models.CharField(max_length=500, blank=True)
-    excerpt = models.TextField(blank=True)
-    verdict = models.CharField(max_length=20, choices=Verdict.choices)
-    reason = models.CharField(max_length=500, blank=True)
+    url = models.ForeignKey(
+        InfringingURL, on_delete=models.CASCADE, related_name="checks", verbose_name=_("URL")
+    )
+    checked_at = models.DateTimeField(default=timezone.now, verbose_name=_("checked at"))
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("HTTP status"))
+    final_url = models.TextField(blank=True, verbose_name=_("final URL"))
+    redirect_chain = models.JSONField(default=list, blank=True, verbose_name=_("redirect chain"))
+    headers = models.JSONField(default=dict, blank=True, verbose_name=_("headers"))
+    body_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("body SHA-256"))
+    title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))
+    excerpt = models.TextField(blank=True, verbose_name=_("excerpt"))
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, verbose_name=_("verdict"))
+    reason = models.CharField(max_length=500, blank=True, verbose_name=_("reason"))
     # The rule that decided the verdict ("status.404", "youtube.playability.ERROR",
     # "dns.nxdomain.confirmed", "soft404.same_as_random_path"): reason is the sentence, this
     # is what evidence and statistics can be grouped and audited by.
     rule = models.CharField(_("rule"), max_length=100, blank=True)
-    error = models.TextField(blank=True)
-    elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    elapsed_ms = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("elapsed (ms)"))
 
     objects = URLCheckQuerySet.as_manager()
 
@@ -988,7 +1019,9 @@ class NoticeQuerySet(models.QuerySet):
 
 
 class Notice(models.Model):
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="notices")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="notices", verbose_name=_("agency")
+    )
     artist = models.ForeignKey(
         Artist, verbose_name=_("artist"), on_delete=models.PROTECT, related_name="notices"
     )
@@ -998,7 +1031,12 @@ class Notice(models.Model):
     legal_route = models.CharField(_("legal route"), max_length=20, choices=LegalRoute.choices)
     locale = models.CharField(_("language"), max_length=2, choices=Locale.choices, default=Locale.EN)
     template = models.ForeignKey(
-        NoticeTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+        NoticeTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notices",
+        verbose_name=_("template"),
     )
     status = models.CharField(
         _("status"), max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT
@@ -1010,7 +1048,7 @@ class Notice(models.Model):
         on_delete=models.PROTECT,
         related_name="notices_drafted",
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1026,38 +1064,48 @@ class Notice(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="notices_reviewed",
+        verbose_name=_("reviewed by"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
+    rejection_reason = models.TextField(blank=True, verbose_name=_("rejection reason"))
     revision_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
     )
 
     # Frozen at submission: legal approves exactly these bytes, and they are sent.
-    rendered_subject = models.CharField(max_length=500, blank=True)
+    rendered_subject = models.CharField(max_length=500, blank=True, verbose_name=_("rendered subject"))
     rendered_html = models.TextField(blank=True)
     rendered_text = models.TextField(blank=True)
     pdf = models.BinaryField(null=True, blank=True, editable=False)
-    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("PDF SHA-256"))
 
     # Delivery.
-    channel = models.CharField(max_length=10, choices=ChannelKind.choices, blank=True)
-    recipient = models.CharField(max_length=500, blank=True)
+    channel = models.CharField(
+        max_length=10, choices=ChannelKind.choices, blank=True, verbose_name=_("channel")
+    )
+    recipient = models.CharField(max_length=500, blank=True, verbose_name=_("recipient"))
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sent by"),
     )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
-    message_id = models.CharField(max_length=500, blank=True)
+    message_id = models.CharField(max_length=500, blank=True, verbose_name=_("Message-ID"))
     reference = models.CharField(_("platform reference"), max_length=200, blank=True)
-    delivery_error = models.TextField(blank=True)
-    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    delivery_error = models.TextField(blank=True, verbose_name=_("delivery error"))
+    delivery_attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("delivery attempts"))
     delivery_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the next delivery attempt is due (queued, or retried after a failure).
     delivery_next_at = models.DateTimeField(null=True, blank=True, editable=False)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=20, choices=NoticeOutcome.choices, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledged at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    outcome = models.CharField(
+        max_length=20, choices=NoticeOutcome.choices, blank=True, verbose_name=_("outcome")
+    )
     # A host no registry platform covers: the discovered (or staff-given) contact it goes to,
     # in place of the platform's channel.
     contact = models.ForeignKey(
@@ -1142,8 +1190,12 @@ class NoticeItemQuerySet(models.QuerySet):
 
 
 class NoticeItem(models.Model):
-    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="items")
-    url = models.ForeignKey(InfringingURL, on_delete=models.PROTECT, related_name="notice_items")
+    notice = models.ForeignKey(
+        Notice, on_delete=models.CASCADE, related_name="items", verbose_name=_("notice")
+    )
+    url = models.ForeignKey(
+        InfringingURL, on_delete=models.PROTECT, related_name="notice_items", verbose_name=_("URL")
+    )
 
     objects = NoticeItemQuerySet.as_manager()
 
@@ -1164,14 +1216,23 @@ class NoticeEventQuerySet(models.QuerySet):
 class NoticeEvent(models.Model):
     """The audit trail: every transition of a notice, who made it and why."""
 
-    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    notice = models.ForeignKey(
+        Notice, on_delete=models.CASCADE, related_name="events", verbose_name=_("notice")
     )
-    at = models.DateTimeField(default=timezone.now)
-    from_status = models.CharField(max_length=20, choices=NoticeStatus.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=NoticeStatus.choices)
-    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
+    from_status = models.CharField(
+        max_length=20, choices=NoticeStatus.choices, blank=True, verbose_name=_("from status")
+    )
+    to_status = models.CharField(max_length=20, choices=NoticeStatus.choices, verbose_name=_("to status"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
     data = models.JSONField(default=dict, blank=True)
 
     objects = NoticeEventQuerySet.as_manager()
@@ -1199,16 +1260,22 @@ class CounterNotice(models.Model):
     (legal.ROUTE_CLOCKS says what an objection does on each).
     """
 
-    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="counter_notices")
-    received_at = models.DateTimeField()
-    counter_party = models.CharField(max_length=300, blank=True)
-    summary = models.TextField()
-    restore_earliest = models.DateField(null=True, blank=True)
-    restore_latest = models.DateField(null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    notice = models.ForeignKey(
+        Notice, on_delete=models.CASCADE, related_name="counter_notices", verbose_name=_("notice")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    received_at = models.DateTimeField(verbose_name=_("received at"))
+    counter_party = models.CharField(max_length=300, blank=True, verbose_name=_("counter party"))
+    summary = models.TextField(verbose_name=_("summary"))
+    restore_earliest = models.DateField(null=True, blank=True, verbose_name=_("restore earliest"))
+    restore_latest = models.DateField(null=True, blank=True, verbose_name=_("restore latest"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     objects = CounterNoticeQuerySet.as_manager()
 

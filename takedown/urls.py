@@ -6,6 +6,8 @@ from takedown.health import HealthView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Browsers ask for /favicon.ico wherever a page names no icon (a PDF, a JSON answer).
+    path("favicon.ico", RedirectView.as_view(url="/static/takedown/favicon.svg", permanent=True)),
     path("admin/", admin.site.urls),
     path("api/", include("takedown.api.urls")),
     # Served by takedown.health.HealthMiddleware before host checks; named here for

@@ -49,6 +49,16 @@ def _force_login_passes_the_second_factor(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in Korean leaves Korean active in this thread (LocaleMiddleware does not undo
+    it); the next test starts in the default language again, as a new worker would."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _private_documents(settings, tmp_path):
     # Authorization documents (takedown.models.PrivateStorage) go to a directory of the test's own.
     settings.TAKEDOWN_PRIVATE_DIR = tmp_path / "private"

@@ -83,3 +83,25 @@ def moves_are_declared():
     # A line that moves nothing (from == to) is a note on the timeline, not a move.
     moves = {(a, b) for a, b in NoticeEvent.objects.values_list("from_status", "to_status") if a != b}
     assert moves <= declared, f"moves the workflow table does not declare: {moves - declared}"
+
+
+@pytest.fixture
+def busy_agency(agency, artist, staff, legal, legal2, platforms, templates):
+    """A notice at each stage the admin shows differently: a draft, one pending review, one sent
+    through a web form (YouTube), and the URLs they list."""
+    urls = import_urls(
+        agency,
+        artist,
+        ["https://www.youtube.com/watch?v=abcDEF12340", "https://www.youtube.com/watch?v=abcDEF12341"],
+    )
+    (sent,), _ = notices.notices_prepare(user=staff, url_ids=[urls[1].pk])
+    notices.notice_submit(notice_id=sent.pk, user=staff)
+    notices.notice_approve(notice_id=sent.pk, user=legal)
+    notices.perform("send", notice_id=sent.pk, user=legal, reference="YT-1")
+    # Prepared after the first one left, so it is a draft of its own (same group).
+    (draft,), _ = notices.notices_prepare(user=staff, url_ids=[urls[0].pk])
+    assert draft.pk != sent.pk and draft.status == "draft"
+    urls = import_urls(agency, artist, ["https://t.me/leakchan/7"])
+    (pending,), _ = notices.notices_prepare(user=staff, url_ids=[urls[2].pk])
+    notices.notice_submit(notice_id=pending.pk, user=staff)
+    return {"urls": urls, "draft": draft, "pending": pending, "sent": sent}

@@ -65,7 +65,9 @@ def _url(site: Site, n: int) -> str:
 def _statuses(page) -> dict[str, str]:
     """URL -> status as the URL list shows them."""
     rows = page.locator("#result_list tbody tr").all()
-    return {r.locator(".field-short_url").inner_text(): r.locator(".field-status").inner_text() for r in rows}
+    return {
+        r.locator(".field-short_url a").inner_text(): r.locator(".field-status").inner_text() for r in rows
+    }
 
 
 def test_the_whole_loop_in_a_browser(
@@ -132,6 +134,9 @@ def test_the_whole_loop_in_a_browser(
     notice_path = urlsplit(page.url).path
     shot(page, "04-staff-draft-notice")
     click_and_wait(page, "#action-submit [type=submit]")
+    # Every state change asks first, saying what will happen.
+    assert "for legal review?" in page.inner_text("#confirm-what")
+    click_and_wait(page, "#confirm-yes")
     assert any(m.endswith("Pending review.") for m in messages(page)), messages(page)
     assert "Pending review" in page.inner_text("#notice-workflow h2")
     shot(page, "05-staff-submitted-for-review")
@@ -152,8 +157,11 @@ def test_the_whole_loop_in_a_browser(
     wait_for_pdf_viewer(lpage)
     shot(lpage, "06-legal-approval-queue")
     click_and_wait(lpage, ".queue-item [name=_approve]")
+    click_and_wait(lpage, "#confirm-yes")
     assert any(m.endswith("Approved.") for m in messages(lpage)), messages(lpage)
     assert lpage.locator(".queue-item").count() == 0
+    # The queue offers the next step: this web-form notice's packet.
+    assert "/packet/" in lpage.get_attribute("#next-step-link", "href")
     shot(lpage, "07-legal-approved")
 
     lpage.goto("/admin/")
@@ -165,7 +173,9 @@ def test_the_whole_loop_in_a_browser(
     assert "Luna Kang" in lpage.input_value("#packet-text")
     lpage.fill("input[name=reference]", "CLIP-2026-0042")
     shot(lpage, "08-legal-submission-packet")
-    click_and_wait(lpage, "input[value='Mark as submitted']")
+    click_and_wait(lpage, "[name=_send]")
+    assert "deadline starts" in lpage.inner_text("#confirm-what")
+    click_and_wait(lpage, "#confirm-yes")
     assert urlsplit(lpage.url).path == notice_path
     said = "sent: the web form submission is recorded (reference CLIP-2026-0042)."
     assert any(m.endswith(said) for m in messages(lpage)), messages(lpage)
@@ -188,7 +198,7 @@ def test_the_whole_loop_in_a_browser(
         page.select_option("select[name=action]", "recheck_now")
         click_and_wait(page, "button[name=index]")
         (checked,) = [m for m in messages(page) if m.startswith("Checked 3 URL(s)")]
-        assert checked.count("live") == 2 and checked.count("removed") == 1, checked
+        assert checked.count(": Live") == 2 and checked.count("#2: Removed") == 1, checked
         assert _statuses(page) == {good[0]: "Notified", good[1]: expected, good[2]: "Notified"}
         shot(page, f"1{attempt - 1}-staff-recheck-{attempt}")
         # A removal is confirmed only by a check TAKEDOWN_CONFIRM_MIN_MINUTES after the first

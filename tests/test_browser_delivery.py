@@ -47,6 +47,7 @@ def test_legal_sees_when_email_goes_nowhere_and_why_a_delivery_failed(
     shot(page, "delivery-01-banner")
     page.goto(f"/admin/takedown/notice/{approved.pk}/change/")
     click_and_wait(page, "#action-send [type=submit]")
+    click_and_wait(page, "#confirm-yes")
     assert any("Nothing was sent" in m for m in messages(page)), messages(page)
     assert "Approved" in page.inner_text("#notice-workflow h2")
     approved.refresh_from_db()
@@ -62,6 +63,7 @@ def test_legal_sees_when_email_goes_nowhere_and_why_a_delivery_failed(
     page.reload()
     assert page.locator("#email-not-configured").count() == 0
     click_and_wait(page, "#action-send [type=submit]")
+    click_and_wait(page, "#confirm-yes")
     assert any("queued for email to abuse@telegram.org" in m for m in messages(page)), messages(page)
     assert "Sending" in page.inner_text("#notice-workflow h2")
     assert page.locator("#action-send").count() == 0, "Send is offered while the delivery is in flight"

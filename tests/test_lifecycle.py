@@ -82,7 +82,7 @@ def test_a_live_open_url_is_not_rechecked_until_a_notice_is_sent():
 
 def test_the_admin_describes_only_real_confirmations():
     live_open = rechecks.Outcome(1, Verdict.LIVE, URLStatus.OPEN, URLStatus.OPEN, 1, None, False)
-    assert describe_outcome(live_open) == "#1: live"
+    assert describe_outcome(live_open) == "#1: Live"
     gone = rechecks.Outcome(1, Verdict.REMOVED, URLStatus.NOTIFIED, URLStatus.NOTIFIED, 1, None, True)
     assert "confirming" in describe_outcome(gone)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from takedown import importing
+from takedown import importing, notices
+from takedown.choices import NoticeStatus
 from takedown.models import InfringingURL, Notice
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,8 @@ def youtube_urls(agency, artist, platforms, templates):
 
 
 def _action(client, notice, action, **data):
+    # The confirmation page's "yes" (confirm=yes); without it nothing changes (see below).
+    data.setdefault("confirm", "yes")
     return client.post(reverse("admin:takedown_notice_action", args=[notice.pk, action]), data)
 
 
@@ -59,7 +62,10 @@ def test_it_walks_a_youtube_notice_from_draft_to_sent(client, staff, legal, yout
     assert pdf["X-Content-SHA256"] == notice.pdf_sha256
     assert pdf["X-Frame-Options"] == "SAMEORIGIN"
     response = _action(client, notice, "approve", next=reverse("admin:takedown_notice_queue"))
-    assert response.url == reverse("admin:takedown_notice_queue")
+    # Back in the queue, which offers the next step for what was just approved.
+    assert response.url == reverse("admin:takedown_notice_queue") + f"?approved={notice.pk}"
+    next_step = client.get(response.url).content.decode()
+    assert 'id="next-step"' in next_step and f"Notice #{notice.pk} is approved." in next_step
     notice.refresh_from_db()
     assert notice.status == "approved" and notice.reviewed_by == legal
 
@@ -155,3 +161,55 @@ def test_it_versions_a_template_edited_in_the_admin_and_previews_it(client, lega
     assert preview.status_code == 200
     assert "sample data" in preview.content.decode()
     assert preview.context["rendered"].subject
+
+
+def test_it_asks_before_any_state_change_and_says_what_will_happen(client, staff, legal, youtube_urls):
+    client.force_login(staff)
+    notice = notices.notices_prepare(user=staff, url_ids=[u.pk for u in youtube_urls])[0][0]
+    url = reverse("admin:takedown_notice_action", args=[notice.pk, "submit"])
+
+    page = client.post(url, {})
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f"Submit notice #{notice.pk} for legal review?" in body
+    assert 'name="confirm" value="yes"' in body and 'id="confirm-no"' in body
+    assert Notice.objects.get(pk=notice.pk).status == NoticeStatus.DRAFT
+    client.post(url, {"confirm": "yes"})
+    assert Notice.objects.get(pk=notice.pk).status == NoticeStatus.PENDING
+
+
+def test_it_offers_no_preselected_outcome_when_closing(client, staff, legal, youtube_urls):
+    notice = notices.notices_prepare(user=staff, url_ids=[u.pk for u in youtube_urls])[0][0]
+    notices.notice_submit(notice_id=notice.pk, user=staff)
+    notices.notice_approve(notice_id=notice.pk, user=legal)
+    client.force_login(legal)
+    _action(client, notice, "send", reference="YT-REF-78")
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.SENT
+
+    page = client.get(reverse("admin:takedown_notice_change", args=[notice.pk])).content.decode()
+
+    close = page[page.index('id="action-close"') :]
+    close = close[: close.index("</form>")]
+    assert '<option value="" selected>' in close
+    assert 'value="removed" selected' not in close
+    assert 'id="delivery-facts"' in page and 'id="notice-deadline"' in page
+    confirm = client.post(
+        reverse("admin:takedown_notice_action", args=[notice.pk, "close"]), {"outcome": "refused"}
+    ).content.decode()
+    assert f"Close notice #{notice.pk} with the outcome “Refused”?" in confirm
+    assert Notice.objects.get(pk=notice.pk).status == NoticeStatus.SENT
+
+
+def test_a_draft_shows_its_text_and_hides_what_does_not_apply_yet(client, staff, youtube_urls):
+    client.force_login(staff)
+    notice = notices.notices_prepare(user=staff, url_ids=[u.pk for u in youtube_urls])[0][0]
+
+    page = client.get(reverse("admin:takedown_notice_change", args=[notice.pk]))
+
+    body = page.content.decode()
+    assert 'id="notice-text"' in body and youtube_urls[0].normalized_url in body
+    shown = {name for _t, group in page.context["adminform"].fieldsets for name in group["fields"]}
+    assert not shown & {"sent_by", "sent_at", "outcome", "reviewed_by", "delivery_error", "message_id"}
+    assert "Save and add another" not in body

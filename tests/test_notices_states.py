@@ -136,7 +136,7 @@ def test_the_admin_offers_exactly_the_buttons_the_table_allows(status, client, d
 def test_the_admin_dispatches_by_the_table_and_refuses_what_it_does_not_declare(client, draft, staff):
     client.force_login(staff)
     url = reverse("admin:takedown_notice_action", args=[draft.pk, "submit"])
-    client.post(url, {})
+    client.post(url, {"confirm": "yes"})
     assert Notice.objects.get(pk=draft.pk).status == NoticeStatus.PENDING
     for undeclared in ("delete", "remove_items", "_move"):
         response = client.post(reverse("admin:takedown_notice_action", args=[draft.pk, undeclared]), {})

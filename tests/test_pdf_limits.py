@@ -336,7 +336,9 @@ def test_it_shows_the_bound_when_submitting_from_the_admin(client, staff, hostil
     client.force_login(staff)
 
     response = client.post(
-        reverse("admin:takedown_notice_action", args=[hostile_draft.pk, "submit"]), follow=True
+        reverse("admin:takedown_notice_action", args=[hostile_draft.pk, "submit"]),
+        {"confirm": "yes"},
+        follow=True,
     )
 
     assert response.status_code == 200

@@ -217,7 +217,9 @@ def test_it_hides_approve_from_a_contributor_in_the_admin(
     page = client.get(reverse("admin:takedown_notice_change", args=[notice.pk]))
     names = [a["name"] for a in page.context["workflow_actions"]]
     assert "approve" not in names and "reject" not in names
-    response = client.post(reverse("admin:takedown_notice_action", args=[notice.pk, "approve"]))
+    response = client.post(
+        reverse("admin:takedown_notice_action", args=[notice.pk, "approve"]), {"confirm": "yes"}
+    )
     assert response.status_code == 302
     assert Notice.objects.get(pk=notice.pk).status == "pending"
 

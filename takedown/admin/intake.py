@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from itertools import zip_longest
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -11,12 +14,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from takedown import importing, jobs, lifecycle, notices, rechecks
 from takedown.admin.base import AgencyScoped, ReadOnly
 from takedown.admin.contacts import EscalationStepInline, host_contacts_html
-from takedown.choices import Category, LegalRoute, Source, URLStatus
+from takedown.choices import Category, LegalRoute, Source, URLStatus, Verdict
 from takedown.contacts import services as contact_services
 from takedown.models import (
     Agency,
@@ -67,14 +71,26 @@ def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> No
 
 def describe_outcome(outcome: rechecks.Outcome) -> str:
     """ "#2: removed (1 of 2, confirming)" or "#2: removed, confirmed: now Removed"."""
-    text = f"#{outcome.url_id}: {outcome.verdict}"
+    verdict = Verdict(outcome.verdict).label if outcome.verdict in Verdict.values else outcome.verdict
+    text = f"#{outcome.url_id}: {verdict}"
     if outcome.status_after != outcome.status_before:
-        return f"{text}, confirmed: now {URLStatus(outcome.status_after).label}"
+        return gettext("%(text)s, confirmed: now %(status)s") % {
+            "text": text,
+            "status": URLStatus(outcome.status_after).label,
+        }
     if outcome.confirming and outcome.streak_count < settings.TAKEDOWN_CONFIRMATIONS:
-        return f"{text} ({outcome.streak_count} of {settings.TAKEDOWN_CONFIRMATIONS}, confirming)"
+        return gettext("%(text)s (%(n)d of %(total)d, confirming)") % {
+            "text": text,
+            "n": outcome.streak_count,
+            "total": settings.TAKEDOWN_CONFIRMATIONS,
+        }
     if outcome.confirm_after is not None:
         when = timezone.localtime(outcome.confirm_after).strftime("%H:%M")
-        return f"{text} (seen {outcome.streak_count} times; a check from {when} on confirms it)"
+        return gettext("%(text)s (seen %(n)d times; a check from %(when)s on confirms it)") % {
+            "text": text,
+            "n": outcome.streak_count,
+            "when": when,
+        }
     return text
 
 
@@ -91,6 +107,39 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(overdue_since__isnull=True)
         return queryset
+
+
+class UploadFilter(admin.SimpleListFilter):
+    """The rows one CSV upload created: "upload=<first µs>-<last µs>" (epoch microseconds),
+    written by the upload page's result link; always narrowed to the signed-in uploader."""
+
+    title = _("upload")
+    parameter_name = "upload"
+
+    @staticmethod
+    def value_for(start, end) -> str:
+        return f"{int(start.timestamp() * 1_000_000)}-{int(end.timestamp() * 1_000_000) + 1}"
+
+    def _window(self):
+        try:
+            first, last = (int(part) for part in (self.value() or "").split("-", 1))
+            start = datetime.fromtimestamp(first / 1_000_000, tz=UTC)
+            end = datetime.fromtimestamp(last / 1_000_000, tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
+        return (start, end) if start <= end else None
+
+    def lookups(self, request, model_admin):
+        # Shown (and applied) only when a result link asked for it.
+        return [(self.value(), _("The rows of this upload"))] if self._window() else []
+
+    def queryset(self, request, queryset):
+        window = self._window()
+        if window is None:
+            return queryset
+        return queryset.filter(
+            source=Source.CSV, added_by=request.user, created_at__gte=window[0], created_at__lte=window[1]
+        )
 
 
 class URLCheckInline(admin.TabularInline):
@@ -163,7 +212,6 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         "artist",
         "platform",
         "category",
-        "legal_route",
         "status",
         "last_verdict",
         "discovered_at",
@@ -171,6 +219,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     ]
     list_filter = [
         OverdueFilter,
+        UploadFilter,
         "status",
         "category",
         "legal_route",
@@ -179,6 +228,8 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         "last_verdict",
         "artist",
     ]
+    # The URL column links itself (beside its copy button): no second link around it.
+    list_display_links = None
     list_select_related = ["artist", "platform"]
     search_fields = ["normalized_url", "url", "note", "artist__name", "artist__name_ko"]
     autocomplete_fields = ["artist"]
@@ -273,8 +324,20 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
 
     @admin.display(description=_("URL"), ordering="normalized_url")
     def short_url(self, obj: InfringingURL) -> str:
-        text = obj.normalized_url if len(obj.normalized_url) <= 80 else obj.normalized_url[:77] + "…"
-        return text
+        # Cut in the middle: the host and the item's id at the end are what people tell apart.
+        full = obj.normalized_url
+        text = full if len(full) <= 48 else full[:30] + "…" + full[-17:]
+        return format_html(
+            '<span class="url-cell"><a href="{}" title="{}">{}</a>'
+            '<button type="button" class="copy-url" data-copy="{}" data-copied="{}" title="{}">{}</button></span>',
+            reverse("admin:takedown_infringingurl_change", args=[obj.pk]),
+            full,
+            text,
+            full,
+            _("Copied"),
+            _("Copy the full URL"),
+            _("Copy"),
+        )
 
     @admin.display(description=_("abuse contacts of the host"))
     def abuse_contacts(self, obj: InfringingURL) -> str:
@@ -352,6 +415,11 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
                 name="takedown_infringingurl_upload",
             ),
             path(
+                "upload/sample.csv",
+                self.admin_site.admin_view(self.sample_view),
+                name="takedown_infringingurl_upload_sample",
+            ),
+            path(
                 "export.csv",
                 self.admin_site.admin_view(self.export_view),
                 name="takedown_infringingurl_export",
@@ -374,12 +442,24 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="takedown-urls-{stamp}.csv"'
         return response
 
+    def sample_view(self, request: HttpRequest):
+        """A small CSV in the upload's format, with invented URLs, to fill in."""
+        from django.http import HttpResponse
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(SAMPLE_CSV, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="takedown-upload-sample.csv"'
+        return response
+
     def upload_view(self, request: HttpRequest):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = CSVUploadForm(request.POST or None, request.FILES or None, user=request.user)
         report = None
+        rows_link = ""
         if request.method == "POST" and form.is_valid():
+            started = timezone.now()
             try:
                 report = jobs.urls_import(
                     user=request.user,
@@ -395,6 +475,11 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             else:
                 if isinstance(report, Job):
                     return HttpResponseRedirect(reverse("admin:takedown_job_change", args=[report.pk]))
+                rows_link = "{}?{}={}".format(
+                    reverse("admin:takedown_infringingurl_changelist"),
+                    UploadFilter.parameter_name,
+                    UploadFilter.value_for(started, timezone.now()),
+                )
                 level = messages.SUCCESS if not report.rejected else messages.WARNING
                 self.message_user(
                     request,
@@ -410,24 +495,33 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
                         messages.INFO,
                     )
                 if not report.rejected:
-                    return HttpResponseRedirect(reverse("admin:takedown_infringingurl_changelist"))
+                    return HttpResponseRedirect(rows_link)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Upload URLs from CSV"),
             "form": form,
             "report": report,
-            "uploaded_url": reverse("admin:takedown_infringingurl_changelist") + "?source__exact=csv",
+            "uploaded_url": rows_link,
             "columns": importing.COLUMNS,
-            "categories": Category.choices,
-            "routes": LegalRoute.choices,
+            # Side by side: the label people read, the value the file carries.
+            "value_rows": list(zip_longest(Category.choices, LegalRoute.choices)),
         }
         return TemplateResponse(request, "admin/takedown/infringingurl/upload.html", context)
 
 
+SAMPLE_CSV = (
+    "\ufeffurl,artist,category,legal_route,note\r\n"
+    "https://www.youtube.com/watch?v=EXAMPLE0001,,synthetic_sexual,,Deepfake clip reported by a fan\r\n"
+    "https://x.com/example_account/status/1000000000000000001,,impersonation,platform_policy,"
+    "Account posing as the artist\r\n"
+)
+
+
 class CSVUploadForm(forms.Form):
-    agency = forms.ModelChoiceField(queryset=Agency.objects.all(), required=False)
+    agency = forms.ModelChoiceField(queryset=Agency.objects.all(), required=False, label=_("Agency"))
     artist = forms.ModelChoiceField(
+        label=_("Artist"),
         queryset=Artist.objects.none(),
         required=False,
         help_text=_(
@@ -435,16 +529,18 @@ class CSVUploadForm(forms.Form):
         ),
     )
     default_category = forms.ChoiceField(
+        label=_("Default category"),
         choices=[("", "—")] + list(Category.choices),
         required=False,
         help_text=_("Used for rows whose category is empty."),
     )
     default_route = forms.ChoiceField(
+        label=_("Default legal route"),
         choices=[("", "—")] + list(LegalRoute.choices),
         required=False,
         help_text=_("Used for rows whose legal route is empty; otherwise the platform's default route."),
     )
-    file = forms.FileField(help_text=_("CSV, UTF-8 (a BOM is fine)."))
+    file = forms.FileField(label=_("File"), help_text=_("CSV, UTF-8 (a BOM is fine)."))
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

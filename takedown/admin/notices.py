@@ -101,6 +101,102 @@ def _said(notice: Notice) -> str:
     return _("%(status)s.") % {"status": notice.get_status_display()}
 
 
+FIELD_LABELS = {
+    "reason": _("Reason"),
+    "reference": _("Reference"),
+    "outcome": _("Outcome"),
+    "received_at": _("Received on"),
+    "counter_party": _("From"),
+    "summary": _("Summary"),
+}
+
+
+def _shown_value(name: str, value: str) -> str:
+    if name == "outcome":
+        return str(dict(NoticeOutcome.choices).get(value, value))
+    return value
+
+
+def consequence(action: str, notice: Notice, given: dict[str, str]) -> str:
+    """What pressing the button will do, said before it is done."""
+    n = notice.pk
+    platform = notice.platform.name if notice.platform_id else "–"
+    hours = notices.deadline_hours(notice) if notice.platform_id else None
+    channel = notice.route_channel
+    recipient = notice.recipient or (channel.email if channel is not None else "") or ""
+    if action == "submit":
+        return _(
+            "Submit notice #%(n)d for legal review? Its PDF is frozen now: legal approves exactly "
+            "these bytes, and its URLs can no longer change."
+        ) % {"n": n}
+    if action == "approve":
+        return _("Approve notice #%(n)d? It can then be sent to %(platform)s; another step sends it.") % {
+            "n": n,
+            "platform": platform,
+        }
+    if action == "reject":
+        return _("Reject notice #%(n)d? Its author can revise it into a new draft.") % {"n": n}
+    if action == "send" and _by_webform(notice):
+        return _(
+            "Record notice #%(n)d as submitted through %(platform)s's web form now? The %(hours)s h "
+            "deadline starts."
+        ) % {"n": n, "platform": platform, "hours": hours}
+    if action == "send":
+        return _("Send by email to %(to)s now? The %(hours)s h deadline starts.") % {
+            "to": recipient or platform,
+            "hours": hours,
+        }
+    if action == "retry":
+        return _("Try the email to %(to)s again now?") % {"to": recipient or platform}
+    if action == "resend":
+        return _("Send notice #%(n)d again by email to %(to)s, with the same Message-ID?") % {
+            "n": n,
+            "to": recipient or platform,
+        }
+    if action == "confirm_sent":
+        return _("Record notice #%(n)d as delivered? Its deadline counts from the attempt.") % {"n": n}
+    if action == "cancel":
+        return _("Cancel notice #%(n)d? It will not be sent.") % {"n": n}
+    if action == "revise":
+        return _("Start a new draft from rejected notice #%(n)d with its URLs that are still open?") % {
+            "n": n
+        }
+    if action == "acknowledge":
+        return _("Record that %(platform)s acknowledged notice #%(n)d?") % {"n": n, "platform": platform}
+    if action == "close":
+        return _("Close notice #%(n)d with the outcome “%(outcome)s”? It cannot be reopened.") % {
+            "n": n,
+            "outcome": _shown_value("outcome", given.get("outcome", "")) or "–",
+        }
+    if action == "withdraw":
+        return _(
+            "Withdraw notice #%(n)d? Its URLs go back to open and their deadline stops; the "
+            "platform is not told by this system."
+        ) % {"n": n}
+    if action == "counter":
+        return _("Record a counter-notice against notice #%(n)d? The notice's state does not change.") % {
+            "n": n
+        }
+    return str(notices.WORKFLOW[action].button)
+
+
+def _draft_text(notice: Notice) -> tuple[str, str]:
+    """The draft's text as it would read now (no PDF, nothing stored), or why it cannot be."""
+    if notice.items.count() > DRAFT_TEXT_MAX_ITEMS:
+        return "", str(_("This draft lists many URLs: open the PDF preview to read it."))
+    template = notices.notice_template(notice)
+    if template is None:
+        return "", str(_("No active template fits this notice's language and legal route."))
+    try:
+        rendered = rendering.render_notice(template.subject, template.body, notices.notice_context(notice))
+    except (rendering.TemplateError, notices.Invalid) as exc:
+        return "", str(exc)
+    return f"{rendered.subject}\n\n{rendered.text}", ""
+
+
+DRAFT_TEXT_MAX_ITEMS = 300
+
+
 def _run_action(action: str, notice_id: int, request: HttpRequest):
     """A workflow button, dispatched by the table (takedown.notices.states) with its fields."""
     if action == "submit":
@@ -110,6 +206,35 @@ def _run_action(action: str, notice_id: int, request: HttpRequest):
     if "received_at" in given:
         given["received_at"] = _received_at(given["received_at"])
     return notices.perform(action, notice_id=notice_id, user=request.user, **given)
+
+
+_SENT = {"review", "delivery", "outcome"}
+# Which groups of facts a notice has reached in each state (the rest is hidden).
+STAGE_REACH: dict[str, set[str]] = {
+    NoticeStatus.DRAFT: {"draft"},
+    NoticeStatus.PENDING: {"draft", "submitted"},
+    NoticeStatus.APPROVED: {"draft", "submitted", "review"},
+    NoticeStatus.REJECTED: {"draft", "submitted", "review"},
+    NoticeStatus.CANCELLED: {"draft", "submitted", "review", "delivery"},
+    NoticeStatus.SENDING: {"draft", "submitted", "review", "delivery"},
+    NoticeStatus.DELIVERY_FAILED: {"draft", "submitted", "review", "delivery"},
+    NoticeStatus.DELIVERY_UNKNOWN: {"draft", "submitted", "review", "delivery"},
+    NoticeStatus.SENT: {"draft", "submitted", *_SENT},
+    NoticeStatus.ACKNOWLEDGED: {"draft", "submitted", *_SENT},
+    NoticeStatus.CLOSED: {"draft", "submitted", *_SENT},
+    NoticeStatus.WITHDRAWN: {"draft", "submitted", *_SENT},
+}
+_DELIVERY_FIELDS = (
+    "channel recipient sent_by sent_at deadline_at deadline_basis reference message_id "
+    "delivery_attempts delivery_error"
+).split()
+STAGE_FIELDS = (
+    ("draft", _("Drafted"), ["created_by", "created_at", "template", "revision_of"]),
+    ("submitted", _("Submitted"), ["submitted_by", "submitted_at", "rendered_subject", "pdf_sha256"]),
+    ("review", _("Legal review"), ["reviewed_by", "reviewed_at", "rejection_reason"]),
+    ("delivery", _("Delivery"), _DELIVERY_FIELDS),
+    ("outcome", _("Outcome"), ["acknowledged_at", "closed_at", "outcome"]),
+)
 
 
 @admin.register(Notice)
@@ -171,7 +296,22 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["artist", "platform", "legal_route", "locale"]
-        return ["artist", "platform", "legal_route", "locale", *self.readonly_fields]
+        return [name for _title, group in self.get_fieldsets(request, obj) for name in group["fields"]]
+
+    def get_fieldsets(self, request, obj=None):
+        """What applies to the notice's stage, and of that only what has a value (a draft shows
+        no empty "sent by" or "outcome"); the notice's own four fields always."""
+        if obj is None:
+            return [(None, {"fields": ["artist", "platform", "legal_route", "locale"]})]
+        reached = STAGE_REACH.get(obj.status, set())
+        fieldsets = [(None, {"fields": ["artist", "platform", "legal_route", "locale", "status"]})]
+        for key, title, names in STAGE_FIELDS:
+            if key not in reached:
+                continue
+            shown = [n for n in names if getattr(obj, n, None) not in (None, "", 0)]
+            if shown:
+                fieldsets.append((title, {"fields": shown}))
+        return fieldsets
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
@@ -180,6 +320,10 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         from django.db.models import Count
 
         return super().get_queryset(request).annotate(_items=Count("items"))
+
+    @admin.display(description=_("deadline basis"))
+    def deadline_basis(self, obj: Notice) -> str:
+        return obj.deadline_basis
 
     @admin.display(description=_("URLs"), ordering="_items")
     def item_count(self, obj: Notice) -> int:
@@ -227,10 +371,14 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         notice = self.get_object(request, object_id)
-        extra = extra_context or {}
+        extra = {"show_save_and_add_another": False, **(extra_context or {})}
         if notice is not None:
             extra.update(self._workflow_context(request, notice))
         return super().change_view(request, object_id, form_url, extra)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra = {"show_save_and_add_another": False, **(extra_context or {})}
+        return super().add_view(request, form_url, extra)
 
     def _workflow_context(self, request, notice: Notice) -> dict:
         user = request.user
@@ -238,7 +386,12 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         may_review = notices.may_review(notice, user) if notice.status == NoticeStatus.PENDING else False
         actions = [{"name": a.name, "label": a.button} for a in notices.available(notice, user)]
         problems = notices.presend_problems(notice) if notice.status == NoticeStatus.DRAFT else []
+        preview_text, preview_error = _draft_text(notice) if notice.status == NoticeStatus.DRAFT else ("", "")
         return {
+            "preview_text": preview_text,
+            "preview_error": preview_error,
+            "deadline_hours": notices.deadline_hours(notice) if notice.platform_id else None,
+            "send_label": notices.WORKFLOW["send"].button,
             "workflow_actions": actions,
             "four_eyes_note": reviewer and notice.status == NoticeStatus.PENDING and not may_review,
             "presend_problems": problems,
@@ -272,8 +425,11 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             raise Http404
         notice = self._notice(request, pk)
         back = request.POST.get("next") or reverse("admin:takedown_notice_change", args=[notice.pk])
-        if not back.startswith("/"):
+        if not back.startswith("/") or back.startswith("//"):
             back = reverse("admin:takedown_notice_change", args=[notice.pk])
+        if request.POST.get("confirm") != "yes":
+            # Nothing changes before the person has read what will happen and said yes.
+            return self._confirm_page(request, notice, action, back)
         try:
             result = _run_action(action, notice.pk, request)
         except notices.PresendFailed as exc:
@@ -293,6 +449,9 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
                 messages.success(request, _("New draft #%(pk)d started.") % {"pk": result.pk})
                 return HttpResponseRedirect(reverse("admin:takedown_notice_change", args=[result.pk]))
             notice.refresh_from_db()
+            if action == "approve" and back == reverse("admin:takedown_notice_queue"):
+                # The queue offers the next step for what was just approved.
+                back = f"{back}?approved={notice.pk}"
             link = reverse("admin:takedown_notice_change", args=[notice.pk])
             if notice.status == NoticeStatus.APPROVED and _by_webform(notice):
                 link = reverse("admin:takedown_notice_packet", args=[notice.pk])
@@ -300,6 +459,26 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
                 request, format_html('<a href="{}">Notice #{}</a>: {}', link, notice.pk, _said(notice))
             )
         return HttpResponseRedirect(back)
+
+    def _confirm_page(self, request: HttpRequest, notice: Notice, action: str, back: str):
+        spec = notices.WORKFLOW[action]
+        given = {name: request.POST.get(name, "") for name in spec.fields}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Confirm: %(action)s") % {"action": spec.button},
+            "notice": notice,
+            "action": action,
+            "button": spec.button,
+            "what": consequence(action, notice, given),
+            "given": given,
+            "shown": [(FIELD_LABELS.get(k, k), _shown_value(k, v)) for k, v in given.items() if v],
+            "back": back,
+            "cancel_url": back
+            if back.startswith("/")
+            else reverse("admin:takedown_notice_change", args=[notice.pk]),
+        }
+        return TemplateResponse(request, "admin/takedown/notice/confirm.html", context)
 
     def queue_view(self, request: HttpRequest):
         pending = (
@@ -316,8 +495,24 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             "can_review": role_has(request.user, "review_notice"),
             # Four-eyes, as the services decide it (one query per notice waiting; the queue is short).
             "shaped_by_me": {n.pk for n in pending if not notices.may_review(n, request.user)},
+            "approved_now": self._just_approved(request),
+            "send_label": notices.WORKFLOW["send"].button,
         }
         return TemplateResponse(request, "admin/takedown/notice/queue.html", context)
+
+    def _just_approved(self, request: HttpRequest) -> Notice | None:
+        raw = request.GET.get("approved", "")
+        if not raw.isdigit():
+            return None
+        notice = (
+            self.get_queryset(request)
+            .filter(pk=int(raw), status=NoticeStatus.APPROVED)
+            .select_related("platform", "artist")
+            .first()
+        )
+        if notice is not None:
+            notice.by_webform = _by_webform(notice)
+        return notice
 
     @xframe_options_sameorigin
     def pdf_view(self, request: HttpRequest, pk: int):
@@ -355,6 +550,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             "notice": notice,
             "urls": urls,
             "can_send": role_has(request.user, "review_notice") and notice.status == NoticeStatus.APPROVED,
+            "send_label": notices.WORKFLOW["send"].button,
         }
         return TemplateResponse(request, "admin/takedown/notice/packet.html", context)
 

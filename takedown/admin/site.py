@@ -10,6 +10,8 @@ class TakedownAdminSite(admin.AdminSite):
     site_header = _("takedown")
     site_title = _("takedown")
     index_title = _("Takedown work")
+    # The admin is the product: there is no public site for "View site" to lead to.
+    site_url = None
     index_template = "admin/takedown_index.html"
 
     def each_context(self, request):
@@ -63,28 +65,39 @@ class TakedownAdminSite(admin.AdminSite):
         return [
             *signin.admin_views(self),
             path("dashboard/", self.admin_view(self.dashboard_view), name="dashboard"),
+            path(
+                "dashboard/export.csv", self.admin_view(self.dashboard_export_view), name="dashboard_export"
+            ),
             *super().get_urls(),
         ]
 
-    def dashboard_view(self, request):
-        """Outcomes per platform, route and artist, trends and the overdue list, for one agency."""
+    def _dashboard_agency(self, request):
         from django.core.exceptions import PermissionDenied
-        from django.template.response import TemplateResponse
 
-        from takedown import charts, stats
         from takedown.models import Agency
 
         user = request.user
         if not user.has_perm("takedown.view_infringingurl"):
             raise PermissionDenied
-        agencies = list(Agency.objects.order_by("name")) if user.is_superuser else []
-        if user.is_superuser:
-            agency = next(
-                (a for a in agencies if a.slug == request.GET.get("agency")),
-                agencies[0] if agencies else None,
-            )
-        else:
-            agency = user.agency
+        if not user.is_superuser:
+            return user.agency, []
+        agencies = list(Agency.objects.order_by("name"))
+        agency = next(
+            (a for a in agencies if a.slug == request.GET.get("agency")),
+            agencies[0] if agencies else None,
+        )
+        return agency, agencies
+
+    def dashboard_view(self, request):
+        """Outcomes per platform, route and artist, trends and the overdue list, for one agency,
+        narrowed by the filters in the query string."""
+        from django.template.response import TemplateResponse
+
+        from takedown import stats
+        from takedown.admin import dashboard
+        from takedown.escalation import recipient_figures
+
+        agency, agencies = self._dashboard_agency(request)
         context = {
             **self.each_context(request),
             "title": _("Outcomes dashboard"),
@@ -92,38 +105,21 @@ class TakedownAdminSite(admin.AdminSite):
             "agencies": agencies,
         }
         if agency is not None:
-            figures = stats.dashboard_figures(agency)
-            trend = figures["weekly"]
-            notified = [p for p in figures["platforms"] if p["notified"]]
-            from takedown.escalation import recipient_figures
-
-            context.update(
-                figures=figures,
-                overdue=figures["overdue"],
-                recipients=recipient_figures(agency),
-                trend_chart=charts.weekly_bars(
-                    [w[5:] for w in trend["weeks"]],
-                    {str(_("New URLs")): trend["new_urls"], str(_("Removals")): trend["removals"]},
-                    title=str(_("Per week, last 12 weeks")),
-                ),
-                rate_chart=charts.horizontal_bars(
-                    [
-                        (p["name"], p["rate_percent"], f"{p['rate_percent']}% of {p['notified']}")
-                        for p in notified
-                    ],
-                    title=str(_("Removal rate per platform")),
-                    maximum=100,
-                ),
-                speed_chart=charts.horizontal_bars(
-                    [
-                        (
-                            p["name"],
-                            p["median_hours"],
-                            f"{p['median_hours']} h" if p["median_hours"] is not None else "–",
-                        )
-                        for p in notified
-                    ],
-                    title=str(_("Median hours to removal per platform")),
-                ),
-            )
+            chosen = dashboard.parse_filters(request.GET, agency)
+            figures = stats.dashboard_figures(agency, chosen.filters)
+            context.update(dashboard.page_context(figures, chosen))
+            context["recipients"] = recipient_figures(agency)
         return TemplateResponse(request, "admin/takedown/dashboard.html", context)
+
+    def dashboard_export_view(self, request):
+        """The dashboard's tables as CSV, with the same filters."""
+        from django.http import Http404
+
+        from takedown import stats
+        from takedown.admin import dashboard
+
+        agency, _agencies = self._dashboard_agency(request)
+        if agency is None:
+            raise Http404
+        chosen = dashboard.parse_filters(request.GET, agency)
+        return dashboard.csv_response(stats.dashboard_figures(agency, chosen.filters), chosen)

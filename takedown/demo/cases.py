@@ -38,6 +38,7 @@ AGENCY = {
     "signatory_name_ko": "한지윤",
     "signatory_title_ko": "법무팀장",
     "dsa_member_state": "FR",
+    "time_zone": "Asia/Seoul",
 }
 
 ARTISTS = [

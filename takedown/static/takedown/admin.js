@@ -11,6 +11,23 @@
     }
   });
 
+  // <button class="copy-url" data-copy="…">: puts the full URL on the clipboard.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button.copy-url") : null;
+    if (!button) {
+      return;
+    }
+    event.preventDefault();
+    var text = button.dataset.copy || "";
+    var done = function () {
+      button.classList.add("copied");
+      button.textContent = button.dataset.copied || button.textContent;
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () {});
+    }
+  });
+
   // A job's page follows its progress until it is done or failed.
   function followJob(box) {
     function poll() {
