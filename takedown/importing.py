@@ -542,7 +542,9 @@ def import_rows(
         report.atomic_aborted = True
         return report
     if valid:
-        created = _insert(valid, source=source, user_id=user.pk if user else None, now=intake.now)
+        created = _insert(
+            valid, agency_id=agency.pk, source=source, user_id=user.pk if user else None, now=intake.now
+        )
         report.created = created
         report.duplicates += len(valid) - created
     if progress is not None:
@@ -553,12 +555,16 @@ def import_rows(
 _ROW_COLUMNS = CheckedRow._fields
 
 
-def _constant_columns(*, source: str, user_id: int | None, now: datetime) -> dict[str, object]:
+def _constant_columns(
+    *, agency_id: int, source: str, user_id: int | None, now: datetime
+) -> dict[str, object]:
     """Values shared by every row of a batch: the given ones, then each NOT NULL field's default.
 
     Raw SQL does not see Django's defaults, so they are filled in here from the model.
     """
     values: dict[str, object] = {
+        # Every artist of a batch is the agency's (Intake looks them up within it).
+        "agency_id": agency_id,
         "status": URLStatus.OPEN,
         "source": source,
         "added_by_id": user_id,
@@ -584,7 +590,9 @@ def _retryable(exc: DatabaseError) -> bool:
     return getattr(exc.__cause__, "sqlstate", None) in _RETRY_SQLSTATES
 
 
-def _insert(valid: list[CheckedRow], *, source: str, user_id: int | None, now: datetime) -> int:
+def _insert(
+    valid: list[CheckedRow], *, agency_id: int, source: str, user_id: int | None, now: datetime
+) -> int:
     """Insert rows, skipping (artist, normalized_url) conflicts; return how many were created.
 
     On PostgreSQL a deadlock or serialization failure is retried, up to INSERT_ATTEMPTS times
@@ -596,7 +604,7 @@ def _insert(valid: list[CheckedRow], *, source: str, user_id: int | None, now: d
     while True:
         try:
             with transaction.atomic():
-                return _insert_once(valid, source=source, user_id=user_id, now=now)
+                return _insert_once(valid, agency_id=agency_id, source=source, user_id=user_id, now=now)
         except DatabaseError as exc:
             if attempt >= attempts or not _retryable(exc):
                 raise
@@ -606,10 +614,12 @@ def _insert(valid: list[CheckedRow], *, source: str, user_id: int | None, now: d
             attempt += 1
 
 
-def _insert_once(valid: list[CheckedRow], *, source: str, user_id: int | None, now: datetime) -> int:
+def _insert_once(
+    valid: list[CheckedRow], *, agency_id: int, source: str, user_id: int | None, now: datetime
+) -> int:
     table = InfringingURL._meta.db_table
     qn = connection.ops.quote_name
-    constants = _constant_columns(source=source, user_id=user_id, now=now)
+    constants = _constant_columns(agency_id=agency_id, source=source, user_id=user_id, now=now)
     cols = ", ".join(qn(c) for c in (*_ROW_COLUMNS, *constants))
     if connection.vendor == "postgresql":
         return _insert_postgresql(valid, tuple(constants.values()), table, cols)
