@@ -595,7 +595,9 @@ class InfringingURLQuerySet(models.QuerySet):
         """As Django's, with each row's agency taken from its artist (one query for all)."""
         objs = list(objs)
         missing = {o.artist_id for o in objs if o.artist_id is not None}
-        agencies = dict(Artist.objects.filter(pk__in=missing).values_list("pk", "agency_id")) if missing else {}
+        agencies = (
+            dict(Artist.objects.filter(pk__in=missing).values_list("pk", "agency_id")) if missing else {}
+        )
         for o in objs:
             if o.artist_id is not None:
                 o.agency_id = agencies.get(o.artist_id, o.agency_id)
