@@ -31,7 +31,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from takedown import legal
+from takedown import legal, rollups
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import Agency, Artist, InfringingURL, Platform, User
 from takedown.urltools import (
@@ -547,12 +547,17 @@ def import_rows(
         )
         report.created = created
         report.duplicates += len(valid) - created
+        if created >= ANALYZE_AFTER_ROWS:
+            # A large import changes the URL table's shape faster than autovacuum notices.
+            transaction.on_commit(lambda: rollups.analyze(("takedown_infringingurl",)))
     if progress is not None:
         progress(len(rows))
     return report
 
 
 _ROW_COLUMNS = CheckedRow._fields
+# An import storing this many rows refreshes the URL table's planner statistics.
+ANALYZE_AFTER_ROWS = 10_000
 
 
 def _constant_columns(

@@ -14,9 +14,11 @@ harmless; a change committed while a refresh runs keeps its row for the next one
 
 Time to removal is kept as a log-scale histogram: bucket 0 holds durations under a minute
 (read back as 30 s), bucket k ≥ 1 holds [60·r^(k-1), 60·r^k) seconds with r = 2^(1/4), read
-back as its geometric midpoint 60·r^(k-1/2). Each value is then within a factor √r of its
-estimate, and so is any interpolation between two of them: a median or p90 from the rollup is
-within 9.05 % (or 30 s under a minute) of percentile_cont over the exact durations.
+back as its geometric midpoint 60·r^(k-1/2). Each duration x ≥ 0 is then read back within
+(√r - 1)·x + 30 s of itself (a factor √r above a minute, 30 s under one), and so is any
+interpolation between two of them: a median or p90 from the rollup is within 9.05 % plus 30
+seconds of percentile_cont over the exact durations (a negative duration, a removal seen
+before the notice was recorded, counts as under a minute).
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ Definitions:
 - removed: notified URLs whose removal was confirmed (status removed, `removed_at` set);
 - removal rate: removed / notified (None when nothing was notified);
 - time to removal: `removed_at - notified_at` of the removed URLs, in seconds. The median and
-  the 90th percentile come from the rollup's log-scale histogram: within 9.05 % of
-  PostgreSQL's percentile_cont over the exact durations (within 30 s under a minute).
+  the 90th percentile come from the rollup's log-scale histogram: within 9.05 % plus 30
+  seconds of PostgreSQL's percentile_cont over the exact durations.
 Aliases (`same_as` set) are never counted.
 """
 

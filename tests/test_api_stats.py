@@ -80,7 +80,9 @@ def test_it_computes_rate_and_median_per_platform(agency, history):
     assert close(by_platform["youtube"]["median_seconds_to_removal"], 3 * 3600.0)
     assert close(by_platform["youtube"]["p90_seconds_to_removal"], 7 * 3600.0)
     assert by_platform["x"]["removal_rate"] == 0.5
-    assert close(by_platform["x"]["median_seconds_to_removal"], 4 * 3600.0)  # even count: mean of the middle two
+    assert close(
+        by_platform["x"]["median_seconds_to_removal"], 4 * 3600.0
+    )  # even count: mean of the middle two
     assert by_platform["telegram"]["removal_rate"] == 0.0
     assert by_platform["telegram"]["median_seconds_to_removal"] is None
     assert [p["platform"] for p in stats["platforms"]] == ["youtube", "x", "telegram"]

@@ -517,8 +517,8 @@ class StatsView(APIBase, APIView):
         "artist) and the weekly trend: the dashboard's figures",
         description=(
             "Every figure counts the URLs discovered in the period (`since`, `until`), narrowed by "
-            "artist, platform and legal route. Median and p90 come from a histogram: within 9.05 % of "
-            "the exact value (30 s under a minute)."
+            "artist, platform and legal route. Median and p90 come from a histogram: within 9.05 % plus "
+            "30 seconds of the exact value."
         ),
         parameters=[AGENCY_PARAM, StatsFilterSerializer],
         responses=schema.responses({200: StatsSerializer}, 400, 403),
