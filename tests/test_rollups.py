@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from collections import defaultdict
 from datetime import timedelta
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 from takedown import importing, lifecycle, rechecks, rollup_sql, rollups
 from takedown.choices import URLStatus
 from takedown.models import Artist, InfringingURL, RemovalRollup, RollupChange
-from takedown.stats import Filters, removal_stats, weekly_trend
+from takedown.stats import ALL, Filters, removal_stats, weekly_trend
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -44,7 +43,7 @@ def within_bound(estimate: float | None, exact: float | None) -> bool:
     return estimate is not None and abs(estimate - exact) <= (BOUND - 1) * exact + 30 + 1e-6
 
 
-def direct(agency, filters: Filters = Filters()) -> dict:
+def direct(agency, filters: Filters = ALL) -> dict:
     """The figures computed straight from the URL rows, durations exact."""
     groups: dict[tuple, dict] = defaultdict(lambda: {"urls": 0, "notified": 0, "live": 0, "overdue": 0,
                                                       "reuploads": 0, "durations": []})  # fmt: skip
@@ -67,7 +66,7 @@ def direct(agency, filters: Filters = Filters()) -> dict:
     return groups
 
 
-def assert_agrees(agency, filters: Filters = Filters()) -> None:
+def assert_agrees(agency, filters: Filters = ALL) -> None:
     figures = removal_stats(agency, filters)
     expected = direct(agency, filters)
     from takedown.models import Platform
@@ -180,24 +179,11 @@ def test_rebuild_rollups_recomputes_the_rollup_from_the_urls(artist, platforms):
 
 # -- a random history ---------------------------------------------------------------------------
 
+KINDS = ["import", "send", "remove", "reupload", "withdraw", "overdue", "dismiss", "edit", "alias", "delete",
+         "move_artist"]  # fmt: skip
 OPS = st.lists(
     st.tuples(
-        st.sampled_from(
-            [
-                "import",
-                "send",
-                "remove",
-                "reupload",
-                "withdraw",
-                "overdue",
-                "dismiss",
-                "edit",
-                "alias",
-                "delete",
-                "move_artist",
-                "refresh",
-            ]
-        ),  # fmt: skip
+        st.sampled_from([*KINDS, "refresh"]),
         st.integers(min_value=0, max_value=10_000),
     ),
     min_size=1,
@@ -283,10 +269,6 @@ def test_the_rollup_agrees_with_the_urls_after_any_history(agency, other_agency,
         assert not InfringingURL.objects.exclude(agency_id=models_agency_of_artist()).exists()
         assert_rollup_is_a_rebuild()
         transaction.set_rollback(True)
-
-
-KINDS = ["import", "send", "remove", "reupload", "withdraw", "overdue", "dismiss", "edit", "alias", "delete",
-         "move_artist"]  # fmt: skip
 
 
 @pytest.mark.parametrize("op", KINDS)
