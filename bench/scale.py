@@ -57,7 +57,14 @@ BODY_ROWS = 50_000
 def recreate_database(url: str) -> None:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
-    base = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+    base = [
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+    ]
     subprocess.run(["dropdb", *base, "--if-exists", name], check=True)
     subprocess.run(["createdb", *base, name], check=True)
 
@@ -138,7 +145,15 @@ class World:
         defaults = {f.attname: (None if f.null else f.get_default()) for f in fields}
         agency_weights = [share for _, share in self.agencies]
         platform_choices = [*self.platforms, None]
-        statuses = ["open", "dismissed", "notified", "removed", "legally_blocked", "soft_removed", "restricted"]
+        statuses = [
+            "open",
+            "dismissed",
+            "notified",
+            "removed",
+            "legally_blocked",
+            "soft_removed",
+            "restricted",
+        ]
         status_weights = [0.12, 0.04, 0.12, 0.60, 0.04, 0.04, 0.04]
         alphabet = string.ascii_lowercase + string.digits
         span = 730 * 86400
@@ -191,7 +206,13 @@ def vacuum_analyze() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for table in (TABLE, "takedown_removalrollup", "takedown_artist", "takedown_agency", "takedown_platform"):
+        for table in (
+            TABLE,
+            "takedown_removalrollup",
+            "takedown_artist",
+            "takedown_agency",
+            "takedown_platform",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -206,7 +227,9 @@ def bench_import(world: World, rows: int) -> dict:
     from takedown.models import User
     from takedown.tokens import token_issue
 
-    api_user = User.objects.create_user(username="bench-api", agency=world.agencies[0][0], role="api", password=None)
+    api_user = User.objects.create_user(
+        username="bench-api", agency=world.agencies[0][0], role="api", password=None
+    )
     client = Client(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
 
     artist = world.artists[0][0]
@@ -239,7 +262,9 @@ def bench_import(world: World, rows: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE bench_lean (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY)")
         cursor.execute("ALTER TABLE bench_lean ADD PRIMARY KEY (id)")
-        cursor.execute("ALTER TABLE bench_lean ADD CONSTRAINT bench_lean_unique UNIQUE (artist_id, normalized_url)")
+        cursor.execute(
+            "ALTER TABLE bench_lean ADD CONSTRAINT bench_lean_unique UNIQUE (artist_id, normalized_url)"
+        )
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY bench_lean ({', '.join(cols)}) FROM STDIN") as copy:
@@ -291,9 +316,11 @@ def search_term(agency) -> str:
     """A fragment of one stored URL's random id: a handful of matches, as a person searching has."""
     from takedown.models import InfringingURL
 
-    url = InfringingURL.objects.filter(agency=agency).order_by("-id").values_list("normalized_url", flat=True)[
-        :1
-    ][0]
+    url = (
+        InfringingURL.objects.filter(agency=agency)
+        .order_by("-id")
+        .values_list("normalized_url", flat=True)[:1][0]
+    )
     return url.rsplit("/", 1)[1][:8]
 
 
@@ -386,7 +413,9 @@ def main() -> int:
         cells = rollups.refresh()
         refresh_s = time.perf_counter() - started
         vacuum_analyze()
-        print(f"\n{size:,} URLs: loaded in {load_s:.1f} s; rollup caught up in {refresh_s:.1f} s ({cells:,} cells)")
+        print(
+            f"\n{size:,} URLs: loaded in {load_s:.1f} s; rollup caught up in {refresh_s:.1f} s ({cells:,} cells)"
+        )
         print(f"  {'page':<28} {'ms':>8} {'queries':>8}", flush=True)
         for name, path in pages(agency).items():
             ms, queries = measure(client, path, args.repeat)
@@ -411,7 +440,9 @@ def main() -> int:
         if problems:
             failures.append(name)
         print(
-            f"{name:<28} " + " ".join(f"{by_size[s][0]:10.1f}" for s in sizes) + f" {ratio:7.2f}  "
+            f"{name:<28} "
+            + " ".join(f"{by_size[s][0]:10.1f}" for s in sizes)
+            + f" {ratio:7.2f}  "
             + ("PASS" if not problems else "MISS: " + ", ".join(problems))
         )
     print(

@@ -548,15 +548,16 @@ def import_rows(
         report.created = created
         report.duplicates += len(valid) - created
         if created >= ANALYZE_AFTER_ROWS:
-            # A large import changes the URL table's shape faster than autovacuum notices.
-            transaction.on_commit(lambda: rollups.analyze(("takedown_infringingurl",)))
+            # A large import on a fresh database: the planner needs statistics of the tables
+            # it joins before autovacuum would give them (never, for tables under 50 rows).
+            transaction.on_commit(lambda: rollups.analyze_after_import(created))
     if progress is not None:
         progress(len(rows))
     return report
 
 
 _ROW_COLUMNS = CheckedRow._fields
-# An import storing this many rows refreshes the URL table's planner statistics.
+# An import storing this many rows refreshes the planner's statistics (rollups.analyze_after_import).
 ANALYZE_AFTER_ROWS = 10_000
 
 

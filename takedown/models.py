@@ -797,8 +797,6 @@ class RemovalRollup(models.Model):
     platform_id = models.IntegerField()  # 0: no platform matched
     legal_route = models.CharField(max_length=20)
     bucket = models.SmallIntegerField()
-    # The local day of removed_at (the weekly trend's removals), None when not set.
-    removed_day = models.DateField(null=True)
     urls = models.IntegerField(default=0)
     notified = models.IntegerField(default=0)
     live = models.IntegerField(default=0)
@@ -817,7 +815,6 @@ class RemovalRollup(models.Model):
                     "platform_id",
                     "legal_route",
                     "bucket",
-                    "removed_day",
                 ],
                 name="rollup_cell",
             )
@@ -825,12 +822,6 @@ class RemovalRollup(models.Model):
         indexes = [
             # The refresh deletes an artist's cells for the days that changed.
             models.Index(fields=["artist_id", "day"], name="rollup_artist_day"),
-            # The weekly trend's removals: WHERE agency_id = a AND removed_day >= first week.
-            models.Index(
-                fields=["agency_id", "removed_day"],
-                name="rollup_removed_day",
-                condition=Q(removed_day__isnull=False),
-            ),
         ]
 
     def __str__(self) -> str:

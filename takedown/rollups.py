@@ -104,8 +104,7 @@ def _cells_of(rows: Iterable[tuple], wanted: set[tuple[int, date]] | None, tz) -
             bucket = bucket_of((removed - notified).total_seconds())
         else:
             bucket = -1
-        removed_day = None if removed is None else timezone.localtime(removed, tz).date()
-        counts = cells[(agency, day, artist, platform or 0, route, bucket, removed_day)]
+        counts = cells[(agency, day, artist, platform or 0, route, bucket)]
         counts[0] += 1
         if notified is not None:
             counts[1] += 1
@@ -127,14 +126,13 @@ def _store(cells: dict[tuple, list[int]]) -> None:
                 platform_id=platform,
                 legal_route=route,
                 bucket=bucket,
-                removed_day=removed_day,
                 urls=c[0],
                 notified=c[1],
                 live=c[2],
                 overdue=c[3],
                 reuploads=c[4],
             )
-            for (agency, day, artist, platform, route, bucket, removed_day), c in cells.items()
+            for (agency, day, artist, platform, route, bucket), c in cells.items()
         ),
         batch_size=_BATCH,
     )
@@ -225,6 +223,23 @@ ANALYZED = (
     "takedown_infringingurl",
     "takedown_removalrollup",
 )
+
+
+SMALL_TABLES = ("takedown_agency", "takedown_artist", "takedown_platform", "takedown_user")
+
+
+def analyze_after_import(created: int) -> None:
+    """After a large import: the small tables (milliseconds), and the URL table too when the
+    import made up most of it (a fresh database, where the planner would think it empty until
+    autovacuum comes round)."""
+    tables = list(SMALL_TABLES)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", ["takedown_infringingurl"])
+            row = cursor.fetchone()
+        if row is None or row[0] < created:
+            tables.append("takedown_infringingurl")
+    analyze(tables)
 
 
 def analyze(tables: Iterable[str] = ANALYZED) -> None:

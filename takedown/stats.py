@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from takedown import rollups
@@ -186,14 +187,22 @@ def removal_stats(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
 def weekly_trend(
     agency: Agency, *, weeks: int = 12, today: date | None = None, filters: Filters = ALL
 ) -> dict[str, list]:
-    """URLs discovered and removals confirmed per week (Monday-based), the last `weeks` weeks,
-    from the rollup; two queries (plus the refresh's)."""
+    """URLs discovered and removals confirmed per week (Monday-based), the last `weeks` weeks;
+    two queries (plus the refresh's). Discoveries come from the rollup; removals from the URLs
+    removed since the first week (the url_removed index: only those weeks are read)."""
     rollups.refresh()
     today = today or timezone.localdate()
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    tz = timezone.get_current_timezone()
     cells = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk)).order_by()
     new = cells.filter(day__gte=first).values_list("day").annotate(n=Sum("urls"))
-    removed = cells.filter(removed_day__gte=first).values_list("removed_day").annotate(n=Sum("urls"))
+    urls = filters.apply(InfringingURL.objects.items().filter(agency_id=agency.pk)).order_by()
+    removed = (
+        urls.filter(removed_at__gte=_midnight(first, tz))
+        .annotate(day=TruncDate("removed_at", tzinfo=tz))
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
 
     def by_week(rows) -> dict[date, int]:
         found: dict[date, int] = defaultdict(int)

@@ -20,7 +20,6 @@ class Migration(migrations.Migration):
                 ("platform_id", models.IntegerField()),
                 ("legal_route", models.CharField(max_length=20)),
                 ("bucket", models.SmallIntegerField()),
-                ("removed_day", models.DateField(null=True)),
                 ("urls", models.IntegerField(default=0)),
                 ("notified", models.IntegerField(default=0)),
                 ("live", models.IntegerField(default=0)),

@@ -69,18 +69,10 @@ class Migration(migrations.Migration):
             model_name="removalrollup",
             index=models.Index(fields=["artist_id", "day"], name="rollup_artist_day"),
         ),
-        migrations.AddIndex(
-            model_name="removalrollup",
-            index=models.Index(
-                condition=models.Q(("removed_day__isnull", False)),
-                fields=["agency_id", "removed_day"],
-                name="rollup_removed_day",
-            ),
-        ),
         migrations.AddConstraint(
             model_name="removalrollup",
             constraint=models.UniqueConstraint(
-                fields=("agency_id", "day", "artist_id", "platform_id", "legal_route", "bucket", "removed_day"),
+                fields=("agency_id", "day", "artist_id", "platform_id", "legal_route", "bucket"),
                 name="rollup_cell",
             ),
         ),
