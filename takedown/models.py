@@ -828,6 +828,39 @@ class RemovalRollup(models.Model):
         return f"{self.day} artist {self.artist_id}: {self.urls} URL(s)"
 
 
+class RemovalTotal(models.Model):
+    """The rollup summed over all days: one row per agency, artist, platform, route and bucket.
+
+    What the figures read when no period is asked for (the dashboard's and /stats/'s default):
+    its size depends on the agency's artists, platforms and routes, not on its history.
+    `rollups.refresh` adjusts it by the difference between the day cells it replaces and
+    those it writes.
+    """
+
+    agency_id = models.IntegerField()
+    artist_id = models.IntegerField()
+    platform_id = models.IntegerField()  # 0: no platform matched
+    legal_route = models.CharField(max_length=20)
+    bucket = models.SmallIntegerField()
+    urls = models.IntegerField(default=0)
+    notified = models.IntegerField(default=0)
+    live = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    reuploads = models.IntegerField(default=0)
+
+    class Meta:
+        # The figures read an agency's rows (the key's leading column); the refresh an artist's.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency_id", "artist_id", "platform_id", "legal_route", "bucket"],
+                name="rollup_total_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id} artist {self.artist_id}: {self.urls} URL(s)"
+
+
 class RollupChange(models.Model):
     """A URL row (its artist and discovery time) changed in a way the rollup counts.
 

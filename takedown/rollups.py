@@ -34,7 +34,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from takedown.choices import URLStatus
-from takedown.models import InfringingURL, RemovalRollup, RollupChange
+from takedown.models import InfringingURL, RemovalRollup, RemovalTotal, RollupChange
 
 RATIO = 2**0.25
 FIRST_SECONDS = 60.0
@@ -42,6 +42,7 @@ _LOG_RATIO = math.log(RATIO)
 # pg_advisory_xact_lock key: one refresh at a time (two would delete and insert the same cells).
 _REFRESH_LOCK = 0x7AE0_0013
 _BATCH = 2000
+_COUNTS = ("urls", "notified", "live", "overdue", "reuploads")
 
 
 def bucket_of(seconds: float) -> int:
@@ -138,6 +139,40 @@ def _store(cells: dict[tuple, list[int]]) -> None:
     )
 
 
+def _totals_of(cells: Iterable[tuple[tuple, list[int]]], sign: int, into: dict[tuple, list[int]]) -> None:
+    """Add (or take away, sign -1) day cells into all-time keys (the key without its day)."""
+    for (agency, _day, artist, platform, route, bucket), counts in cells:
+        total = into[(agency, artist, platform, route, bucket)]
+        for i, n in enumerate(counts):
+            total[i] += sign * n
+
+
+def _store_totals(delta: dict[tuple, list[int]]) -> None:
+    """Apply differences to RemovalTotal: read the rows they touch, write them back summed."""
+    if not delta:
+        return
+    artists = {key[1] for key in delta}
+    current = {
+        (row[0], row[1], row[2], row[3], row[4]): (row[5], list(row[6:]))
+        for row in RemovalTotal.objects.filter(artist_id__in=artists).values_list(
+            "agency_id", "artist_id", "platform_id", "legal_route", "bucket", "pk", *_COUNTS
+        )
+    }
+    stale, fresh = [], []
+    for key, change in delta.items():
+        if not any(change):
+            continue
+        pk, counts = current.get(key, (None, [0] * len(_COUNTS)))
+        if pk is not None:
+            stale.append(pk)
+        summed = [a + b for a, b in zip(counts, change, strict=True)]
+        if any(summed):
+            fresh.append(RemovalTotal(**dict(zip(("agency_id", "artist_id", "platform_id", "legal_route", "bucket"),
+                                                 key, strict=True)), **dict(zip(_COUNTS, summed, strict=True))))  # fmt: skip
+    RemovalTotal.objects.filter(pk__in=stale).delete()
+    RemovalTotal.objects.bulk_create(fresh, batch_size=_BATCH)
+
+
 def _day_start(day: date, tz) -> datetime:
     return timezone.make_aware(datetime(day.year, day.month, day.day), tz)
 
@@ -149,7 +184,19 @@ def _recompute(wanted: set[tuple[int, date]], tz) -> int:
     stale = Q()
     for artist, days in by_artist.items():
         stale |= Q(artist_id=artist, day__in=sorted(days))
-    RemovalRollup.objects.filter(stale).delete()
+    old = RemovalRollup.objects.filter(stale)
+    delta: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_COUNTS))
+    _totals_of(
+        (
+            (row[:6], list(row[6:]))
+            for row in old.values_list(
+                "agency_id", "day", "artist_id", "platform_id", "legal_route", "bucket", *_COUNTS
+            )
+        ),
+        -1,
+        delta,
+    )
+    old.delete()
     days = [d for _, d in wanted]
     rows = (
         InfringingURL.objects.items()
@@ -164,6 +211,8 @@ def _recompute(wanted: set[tuple[int, date]], tz) -> int:
     )
     cells = _cells_of(rows, wanted, tz)
     _store(cells)
+    _totals_of(cells.items(), 1, delta)
+    _store_totals(delta)
     return len(cells)
 
 
@@ -205,9 +254,13 @@ def rebuild() -> int:
         _lock()
         RollupChange.objects.all().delete()
         RemovalRollup.objects.all().delete()
+        RemovalTotal.objects.all().delete()
         rows = InfringingURL.objects.items().order_by().values_list(*_FIELDS).iterator(chunk_size=_BATCH)
         cells = _cells_of(rows, None, tz)
         _store(cells)
+        totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_COUNTS))
+        _totals_of(cells.items(), 1, totals)
+        _store_totals(totals)
     analyze()
     return len(cells)
 
@@ -222,6 +275,7 @@ ANALYZED = (
     "takedown_user",
     "takedown_infringingurl",
     "takedown_removalrollup",
+    "takedown_removaltotal",
 )
 
 

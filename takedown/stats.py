@@ -4,7 +4,9 @@
 and its export share it). Its cost follows the number of rollup cells in the period, not the
 number of URLs: the rollup holds counts per agency × local discovery day × artist × platform ×
 legal route × time-to-removal bucket, kept current by database triggers and refreshed before
-each read (`rollups.refresh`). The number of queries is fixed.
+each read (`rollups.refresh`). Without a period the figures read those cells summed over all
+days (`RemovalTotal`), whose size does not grow with the agency's history at all; with one,
+the day cells of the period. The number of queries is fixed.
 
 Definitions:
 - notified: URLs that were part of a sent notice (`notified_at` set);
@@ -29,7 +31,16 @@ from django.utils import timezone
 
 from takedown import rollups
 from takedown.choices import LegalRoute, NoticeStatus, URLStatus
-from takedown.models import Agency, Artist, InfringingURL, Job, Notice, Platform, RemovalRollup
+from takedown.models import (
+    Agency,
+    Artist,
+    InfringingURL,
+    Job,
+    Notice,
+    Platform,
+    RemovalRollup,
+    RemovalTotal,
+)
 from takedown.notices.states import ACTIVE_NOTICE_STATES
 from takedown.roles import role_has
 
@@ -63,7 +74,8 @@ class Filters:
         return self._same(urls)
 
     def apply_rollup(self, cells: QuerySet) -> QuerySet:
-        """Narrow a `RemovalRollup` queryset (its `day` is the local discovery day)."""
+        """Narrow a `RemovalRollup` queryset (its `day` is the local discovery day), or without
+        a period a `RemovalTotal` one."""
         if self.since:
             cells = cells.filter(day__gte=self.since)
         if self.until:
@@ -132,9 +144,12 @@ def removal_stats(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
     changed since the last read.
     """
     rollups.refresh()
+    if filters.since or filters.until:
+        source = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk))
+    else:  # all of the agency's history: the day cells summed ahead
+        source = filters.apply_rollup(RemovalTotal.objects.filter(agency_id=agency.pk))
     cells = (
-        filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk))
-        .order_by()
+        source.order_by()
         .values_list("artist_id", "platform_id", "legal_route", "bucket")
         .annotate(*(Sum(name) for name in _COUNTED))
     )

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from takedown import importing, lifecycle, rechecks, rollup_sql, rollups
 from takedown.choices import URLStatus
-from takedown.models import Artist, InfringingURL, RemovalRollup, RollupChange
+from takedown.models import Artist, InfringingURL, RemovalRollup, RemovalTotal, RollupChange
 from takedown.stats import ALL, Filters, removal_stats, weekly_trend
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -104,8 +104,10 @@ def assert_rollup_is_a_rebuild() -> None:
     fields = ("agency_id", "day", "artist_id", "platform_id", "legal_route", "bucket",
               "urls", "notified", "live", "overdue", "reuploads")  # fmt: skip
     kept = sorted(RemovalRollup.objects.values_list(*fields))
+    totals = sorted(RemovalTotal.objects.values_list(*(f for f in fields if f != "day")))
     rollups.rebuild()
     assert sorted(RemovalRollup.objects.values_list(*fields)) == kept
+    assert sorted(RemovalTotal.objects.values_list(*(f for f in fields if f != "day"))) == totals
 
 
 # -- the histogram ------------------------------------------------------------------------------

@@ -28,6 +28,22 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.CreateModel(
+            name="RemovalTotal",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("agency_id", models.IntegerField()),
+                ("artist_id", models.IntegerField()),
+                ("platform_id", models.IntegerField()),
+                ("legal_route", models.CharField(max_length=20)),
+                ("bucket", models.SmallIntegerField()),
+                ("urls", models.IntegerField(default=0)),
+                ("notified", models.IntegerField(default=0)),
+                ("live", models.IntegerField(default=0)),
+                ("overdue", models.IntegerField(default=0)),
+                ("reuploads", models.IntegerField(default=0)),
+            ],
+        ),
+        migrations.CreateModel(
             name="RollupChange",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),

@@ -76,5 +76,12 @@ class Migration(migrations.Migration):
                 name="rollup_cell",
             ),
         ),
+        migrations.AddConstraint(
+            model_name="removaltotal",
+            constraint=models.UniqueConstraint(
+                fields=("agency_id", "artist_id", "platform_id", "legal_route", "bucket"),
+                name="rollup_total_cell",
+            ),
+        ),
         migrations.RunPython(_install, _uninstall),
     ]
