@@ -139,28 +139,27 @@ def removal_stats(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
     """Removal rate, median and 90th-percentile time to removal for `agency`: overall, per
     platform, per legal route and per artist.
 
-    Groups with no URL are left out; groups are ordered by notified URLs, most first. Four
-    queries (refresh check, cells, artists, platforms) plus the refresh's own when URLs
-    changed since the last read.
+    Groups with no URL are left out; groups are ordered by notified URLs, most first. Seven
+    queries (refresh check, four groupings, artists, platforms) plus the refresh's own when
+    URLs changed since the last read.
     """
     rollups.refresh()
     if filters.since or filters.until:
         source = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk))
     else:  # all of the agency's history: the day cells summed ahead
         source = filters.apply_rollup(RemovalTotal.objects.filter(agency_id=agency.pk))
-    cells = (
-        source.order_by()
-        .values_list("artist_id", "platform_id", "legal_route", "bucket")
-        .annotate(*(Sum(name) for name in _COUNTED))
-    )
+    source = source.order_by()
     overall = _Group()
     by_platform: dict[int, _Group] = defaultdict(_Group)
     by_route: dict[str, _Group] = defaultdict(_Group)
     by_artist: dict[int, _Group] = defaultdict(_Group)
-    for artist, platform, route, bucket, *sums in cells:
-        counts = dict(zip(_COUNTED, sums, strict=True))
-        for group in (overall, by_platform[platform], by_route[route], by_artist[artist]):
-            group.add(bucket, counts)
+    # One grouped query per grouping: the database sums the cells, and at most (groups x
+    # buckets) rows come back, however many cells the period holds.
+    for key, groups in (("platform_id", by_platform), ("legal_route", by_route), ("artist_id", by_artist)):
+        for value, bucket, *sums in source.values_list(key, "bucket").annotate(*(Sum(n) for n in _COUNTED)):
+            groups[value].add(bucket, dict(zip(_COUNTED, sums, strict=True)))
+    for bucket, *sums in source.values_list("bucket").annotate(*(Sum(n) for n in _COUNTED)):
+        overall.add(bucket, dict(zip(_COUNTED, sums, strict=True)))
 
     platforms = {
         p.pk: p for p in Platform.objects.filter(pk__in=[k for k in by_platform if k]).only("slug", "name")
