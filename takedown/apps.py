@@ -10,10 +10,23 @@ class TakedownConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from takedown import (  # noqa: F401  (register the sign-in receivers, the system checks)
             signin,
             syschecks,
         )
+
+        post_migrate.connect(_install_rollup_triggers, sender=self)
+
+
+def _install_rollup_triggers(sender, using="default", **kwargs) -> None:
+    # SQLite drops a table's triggers when a migration rebuilds the table: put them back.
+    from django.db import connections
+
+    from takedown import rollup_sql
+
+    rollup_sql.install(connections[using])
 
 
 class TakedownAdminConfig(admin_apps.AdminConfig):

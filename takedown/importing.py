@@ -31,7 +31,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from takedown import legal
+from takedown import legal, rollups
 from takedown.choices import Category, LegalRoute, Source, URLStatus
 from takedown.models import Agency, Artist, InfringingURL, Platform, User
 from takedown.urltools import (
@@ -542,23 +542,35 @@ def import_rows(
         report.atomic_aborted = True
         return report
     if valid:
-        created = _insert(valid, source=source, user_id=user.pk if user else None, now=intake.now)
+        created = _insert(
+            valid, agency_id=agency.pk, source=source, user_id=user.pk if user else None, now=intake.now
+        )
         report.created = created
         report.duplicates += len(valid) - created
+        if created >= ANALYZE_AFTER_ROWS:
+            # A large import on a fresh database: the planner needs statistics of the tables
+            # it joins before autovacuum would give them (never, for tables under 50 rows).
+            transaction.on_commit(lambda: rollups.analyze_after_import(created))
     if progress is not None:
         progress(len(rows))
     return report
 
 
 _ROW_COLUMNS = CheckedRow._fields
+# An import storing this many rows refreshes the planner's statistics (rollups.analyze_after_import).
+ANALYZE_AFTER_ROWS = 10_000
 
 
-def _constant_columns(*, source: str, user_id: int | None, now: datetime) -> dict[str, object]:
+def _constant_columns(
+    *, agency_id: int, source: str, user_id: int | None, now: datetime
+) -> dict[str, object]:
     """Values shared by every row of a batch: the given ones, then each NOT NULL field's default.
 
     Raw SQL does not see Django's defaults, so they are filled in here from the model.
     """
     values: dict[str, object] = {
+        # Every artist of a batch is the agency's (Intake looks them up within it).
+        "agency_id": agency_id,
         "status": URLStatus.OPEN,
         "source": source,
         "added_by_id": user_id,
@@ -584,7 +596,9 @@ def _retryable(exc: DatabaseError) -> bool:
     return getattr(exc.__cause__, "sqlstate", None) in _RETRY_SQLSTATES
 
 
-def _insert(valid: list[CheckedRow], *, source: str, user_id: int | None, now: datetime) -> int:
+def _insert(
+    valid: list[CheckedRow], *, agency_id: int, source: str, user_id: int | None, now: datetime
+) -> int:
     """Insert rows, skipping (artist, normalized_url) conflicts; return how many were created.
 
     On PostgreSQL a deadlock or serialization failure is retried, up to INSERT_ATTEMPTS times
@@ -596,7 +610,7 @@ def _insert(valid: list[CheckedRow], *, source: str, user_id: int | None, now: d
     while True:
         try:
             with transaction.atomic():
-                return _insert_once(valid, source=source, user_id=user_id, now=now)
+                return _insert_once(valid, agency_id=agency_id, source=source, user_id=user_id, now=now)
         except DatabaseError as exc:
             if attempt >= attempts or not _retryable(exc):
                 raise
@@ -606,10 +620,12 @@ def _insert(valid: list[CheckedRow], *, source: str, user_id: int | None, now: d
             attempt += 1
 
 
-def _insert_once(valid: list[CheckedRow], *, source: str, user_id: int | None, now: datetime) -> int:
+def _insert_once(
+    valid: list[CheckedRow], *, agency_id: int, source: str, user_id: int | None, now: datetime
+) -> int:
     table = InfringingURL._meta.db_table
     qn = connection.ops.quote_name
-    constants = _constant_columns(source=source, user_id=user_id, now=now)
+    constants = _constant_columns(agency_id=agency_id, source=source, user_id=user_id, now=now)
     cols = ", ".join(qn(c) for c in (*_ROW_COLUMNS, *constants))
     if connection.vendor == "postgresql":
         return _insert_postgresql(valid, tuple(constants.values()), table, cols)

@@ -202,6 +202,13 @@ class Artist(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.name_ko})" if self.name_ko else self.name
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        # The URL rows carry the agency: an artist moved to another agency takes them along.
+        InfringingURL.objects.filter(artist_id=self.pk).exclude(agency_id=self.agency_id).update(
+            agency_id=self.agency_id
+        )
+
     def clean(self) -> None:
         super().clean()
         for field in ("aliases", "official_accounts"):
@@ -722,10 +729,24 @@ class AbuseContact(models.Model):
 
 class InfringingURLQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> InfringingURLQuerySet:
-        return self if user.is_superuser else self.filter(artist__agency_id=user.agency_id)
+        # The agency is on the row (kept equal to the artist's by `save` and intake), so the
+        # scoped lists and counts use the (agency, discovered_at) index without a join.
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
 
     def due_for_check(self, now=None) -> InfringingURLQuerySet:
         return self.filter(next_check_at__lte=now or timezone.now())
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """As Django's, with each row's agency taken from its artist (one query for all)."""
+        objs = list(objs)
+        missing = {o.artist_id for o in objs if o.artist_id is not None}
+        agencies = (
+            dict(Artist.objects.filter(pk__in=missing).values_list("pk", "agency_id")) if missing else {}
+        )
+        for o in objs:
+            if o.artist_id is not None:
+                o.agency_id = agencies.get(o.artist_id, o.agency_id)
+        return super().bulk_create(objs, *args, **kwargs)
 
     def items(self) -> InfringingURLQuerySet:
         """One row per item: without the rows linked to another as the same item."""
@@ -735,6 +756,16 @@ class InfringingURLQuerySet(models.QuerySet):
 class InfringingURL(models.Model):
     artist = models.ForeignKey(
         Artist, verbose_name=_("artist"), on_delete=models.PROTECT, related_name="urls"
+    )
+    # The artist's agency, copied onto the row: scoping, the list order and the statistics
+    # read one table. `save` and intake set it; `Artist.save` carries a move along.
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     url = models.TextField(_("URL as reported"))
     normalized_url = models.CharField(_("normalised URL"), max_length=2048)
@@ -844,27 +875,40 @@ class InfringingURL(models.Model):
                 condition=~Q(status=URLStatus.REMOVED) | Q(removed_at__isnull=False),
             ),
         ]
+        # Each index names the query it serves; docs/indexes.md lists them with the pages.
         indexes = [
-            # Lists and stats filtered by status within an artist ("what is still live").
+            # The URL list's default order within an agency (admin, API): ORDER BY
+            # discovered_at DESC, id DESC LIMIT n, and the capped count of that list.
+            models.Index(fields=["agency", "-discovered_at", "-id"], name="url_agency_recent"),
+            # Lists filtered by status within an artist ("what is still live"), drafting's
+            # open URLs per artist, the artist filter of the admin and the API.
             models.Index(fields=["artist", "status"], name="url_artist_status"),
-            # Stats per platform and status; the admin's platform filter.
-            models.Index(fields=["platform", "status"], name="url_platform_status"),
-            # Grouping by host for escalation and polite per-host scheduling.
-            models.Index(fields=["host"], name="url_host"),
             # The recheck claim: WHERE next_check_at <= now ORDER BY next_check_at.
             models.Index(fields=["next_check_at"], name="url_due", condition=Q(next_check_at__isnull=False)),
-            # Pre-send check: was this normalised URL notified anywhere recently?
-            models.Index(fields=["normalized_url"], name="url_normalized"),
             # A claimer reads back the rows its conditional UPDATE took.
             models.Index(fields=["check_claim"], name="url_claim", condition=~Q(check_claim="")),
-            # The overdue list.
+            # The overdue list per agency, longest overdue first (ORDER BY deadline_at LIMIT 50).
             models.Index(
-                fields=["overdue_since"], name="url_overdue", condition=Q(overdue_since__isnull=False)
+                fields=["agency", "deadline_at"],
+                name="url_overdue",
+                condition=Q(overdue_since__isnull=False, status="notified"),
+            ),
+            # The weekly trend's removals (removed_at in the last weeks); only removed rows.
+            models.Index(
+                fields=["agency", "removed_at"], name="url_removed", condition=Q(removed_at__isnull=False)
             ),
         ]
 
     def __str__(self) -> str:
         return self.normalized_url
+
+    def save(self, *args, **kwargs) -> None:
+        if self.artist_id is not None:
+            artist = self._state.fields_cache.get("artist")
+            if artist is None or artist.pk != self.artist_id:
+                artist = Artist.objects.only("agency_id").get(pk=self.artist_id)
+            self.agency_id = artist.agency_id
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         super().clean()
@@ -881,9 +925,106 @@ class InfringingURL(models.Model):
             raise ValidationError(errors)
 
 
+class RemovalRollup(models.Model):
+    """The statistics' rollup: URLs (items, not aliases) counted per agency, local discovery
+    day, artist, platform, legal route and time-to-removal bucket.
+
+    `bucket` is -1 for a URL that is not a confirmed removal, else `rollups.bucket_of` its time
+    to removal. Never written by hand: `takedown.rollups` recomputes the cells that the
+    database triggers on the URL table mark as changed (`RollupChange`), so every path that
+    changes a URL keeps it right, `.update()` and raw SQL included. The ids are plain
+    integers (platform 0: none matched): a cell outlives its artist or platform until the next
+    refresh removes it.
+    """
+
+    agency_id = models.IntegerField()
+    day = models.DateField()
+    artist_id = models.IntegerField()
+    platform_id = models.IntegerField()  # 0: no platform matched
+    legal_route = models.CharField(max_length=20)
+    bucket = models.SmallIntegerField()
+    urls = models.IntegerField(default=0)
+    notified = models.IntegerField(default=0)
+    live = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    reuploads = models.IntegerField(default=0)
+
+    class Meta:
+        # The statistics read an agency's cells over a period: WHERE agency_id = a AND day
+        # BETWEEN ... (the unique key's leading columns serve it).
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "agency_id",
+                    "day",
+                    "artist_id",
+                    "platform_id",
+                    "legal_route",
+                    "bucket",
+                ],
+                name="rollup_cell",
+            )
+        ]
+        indexes = [
+            # The refresh deletes an artist's cells for the days that changed.
+            models.Index(fields=["artist_id", "day"], name="rollup_artist_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} artist {self.artist_id}: {self.urls} URL(s)"
+
+
+class RemovalTotal(models.Model):
+    """The rollup summed over all days: one row per agency, artist, platform, route and bucket.
+
+    What the figures read when no period is asked for (the dashboard's and /stats/'s default):
+    its size depends on the agency's artists, platforms and routes, not on its history.
+    `rollups.refresh` adjusts it by the difference between the day cells it replaces and
+    those it writes.
+    """
+
+    agency_id = models.IntegerField()
+    artist_id = models.IntegerField()
+    platform_id = models.IntegerField()  # 0: no platform matched
+    legal_route = models.CharField(max_length=20)
+    bucket = models.SmallIntegerField()
+    urls = models.IntegerField(default=0)
+    notified = models.IntegerField(default=0)
+    live = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    reuploads = models.IntegerField(default=0)
+
+    class Meta:
+        # The figures read an agency's rows (the key's leading column); the refresh an artist's.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency_id", "artist_id", "platform_id", "legal_route", "bucket"],
+                name="rollup_total_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id} artist {self.artist_id}: {self.urls} URL(s)"
+
+
+class RollupChange(models.Model):
+    """A URL row (its artist and discovery time) changed in a way the rollup counts.
+
+    Written only by the database triggers of migration 0015, in the transaction of the change;
+    `rollups.refresh` recomputes the cells they name and deletes them.
+    """
+
+    artist_id = models.IntegerField()
+    discovered_at = models.DateTimeField()
+    claimed = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"artist {self.artist_id} at {self.discovered_at:%Y-%m-%d %H:%M}"
+
+
 class URLCheckQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> URLCheckQuerySet:
-        return self if user.is_superuser else self.filter(url__artist__agency_id=user.agency_id)
+        return self if user.is_superuser else self.filter(url__agency_id=user.agency_id)
 
 
 class URLCheck(models.Model):

@@ -306,6 +306,9 @@ _UPDATED_FIELDS = (
     "check_lease_until",
     "check_claim",
     "reupload_count",
+    # A re-upload clears the old notice's clock (lifecycle.confirm): it must reach the row.
+    "notified_at",
+    "deadline_at",
     "updated_at",
 )
 
@@ -388,8 +391,6 @@ _READ_FIELDS = (
     "platform_id",
     "category",
     "legal_route",
-    "notified_at",
-    "deadline_at",
     *(f for f in _UPDATED_FIELDS if f not in ("status",)),
 )
 _CHECK_COLUMNS = (

@@ -1,165 +1,61 @@
-"""Removal statistics for one agency, computed in the database.
+"""Removal statistics for one agency, read from the rollup (`takedown.rollups`).
 
-`removal_stats(agency)` is a pure query function (the API's /stats/ and the dashboard share
-it). Counts are conditional aggregates, one GROUP BY query per grouping; no model rows are
-loaded.
+`removal_stats(agency, filters)` is a pure query function (the API's /stats/, the dashboard
+and its export share it). Its cost follows the number of rollup cells in the period, not the
+number of URLs: the rollup holds counts per agency × local discovery day × artist × platform ×
+legal route × time-to-removal bucket, kept current by database triggers and refreshed before
+each read (`rollups.refresh`). Without a period the figures read those cells summed over all
+days (`RemovalTotal`), whose size does not grow with the agency's history at all; with one,
+the day cells of the period. The number of queries is fixed.
 
 Definitions:
 - notified: URLs that were part of a sent notice (`notified_at` set);
 - removed: notified URLs whose removal was confirmed (status removed, `removed_at` set);
 - removal rate: removed / notified (None when nothing was notified);
-- time to removal: `removed_at - notified_at` of the removed URLs; the median is reported in
-  seconds.
-
-The median is where the databases differ. PostgreSQL has the ordered-set aggregate
-`percentile_cont(0.5) WITHIN GROUP (ORDER BY removed_at - notified_at)`, which works on
-intervals and goes into the same query as the counts. SQLite has no median aggregate: a window
-query numbers the durations within each group (ROW_NUMBER() and COUNT() OVER (PARTITION BY
-group ORDER BY duration)) and keeps only the middle one or two rows per group, so at most two
-durations per group leave the database; their mean is the median.
+- time to removal: `removed_at - notified_at` of the removed URLs, in seconds. The median and
+  the 90th percentile come from the rollup's log-scale histogram: within 9.05 % plus 30
+  seconds of PostgreSQL's percentile_cont over the exact durations.
+Aliases (`same_as` set) are never counted.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connection
-from django.db.models import (
-    Aggregate,
-    Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    Q,
-    QuerySet,
-    Sum,
-    Window,
-)
-from django.db.models.functions import Coalesce, RowNumber, TruncWeek
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from takedown import rollups
 from takedown.choices import LegalRoute, NoticeStatus, URLStatus
-from takedown.models import Agency, InfringingURL, Job, Notice
+from takedown.models import (
+    Agency,
+    Artist,
+    InfringingURL,
+    Job,
+    Notice,
+    Platform,
+    RemovalRollup,
+    RemovalTotal,
+)
 from takedown.notices.states import ACTIVE_NOTICE_STATES
 from takedown.roles import role_has
 
-
-class Percentile(Aggregate):
-    """PostgreSQL's percentile_cont(fraction): the interpolated percentile of an orderable expression."""
-
-    function = "percentile_cont"
-    name = "Percentile"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    allow_distinct = False
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
-
-
-_DURATION = ExpressionWrapper(F("removed_at") - F("notified_at"), output_field=DurationField())
-_REMOVED = Q(status=URLStatus.REMOVED, notified_at__isnull=False, removed_at__isnull=False)
-_LIVE = Q(status=URLStatus.NOTIFIED)
-
-_COUNTS = {
-    "urls": Count("id"),
-    "notified": Count("id", filter=Q(notified_at__isnull=False)),
-    "removed": Count("id", filter=_REMOVED),
-    "live": Count("id", filter=_LIVE),
-    "overdue": Count("id", filter=_LIVE & Q(overdue_since__isnull=False)),
-    "reuploads": Coalesce(Sum("reupload_count"), 0),
-}
-
-
-def _seconds(value: timedelta | float | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
-
-
-def _finish(row: dict[str, Any], median: Any, p90: Any = None) -> dict[str, Any]:
-    notified = row["notified"]
-    return {
-        "urls": row["urls"],
-        "notified": notified,
-        "removed": row["removed"],
-        "live": row["live"],
-        "overdue": row["overdue"],
-        "removal_rate": round(row["removed"] / notified, 4) if notified else None,
-        "median_seconds_to_removal": _seconds(median),
-        "p90_seconds_to_removal": _seconds(p90),
-        "reuploads": row["reuploads"],
-    }
-
-
-def _percentiles_by_window(removed: QuerySet, group: str | None) -> dict[Any, tuple[Any, Any]]:
-    """(median, p90) duration per group value, as percentile_cont computes them.
-
-    For a fraction f of n sorted values, percentile_cont interpolates between the values at
-    positions lo = floor((n-1)·f)+1 and lo+1. The window query keeps only those rows (at most
-    four per group) in the database; the interpolation happens here.
-    """
-    partition = [F(group)] if group else None
-    lo50 = (F("size") - 1) * 5 / 10 + 1
-    lo90 = (F("size") - 1) * 9 / 10 + 1
-    rows = (
-        removed.order_by()  # no Meta.ordering columns in the window query
-        .annotate(duration=_DURATION)
-        .annotate(
-            position=Window(
-                RowNumber(), partition_by=partition, order_by=[F("duration").asc(), F("id").asc()]
-            ),
-            size=Window(Count("id"), partition_by=partition),
-        )
-        .filter(Q(position=lo50) | Q(position=lo50 + 1) | Q(position=lo90) | Q(position=lo90 + 1))
-        .values_list("position", "size", "duration", *([group] if group else []))
-    )
-    found: dict[Any, dict[int, timedelta]] = {}
-    sizes: dict[Any, int] = {}
-    for position, size, duration, *rest in rows:
-        key = rest[0] if group else None
-        found.setdefault(key, {})[position] = duration
-        sizes[key] = size
-
-    def interpolate(values: dict[int, timedelta], n: int, fraction: float) -> timedelta:
-        h = (n - 1) * fraction
-        lo = int(h) + 1
-        low = values[lo]
-        high = values.get(lo + 1, low)
-        return low + (high - low) * (h - int(h))
-
-    return {
-        key: (interpolate(values, sizes[key], 0.5), interpolate(values, sizes[key], 0.9))
-        for key, values in found.items()
-    }
-
-
-def _grouped(urls: QuerySet, group: str | None, names: tuple[str, ...] = ()) -> list[tuple[dict, Any, Any]]:
-    """[(counts row, median, p90)] per value of `group` (one row overall when group is None)."""
-    postgres = connection.vendor == "postgresql"
-    aggregates = dict(_COUNTS)
-    if postgres:
-        aggregates["p50"] = Percentile(_DURATION, 0.5, filter=_REMOVED, output_field=DurationField())
-        aggregates["p90"] = Percentile(_DURATION, 0.9, filter=_REMOVED, output_field=DurationField())
-    if group is None:
-        rows = [urls.aggregate(**aggregates)]
-    else:
-        rows = list(urls.order_by().values(group, *names).annotate(**aggregates))
-    if postgres:
-        return [(row, row["p50"], row["p90"]) for row in rows]
-    found = _percentiles_by_window(urls.filter(_REMOVED), group)
-    return [(row, *found.get(row[group] if group else None, (None, None))) for row in rows]
+_COUNTED = ("urls", "notified", "live", "overdue", "reuploads")
 
 
 @dataclass(frozen=True)
 class Filters:
     """What a dashboard, the statistics API and their exports are narrowed to.
 
-    `since` / `until` (inclusive dates, in the agency's time) bound when a URL was discovered;
-    `artist` and `platform` are primary keys; `route` a `LegalRoute` value. None means all.
+    `since` / `until` (inclusive dates, in the installation's time zone, TIME_ZONE) bound when
+    a URL was discovered: every figure counts the URLs discovered in the period, whenever
+    they were notified or removed (the weekly trend shows when those URLs' removals
+    happened). `artist` and `platform` are primary keys; `route` a `LegalRoute` value. None
+    means all.
     """
 
     since: date | None = None
@@ -169,18 +65,31 @@ class Filters:
     route: str | None = None
 
     def apply(self, urls: QuerySet) -> QuerySet:
+        """Narrow a URL queryset."""
         tz = timezone.get_current_timezone()
         if self.since:
             urls = urls.filter(discovered_at__gte=_midnight(self.since, tz))
         if self.until:
             urls = urls.filter(discovered_at__lt=_midnight(self.until + timedelta(days=1), tz))
+        return self._same(urls)
+
+    def apply_rollup(self, cells: QuerySet) -> QuerySet:
+        """Narrow a `RemovalRollup` queryset (its `day` is the local discovery day), or without
+        a period a `RemovalTotal` one."""
+        if self.since:
+            cells = cells.filter(day__gte=self.since)
+        if self.until:
+            cells = cells.filter(day__lte=self.until)
+        return self._same(cells)
+
+    def _same(self, qs: QuerySet) -> QuerySet:
         if self.artist:
-            urls = urls.filter(artist_id=self.artist)
+            qs = qs.filter(artist_id=self.artist)
         if self.platform:
-            urls = urls.filter(platform_id=self.platform)
+            qs = qs.filter(platform_id=self.platform)
         if self.route:
-            urls = urls.filter(legal_route=self.route)
-        return urls
+            qs = qs.filter(legal_route=self.route)
+        return qs
 
 
 ALL = Filters()
@@ -190,47 +99,102 @@ def _midnight(day: date, tz) -> datetime:
     return timezone.make_aware(datetime(day.year, day.month, day.day), tz)
 
 
+class _Group:
+    """Counts and the time-to-removal histogram of one row of the figures."""
+
+    __slots__ = ("counts", "histogram")
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(_COUNTED, 0)
+        self.histogram: dict[int, int] = defaultdict(int)
+
+    def add(self, bucket: int, counts: dict[str, int]) -> None:
+        for name in _COUNTED:
+            self.counts[name] += counts[name]
+        if bucket >= 0:
+            self.histogram[bucket] += counts["urls"]
+
+    def finish(self) -> dict[str, Any]:
+        notified = self.counts["notified"]
+        removed = sum(self.histogram.values())
+        pairs = self.histogram.items()
+        return {
+            "urls": self.counts["urls"],
+            "notified": notified,
+            "removed": removed,
+            "live": self.counts["live"],
+            "overdue": self.counts["overdue"],
+            "removal_rate": round(removed / notified, 4) if notified else None,
+            "median_seconds_to_removal": _rounded(rollups.percentile(pairs, 0.5)),
+            "p90_seconds_to_removal": _rounded(rollups.percentile(pairs, 0.9)),
+            "reuploads": self.counts["reuploads"],
+        }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
+
+
 def removal_stats(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
     """Removal rate, median and 90th-percentile time to removal for `agency`: overall, per
     platform, per legal route and per artist.
 
-    Groups with no URL are left out; groups are ordered by notified URLs, most first. The
-    number of queries is fixed (two per grouping on SQLite, one on PostgreSQL).
+    Groups with no URL are left out; groups are ordered by notified URLs, most first. Seven
+    queries (refresh check, four groupings, artists, platforms) plus the refresh's own when
+    URLs changed since the last read.
     """
-    urls = filters.apply(InfringingURL.objects.items().filter(artist__agency=agency))
-    (overall, overall_median, overall_p90) = _grouped(urls, None)[0]
+    rollups.refresh()
+    if filters.since or filters.until:
+        source = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk))
+    else:  # all of the agency's history: the day cells summed ahead
+        source = filters.apply_rollup(RemovalTotal.objects.filter(agency_id=agency.pk))
+    source = source.order_by()
+    overall = _Group()
+    by_platform: dict[int, _Group] = defaultdict(_Group)
+    by_route: dict[str, _Group] = defaultdict(_Group)
+    by_artist: dict[int, _Group] = defaultdict(_Group)
+    # One grouped query per grouping: the database sums the cells, and at most (groups x
+    # buckets) rows come back, however many cells the period holds.
+    for key, groups in (("platform_id", by_platform), ("legal_route", by_route), ("artist_id", by_artist)):
+        for value, bucket, *sums in source.values_list(key, "bucket").annotate(*(Sum(n) for n in _COUNTED)):
+            groups[value].add(bucket, dict(zip(_COUNTED, sums, strict=True)))
+    for bucket, *sums in source.values_list("bucket").annotate(*(Sum(n) for n in _COUNTED)):
+        overall.add(bucket, dict(zip(_COUNTED, sums, strict=True)))
 
-    platforms = [
-        {
-            "platform": row["platform__slug"],
-            "name": row["platform__name"] or "Other",
-            **_finish(row, p50, p90),
-        }
-        for row, p50, p90 in _grouped(urls, "platform_id", ("platform__slug", "platform__name"))
-    ]
+    platforms = {
+        p.pk: p for p in Platform.objects.filter(pk__in=[k for k in by_platform if k]).only("slug", "name")
+    }
+    artists = {a.pk: a for a in Artist.objects.filter(agency=agency).only("slug", "name")}
     labels = dict(LegalRoute.choices)
-    routes = [
-        {
-            "legal_route": row["legal_route"],
-            "name": str(labels.get(row["legal_route"], row["legal_route"])),
-            **_finish(row, p50, p90),
-        }
-        for row, p50, p90 in _grouped(urls, "legal_route")
-    ]
-    artists = [
-        {"artist": row["artist__slug"], "name": row["artist__name"], **_finish(row, p50, p90)}
-        for row, p50, p90 in _grouped(urls, "artist_id", ("artist__slug", "artist__name"))
-    ]
 
     def order(entry: dict) -> tuple:
         return (-entry["notified"], -entry["urls"], entry["name"])
 
+    platform_rows = []
+    for pk, group in by_platform.items():
+        platform = platforms.get(pk)
+        platform_rows.append(
+            {
+                "platform": platform.slug if platform else None,
+                "name": platform.name if platform else "Other",
+                **group.finish(),
+            }
+        )
+    route_rows = [
+        {"legal_route": route, "name": str(labels.get(route, route)), **group.finish()}
+        for route, group in by_route.items()
+    ]
+    artist_rows = [
+        {"artist": artists[pk].slug, "name": artists[pk].name, **group.finish()}
+        for pk, group in by_artist.items()
+        if pk in artists
+    ]
     return {
         "agency": agency.slug,
-        "overall": _finish(overall, overall_median, overall_p90),
-        "platforms": sorted(platforms, key=order),
-        "legal_routes": sorted(routes, key=order),
-        "artists": sorted(artists, key=order),
+        "overall": overall.finish(),
+        "platforms": sorted(platform_rows, key=order),
+        "legal_routes": sorted(route_rows, key=order),
+        "artists": sorted(artist_rows, key=order),
     }
 
 
@@ -238,45 +202,46 @@ def weekly_trend(
     agency: Agency, *, weeks: int = 12, today: date | None = None, filters: Filters = ALL
 ) -> dict[str, list]:
     """URLs discovered and removals confirmed per week (Monday-based), the last `weeks` weeks;
-    two queries."""
+    two queries (plus the refresh's). Discoveries come from the rollup; removals from the URLs
+    removed since the first week (the url_removed index: only those weeks are read)."""
+    rollups.refresh()
     today = today or timezone.localdate()
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
     tz = timezone.get_current_timezone()
-    start = timezone.make_aware(datetime(first.year, first.month, first.day), tz)
-    urls = filters.apply(InfringingURL.objects.items().filter(artist__agency=agency)).order_by()
-    new = dict(
-        urls.filter(discovered_at__gte=start)
-        .annotate(week=TruncWeek("discovered_at", tzinfo=tz))
-        .values("week")
+    cells = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk)).order_by()
+    new = cells.filter(day__gte=first).values_list("day").annotate(n=Sum("urls"))
+    urls = filters.apply(InfringingURL.objects.items().filter(agency_id=agency.pk)).order_by()
+    removed = (
+        urls.filter(removed_at__gte=_midnight(first, tz))
+        .annotate(day=TruncDate("removed_at", tzinfo=tz))
+        .values_list("day")
         .annotate(n=Count("id"))
-        .values_list("week", "n")
-    )
-    removed = dict(
-        urls.filter(removed_at__gte=start)
-        .annotate(week=TruncWeek("removed_at", tzinfo=tz))
-        .values("week")
-        .annotate(n=Count("id"))
-        .values_list("week", "n")
     )
 
-    def by_day(counts: dict) -> dict[date, int]:
-        return {(k.date() if isinstance(k, datetime) else k): v for k, v in counts.items()}
+    def by_week(rows) -> dict[date, int]:
+        found: dict[date, int] = defaultdict(int)
+        for day, n in rows:
+            found[day - timedelta(days=day.weekday())] += n
+        return found
 
-    new, removed = by_day(new), by_day(removed)
+    new_by_week, removed_by_week = by_week(new), by_week(removed)
     days = [first + timedelta(days=7 * i) for i in range(weeks)]
     return {
         "weeks": [d.isoformat() for d in days],
-        "new_urls": [new.get(d, 0) for d in days],
-        "removals": [removed.get(d, 0) for d in days],
+        "new_urls": [new_by_week.get(d, 0) for d in days],
+        "removals": [removed_by_week.get(d, 0) for d in days],
     }
 
 
 def overdue_urls(agency: Agency, *, limit: int = 50, filters: Filters = ALL) -> list[dict[str, Any]]:
-    """The URLs still live past their deadline, longest overdue first, with the next step."""
+    """The URLs still live past their deadline, longest overdue first, with the next step.
+
+    One query on the url_overdue index (agency, deadline_at), whatever the agency's history.
+    """
     return list(
         filters.apply(
             InfringingURL.objects.filter(
-                artist__agency=agency, overdue_since__isnull=False, status=URLStatus.NOTIFIED
+                agency_id=agency.pk, overdue_since__isnull=False, status=URLStatus.NOTIFIED
             )
         )
         .order_by("deadline_at", "pk")

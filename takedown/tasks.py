@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from takedown import escalation, jobs, notices, rechecks
+from takedown import escalation, jobs, notices, rechecks, rollups
 
 
 def deliver_notice_email(notice_id: int) -> str:
@@ -13,11 +13,13 @@ def deliver_notice_email(notice_id: int) -> str:
 
 def housekeeping_tick() -> dict[str, dict[str, int]]:
     """Every minute: email deliveries (stale ones to "unknown", lost ones re-queued, due retries
-    started), background jobs (a dead worker's job resumed from its last chunk), and the
-    escalation ladder (the next step drafted for URLs live past their deadline)."""
+    started), background jobs (a dead worker's job resumed from its last chunk), the
+    statistics' rollup (the cells of the URLs changed since, recomputed) and the escalation
+    ladder (the next step drafted for URLs live past their deadline)."""
     return {
         "delivery": notices.delivery_sweep(),
         "jobs": jobs.jobs_sweep(),
+        "rollup": {"cells": rollups.refresh()},
         "escalation": escalation.escalations_sweep(),
     }
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from takedown import rollups
 from takedown.models import InfringingURL
 from takedown.stats import removal_stats, weekly_trend
 from takedown.tokens import token_issue
@@ -42,6 +43,12 @@ def _hours(h):
     return timedelta(hours=h)
 
 
+def close(estimate, exact):
+    """The rollup's histogram answers within a factor √RATIO (9.05 %) of the exact percentile."""
+    bound = rollups.RATIO**0.5
+    return exact / bound <= estimate <= exact * bound
+
+
 @pytest.fixture
 def history(artist, other_artist, platforms):
     yt, x, tg = platforms["youtube"], platforms["x"], platforms["telegram"]
@@ -67,11 +74,15 @@ def test_it_computes_rate_and_median_per_platform(agency, history):
     by_platform = {p["platform"]: p for p in stats["platforms"]}
     assert by_platform["youtube"] == {
         "platform": "youtube", "name": "YouTube", "urls": 5, "notified": 4, "removed": 3, "live": 1, "overdue": 1,
-        "removal_rate": 0.75, "median_seconds_to_removal": 3 * 3600.0, "p90_seconds_to_removal": 7 * 3600.0,
-        "reuploads": 0,
+        "removal_rate": 0.75, "median_seconds_to_removal": by_platform["youtube"]["median_seconds_to_removal"],
+        "p90_seconds_to_removal": by_platform["youtube"]["p90_seconds_to_removal"], "reuploads": 0,
     }  # fmt: skip
+    assert close(by_platform["youtube"]["median_seconds_to_removal"], 3 * 3600.0)
+    assert close(by_platform["youtube"]["p90_seconds_to_removal"], 7 * 3600.0)
     assert by_platform["x"]["removal_rate"] == 0.5
-    assert by_platform["x"]["median_seconds_to_removal"] == 4 * 3600.0  # even count: mean of the middle two
+    assert close(
+        by_platform["x"]["median_seconds_to_removal"], 4 * 3600.0
+    )  # even count: mean of the middle two
     assert by_platform["telegram"]["removal_rate"] == 0.0
     assert by_platform["telegram"]["median_seconds_to_removal"] is None
     assert [p["platform"] for p in stats["platforms"]] == ["youtube", "x", "telegram"]
@@ -83,13 +94,13 @@ def test_it_computes_rate_and_median_per_route_and_overall(agency, history):
     assert set(routes) == {"platform_policy", "dsa"}
     assert routes["dsa"]["name"] == "EU DSA Art. 16"
     assert (routes["platform_policy"]["notified"], routes["platform_policy"]["removed"]) == (5, 3)
-    assert routes["platform_policy"]["median_seconds_to_removal"] == 3 * 3600.0
+    assert close(routes["platform_policy"]["median_seconds_to_removal"], 3 * 3600.0)
     overall = stats["overall"]
     assert (overall["urls"], overall["notified"], overall["removed"], overall["live"]) == (10, 9, 5, 4)
     assert overall["removal_rate"] == round(5 / 9, 4)
-    assert overall["median_seconds_to_removal"] == 3 * 3600.0  # of 1, 2, 3, 6, 8 hours
+    assert close(overall["median_seconds_to_removal"], 3 * 3600.0)  # of 1, 2, 3, 6, 8 hours
     # percentile_cont(0.9) of 1, 2, 3, 6, 8 h: position 4.6 -> 6 h + 0.6 x 2 h
-    assert overall["p90_seconds_to_removal"] == pytest.approx(7.2 * 3600.0)
+    assert close(overall["p90_seconds_to_removal"], 7.2 * 3600.0)
     artists = {a["artist"]: a for a in stats["artists"]}
     assert set(artists) == {"luna-kang"} and artists["luna-kang"]["removed"] == 5
 
@@ -108,7 +119,11 @@ def test_it_runs_a_fixed_number_of_queries_whatever_the_history(agency, artist, 
         _url(artist, platforms["tiktok"], 200 + n, status="removed", removed_after=_hours(n + 1))
     with CaptureQueriesContext(connection) as large:
         removal_stats(agency)
-    assert len(small.captured_queries) == len(large.captured_queries) <= 8
+    # Both reads first bring the rollup up to date with the URLs created before them.
+    assert len(small.captured_queries) == len(large.captured_queries) <= 21
+    with CaptureQueriesContext(connection) as clean:
+        removal_stats(agency)
+    assert len(clean.captured_queries) == 7
 
 
 def test_it_serves_stats_to_the_callers_agency(api_user, agency, history):

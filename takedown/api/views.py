@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
@@ -46,7 +47,7 @@ from takedown.api.serializers import (
     URLSerializer,
 )
 from takedown.api.throttling import ImportRateThrottle, TokenRateThrottle
-from takedown.choices import Source
+from takedown.choices import LegalRoute, Source
 from takedown.models import (
     AbuseContact,
     Agency,
@@ -58,7 +59,7 @@ from takedown.models import (
     Platform,
     URLCheck,
 )
-from takedown.stats import removal_stats, weekly_trend
+from takedown.stats import Filters, removal_stats, weekly_trend
 
 ID = r"[0-9]{1,18}"  # path ids: digits only, within a bigint, so "import" is never an id
 
@@ -503,19 +504,58 @@ class NoticeViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
 # -- Statistics ---------------------------------------------------------------------------
 
 
+class StatsFilterSerializer(drf_serializers.Serializer):
+    """The dashboard's filters as query parameters."""
+
+    since = drf_serializers.DateField(required=False, help_text="Discovered on or after (YYYY-MM-DD).")
+    until = drf_serializers.DateField(required=False, help_text="Discovered on or before (YYYY-MM-DD).")
+    artist = drf_serializers.CharField(required=False, max_length=80, help_text="Artist id or slug.")
+    platform = drf_serializers.CharField(required=False, max_length=80, help_text="Platform slug.")
+    legal_route = drf_serializers.ChoiceField(choices=LegalRoute.choices, required=False)
+
+    def filters(self, agency: Agency) -> Filters:
+        data = self.validated_data
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise exceptions.ValidationError({"until": "The period ends before it starts."})
+        artist = platform = None
+        if data.get("artist"):
+            key = data["artist"]
+            found = Artist.objects.filter(agency=agency)
+            found = found.filter(pk=int(key)) if key.isdigit() and len(key) < 19 else found.filter(slug=key)
+            artist = found.values_list("pk", flat=True).first()
+            if artist is None:
+                raise exceptions.ValidationError({"artist": f"No artist {key!r} in your agency."})
+        if data.get("platform"):
+            platform = Platform.objects.filter(slug=data["platform"]).values_list("pk", flat=True).first()
+            if platform is None:
+                raise exceptions.ValidationError({"platform": f"Unknown platform {data['platform']!r}."})
+        return Filters(
+            since=since, until=until, artist=artist, platform=platform, route=data.get("legal_route")
+        )
+
+
 class StatsView(APIBase, APIView):
     role_perms = {"get": "view_infringingurl"}
 
     @extend_schema(
         summary="Removal rate, median and 90th-percentile time to removal (overall, per platform, route and "
         "artist) and the weekly trend: the dashboard's figures",
-        parameters=[AGENCY_PARAM],
+        description=(
+            "Every figure counts the URLs discovered in the period (`since`, `until`), narrowed by "
+            "artist, platform and legal route. Median and p90 come from a histogram: within 9.05 % plus "
+            "30 seconds of the exact value."
+        ),
+        parameters=[AGENCY_PARAM, StatsFilterSerializer],
         responses=schema.responses({200: StatsSerializer}, 400, 403),
         examples=[schema.STATS_EXAMPLE],
     )
     def get(self, request: Request) -> Response:
         agency = caller_agency(request)
-        return Response({**removal_stats(agency), "weekly": weekly_trend(agency)})
+        params = StatsFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = params.filters(agency)
+        return Response({**removal_stats(agency, filters), "weekly": weekly_trend(agency, filters=filters)})
 
 
 @csrf_exempt  # a POST to an unknown path is a 404, not a CSRF failure

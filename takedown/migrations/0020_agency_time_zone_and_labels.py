@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('takedown', '0012_cancelled_notices'),
+        ('takedown', '0015_scale_indexes'),
     ]
 
     operations = [

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from takedown import identity, notices
+from takedown import identity, notices, rollups
 from takedown.models import Platform
 from takedown.schedules import sync_schedules
 
@@ -71,5 +71,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Notice templates: {notices.templates_load_defaults()} defaults added.")
         created, updated = sync_schedules()
         self.stdout.write(f"Schedules: {created} created, {updated} updated.")
+        # A fresh database's small tables are never analyzed by autovacuum (under its 50-row
+        # threshold) and PostgreSQL then plans the agency joins badly: analyze them now.
+        rollups.analyze()
+        self.stdout.write("Planner statistics refreshed.")
         if opts["demo"]:
             call_command("load_demo", verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)

@@ -1,0 +1,303 @@
+"""The statistics' rollup (`RemovalRollup`), kept right by the database and recomputed here.
+
+How it stays right: triggers on the URL table (migration 0015; statement-level with transition
+tables on PostgreSQL, row-level on SQLite) append a `RollupChange` row, in the transaction of
+the change, for every inserted or deleted URL and for every update that changes a counted
+column (status, notified_at, removed_at, overdue_since, reupload_count, platform, route,
+artist, agency, discovery time, same_as). Services, `.update()`, raw SQL and admin edits are
+all covered without each having to remember it. `refresh()` recomputes the cells (artist ×
+local discovery day) those rows name from the URLs themselves and deletes the rows it read:
+the statistics call it before reading, and the housekeeping tick calls it every minute.
+
+A refresh is idempotent (a cell is recomputed, never incremented), so a change seen twice is
+harmless; a change committed while a refresh runs keeps its row for the next one.
+
+Time to removal is kept as a log-scale histogram: bucket 0 holds durations under a minute
+(read back as 30 s), bucket k ≥ 1 holds [60·r^(k-1), 60·r^k) seconds with r = 2^(1/4), read
+back as its geometric midpoint 60·r^(k-1/2). Each duration x ≥ 0 is then read back within
+(√r - 1)·x + 30 s of itself (a factor √r above a minute, 30 s under one), and so is any
+interpolation between two of them: a median or p90 from the rollup is within 9.05 % plus 30
+seconds of percentile_cont over the exact durations (a negative duration, a removal seen
+before the notice was recorded, counts as under a minute).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from takedown.choices import URLStatus
+from takedown.models import InfringingURL, RemovalRollup, RemovalTotal, RollupChange
+
+RATIO = 2**0.25
+FIRST_SECONDS = 60.0
+_LOG_RATIO = math.log(RATIO)
+# pg_advisory_xact_lock key: one refresh at a time (two would delete and insert the same cells).
+_REFRESH_LOCK = 0x7AE0_0013
+_BATCH = 2000
+_COUNTS = ("urls", "notified", "live", "overdue", "reuploads")
+
+
+def bucket_of(seconds: float) -> int:
+    """The histogram bucket of a time to removal in seconds (negative counts as under a minute)."""
+    if seconds < FIRST_SECONDS:
+        return 0
+    return 1 + math.floor(math.log(seconds / FIRST_SECONDS) / _LOG_RATIO)
+
+
+def bucket_value(bucket: int) -> float:
+    """The duration (seconds) a bucket stands for: its geometric midpoint."""
+    if bucket <= 0:
+        return FIRST_SECONDS / 2
+    return FIRST_SECONDS * RATIO ** (bucket - 0.5)
+
+
+def percentile(histogram: Iterable[tuple[int, int]], fraction: float) -> float | None:
+    """percentile_cont(fraction) estimated from (bucket, count) pairs; None when empty."""
+    pairs = sorted((b, n) for b, n in histogram if n > 0)
+    total = sum(n for _, n in pairs)
+    if not total:
+        return None
+    h = (total - 1) * fraction
+    lo = int(h)
+
+    def value_at(rank: int) -> float:
+        seen = 0
+        for bucket, n in pairs:
+            seen += n
+            if rank < seen:
+                return bucket_value(bucket)
+        return bucket_value(pairs[-1][0])
+
+    low = value_at(lo)
+    high = value_at(min(lo + 1, total - 1))
+    return low + (high - low) * (h - lo)
+
+
+_FIELDS = (
+    "agency_id",
+    "artist_id",
+    "discovered_at",
+    "platform_id",
+    "legal_route",
+    "status",
+    "notified_at",
+    "removed_at",
+    "overdue_since",
+    "reupload_count",
+)
+
+
+def _cells_of(rows: Iterable[tuple], wanted: set[tuple[int, date]] | None, tz) -> dict[tuple, list[int]]:
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for agency, artist, discovered, platform, route, status, notified, removed, overdue, reuploads in rows:
+        day = timezone.localtime(discovered, tz).date()
+        if wanted is not None and (artist, day) not in wanted:
+            continue
+        if status == URLStatus.REMOVED and notified is not None and removed is not None:
+            bucket = bucket_of((removed - notified).total_seconds())
+        else:
+            bucket = -1
+        counts = cells[(agency, day, artist, platform or 0, route, bucket)]
+        counts[0] += 1
+        if notified is not None:
+            counts[1] += 1
+        if status == URLStatus.NOTIFIED:
+            counts[2] += 1
+            if overdue is not None:
+                counts[3] += 1
+        counts[4] += reuploads
+    return cells
+
+
+def _store(cells: dict[tuple, list[int]]) -> None:
+    RemovalRollup.objects.bulk_create(
+        (
+            RemovalRollup(
+                agency_id=agency,
+                day=day,
+                artist_id=artist,
+                platform_id=platform,
+                legal_route=route,
+                bucket=bucket,
+                urls=c[0],
+                notified=c[1],
+                live=c[2],
+                overdue=c[3],
+                reuploads=c[4],
+            )
+            for (agency, day, artist, platform, route, bucket), c in cells.items()
+        ),
+        batch_size=_BATCH,
+    )
+
+
+def _totals_of(cells: Iterable[tuple[tuple, list[int]]], sign: int, into: dict[tuple, list[int]]) -> None:
+    """Add (or take away, sign -1) day cells into all-time keys (the key without its day)."""
+    for (agency, _day, artist, platform, route, bucket), counts in cells:
+        total = into[(agency, artist, platform, route, bucket)]
+        for i, n in enumerate(counts):
+            total[i] += sign * n
+
+
+def _store_totals(delta: dict[tuple, list[int]]) -> None:
+    """Apply differences to RemovalTotal: read the rows they touch, write them back summed."""
+    if not delta:
+        return
+    artists = {key[1] for key in delta}
+    current = {
+        (row[0], row[1], row[2], row[3], row[4]): (row[5], list(row[6:]))
+        for row in RemovalTotal.objects.filter(artist_id__in=artists).values_list(
+            "agency_id", "artist_id", "platform_id", "legal_route", "bucket", "pk", *_COUNTS
+        )
+    }
+    stale, fresh = [], []
+    for key, change in delta.items():
+        if not any(change):
+            continue
+        pk, counts = current.get(key, (None, [0] * len(_COUNTS)))
+        if pk is not None:
+            stale.append(pk)
+        summed = [a + b for a, b in zip(counts, change, strict=True)]
+        if any(summed):
+            fresh.append(RemovalTotal(**dict(zip(("agency_id", "artist_id", "platform_id", "legal_route", "bucket"),
+                                                 key, strict=True)), **dict(zip(_COUNTS, summed, strict=True))))  # fmt: skip
+    RemovalTotal.objects.filter(pk__in=stale).delete()
+    RemovalTotal.objects.bulk_create(fresh, batch_size=_BATCH)
+
+
+def _day_start(day: date, tz) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day), tz)
+
+
+def _recompute(wanted: set[tuple[int, date]], tz) -> int:
+    by_artist: dict[int, set[date]] = defaultdict(set)
+    for artist, day in wanted:
+        by_artist[artist].add(day)
+    stale = Q()
+    for artist, days in by_artist.items():
+        stale |= Q(artist_id=artist, day__in=sorted(days))
+    old = RemovalRollup.objects.filter(stale)
+    delta: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_COUNTS))
+    _totals_of(
+        (
+            (row[:6], list(row[6:]))
+            for row in old.values_list(
+                "agency_id", "day", "artist_id", "platform_id", "legal_route", "bucket", *_COUNTS
+            )
+        ),
+        -1,
+        delta,
+    )
+    old.delete()
+    days = [d for _, d in wanted]
+    rows = (
+        InfringingURL.objects.items()
+        .filter(
+            artist_id__in=list(by_artist),
+            discovered_at__gte=_day_start(min(days), tz),
+            discovered_at__lt=_day_start(max(days) + timedelta(days=1), tz),
+        )
+        .order_by()
+        .values_list(*_FIELDS)
+        .iterator(chunk_size=_BATCH)
+    )
+    cells = _cells_of(rows, wanted, tz)
+    _store(cells)
+    _totals_of(cells.items(), 1, delta)
+    _store_totals(delta)
+    return len(cells)
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REFRESH_LOCK])
+
+
+def refresh() -> int:
+    """Bring the rollup up to date with every committed URL change; returns the cells rewritten.
+
+    Reads nothing but the change rows when there are none (one query). Runs under a lock so
+    that two refreshes never rewrite the same cells at once.
+    """
+    if not RollupChange.objects.exists():
+        return 0
+    tz = timezone.get_current_timezone()
+    with transaction.atomic():
+        _lock()
+        # Only the rows committed now: a change committing later keeps its row for next time.
+        if not RollupChange.objects.filter(claimed=False).update(claimed=True):
+            return 0
+        claimed = RollupChange.objects.filter(claimed=True)
+        wanted = set(
+            claimed.annotate(day=TruncDate("discovered_at", tzinfo=tz))
+            .values_list("artist_id", "day")
+            .distinct()
+        )
+        written = _recompute(wanted, tz)
+        claimed.delete()
+    return written
+
+
+def rebuild() -> int:
+    """Recompute the whole rollup from the URLs; returns the number of cells."""
+    tz = timezone.get_current_timezone()
+    with transaction.atomic():
+        _lock()
+        RollupChange.objects.all().delete()
+        RemovalRollup.objects.all().delete()
+        RemovalTotal.objects.all().delete()
+        rows = InfringingURL.objects.items().order_by().values_list(*_FIELDS).iterator(chunk_size=_BATCH)
+        cells = _cells_of(rows, None, tz)
+        _store(cells)
+        totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_COUNTS))
+        _totals_of(cells.items(), 1, totals)
+        _store_totals(totals)
+    analyze()
+    return len(cells)
+
+
+# The tables whose statistics the planner needs to join and aggregate well. On a fresh
+# database the small ones (agencies, artists, platforms: under autovacuum's 50-row threshold)
+# are never analyzed, and PostgreSQL then plans the agency scoping badly.
+ANALYZED = (
+    "takedown_agency",
+    "takedown_artist",
+    "takedown_platform",
+    "takedown_user",
+    "takedown_infringingurl",
+    "takedown_removalrollup",
+    "takedown_removaltotal",
+)
+
+
+SMALL_TABLES = ("takedown_agency", "takedown_artist", "takedown_platform", "takedown_user")
+
+
+def analyze_after_import(created: int) -> None:
+    """After a large import: the small tables (milliseconds), and the URL table too when the
+    import made up most of it (a fresh database, where the planner would think it empty until
+    autovacuum comes round)."""
+    tables = list(SMALL_TABLES)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", ["takedown_infringingurl"])
+            row = cursor.fetchone()
+        if row is None or row[0] < created:
+            tables.append("takedown_infringingurl")
+    analyze(tables)
+
+
+def analyze(tables: Iterable[str] = ANALYZED) -> None:
+    """Refresh the planner's statistics (ANALYZE on PostgreSQL, the same on SQLite)."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

@@ -1,0 +1,92 @@
+"""The pages people open every day cost the same number of queries at any size (issue 13)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from takedown import importing, lifecycle, rollups
+from takedown.models import InfringingURL
+from takedown.tokens import token_issue
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
+
+
+def grow(agency, artist, count: int, start: int) -> None:
+    rows = [
+        {"url": f"https://x.com/a/status/{start + k}", "category": "synthetic_sexual",
+         "discovered_at": (NOW - timedelta(days=k % 60)).isoformat(), "note": "ticket 77" if k % 7 == 0 else ""}
+        for k in range(count)
+    ]  # fmt: skip
+    importing.import_rows(rows, agency=agency, artist=artist)
+    ids = list(InfringingURL.objects.filter(status="open").values_list("pk", flat=True)[: count // 2])
+    lifecycle.urls_notified(InfringingURL.objects.filter(pk__in=ids), sent_at=NOW - timedelta(days=3),
+                            deadline_at=NOW - timedelta(days=1), first_check_at=NOW)  # fmt: skip
+    InfringingURL.objects.filter(pk__in=ids[: len(ids) // 2]).update(overdue_since=NOW)
+    rollups.refresh()
+
+
+def test_every_page_runs_the_same_queries_at_any_size(client, manager, api_user, agency, artist, platforms):
+    changelist = reverse("admin:takedown_infringingurl_changelist")
+    pages = [
+        changelist,
+        f"{changelist}?p=2",
+        f"{changelist}?q=status/1",
+        f"{changelist}?q=luna",
+        reverse("admin:dashboard"),
+        "/api/v1/stats/",
+        "/api/v1/stats/?since=2026-01-01&legal_route=platform_policy",
+        "/api/v1/urls/?q=status/1",
+    ]
+    client.force_login(manager)
+
+    def counts() -> list[int]:
+        found = []
+        for page in pages:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(page)
+            assert response.status_code == 200, page
+            found.append(len(queries.captured_queries))
+        return found
+
+    grow(agency, artist, 150, 0)
+    small = counts()
+    grow(agency, artist, 1500, 1000)
+    assert counts() == small
+
+
+def test_the_url_list_counts_at_most_its_cap(client, manager, agency, artist, platforms, monkeypatch):
+    from takedown.admin.intake import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 120)
+    grow(agency, artist, 150, 0)
+    client.force_login(manager)
+    response = client.get(reverse("admin:takedown_infringingurl_changelist"))
+    assert response.context["cl"].result_count == 120
+    assert response.context["cl"].paginator.num_pages == 2
+    found = client.get(reverse("admin:takedown_infringingurl_changelist") + "?q=status/149")
+    assert [u.normalized_url for u in found.context["cl"].result_list] == ["https://x.com/i/status/149"]
+
+
+def test_stats_take_the_dashboards_filters(api_user, agency, artist, platforms):
+    from rest_framework.test import APIClient
+
+    grow(agency, artist, 40, 0)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
+    whole = client.get("/api/v1/stats/").json()
+    assert whole["overall"]["urls"] == 40
+    week = client.get(f"/api/v1/stats/?since={(NOW - timedelta(days=6)).date()}&artist={artist.slug}").json()
+    assert 0 < week["overall"]["urls"] < 40
+    assert client.get("/api/v1/stats/?platform=nowhere").status_code == 400
+    assert client.get("/api/v1/stats/?since=2026-13-45").status_code == 400
+    assert client.get("/api/v1/stats/?since=2026-05-02&until=2026-05-01").status_code == 400
+    assert client.get("/api/v1/stats/?artist=rio-seo").status_code == 400  # another agency's
+    assert client.get("/api/v1/stats/?legal_route=made_up").status_code == 400
