@@ -86,3 +86,15 @@ class NoticeOutcome(models.TextChoices):
     REMOVED = "removed", _("Removed")
     PARTIALLY_REMOVED = "partially_removed", _("Partially removed")
     REFUSED = "refused", _("Refused")
+
+
+class CaseStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")  # staff grouped the URLs; legal has not taken it on
+    OPEN = "open", _("Open")  # a legal reviewer owns it
+    CLOSED = "closed", _("Closed")
+
+
+class ChainKind(models.TextChoices):
+    CHECK = "check", _("URL check")
+    NOTICE_EVENT = "notice_event", _("Notice event")
+    CASE_EVENT = "case_event", _("Case event")

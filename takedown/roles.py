@@ -26,6 +26,10 @@ _READ = [
 ]
 _INTAKE = ["add_infringingurl", "change_infringingurl"]
 _DRAFT = ["add_notice", "change_notice", "add_noticeitem", "delete_noticeitem"]
+# Cases (takedown.cases): staff propose, legal reviewers own, change and export them.
+_CASES_READ = ["view_case", "view_caseevent", "view_account"]
+_CASES_PROPOSE = ["add_case"]
+_CASES_OWN = ["change_case", "export_dossier"]
 _ARTISTS = ["add_artist", "change_artist", "add_rightsrecord", "change_rightsrecord", "delete_rightsrecord"]
 
 # An artist's authorization of the agency, and its documents (위임장, masked ID copy): legal
@@ -39,13 +43,16 @@ _AUTHORIZATIONS = [
 ]
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.STAFF: frozenset(_READ + _INTAKE + _DRAFT + _ARTISTS),
+    Role.STAFF: frozenset(_READ + _INTAKE + _DRAFT + _ARTISTS + _CASES_READ + _CASES_PROPOSE),
     Role.LEGAL: frozenset(
         _READ
         + _INTAKE
         + _DRAFT
         + _ARTISTS
         + _AUTHORIZATIONS
+        + _CASES_READ
+        + _CASES_PROPOSE
+        + _CASES_OWN
         + ["add_noticetemplate", "change_noticetemplate", "review_notice", "view_erasure"]
     ),
     # Managers run the agency's integrations: they issue and revoke its API tokens (revoking is
@@ -53,7 +60,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MANAGER: frozenset(
         _READ
         + _ARTISTS
+        + _CASES_READ
         + [
+            # The chain's heads of the day: managers see and export them (an outside anchor).
+            "view_chainanchor",
             "change_agency",
             "view_apitoken",
             "add_apitoken",
@@ -63,7 +73,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         ]
     ),
     Role.API: frozenset(
-        ["view_artist", "view_platform", "view_infringingurl", "view_urlcheck", "view_notice"] + _INTAKE
+        ["view_artist", "view_platform", "view_infringingurl", "view_urlcheck", "view_notice", "view_account"]
+        + _INTAKE
     ),
 }
 
