@@ -10,7 +10,6 @@ import pytest
 
 from takedown import cases, dossier
 from takedown.dossier_verify import verify_dossier
-from tests.cases_setup import built_case  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +48,7 @@ def _flip(body: bytes, at: int | None = None) -> bytes:
 
 @pytest.fixture
 def exported(built_case, legal):
-    case, notice = built_case
+    case, _notice = built_case
     cases.case_take(user=legal, case_id=case.pk)
     return dossier.dossier_bytes(case=case, user=legal, locale="en")
 
@@ -123,7 +122,7 @@ def test_it_signs_the_report_with_the_agencys_certificate_and_a_foreign_one_fail
 def test_it_reports_the_case_in_the_pdf_in_korean(built_case, legal):
     from pypdf import PdfReader
 
-    case, notice = built_case
+    case, _notice = built_case
     data = dossier.dossier_bytes(case=case, user=legal, locale="ko")
     text = "".join(
         p.extract_text()
