@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -16,12 +17,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_chains_every_check_notice_event_and_case_event_of_an_agency(built_case, agency, legal):
-    case, notice = built_case
+    _case, notice = built_case
     entries = list(ChainEntry.objects.filter(agency=agency).order_by("seq"))
     kinds = {e.kind for e in entries}
     assert kinds == {"check", "notice_event", "case_event"}
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
-    assert {e.object_id for e in entries if e.kind == "check"} == set(URLCheck.objects.values_list("pk", flat=True))
+    assert {e.object_id for e in entries if e.kind == "check"} == set(
+        URLCheck.objects.values_list("pk", flat=True)
+    )
     assert {e.object_id for e in entries if e.kind == "notice_event"} == set(
         NoticeEvent.objects.values_list("pk", flat=True)
     )
@@ -97,7 +100,9 @@ def test_it_tells_a_row_erased_by_retention_from_tampering(built_case, agency):
     assert report.ok and report.gone == 1
 
 
-def test_it_records_the_head_of_the_day_once_and_a_manager_exports_it(built_case, agency, client, manager, staff):
+def test_it_records_the_head_of_the_day_once_and_a_manager_exports_it(
+    built_case, agency, client, manager, staff
+):
     assert chain.chain_anchor_today() == 1
     assert chain.chain_anchor_today() == 0
     anchor = ChainAnchor.objects.get(agency=agency)
@@ -115,7 +120,10 @@ def test_it_reports_an_intact_chain_from_the_command_line(built_case, agency):
 
     out = io.StringIO()
     call_command("verify_chain", stdout=out)
-    assert f"{agency.slug}: {ChainEntry.objects.filter(agency=agency).count()} entries, intact." in out.getvalue()
+    assert (
+        f"{agency.slug}: {ChainEntry.objects.filter(agency=agency).count()} entries, intact."
+        in out.getvalue()
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -147,7 +155,7 @@ def test_two_workers_appending_for_one_agency_at_once_never_fork_the_chain(agenc
     assert not errors
     entries = list(ChainEntry.objects.filter(agency=agency).order_by("seq"))
     assert [e.seq for e in entries] == list(range(1, 61))
-    assert all(b.prev_sha256 == a.entry_sha256 for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev_sha256 == a.entry_sha256 for a, b in itertools.pairwise(entries))
     problem, _, _ = chain.verify_entries(entries, chain.GENESIS, 1)
     assert problem is None
 
@@ -157,4 +165,8 @@ def test_a_case_event_enters_the_chain_with_the_case(built_case, agency, legal):
     before = ChainHead.objects.get(agency=agency).seq
     cases.case_take(user=legal, case_id=case.pk)
     entry = ChainEntry.objects.get(agency=agency, seq=before + 1)
-    assert entry.kind == "case_event" and f'"case":{case.pk}' in entry.content and '"kind":"taken"' in entry.content
+    assert (
+        entry.kind == "case_event"
+        and f'"case":{case.pk}' in entry.content
+        and '"kind":"taken"' in entry.content
+    )

@@ -4,6 +4,7 @@
 - `intake`: URLs (list, add, CSV upload and export, rechecks, triage) and their checks;
 - `agencies`: agencies, users, artists and rights records, the platform registry;
 - `notices`: the notice workflow (drafts, the approval queue, sending, the timeline) and templates;
+- `cases`: accounts (repeat offenders), cases and their dossiers, the chain's heads of the day;
 - `jobs`: background jobs; `signin`: the sign-in audit list; `tokens`: API tokens;
 - `site`: the admin site itself, its home page (each role's work first) and the dashboard.
 
@@ -17,7 +18,15 @@ from __future__ import annotations
 
 def register() -> None:
     """Register every model admin of the project on the default admin site (once)."""
-    from takedown.admin import agencies, intake, jobs, notices, signin, tokens  # noqa: F401  (registers)
+    from takedown.admin import (  # noqa: F401  (registers)
+        agencies,
+        cases,
+        intake,
+        jobs,
+        notices,
+        signin,
+        tokens,
+    )
 
     signin.register()
     tokens.register()
