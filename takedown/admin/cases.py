@@ -16,7 +16,7 @@ from takedown import cases, chain, jobs
 from takedown.admin.base import AgencyScoped, ReadOnly
 from takedown.choices import CaseStatus
 from takedown.errors import Conflict, Invalid, NotAllowed
-from takedown.models import Account, Case, CaseEvent, ChainAnchor, Job, private_storage
+from takedown.models import Account, Case, CaseEvent, ChainAnchor, Job, private_storage, scope
 from takedown.roles import role_has
 
 URLS_SHOWN = 200  # on the case page; the dossier has every one
@@ -43,10 +43,9 @@ class AccountAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
     actions = ["propose_case"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_url_counts().select_related("platform")
-
-    def get_ordering(self, request):
-        return ["-url_count", "-last_seen"]
+        # Annotated before the scoping and ordering (the admin's own get_queryset orders first).
+        qs = Account.objects.with_url_counts().select_related("platform")
+        return scope(qs, request.user).order_by("-url_count", "-last_seen", "pk")
 
     @admin.display(description=_("URLs"), ordering="url_count")
     def url_count(self, account: Account) -> int:
