@@ -218,3 +218,13 @@ def test_the_commands_export_and_verify_a_dossier_and_catch_a_changed_one(built_
         call_command("verify_dossier", str(tmp_path / "bad.zip"), stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("export_dossier", "999999", "--output", str(tmp_path / "x.zip"), stdout=io.StringIO())
+
+
+def test_staff_group_urls_by_hand_into_a_case_from_the_url_list(built_case, client, staff):
+    case, _ = built_case
+    ids = list(case.urls.values_list("pk", flat=True))[:3]
+    client.force_login(staff)
+    response = client.post("/admin/takedown/infringingurl/", {"action": "propose_case", "_selected_action": ids})
+    new = Case.objects.order_by("-pk").first()
+    assert response.status_code == 302 and new != case
+    assert sorted(new.urls.values_list("pk", flat=True)) == sorted(ids) and new.status == "proposed"

@@ -22,6 +22,20 @@ from takedown.roles import role_has
 URLS_SHOWN = 200  # on the case page; the dossier has every one
 
 
+def propose_case_of_urls(request, url_ids: list[int]):
+    """The URL list's action: a case of the URLs picked by hand."""
+    try:
+        case = cases.case_create(
+            user=request.user,
+            title=gettext("%(n)d URLs grouped by hand") % {"n": len(url_ids)},
+            url_ids=url_ids,
+        )
+    except (Invalid, NotAllowed) as exc:
+        messages.error(request, str(exc))
+        return None
+    return HttpResponseRedirect(reverse("admin:takedown_case_change", args=[case.pk]))
+
+
 @admin.register(Account)
 class AccountAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
     """Who posted the agency's URLs; the accounts with the most items first (repeat offenders)."""
