@@ -224,7 +224,9 @@ def test_staff_group_urls_by_hand_into_a_case_from_the_url_list(built_case, clie
     case, _ = built_case
     ids = list(case.urls.values_list("pk", flat=True))[:3]
     client.force_login(staff)
-    response = client.post("/admin/takedown/infringingurl/", {"action": "propose_case", "_selected_action": ids})
+    response = client.post(
+        "/admin/takedown/infringingurl/", {"action": "propose_case", "_selected_action": ids}
+    )
     new = Case.objects.order_by("-pk").first()
     assert response.status_code == 302 and new != case
     assert sorted(new.urls.values_list("pk", flat=True)) == sorted(ids) and new.status == "proposed"
