@@ -12,16 +12,33 @@ An RFC 3161 time stamp is added when TAKEDOWN_TSA_URL names a time-stamp authori
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from takedown.errors import Invalid
+
+T = TypeVar("T")
+
+
+def _outside_event_loop(fn: Callable[[], T]) -> T:
+    """pyHanko's synchronous calls run their own event loop (asyncio.run): from a thread that
+    already runs one (an async server, a browser driver), they run on a thread of their own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
 
 
 @dataclass(frozen=True)
@@ -140,7 +157,7 @@ def sign_pdf(
     meta = signers.PdfSignatureMetadata(field_name="Dossier", md_algorithm="sha256", reason=reason)
     tsa = settings.TAKEDOWN_TSA_URL
     timestamper = HTTPTimeStamper(tsa) if tsa else None
-    out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+    out = _outside_event_loop(lambda: signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper))
     return out.getvalue()
 
 
@@ -189,7 +206,8 @@ def verify_pdf(pdf: bytes, cert_pem: bytes) -> SignatureCheck:
         sigs = reader.embedded_signatures
         if len(sigs) != 1:
             return SignatureCheck(False, False, False, False, "", {}, f"{len(sigs)} signatures, expected 1")
-        status = validate_pdf_signature(sigs[0], ValidationContext(trust_roots=[root]))
+        context = ValidationContext(trust_roots=[root])
+        status = _outside_event_loop(lambda: validate_pdf_signature(sigs[0], context))
         attachments = _attachments(reader)
     except Exception as exc:  # a damaged PDF or certificate: not verified, whatever the cause
         return SignatureCheck(False, False, False, False, "", {}, f"{type(exc).__name__}: {exc}")
