@@ -230,3 +230,12 @@ def test_staff_group_urls_by_hand_into_a_case_from_the_url_list(built_case, clie
     new = Case.objects.order_by("-pk").first()
     assert response.status_code == 302 and new != case
     assert sorted(new.urls.values_list("pk", flat=True)) == sorted(ids) and new.status == "proposed"
+
+
+def test_erasing_an_artist_takes_their_urls_out_of_cases_and_keeps_the_case(built_case, artist, legal):
+    from takedown import erasure
+
+    case, _ = built_case
+    erasure.artist_erase(artist_id=artist.pk, user=legal)
+    case.refresh_from_db()
+    assert case.urls.count() == 0 and not case.artists.filter(pk=artist.pk).exists()
