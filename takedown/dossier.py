@@ -261,7 +261,8 @@ class _Builder:
             named.setdefault(url_id, []).append(notice_id)
         new = {n for ns in named.values() for n in ns} - set(self.notices)
         for n in (
-            Notice.objects.filter(pk__in=new)
+            # The notices that named it to a platform: sent (a draft or a rejected one never left).
+            Notice.objects.filter(pk__in=new, sent_at__isnull=False)
             .exclude(pdf_sha256="")
             .values("pk", "pdf_sha256", "reference", "sent_at", "status", "platform__name", "legal_route")
         ):

@@ -50,7 +50,7 @@ def verify_dossier(data: bytes | str, *, database: bool = False) -> DossierCheck
     with zf:
         try:
             _verify(zf, report, database)
-        except (KeyError, ValueError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
             report.problems.append(f"unreadable dossier: {type(exc).__name__}: {exc}")
     return report
 

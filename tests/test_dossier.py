@@ -130,3 +130,17 @@ def test_it_reports_the_case_in_the_pdf_in_korean(built_case, legal):
     )
     assert "증거 자료집" in text and "X-TIDA-12345" in text and "게시 중" in text
     assert case.title in text and "deepfaker99" in text
+
+
+@pytest.mark.parametrize(
+    "name, body",
+    [
+        ("manifest.json", b"[1, 2]"),
+        ("chain.json", b'{"not": "a list"}'),
+        ("data.json", b"null"),
+        ("manifest.json", b"\xff"),
+    ],
+)
+def test_it_refuses_hostile_members_with_a_problem_never_a_crash(exported, name, body):
+    result = verify_dossier(_rewritten(exported, name, lambda _b: body))
+    assert not result.ok and result.problems
