@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -89,9 +90,12 @@ class NoticeOutcome(models.TextChoices):
 
 
 class CaseStatus(models.TextChoices):
-    PROPOSED = "proposed", _("Proposed")  # staff grouped the URLs; legal has not taken it on
-    OPEN = "open", _("Open")  # a legal reviewer owns it
-    CLOSED = "closed", _("Closed")
+    PROPOSED = (
+        "proposed",
+        pgettext_lazy("case", "Proposed"),
+    )  # staff grouped the URLs; legal has not taken it on
+    OPEN = "open", pgettext_lazy("case", "Open")  # a legal reviewer owns it
+    CLOSED = "closed", pgettext_lazy("case", "Closed")
 
 
 class ChainKind(models.TextChoices):

@@ -30,11 +30,11 @@ from datetime import datetime, timedelta
 from typing import IO
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from markupsafe import escape
 
 from takedown import chain, signing
-from takedown.choices import ChainKind, URLStatus
+from takedown.choices import CaseStatus, ChainKind, URLStatus
 from takedown.models import (
     Case,
     CaseEvent,
@@ -421,7 +421,7 @@ def _report_html(b: _Builder, summary: dict, timeline: list[dict], files: dict[s
         (lab["agency"], summary["agency"]),
         (lab["artists"], ", ".join(summary["artists"])),
         (lab["period"], " – ".join(p or "" for p in summary["period"])),
-        (lab["status"], summary["status"]),
+        (lab["status"], str(CaseStatus(summary["status"]).label)),
         (lab["owner"], summary["legal_owner"]),
         (lab["law_firm"], summary["law_firm_reference"]),
         (lab["police"], summary["police_reference"]),
@@ -487,7 +487,17 @@ def dossier_write(
     locale: str = "en",
     progress: Callable[[int], None] | None = None,
 ) -> DossierResult:
-    """Write the case's dossier as a ZIP into `out`. Raises errors.Invalid without a certificate."""
+    """Write the case's dossier as a ZIP into `out`, its report in `locale` (en, ko).
+
+    Raises errors.Invalid without a certificate (before anything is written)."""
+    locale = locale if locale in LABELS else "en"
+    with translation.override(locale):
+        return _write(case=case, user=user, out=out, locale=locale, progress=progress)
+
+
+def _write(
+    *, case: Case, user: User, out: IO[bytes], locale: str, progress: Callable[[int], None] | None
+) -> DossierResult:
     cert = signing.certificate_pem(case.agency.slug)  # before any work: no certificate, no dossier
     now = timezone.now()
     head = ChainHead.objects.filter(agency_id=case.agency_id).first()

@@ -128,7 +128,7 @@ def test_it_reports_the_case_in_the_pdf_in_korean(built_case, legal):
         p.extract_text()
         for p in PdfReader(io.BytesIO(zipfile.ZipFile(io.BytesIO(data)).read("report.pdf"))).pages
     )
-    assert "증거 자료집" in text and "X-TIDA-12345" in text and "게시 중" in text
+    assert "증거 자료집" in text and "X-TIDA-12345" in text and "게시 중" in text and "제안됨" in text
     assert case.title in text and "deepfaker99" in text
 
 
