@@ -326,6 +326,7 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "takedown.choices.Category",
         "LegalRouteEnum": "takedown.choices.LegalRoute",
         "ChannelKindEnum": "takedown.choices.ChannelKind",
+        "CaseStatusEnum": "takedown.choices.CaseStatus",
     },
 }
 
