@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -86,3 +87,18 @@ class NoticeOutcome(models.TextChoices):
     REMOVED = "removed", _("Removed")
     PARTIALLY_REMOVED = "partially_removed", _("Partially removed")
     REFUSED = "refused", _("Refused")
+
+
+class CaseStatus(models.TextChoices):
+    PROPOSED = (
+        "proposed",
+        pgettext_lazy("case", "Proposed"),
+    )  # staff grouped the URLs; legal has not taken it on
+    OPEN = "open", pgettext_lazy("case", "Open")  # a legal reviewer owns it
+    CLOSED = "closed", pgettext_lazy("case", "Closed")
+
+
+class ChainKind(models.TextChoices):
+    CHECK = "check", _("URL check")
+    NOTICE_EVENT = "notice_event", _("Notice event")
+    CASE_EVENT = "case_event", _("Case event")

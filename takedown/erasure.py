@@ -39,6 +39,8 @@ from takedown.models import (
     Artist,
     Authorization,
     AuthorizationDocument,
+    Case,
+    CaseURL,
     CounterNotice,
     Erasure,
     InfringingURL,
@@ -250,6 +252,7 @@ def erasure_plan(artist: Artist) -> ErasurePlan:
     plan.deleted = {
         "URLs": len(url_ids),
         "URL checks": URLCheck.objects.filter(url__artist=artist).count(),
+        "their places in cases": CaseURL.objects.filter(url__artist=artist).count(),
         "unsent notices": unsent.count(),
         "their timeline events": NoticeEvent.objects.filter(notice__in=unsent).count(),
         "notice items": NoticeItem.objects.filter(Q(notice__artist=artist) | Q(url__artist=artist)).count(),
@@ -344,6 +347,9 @@ def _apply(plan: ErasurePlan) -> None:
     NoticeItem.objects.filter(Q(notice__artist=artist) | Q(url__artist=artist)).delete()
     Notice.objects.filter(artist=artist, sent_at__isnull=True, status__in=UNSENT).delete()
     URLCheck.objects.filter(url__artist=artist).delete()
+    # The artist's URLs leave the cases that held them, and the artist leaves those cases.
+    CaseURL.objects.filter(url__artist=artist).delete()
+    Case.artists.through.objects.filter(artist=artist).delete()
     InfringingURL.objects.filter(artist=artist).update(same_as=None)
     InfringingURL.objects.filter(artist=artist).delete()
     RightsRecord.objects.filter(artist=artist).delete()

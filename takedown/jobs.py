@@ -114,6 +114,29 @@ def notice_submit_now_or_later(*, user: User, notice_id: int):
     )
 
 
+def dossier_export_now_or_later(*, user: User, case_id: int, locale: str):
+    """A case's dossier as ZIP bytes now, or past TAKEDOWN_DOSSIER_BACKGROUND_URLS URLs as a job
+    (the Job) whose file waits in private storage. Raises NotAllowed, Invalid, DoesNotExist."""
+    from takedown import cases, dossier, signing
+    from takedown.errors import NotAllowed
+    from takedown.roles import role_has
+
+    case = cases.case_get(case_id, user)
+    if not role_has(user, "export_dossier"):
+        raise NotAllowed("Only legal reviewers export a case's dossier.")
+    signing.signing_files(case.agency.slug)  # no certificate: say so now, not in a job
+    total = case.case_urls.count()
+    if total <= settings.TAKEDOWN_DOSSIER_BACKGROUND_URLS:
+        return dossier.dossier_bytes(case=case, user=user, locale=locale)
+    return job_start(
+        kind=Job.Kind.DOSSIER,
+        user=user,
+        agency_id=case.agency_id,
+        total=total,
+        params={"case_id": case.pk, "locale": locale},
+    )
+
+
 def job_start(*, kind: str, user: User, agency_id: int, total: int, params: dict) -> Job:
     """Record a job and queue its task after commit; the admin follows it on the job's page."""
     with transaction.atomic():
@@ -196,6 +219,8 @@ def job_run(*, job_id: int) -> str:
             result = _run_import(run)
         elif job.kind == Job.Kind.SUBMIT:
             result = _run_submit(run)
+        elif job.kind == Job.Kind.DOSSIER:
+            result = _run_dossier(run)
         else:
             result = _run_recheck(run)
     except LostLease:
@@ -292,6 +317,52 @@ def _run_submit(run: _Run) -> dict:
         if notice.status != "pending" or notice.submitted_by_id != run.job.user_id:
             raise
     return {"notice": notice.pk, "status": notice.status, "pdf_sha256": notice.pdf_sha256}
+
+
+def dossier_path(job: Job) -> str:
+    """Where a dossier job's ZIP waits, in private storage (served only through the admin)."""
+    return f"dossiers/{job.agency_id}/job-{job.pk}.zip"
+
+
+def _run_dossier(run: _Run) -> dict:
+    """Write the dossier to a temporary file beside its place, then move it there: a half-written
+    ZIP is never offered. A resumed job starts again (a dossier is one consistent snapshot)."""
+    import hashlib
+    import os
+
+    from takedown import dossier
+    from takedown.models import Case, private_storage
+
+    job = run.job
+    case = Case.objects.select_related("agency", "legal_owner").get(
+        pk=job.params["case_id"], agency_id=job.agency_id
+    )
+    storage = private_storage()
+    final = storage.path(dossier_path(job))
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    partial = final + ".partial"
+    with open(partial, "wb") as fh:
+        result = dossier.dossier_write(
+            case=case,
+            user=job.user,
+            out=fh,
+            locale=job.params.get("locale", "en"),
+            progress=lambda n: run.renew(done=n),
+        )
+    digest = hashlib.sha256()
+    with open(partial, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    os.replace(partial, final)
+    return {
+        "case": case.pk,
+        "file": dossier_path(job),
+        "sha256": digest.hexdigest(),
+        "bytes": os.path.getsize(final),
+        "urls": result.urls,
+        "checks": result.checks,
+        "notices": result.notices,
+    }
 
 
 def jobs_sweep(*, now=None) -> dict[str, int]:

@@ -23,7 +23,9 @@ from django.utils.translation import gettext_lazy as _
 
 from takedown import legal
 from takedown.choices import (
+    CaseStatus,
     Category,
+    ChainKind,
     ChannelKind,
     LegalRoute,
     Locale,
@@ -836,6 +838,15 @@ class InfringingURL(models.Model):
         related_name="aliases",
         help_text=_("Set when this URL turned out to be another form of an item already recorded."),
     )
+    # Who posted it, where the URL or the checked page says so (takedown.cases.accounts_link).
+    account = models.ForeignKey(
+        "Account",
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="urls",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
@@ -1444,6 +1455,7 @@ class Job(models.Model):
         IMPORT = "import", _("CSV import")
         RECHECK = "recheck", _("Recheck")
         SUBMIT = "submit", _("Notice submission")
+        DOSSIER = "dossier", _("Evidence dossier")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -1683,6 +1695,229 @@ class EscalationStep(models.Model):
         if self.contact_id:
             return self.contact.name
         return self.platform.name if self.platform_id else ""
+
+
+class AccountQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AccountQuerySet:
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
+
+    def with_url_counts(self) -> AccountQuerySet:
+        """Each account with how many of the agency's items it posted, for how many artists."""
+        return self.annotate(
+            url_count=models.Count("urls", filter=Q(urls__same_as__isnull=True), distinct=True),
+            artist_count=models.Count("urls__artist", distinct=True),
+        )
+
+
+class Account(models.Model):
+    """The account behind URLs (an X handle, a Telegram channel, a subreddit...), per agency.
+
+    Found by the platform's extractor (takedown.probing.accounts) from the URL, or from the page
+    title a check already recorded; never by fetching anything more.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="accounts")
+    platform = models.ForeignKey(
+        Platform, verbose_name=_("platform"), on_delete=models.PROTECT, related_name="accounts"
+    )
+    kind = models.CharField(_("kind"), max_length=20)
+    handle = models.CharField(_("handle"), max_length=200)
+    names_seen = models.JSONField(_("names seen"), default=list, blank=True)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["platform__name", "handle"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "platform", "kind", "handle"], name="account_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform.slug}:{self.kind}:{self.handle}"
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> CaseQuerySet:
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
+
+
+class Case(models.Model):
+    """URLs grouped for legal action (by account, channel or by hand), for one or more artists.
+
+    Staff propose a case; a legal reviewer takes it on and owns it from then on.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField(_("title"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.PROPOSED
+    )
+    artists = models.ManyToManyField(Artist, verbose_name=_("artists"), related_name="cases", blank=True)
+    urls = models.ManyToManyField(
+        InfringingURL, verbose_name=_("URLs"), through="CaseURL", related_name="cases", blank=True
+    )
+    legal_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible legal reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_owned",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    law_firm_reference = models.CharField(_("law firm's reference"), max_length=200, blank=True)
+    police_reference = models.CharField(_("police reference"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        permissions = [("export_dossier", "Can export a case's evidence dossier")]
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="case_owned_unless_proposed",
+                condition=Q(status=CaseStatus.PROPOSED) | Q(legal_owner__isnull=False),
+            ),
+        ]
+        indexes = [
+            # An agency's cases by state (admin list, API list).
+            models.Index(fields=["agency", "status"], name="case_agency_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+
+class CaseURL(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_urls")
+    url = models.ForeignKey(InfringingURL, on_delete=models.PROTECT, related_name="case_links")
+    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("case URL")
+        verbose_name_plural = _("case URLs")
+        constraints = [models.UniqueConstraint(fields=["case", "url"], name="case_url_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.url_id}"
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> CaseEventQuerySet:
+        return self if user.is_superuser else self.filter(case__agency_id=user.agency_id)
+
+
+class CaseEvent(models.Model):
+    """A line of a case's own timeline (proposed, taken on, URLs added, references, closed...)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30)
+    detail = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_time")]
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class ChainHead(models.Model):
+    """The newest entry of an agency's hash chain: the row every append locks first."""
+
+    agency = models.OneToOneField(Agency, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField(default=0)
+    head_sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}@{self.seq}"
+
+
+class ChainEntryQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ChainEntryQuerySet:
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
+
+
+class ChainEntry(models.Model):
+    """One link of an agency's tamper-evident record (takedown.chain)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=20, choices=ChainKind.choices)
+    object_id = models.PositiveBigIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    content = models.TextField()
+    content_sha256 = models.CharField(max_length=64)
+    prev_sha256 = models.CharField(max_length=64)
+    entry_sha256 = models.CharField(max_length=64)
+
+    objects = ChainEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("chain entry")
+        verbose_name_plural = _("chain entries")
+        ordering = ["agency", "seq"]
+        constraints = [models.UniqueConstraint(fields=["agency", "seq"], name="chain_entry_seq")]
+        indexes = [
+            # A dossier's manifest: the entries that cover a case's checks and events.
+            models.Index(fields=["kind", "object_id"], name="chain_entry_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.kind}:{self.object_id}"
+
+
+class ChainAnchorQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ChainAnchorQuerySet:
+        return self if user.is_superuser else self.filter(agency_id=user.agency_id)
+
+
+class ChainAnchor(models.Model):
+    """The chain's head as it stood on a day: what an agency sends its law firm as an outside anchor."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    seq = models.PositiveBigIntegerField(_("entries"))
+    head_sha256 = models.CharField(_("head SHA-256"), max_length=64)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    objects = ChainAnchorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("chain head of the day")
+        verbose_name_plural = _("chain heads of the day")
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["agency", "day"], name="chain_anchor_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.head_sha256[:12]}"
 
 
 def scope(qs: models.QuerySet, user: User) -> models.QuerySet:

@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from takedown import identity, legal, lifecycle
+from takedown import chain, identity, legal, lifecycle
 from takedown.choices import LegalRoute, URLStatus, Verdict
 from takedown.lifecycle import GONE
 from takedown.models import InfringingURL, Platform, URLCheck
@@ -377,6 +377,8 @@ def record_results(
             outcomes.append(apply_result(url, result, now, rng))
             url.updated_at = now
         _insert_checks(checks)
+        # Into the agency's hash chain (takedown.chain), in this same transaction.
+        chain.chain_checks([(c[0], c[1]) for c in checks])
         _update_urls(urls)
         # One item, one row: a short link that led to a URL its artist already has is linked
         # to that row (takedown.identity), so the item is never noticed twice.

@@ -31,6 +31,10 @@ _INTAKE = ["add_infringingurl", "change_infringingurl"]
 # A host's abuse contacts: staff and legal add or correct them (shared by every agency).
 _CONTACTS = ["add_abusecontact", "change_abusecontact"]
 _DRAFT = ["add_notice", "change_notice", "add_noticeitem", "delete_noticeitem"]
+# Cases (takedown.cases): staff propose, legal reviewers own, change and export them.
+_CASES_READ = ["view_case", "view_caseevent", "view_account"]
+_CASES_PROPOSE = ["add_case"]
+_CASES_OWN = ["change_case", "export_dossier"]
 _ARTISTS = ["add_artist", "change_artist", "add_rightsrecord", "change_rightsrecord", "delete_rightsrecord"]
 
 # An artist's authorization of the agency, and its documents (위임장, masked ID copy): legal
@@ -44,7 +48,7 @@ _AUTHORIZATIONS = [
 ]
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.STAFF: frozenset(_READ + _INTAKE + _CONTACTS + _DRAFT + _ARTISTS),
+    Role.STAFF: frozenset(_READ + _INTAKE + _CONTACTS + _DRAFT + _ARTISTS + _CASES_READ + _CASES_PROPOSE),
     Role.LEGAL: frozenset(
         _READ
         + _INTAKE
@@ -52,6 +56,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         + _DRAFT
         + _ARTISTS
         + _AUTHORIZATIONS
+        + _CASES_READ
+        + _CASES_PROPOSE
+        + _CASES_OWN
         + ["add_noticetemplate", "change_noticetemplate", "review_notice", "view_erasure"]
     ),
     # Managers run the agency's integrations: they issue and revoke its API tokens (revoking is
@@ -59,7 +66,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MANAGER: frozenset(
         _READ
         + _ARTISTS
+        + _CASES_READ
         + [
+            # The chain's heads of the day: managers see and export them (an outside anchor).
+            "view_chainanchor",
             "change_agency",
             "view_apitoken",
             "add_apitoken",
@@ -76,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "view_urlcheck",
             "view_notice",
             "view_abusecontact",
+            "view_account",
         ]
         + _INTAKE
     ),

@@ -20,6 +20,12 @@ SCHEDULES = [
         "repeats": -1,
     },
     {
+        "name": "takedown.chain-daily",
+        "func": "takedown.tasks.chain_daily",
+        "schedule_type": Schedule.DAILY,
+        "repeats": -1,
+    },
+    {
         "name": "takedown.retention-daily",
         "func": "takedown.retention.retention_tick",
         "schedule_type": Schedule.DAILY,

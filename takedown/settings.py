@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS = {
         "SourceEnum": "takedown.choices.Source",  # the name it had before contacts had a source too
         "ContactSourceEnum": "takedown.models.AbuseContact.Source",
         "ContactRungEnum": "takedown.models.AbuseContact.Rung",
+        "CaseStatusEnum": "takedown.choices.CaseStatus",
     },
 }
 
@@ -456,3 +457,19 @@ TAKEDOWN_RETAIN_CHECKS_DAYS = env_int("TAKEDOWN_RETAIN_CHECKS_DAYS", 365, minimu
 # After an artist's erasure (manage.py erase_artist), the notices sent for the artist are kept
 # this many days after their last event, as evidence of what was asserted, then deleted.
 TAKEDOWN_RETAIN_ERASED_NOTICES_DAYS = env_int("TAKEDOWN_RETAIN_ERASED_NOTICES_DAYS", 3 * 365, minimum=1)
+
+# Evidence dossiers (takedown.dossier). The agency's signing key and certificate (PEM paths);
+# without them, the self-signed pair `setup --demo` writes in the private directory is used.
+TAKEDOWN_SIGNING_KEY = env_str("TAKEDOWN_SIGNING_KEY")
+TAKEDOWN_SIGNING_CERT = env_str("TAKEDOWN_SIGNING_CERT")
+TAKEDOWN_SIGNING_KEY_PASSPHRASE = env_str("TAKEDOWN_SIGNING_KEY_PASSPHRASE")
+if bool(TAKEDOWN_SIGNING_KEY) != bool(TAKEDOWN_SIGNING_CERT):
+    raise ConfigError("Set both TAKEDOWN_SIGNING_KEY and TAKEDOWN_SIGNING_CERT, or neither")
+# An RFC 3161 time-stamp authority's URL: the dossier's signature then carries its time stamp.
+TAKEDOWN_TSA_URL = env_str("TAKEDOWN_TSA_URL")
+# A case with more URLs than this is exported in the background, with a progress page.
+TAKEDOWN_DOSSIER_BACKGROUND_URLS = env_int("TAKEDOWN_DOSSIER_BACKGROUND_URLS", 200, minimum=0)
+# The dossier's report is one PDF of every URL and check: bounds of its own, far above a notice's.
+TAKEDOWN_DOSSIER_PDF_TIMEOUT_SECONDS = env_int("TAKEDOWN_DOSSIER_PDF_TIMEOUT_SECONDS", 1800, minimum=10)
+TAKEDOWN_DOSSIER_PDF_MEMORY_MB = env_int("TAKEDOWN_DOSSIER_PDF_MEMORY_MB", 4096, minimum=256)
+TAKEDOWN_DOSSIER_PDF_MAX_PAGES = env_int("TAKEDOWN_DOSSIER_PDF_MAX_PAGES", 20000, minimum=10)

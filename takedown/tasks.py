@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from takedown import escalation, jobs, notices, rechecks, rollups
+from takedown import chain, escalation, jobs, notices, rechecks, rollups
 
 
 def deliver_notice_email(notice_id: int) -> str:
@@ -31,3 +31,12 @@ def recheck_tick() -> int:
 
 def run_job(job_id: int) -> str:
     return jobs.job_run(job_id=job_id)
+
+
+def chain_daily() -> dict[str, int]:
+    """Every day: each agency's chain head of the day, and its new URLs linked to their accounts."""
+    from takedown.cases import accounts_link
+    from takedown.models import Agency
+
+    linked = sum(accounts_link(agency_id=pk) for pk in Agency.objects.values_list("pk", flat=True))
+    return {"anchors": chain.chain_anchor_today(), "linked": linked}

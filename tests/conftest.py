@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Fixtures shared by the notice tests (a draft, a real SMTP server...).
-pytest_plugins = ["tests.notices_setup"]
+pytest_plugins = ["tests.notices_setup", "tests.cases_setup"]
 
 
 @pytest.fixture(autouse=True)

@@ -379,3 +379,28 @@ def test_it_adds_nothing_when_run_again(demo):
     call_command("load_demo", stdout=out)
     assert counts() == before
     assert "Demo story exists already" in out.getvalue()
+
+
+# -- the legal case ---------------------------------------------------------------------------
+
+
+def test_it_has_a_case_with_urls_checks_and_sent_notices_whose_dossier_verifies(demo, settings):
+    from takedown import chain, dossier
+    from takedown.dossier_verify import verify_dossier
+    from takedown.models import Case, NoticeItem, URLCheck
+
+    case = Case.objects.get(agency=demo.agency)
+    assert (
+        case.status == "open"
+        and case.legal_owner == _user("demo-legal")
+        and case.created_by == _user("demo-staff")
+    )
+    urls = list(case.urls.all())
+    assert len(urls) >= 3 and all(u.account_id for u in urls)
+    assert URLCheck.objects.filter(url__in=urls).exists()
+    assert NoticeItem.objects.filter(url__in=urls, notice__status__in=notices.SENT_STATES).exists()
+    assert "Dossier signing certificate (self-signed, demo)" in demo.output
+    assert chain.verify_chain(demo.agency).ok
+    settings.TAKEDOWN_PRIVATE_DIR = demo.private  # where setup wrote the demo's certificate
+    data = dossier.dossier_bytes(case=case, user=_user("demo-legal"), locale="ko")
+    assert verify_dossier(data, database=True).ok

@@ -5,6 +5,7 @@
 - `agencies`: agencies, users, artists and rights records, the platform registry;
 - `notices`: the notice workflow (drafts, the approval queue, sending, the timeline) and templates;
 - `contacts`: abuse contacts of unlisted hosts, their lookups, the escalation ladder, recipients;
+- `cases`: accounts (repeat offenders), cases and their dossiers, the chain's heads of the day;
 - `jobs`: background jobs; `signin`: the sign-in audit list; `tokens`: API tokens;
 - `site`: the admin site itself, its home page (each role's work first) and the dashboard.
 
@@ -20,6 +21,7 @@ def register() -> None:
     """Register every model admin of the project on the default admin site (once)."""
     from takedown.admin import (  # noqa: F401  (registers)
         agencies,
+        cases,
         contacts,
         intake,
         jobs,

@@ -34,6 +34,7 @@ from takedown.models import (
     User,
     visible,
 )
+from takedown.roles import role_has
 
 
 def prepare_notices(modeladmin, request, *, url_ids=None, artist_ids=None) -> None:
@@ -258,7 +259,14 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     paginator = CappedPaginator
     show_full_result_count = False
     inlines = [URLCheckInline, EscalationStepInline]
-    actions = ["prepare_notices", "recheck_now", "discover_contacts", "dismiss_urls", "reopen_urls"]
+    actions = [
+        "prepare_notices",
+        "recheck_now",
+        "discover_contacts",
+        "dismiss_urls",
+        "reopen_urls",
+        "propose_case",
+    ]
     readonly_fields = [
         "normalized_url",
         "same_as",
@@ -411,6 +419,15 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     @admin.action(description=_("Prepare notices for the selected URLs"), permissions=["change"])
     def prepare_notices(self, request, queryset):
         prepare_notices(self, request, url_ids=list(queryset.values_list("pk", flat=True)))
+
+    def has_propose_permission(self, request) -> bool:
+        return role_has(request.user, "add_case")
+
+    @admin.action(description=_("Propose a case of the selected URLs"), permissions=["propose"])
+    def propose_case(self, request, queryset):
+        from takedown.admin.cases import propose_case_of_urls
+
+        return propose_case_of_urls(request, list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description=_("Recheck selected URLs now"), permissions=["change"])
     def recheck_now(self, request, queryset):

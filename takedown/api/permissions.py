@@ -24,6 +24,11 @@ _WHAT = {
     "add_infringingurl": "import URLs",
     "view_urlcheck": "read URL checks",
     "view_notice": "read notices",
+    "view_account": "read accounts",
+    "view_case": "read cases",
+    "add_case": "propose cases",
+    "change_case": "change cases (legal reviewers only)",
+    "export_dossier": "export dossiers (legal reviewers only)",
 }
 
 

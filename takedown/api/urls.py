@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from takedown.api import views
+from takedown.api import cases, views
 from takedown.api.throttling import check_rates
 
 check_rates()
@@ -17,6 +17,8 @@ router.register("platforms", views.PlatformViewSet, basename="platform")
 router.register("urls", views.URLViewSet, basename="url")
 router.register("notices", views.NoticeViewSet, basename="notice")
 router.register("contacts", views.AbuseContactViewSet, basename="contact")
+router.register("accounts", cases.AccountViewSet, basename="account")
+router.register("cases", cases.CaseViewSet, basename="case")
 
 app_name = "api"
 urlpatterns = [

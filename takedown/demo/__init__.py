@@ -111,9 +111,34 @@ def demo_load(*, reset_passwords: bool = False) -> DemoLoaded:
             return DemoLoaded(agency, None, passwords)
         story = Story(agency, users, clock, end, random.Random(20260519))
         story.play(CASES)
+        _legal_case(agency, users)
     # The demo's URLs are invented: never send requests for them to the real platforms.
     InfringingURL.objects.filter(artist__agency=agency).update(next_check_at=None)
     return DemoLoaded(agency, story.totals, passwords)
+
+
+def _legal_case(agency: Agency, users: dict[str, User]) -> None:
+    """The accounts behind the demo's URLs, and a case against the two that posted most, which
+    staff propose and legal take on (its checks and sent notices come from the story)."""
+    from takedown import cases
+
+    cases.accounts_link(agency_id=agency.pk)
+    top = [a.pk for a in cases.repeat_offenders(users["demo-staff"], limit=2)]
+    if not top:
+        return
+    case = cases.case_create(
+        user=users["demo-staff"],
+        title="Deepfake posts by the demo's most active accounts",
+        account_ids=top,
+        notes="Fictional demo case: accounts grouped for the law firm.",
+    )
+    cases.case_take(user=users["demo-legal"], case_id=case.pk)
+    cases.case_update(
+        user=users["demo-legal"],
+        case_id=case.pk,
+        law_firm_reference="DEMO-LF-001",
+        police_reference="DEMO-P-001",
+    )
 
 
 def _agency() -> Agency:

@@ -389,8 +389,11 @@ def record_event(
     reason: str = "",
     data: dict | None = None,
 ) -> NoticeEvent:
-    """Write one line of the notice's timeline (the caller holds the transaction)."""
-    return NoticeEvent.objects.create(
+    """Write one line of the notice's timeline (the caller holds the transaction), and its
+    link in the agency's hash chain."""
+    from takedown import chain
+
+    event = NoticeEvent.objects.create(
         notice=notice,
         actor=user,
         from_status=from_status,
@@ -398,6 +401,11 @@ def record_event(
         reason=reason,
         data=data or {},
     )
+    pdf_sha256 = ""
+    if to_status == "pending":
+        pdf_sha256 = Notice.objects.filter(pk=notice.pk).values_list("pdf_sha256", flat=True).first() or ""
+    chain.chain_notice_event(event, notice.agency_id, pdf_sha256)
+    return event
 
 
 def move(

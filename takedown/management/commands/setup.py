@@ -77,3 +77,10 @@ class Command(BaseCommand):
         self.stdout.write("Planner statistics refreshed.")
         if opts["demo"]:
             call_command("load_demo", verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)
+            from takedown.demo import AGENCY
+            from takedown.signing import create_self_signed
+
+            _key, cert, made = create_self_signed(AGENCY["slug"], AGENCY["name"])
+            self.stdout.write(
+                f"Dossier signing certificate (self-signed, demo): {cert} {'created' if made else 'kept'}."
+            )

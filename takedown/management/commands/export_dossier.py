@@ -1,0 +1,58 @@
+"""python manage.py export_dossier CASE_ID --output FILE.zip [--locale ko] [--user USERNAME]"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from django.core.management.base import BaseCommand, CommandError
+
+from takedown import dossier
+from takedown.errors import Invalid
+from takedown.models import Case, User
+from takedown.roles import role_has
+
+
+class Command(BaseCommand):
+    help = "Write a case's signed evidence dossier (ZIP) to a file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("case_id", type=int)
+        parser.add_argument("--output", required=True, help="the ZIP file to write")
+        parser.add_argument("--locale", choices=["en", "ko"], default="en", help="the report's language")
+        parser.add_argument(
+            "--user", help="who exports it (a legal reviewer of the case's agency); default: the case's owner"
+        )
+
+    def handle(self, *args, **opts):
+        case = Case.objects.select_related("agency", "legal_owner").filter(pk=opts["case_id"]).first()
+        if case is None:
+            raise CommandError(f"No case #{opts['case_id']}.")
+        if opts["user"]:
+            user = User.objects.filter(username=opts["user"]).first()
+            if user is None or not (user.is_superuser or user.agency_id == case.agency_id):
+                raise CommandError(f"No user {opts['user']!r} in the case's agency.")
+        else:
+            user = case.legal_owner
+            if user is None:
+                raise CommandError("The case has no owner yet: name who exports it with --user.")
+        if not role_has(user, "export_dossier"):
+            raise CommandError(f"{user.username} may not export dossiers (legal reviewers do).")
+        target = os.path.abspath(opts["output"])
+        folder = os.path.dirname(target)
+        if not os.path.isdir(folder):
+            raise CommandError(f"No such directory: {folder}")
+        fd, partial = tempfile.mkstemp(dir=folder, suffix=".partial")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                result = dossier.dossier_write(case=case, user=user, out=fh, locale=opts["locale"])
+            os.replace(partial, target)
+        except Invalid as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+        self.stdout.write(
+            f"Case #{case.pk}: {result.urls} URLs, {result.checks} checks, {result.notices} notices, "
+            f"{result.entries} chain entries → {target} (report.pdf SHA-256 {result.files['report.pdf']})."
+        )

@@ -1,0 +1,241 @@
+"""Accounts and cases: who may do what (admin and API), agency isolation, the case's timeline."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from takedown import cases
+from takedown.errors import Conflict, Invalid, NotAllowed
+from takedown.models import Account, Case, CaseEvent
+from takedown.tokens import token_issue
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+def test_it_links_urls_to_the_accounts_that_posted_them(built_case, agency):
+    case, _ = built_case
+    x = Account.objects.get(agency=agency, platform__slug="x", handle="deepfaker99")
+    tg = Account.objects.get(agency=agency, platform__slug="telegram", handle="leakchan")
+    assert x.urls.count() == 2 and tg.urls.count() == 2
+    assert x.names_seen == ["DeepFaker"] and tg.names_seen == []
+    assert x.first_seen <= x.last_seen
+    assert set(case.urls.values_list("account__handle", flat=True)) == {"deepfaker99", "leakchan"}
+
+
+def test_it_lists_repeat_offenders_most_items_first(built_case, agency, artist, staff):
+    from tests.notices_setup import import_urls
+
+    import_urls(agency, artist, ["https://t.me/leakchan/9"])
+    cases.accounts_link(agency_id=agency.pk)
+    top = list(cases.repeat_offenders(staff))
+    assert [(a.handle, a.url_count) for a in top] == [("leakchan", 3), ("deepfaker99", 2)]
+
+
+def test_staff_propose_and_legal_own_close_and_export(built_case, staff, legal, manager):
+    case, _ = built_case
+    assert case.status == "proposed" and case.legal_owner is None and case.created_by == staff
+    with pytest.raises(NotAllowed):
+        cases.case_take(user=staff, case_id=case.pk)
+    with pytest.raises(NotAllowed):
+        cases.case_create(user=manager, title="x")
+    with pytest.raises(NotAllowed):
+        cases.case_update(user=staff, case_id=case.pk, police_reference="P-1")
+    case = cases.case_take(user=legal, case_id=case.pk)
+    assert case.status == "open" and case.legal_owner == legal
+    with pytest.raises(Conflict):
+        cases.case_take(user=legal, case_id=case.pk)
+    cases.case_update(user=legal, case_id=case.pk, law_firm_reference="LF-2026-7", police_reference="SMPA-88")
+    with pytest.raises(Invalid):
+        cases.case_close(user=legal, case_id=case.pk, reason=" ")
+    cases.case_close(user=legal, case_id=case.pk, reason="Handed to the police")
+    kinds = list(CaseEvent.objects.filter(case=case).values_list("kind", flat=True))
+    assert kinds == ["proposed", "taken", "changed", "closed"]
+    with pytest.raises(Conflict):
+        cases.case_add_urls(user=legal, case_id=case.pk, url_ids=[])
+
+
+def test_a_case_never_takes_another_agencys_urls_or_accounts(built_case, staff, other_artist, platforms):
+    from tests.notices_setup import import_urls
+
+    (theirs,) = import_urls(other_artist.agency, other_artist, ["https://t.me/leakchan/50"])
+    cases.accounts_link(agency_id=other_artist.agency_id)
+    their_account = Account.objects.get(agency=other_artist.agency)
+    with pytest.raises(Invalid):
+        cases.case_create(user=staff, title="t", url_ids=[theirs.pk])
+    with pytest.raises(Invalid):
+        cases.case_create(user=staff, title="t", account_ids=[their_account.pk])
+    assert Case.objects.count() == 1  # the built case only: nothing half-written
+
+
+ROLES = ["api", "staff", "legal", "manager", "outsider"]
+
+
+def _client(user) -> APIClient:
+    c = APIClient()
+    c.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
+    return c
+
+
+@pytest.fixture
+def users(api_user, staff, legal, manager, outsider):
+    return {"api": api_user, "staff": staff, "legal": legal, "manager": manager, "outsider": outsider}
+
+
+# role → expected status of: list cases, read the case, create, take, dossier, list accounts, read an account
+MATRIX = {
+    "api": (403, 403, 403, 403, 403, 200, 200),
+    "staff": (200, 200, 201, 403, 403, 200, 200),
+    "legal": (200, 200, 201, 200, 200, 200, 200),
+    "manager": (200, 200, 403, 403, 403, 200, 200),
+    "outsider": (200, 404, 400, 404, 404, 200, 404),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_api_answers_each_role_as_the_matrix_says(built_case, users, role, agency):
+    case, _ = built_case
+    account = Account.objects.filter(agency=agency).first()
+    c = _client(users[role])
+    got = (
+        c.get("/api/v1/cases/").status_code,
+        c.get(f"/api/v1/cases/{case.pk}/").status_code,
+        c.post(
+            "/api/v1/cases/", {"title": "By hand", "urls": [case.urls.first().pk]}, format="json"
+        ).status_code,
+        c.post(f"/api/v1/cases/{case.pk}/take/").status_code,
+        c.get(f"/api/v1/cases/{case.pk}/dossier/").status_code,
+        c.get("/api/v1/accounts/").status_code,
+        c.get(f"/api/v1/accounts/{account.pk}/").status_code,
+    )
+    assert got == MATRIX[role]
+    if role == "outsider":
+        assert c.get("/api/v1/cases/").json()["results"] == []
+        assert all("deepfaker" not in str(a) for a in c.get("/api/v1/accounts/").json()["results"])
+
+
+def test_legal_downloads_a_dossier_from_the_api_and_it_verifies(built_case, legal):
+    from takedown.dossier_verify import verify_dossier
+
+    case, _ = built_case
+    c = _client(legal)
+    assert c.post(f"/api/v1/cases/{case.pk}/take/").json()["legal_owner"] == legal.username
+    response = c.get(f"/api/v1/cases/{case.pk}/dossier/?locale=ko")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert verify_dossier(response.content, database=True).ok
+    detail = c.get(f"/api/v1/cases/{case.pk}/").json()
+    assert [e["kind"] for e in detail["events"]] == ["proposed", "taken"] and len(detail["url_ids"]) == 4
+
+
+def test_a_big_case_is_exported_in_the_background_with_progress(
+    built_case, legal, settings, tmp_path, client
+):
+    from takedown import jobs
+    from takedown.dossier_verify import verify_dossier
+    from takedown.models import Job
+
+    case, _ = built_case
+    settings.TAKEDOWN_DOSSIER_BACKGROUND_URLS = 2
+    job = jobs.dossier_export_now_or_later(user=legal, case_id=case.pk, locale="en")
+    assert isinstance(job, Job) and job.total == 4
+    assert jobs.job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    assert job.done == 4 and job.result["urls"] == 4
+    client.force_login(legal)
+    page = client.get(f"/admin/takedown/job/{job.pk}/change/")
+    assert b"job-dossier" in page.content
+    download = client.get(f"/admin/takedown/case/dossier/{job.pk}/download/")
+    body = b"".join(download.streaming_content)
+    assert verify_dossier(body, database=True).ok
+    assert zipfile.ZipFile(io.BytesIO(body)).namelist()
+
+
+def test_another_agencys_user_gets_404_on_case_dossier_and_account_in_the_admin(
+    built_case, client, outsider, agency
+):
+    case, _ = built_case
+    account = Account.objects.filter(agency=agency).first()
+    client.force_login(outsider)
+    assert client.get(f"/admin/takedown/case/{case.pk}/change/").status_code in (302, 404)
+    assert client.post(f"/admin/takedown/case/{case.pk}/dossier/").status_code == 404
+    assert client.get(f"/admin/takedown/account/{account.pk}/change/").status_code in (302, 404)
+    assert "deepfaker" not in client.get("/admin/takedown/account/").content.decode()
+
+
+def test_staff_propose_a_case_from_accounts_in_the_admin_and_legal_take_it_on(
+    built_case, client, staff, legal, agency
+):
+    ids = list(Account.objects.filter(agency=agency).values_list("pk", flat=True))
+    client.force_login(staff)
+    page = client.get("/admin/takedown/account/")
+    assert page.status_code == 200 and "deepfaker99" in page.content.decode()
+    response = client.post("/admin/takedown/account/", {"action": "propose_case", "_selected_action": ids})
+    case = Case.objects.order_by("-pk").first()
+    assert response.status_code == 302 and case.title.startswith("Accounts:") and case.urls.count() == 4
+    assert b"case-take" not in client.get(f"/admin/takedown/case/{case.pk}/change/").content
+    client.force_login(legal)
+    assert b"case-take" in client.get(f"/admin/takedown/case/{case.pk}/change/").content
+    client.post(f"/admin/takedown/case/{case.pk}/do/take/")
+    case.refresh_from_db()
+    assert case.status == "open" and case.legal_owner == legal
+
+
+def test_the_commands_export_and_verify_a_dossier_and_catch_a_changed_one(built_case, legal, tmp_path):
+    from django.core.management.base import CommandError
+
+    case, _ = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    target = tmp_path / "case.zip"
+    out = io.StringIO()
+    call_command("export_dossier", str(case.pk), "--output", str(target), "--locale", "ko", stdout=out)
+    assert "4 URLs" in out.getvalue() and target.exists()
+    out = io.StringIO()
+    call_command("verify_dossier", str(target), stdout=out)
+    assert "OK: files, signature and chain hold." in out.getvalue()
+    data = bytearray(target.read_bytes())
+    src = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    bad = io.BytesIO()
+    with zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            dst.writestr(
+                info.filename,
+                body.replace(b"X-TIDA-12345", b"X-TIDA-12346") if info.filename == "data.json" else body,
+            )
+    (tmp_path / "bad.zip").write_bytes(bad.getvalue())
+    with pytest.raises(CommandError):
+        call_command("verify_dossier", str(tmp_path / "bad.zip"), stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("export_dossier", "999999", "--output", str(tmp_path / "x.zip"), stdout=io.StringIO())
+
+
+def test_staff_group_urls_by_hand_into_a_case_from_the_url_list(built_case, client, staff):
+    case, _ = built_case
+    ids = list(case.urls.values_list("pk", flat=True))[:3]
+    client.force_login(staff)
+    response = client.post(
+        "/admin/takedown/infringingurl/", {"action": "propose_case", "_selected_action": ids}
+    )
+    new = Case.objects.order_by("-pk").first()
+    assert response.status_code == 302 and new != case
+    assert sorted(new.urls.values_list("pk", flat=True)) == sorted(ids) and new.status == "proposed"
+
+
+def test_erasing_an_artist_takes_their_urls_out_of_cases_and_keeps_the_case(built_case, artist, legal):
+    from takedown import erasure
+
+    case, _ = built_case
+    erasure.artist_erase(artist_id=artist.pk, user=legal)
+    case.refresh_from_db()
+    assert case.urls.count() == 0 and not case.artists.filter(pk=artist.pk).exists()

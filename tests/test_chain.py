@@ -1,0 +1,172 @@
+"""The per-agency hash chain: what enters it, what verify_chain catches, and appends in parallel."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, connections, transaction
+
+from takedown import cases, chain
+from takedown.models import ChainAnchor, ChainEntry, ChainHead, NoticeEvent, URLCheck
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_chains_every_check_notice_event_and_case_event_of_an_agency(built_case, agency, legal):
+    _case, notice = built_case
+    entries = list(ChainEntry.objects.filter(agency=agency).order_by("seq"))
+    kinds = {e.kind for e in entries}
+    assert kinds == {"check", "notice_event", "case_event"}
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert {e.object_id for e in entries if e.kind == "check"} == set(
+        URLCheck.objects.values_list("pk", flat=True)
+    )
+    assert {e.object_id for e in entries if e.kind == "notice_event"} == set(
+        NoticeEvent.objects.values_list("pk", flat=True)
+    )
+    submitted = next(e for e in entries if e.kind == "notice_event" and '"to":"pending"' in e.content)
+    notice.refresh_from_db()
+    assert notice.pdf_sha256 in submitted.content
+    head = ChainHead.objects.get(agency=agency)
+    assert (head.seq, head.head_sha256) == (entries[-1].seq, entries[-1].entry_sha256)
+    report = chain.verify_chain(agency)
+    assert report.ok and report.entries == len(entries)
+
+
+def _broken(agency) -> str:
+    report = chain.verify_chain(agency)
+    assert not report.ok
+    return report.broken[0]
+
+
+def test_it_catches_a_check_edited_in_the_database_behind_the_products_back(built_case, agency):
+    check = URLCheck.objects.order_by("pk").first()
+    with connection.cursor() as cur:
+        cur.execute("UPDATE takedown_urlcheck SET body_sha256 = %s WHERE id = %s", ["0" * 64, check.pk])
+    entry = ChainEntry.objects.get(kind="check", object_id=check.pk)
+    assert _broken(agency) == f"entry {entry.seq}: URL check {check.pk} was changed after it was recorded"
+    with pytest.raises(CommandError):
+        call_command("verify_chain", "--agency", agency.slug, stdout=open("/dev/null", "w"))
+
+
+@pytest.mark.parametrize(
+    "column, value, says",
+    [
+        ("content", '{"forged":1}', "its content does not match its hash"),
+        ("prev_sha256", "1" * 64, "the link to entry"),
+        ("entry_sha256", "2" * 64, "its own hash is wrong"),
+    ],
+)
+def test_it_catches_an_edited_chain_entry(built_case, agency, column, value, says):
+    entry = ChainEntry.objects.filter(agency=agency).order_by("seq")[2]
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE takedown_chainentry SET {column} = %s WHERE id = %s", [value, entry.pk])
+    assert says in _broken(agency)
+
+
+def test_it_catches_a_deleted_entry(built_case, agency):
+    ChainEntry.objects.filter(agency=agency, seq=3).delete()
+    assert _broken(agency) == "entry 3 is missing (found 4 next)"
+
+
+def test_a_chain_rewritten_consistently_still_fails_against_the_head_of_the_day(built_case, agency):
+    chain.chain_anchor_today()
+    anchor = ChainAnchor.objects.get(agency=agency)
+    # A forger edits a check, then recomputes every entry and the head so that each link holds.
+    check = URLCheck.objects.order_by("pk").first()
+    URLCheck.objects.filter(pk=check.pk).update(verdict="removed")
+    prev = chain.GENESIS
+    for e in ChainEntry.objects.filter(agency=agency).order_by("seq"):
+        if e.kind == "check" and e.object_id == check.pk:
+            row = URLCheck.objects.filter(pk=check.pk).values(*chain.CHECK_FIELDS).get()
+            e.content = chain.canonical(chain.check_content(row))
+            e.content_sha256 = chain.sha256_hex(e.content)
+        e.prev_sha256 = prev
+        e.entry_sha256 = chain.entry_hash(e.seq, e.kind, e.object_id, e.content_sha256, prev)
+        e.save()
+        prev = e.entry_sha256
+    ChainHead.objects.filter(agency=agency).update(head_sha256=prev)
+    assert prev != anchor.head_sha256
+    assert _broken(agency) == f"the head of {anchor.day} (entry {anchor.seq}) no longer matches the chain"
+
+
+def test_it_tells_a_row_erased_by_retention_from_tampering(built_case, agency):
+    URLCheck.objects.filter(pk=URLCheck.objects.order_by("pk").first().pk).delete()
+    report = chain.verify_chain(agency)
+    assert report.ok and report.gone == 1
+
+
+def test_it_records_the_head_of_the_day_once_and_a_manager_exports_it(
+    built_case, agency, client, manager, staff
+):
+    assert chain.chain_anchor_today() == 1
+    assert chain.chain_anchor_today() == 0
+    anchor = ChainAnchor.objects.get(agency=agency)
+    client.force_login(manager)
+    page = client.get("/admin/takedown/chainanchor/")
+    assert page.status_code == 200 and anchor.head_sha256 in page.content.decode()
+    text = client.get("/admin/takedown/chainanchor/export/").content.decode()
+    assert f"{anchor.day.isoformat()}\t{anchor.seq}\t{anchor.head_sha256}" in text
+    client.force_login(staff)
+    assert client.get("/admin/takedown/chainanchor/").status_code == 403
+
+
+def test_it_reports_an_intact_chain_from_the_command_line(built_case, agency):
+    import io
+
+    out = io.StringIO()
+    call_command("verify_chain", stdout=out)
+    assert (
+        f"{agency.slug}: {ChainEntry.objects.filter(agency=agency).count()} entries, intact."
+        in out.getvalue()
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_appending_for_one_agency_at_once_never_fork_the_chain(agency):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(15):
+                with transaction.atomic():
+                    if i == 0:
+                        barrier.wait(timeout=10)
+                    chain.chain_append(
+                        agency_id=agency.pk, items=[("case_event", n * 1000 + i, {"worker": n, "i": i})] * 2
+                    )
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    entries = list(ChainEntry.objects.filter(agency=agency).order_by("seq"))
+    assert [e.seq for e in entries] == list(range(1, 61))
+    assert all(b.prev_sha256 == a.entry_sha256 for a, b in itertools.pairwise(entries))
+    problem, _, _ = chain.verify_entries(entries, chain.GENESIS, 1)
+    assert problem is None
+
+
+def test_a_case_event_enters_the_chain_with_the_case(built_case, agency, legal):
+    case, _ = built_case
+    before = ChainHead.objects.get(agency=agency).seq
+    cases.case_take(user=legal, case_id=case.pk)
+    entry = ChainEntry.objects.get(agency=agency, seq=before + 1)
+    assert (
+        entry.kind == "case_event"
+        and f'"case":{case.pk}' in entry.content
+        and '"kind":"taken"' in entry.content
+    )

@@ -1,0 +1,146 @@
+"""The evidence dossier: export, verify, and every changed byte caught."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from takedown import cases, dossier
+from takedown.dossier_verify import verify_dossier
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_exports_a_dossier_that_verifies(built_case, legal):
+    case, notice = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    data = dossier.dossier_bytes(case=case, user=legal, locale="ko")
+    check = verify_dossier(data, database=True)
+    assert check.ok, check.problems
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    names = set(zf.namelist())
+    assert {"report.pdf", "manifest.json", "data.csv", "data.json", "chain.json", "certificate.pem"} <= names
+    assert f"notices/notice-{notice.pk}.pdf" in names
+    assert zf.read(f"notices/notice-{notice.pk}.pdf") == bytes(notice.__class__.objects.get(pk=notice.pk).pdf)
+    body = json.loads(zf.read("data.json"))
+    assert len(body["urls"]) == 4
+    print(check.notes)
+
+
+def _rewritten(data: bytes, name: str, change) -> bytes:
+    """The ZIP with member `name` replaced by change(its bytes); the rest copied as they are."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            dst.writestr(info.filename, change(body) if info.filename == name else body)
+    return out.getvalue()
+
+
+def _flip(body: bytes, at: int | None = None) -> bytes:
+    at = len(body) // 2 if at is None else at
+    return body[:at] + bytes([body[at] ^ 0x01]) + body[at + 1 :]
+
+
+@pytest.fixture
+def exported(built_case, legal):
+    case, _notice = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    return dossier.dossier_bytes(case=case, user=legal, locale="en")
+
+
+def test_it_catches_one_changed_byte_in_each_file_in_turn(exported):
+    assert verify_dossier(exported, database=True).ok
+    names = zipfile.ZipFile(io.BytesIO(exported)).namelist()
+    assert len(names) == 7  # report, one notice, CSV, JSON, chain, certificate, manifest
+    for name in names:
+        for at in (0, None, -1):
+            tampered = _rewritten(exported, name, lambda b, at=at: _flip(b, at if at != -1 else len(b) - 1))
+            result = verify_dossier(tampered)
+            assert not result.ok, f"a changed byte in {name} at {at} went unnoticed"
+
+
+def test_it_catches_a_changed_file_whose_hash_was_changed_in_the_manifest_too(exported):
+    for name in ("data.csv", "data.json", "chain.json", "certificate.pem", "report.pdf"):
+        tampered = _rewritten(exported, name, _flip)
+        new_sha = __import__("hashlib").sha256(zipfile.ZipFile(io.BytesIO(tampered)).read(name)).hexdigest()
+
+        def rehash(body: bytes, name=name, new_sha=new_sha) -> bytes:
+            manifest = json.loads(body)
+            manifest["files"][name] = new_sha
+            return dossier.canonical_manifest(manifest)
+
+        result = verify_dossier(_rewritten(tampered, "manifest.json", rehash))
+        assert not result.ok, name
+        assert not any("manifest" in p and "SHA-256 does not match" in p for p in result.problems)
+
+
+def test_it_refuses_a_file_added_to_the_zip_and_one_taken_out(exported):
+    src = zipfile.ZipFile(io.BytesIO(exported))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename != "data.csv":
+                dst.writestr(info.filename, src.read(info.filename))
+        dst.writestr("extra.txt", b"added later")
+    problems = verify_dossier(out.getvalue()).problems
+    assert "extra.txt: not in the manifest" in problems
+    assert "data.csv: listed in the manifest, missing from the ZIP" in problems
+    assert not verify_dossier(b"not a zip").ok
+
+
+def test_it_puts_no_image_or_video_in_a_dossier_only_metadata_and_hashes(exported):
+    zf = zipfile.ZipFile(io.BytesIO(exported))
+    kinds = {n.rsplit(".", 1)[-1] for n in zf.namelist()}
+    assert kinds <= {"pdf", "json", "csv", "pem"}
+    for name in zf.namelist():
+        head = zf.read(name)[:12]
+        assert not head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF")) and b"ftyp" not in head
+
+
+def test_it_signs_the_report_with_the_agencys_certificate_and_a_foreign_one_fails(
+    exported, settings, tmp_path
+):
+    from takedown import signing
+
+    zf = zipfile.ZipFile(io.BytesIO(exported))
+    pdf, cert = zf.read("report.pdf"), zf.read("certificate.pem")
+    good = signing.verify_pdf(pdf, cert)
+    assert good.ok and good.trusted and "Starlight" in good.signer
+    settings.TAKEDOWN_PRIVATE_DIR = tmp_path / "elsewhere"
+    _key, other, _ = signing.create_self_signed("someone", "Someone Else")
+    assert not signing.verify_pdf(pdf, other.read_bytes()).trusted
+    # On this installation, a dossier whose certificate is not the agency's is refused.
+    swapped = _rewritten(exported, "certificate.pem", lambda b: other.read_bytes())
+    assert not verify_dossier(swapped).ok
+
+
+def test_it_reports_the_case_in_the_pdf_in_korean(built_case, legal):
+    from pypdf import PdfReader
+
+    case, _notice = built_case
+    data = dossier.dossier_bytes(case=case, user=legal, locale="ko")
+    text = "".join(
+        p.extract_text()
+        for p in PdfReader(io.BytesIO(zipfile.ZipFile(io.BytesIO(data)).read("report.pdf"))).pages
+    )
+    assert "증거 자료집" in text and "X-TIDA-12345" in text and "게시 중" in text and "제안됨" in text
+    assert case.title in text and "deepfaker99" in text
+
+
+@pytest.mark.parametrize(
+    "name, body",
+    [
+        ("manifest.json", b"[1, 2]"),
+        ("chain.json", b'{"not": "a list"}'),
+        ("data.json", b"null"),
+        ("manifest.json", b"\xff"),
+    ],
+)
+def test_it_refuses_hostile_members_with_a_problem_never_a_crash(exported, name, body):
+    result = verify_dossier(_rewritten(exported, name, lambda _b: body))
+    assert not result.ok and result.problems
