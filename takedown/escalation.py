@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from takedown import legal
@@ -28,6 +28,7 @@ from takedown.contacts import services as contacts
 from takedown.errors import Conflict, Invalid, NotAllowed
 from takedown.lifecycle import GONE
 from takedown.models import (
+    AbuseContact,
     Agency,
     EscalationStep,
     HostLookup,
@@ -114,19 +115,22 @@ def escalation_draft(*, url_id: int, now: datetime | None = None) -> EscalationS
         steps = list(url.escalation_steps.all())
         if any(s.state == EscalationStep.State.DRAFTED for s in steps):
             return None
-        taken = {s.rung for s in steps} | _rungs_notified(url)
+        # A rung that had no recipient is asked again: a contact may have been found or added
+        # since (its step is then reused for the draft).
+        unanswered = {s.rung: s for s in steps if s.state == EscalationStep.State.NO_RECIPIENT}
+        taken = {s.rung for s in steps if s.rung not in unanswered} | _rungs_notified(url)
         for rung in ladder_for(url):
             if rung in taken:
                 continue
             platform, contact, route_or_why = _recipient(url, rung)
             if platform is None:
-                if rung in WORTH_SAYING:
+                if rung in WORTH_SAYING and rung not in unanswered:
                     EscalationStep.objects.create(
                         url=url, rung=rung, state=EscalationStep.State.NO_RECIPIENT, reason=route_or_why,
                         created_at=now,
                     )  # fmt: skip
                 continue
-            return _draft(url, rung, platform, contact, route_or_why, now)
+            return _draft(url, rung, platform, contact, route_or_why, now, reuse=unanswered.get(rung))
     return None
 
 
@@ -140,22 +144,23 @@ def _rungs_notified(url: InfringingURL) -> set[str]:
     )
 
 
-def _draft(url, rung, platform, contact, route, now) -> EscalationStep:
+def _draft(url, rung, platform, contact, route, now, reuse: EscalationStep | None = None) -> EscalationStep:
     from takedown.notices.drafting import _fill_drafts
 
     try:
         with transaction.atomic():
             key = (url.artist_id, platform.pk, route, contact.pk if contact else None)
             notices = _fill_drafts(None, key, [url], ladder_rung=rung)
-            return EscalationStep.objects.create(
-                url=url,
-                rung=rung,
-                state=EscalationStep.State.DRAFTED,
-                contact=contact,
-                platform=platform,
-                notice=notices[0] if notices else None,
-                created_at=now,
-            )
+            step = reuse or EscalationStep(url=url, rung=rung)
+            if reuse is not None:
+                # Kept on the timeline: when this rung had nobody to write to.
+                step.reason = f"Earlier ({reuse.created_at:%Y-%m-%d %H:%M} UTC): {reuse.reason}"
+            step.state = EscalationStep.State.DRAFTED
+            step.contact, step.platform = contact, platform
+            step.notice = notices[0] if notices else None
+            step.created_at = now
+            step.save()
+            return step
     except IntegrityError:
         raise Conflict(
             f"The {rung} step of URL #{url.pk} was drafted at the same moment elsewhere."
@@ -216,6 +221,7 @@ def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) 
         InfringingURL.objects.items()
         .filter(status=URLStatus.NOTIFIED, overdue_since__isnull=False)
         .exclude(escalation_steps__state=EscalationStep.State.DRAFTED)
+        .filter(~Exists(_walked_to_the_end()) | Exists(_reopened()))
         .order_by("overdue_since", "pk")
     )
     looked_up = 0
@@ -239,6 +245,22 @@ def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) 
         except Conflict:
             continue
     return {"looked_up": looked_up, "drafted": drafted}
+
+
+def _walked_to_the_end():
+    """A URL whose ladder reached its last rung (search-engine delisting) and was decided there:
+    nothing is left to draft, so it must not hold a place in the batch."""
+    return EscalationStep.objects.filter(url=OuterRef("pk"), rung=Rung.SEARCH).exclude(
+        state=EscalationStep.State.DRAFTED
+    )
+
+
+def _reopened():
+    """...unless a rung that had no recipient has one now."""
+    found = AbuseContact.objects.current().filter(host=OuterRef("url__host"), rung=OuterRef("rung"))
+    return EscalationStep.objects.filter(url=OuterRef("pk"), state=EscalationStep.State.NO_RECIPIENT).filter(
+        Exists(found)
+    )
 
 
 # -- read side ----------------------------------------------------------------------------

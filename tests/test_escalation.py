@@ -284,3 +284,68 @@ def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, api_user):  #
     }
     assert all(len(r["raw_sha256"]) == 64 and r["source_url"] for r in rows)
     assert api.get("/api/v1/contacts/", {"host": "nothing.example.net"}).json()["results"] == []
+
+
+# ------------------------------------------------------------------ the ladder's bookkeeping
+
+
+def _exhausted(pinned, agency, artist, staff, legal):  # noqa: F811
+    """A URL on a host with no known network contact whose ladder went to its end: its host
+    rung had no recipient, and legal skipped search-engine delisting."""
+    pinned.routes.pop(("rdap.arin.test", "/registry/ip/127.0.0.2"))
+    contacts.contact_save(
+        user=staff, host="files.example.net", rung="registrar", name="Lantern Names, Inc.",
+        email="abuse@lantern-names.test",
+    )  # fmt: skip
+    url = import_urls(agency, artist, ["https://files.example.net/f/9"])[-1]
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+    _send(first, staff, legal)
+    url = _overdue(url)
+    escalation.escalations_sweep()
+    assert url.escalation_steps.get(rung="host").state == "no_recipient"
+    search = url.escalation_steps.get(rung="search")
+    assert escalation.escalation_skip(step_id=search.pk, user=legal, reason="not indexed") is None
+    return url
+
+
+def test_a_url_whose_ladder_is_exhausted_does_not_hold_up_newly_overdue_ones(
+    unlisted,
+    pinned,  # noqa: F811
+    agency,
+    artist,
+    staff,
+    legal,
+    mail,
+    settings,
+):
+    settings.TAKEDOWN_LADDER_BATCH = 1
+    done = _exhausted(pinned, agency, artist, staff, legal)
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[unlisted.pk])
+    _send(first, staff, legal)
+    url = _overdue(unlisted)
+    InfringingURL.objects.filter(pk=done.pk).update(overdue_since=url.overdue_since - timedelta(days=1))
+    assert escalation.escalations_sweep()["drafted"] == 1
+    assert url.escalation_steps.get().state == "drafted"
+    assert escalation.escalations_sweep()["drafted"] == 0
+
+
+def test_a_rung_that_had_no_recipient_is_drafted_once_staff_add_its_contact(
+    pinned,  # noqa: F811
+    agency,
+    artist,
+    platforms,
+    templates,
+    staff,
+    legal,
+    mail,
+):
+    url = _exhausted(pinned, agency, artist, staff, legal)
+    assert escalation.escalations_sweep()["drafted"] == 0
+    contacts.contact_save(
+        user=staff, host="files.example.net", rung="host", name="Blue Harbor Hosting LLC",
+        email="abuse@blueharbor-hosting.test",
+    )  # fmt: skip
+    assert escalation.escalations_sweep()["drafted"] == 1
+    step = url.escalation_steps.get(rung="host")
+    assert step.state == "drafted" and step.notice.contact.email == "abuse@blueharbor-hosting.test"
+    assert "no hosting provider contact" in step.reason  # when it had none stays on the timeline
