@@ -393,3 +393,40 @@ def test_refresh_replaces_the_bootstrap_files_that_parse_and_keeps_the_rest(pinn
     )
     assert report["cdn:cloudflare"] == "kept (HTTP 503)"
     assert len(bootstrap.load(target).cdns[0].networks) == 3
+
+
+@pytest.mark.django_db
+def test_a_rediscovery_where_a_registry_fails_keeps_the_contacts_it_could_not_check(pinned, settings):
+    from takedown.contacts import services
+    from takedown.models import AbuseContact
+
+    target = f"http://clips.example.net:{pinned.port}/"
+    services.host_discover(target=target)
+    before = set(AbuseContact.objects.current().values_list("rung", "email"))
+    assert ("host", "abuse@blueharbor-hosting.test") in before and (
+        "registrar",
+        "abuse@lantern-names.test",
+    ) in before
+
+    # The network's registry rate-limits us and the domain registry is down.
+    pinned.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(429, b"slow down")
+    pinned.routes[("rdap.registry.test", "/domain/example.net")] = Reply(503, b"")
+    lookup = services.host_discover(target=target, force=True)
+    assert set(AbuseContact.objects.current().values_list("rung", "email")) == before
+    assert lookup.expires_at - lookup.looked_up_at == services.UNKNOWN_TTL  # asked again soon
+
+    # The site points its name at a private address when the lookup expires: nothing is retired.
+    settings.TAKEDOWN_PROBE_RESOLVE = {**settings.TAKEDOWN_PROBE_RESOLVE, "clips.example.net": ["10.0.0.1"]}
+    lookup = services.host_discover(target=target, force=True)
+    assert [s["outcome"] for s in lookup.steps] == ["unknown"]
+    assert set(AbuseContact.objects.current().values_list("rung", "email")) == before
+
+    # A registry that answers without an abuse contact does retire what it said before.
+    settings.TAKEDOWN_PROBE_RESOLVE = {**settings.TAKEDOWN_PROBE_RESOLVE, "clips.example.net": [SITE]}
+    pinned.routes[("rdap.registry.test", "/domain/example.net")] = Reply(
+        body={"objectClassName": "domain", "ldhName": "example.net", "entities": []}
+    )
+    services.host_discover(target=target, force=True)
+    assert ("registrar", "abuse@lantern-names.test") not in set(
+        AbuseContact.objects.current().values_list("rung", "email")
+    )

@@ -68,10 +68,11 @@ def host_discover(
 
 def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
     ttl = timedelta(hours=settings.TAKEDOWN_CONTACTS_TTL_HOURS)
-    if all(step.outcome == discovery.UNKNOWN for step in found.steps):
-        # Nothing answered (a resolver or network outage, every registry down): ask again soon
-        # rather than keep "unknown" for a week.
+    if any(step.outcome == discovery.UNKNOWN for step in found.steps):
+        # Something did not answer (a resolver or network outage, a registry rate-limiting us, a
+        # name pointed somewhere we refuse to go): ask again soon rather than keep it for a week.
         ttl = min(ttl, UNKNOWN_TTL)
+    settled = _settled_sources(found)
     with transaction.atomic():
         lookup, _created = HostLookup.objects.update_or_create(
             host=found.host,
@@ -101,8 +102,22 @@ def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
                 },
             )
             kept.append(row.pk)
-        discovered.exclude(pk__in=kept).update(is_current=False)
+        # Only a source that answered this time (found or none) retires what it said before; a
+        # contact whose source did not answer stays as it was.
+        discovered.filter(source__in=settled).exclude(pk__in=kept).update(is_current=False)
     return lookup
+
+
+def _settled_sources(found: discovery.Discovery) -> set[str]:
+    """The sources whose every step this time came back found or none."""
+    outcomes: dict[str, set[str]] = {}
+    for step in found.steps:
+        outcomes.setdefault(step.source, set()).add(step.outcome)
+    settled = {source for source, seen in outcomes.items() if discovery.UNKNOWN not in seen}
+    if outcomes.get("dns") == {discovery.FOUND}:
+        # The addresses are known: a CDN not among them is no longer in front of the site.
+        settled.add(discovery.CDN_RANGES)
+    return settled
 
 
 def host_contacts(host: str) -> list[AbuseContact]:
