@@ -237,6 +237,10 @@ def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) 
             looked_up += 1
         except Invalid as exc:
             log.warning("no discovery for %s: %s", host, exc)
+            contacts.lookup_failed(host, str(exc), now=now)
+        except Exception as exc:  # one host's failure must not stop the tick for the others
+            log.exception("discovery for %s failed", host)
+            contacts.lookup_failed(host, f"discovery failed ({type(exc).__name__})", now=now)
     drafted = 0
     for url_id in overdue.values_list("pk", flat=True)[:limit]:
         try:

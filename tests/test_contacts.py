@@ -176,6 +176,12 @@ MISBEHAVING = {
     ),
     "redirect_loopback": (None, "refused: redirect to"),
     "too_big": (Reply(body=b"[" + b"1," * 400_000 + b"1]"), "longer than"),
+    "entities_not_a_list": (Reply(body={"objectClassName": "ip network", "entities": 5}), "array field"),
+    "roles_not_a_list": (
+        Reply(body={"objectClassName": "ip network", "entities": [{"roles": 7, "handle": "X"}]}),
+        "array field",
+    ),
+    "nested_too_deep": (Reply(body=b"[" * 200_000), "not JSON"),
 }
 
 

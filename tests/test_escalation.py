@@ -349,3 +349,35 @@ def test_a_rung_that_had_no_recipient_is_drafted_once_staff_add_its_contact(
     step = url.escalation_steps.get(rung="host")
     assert step.state == "drafted" and step.notice.contact.email == "abuse@blueharbor-hosting.test"
     assert "no hosting provider contact" in step.reason  # when it had none stays on the timeline
+
+
+def test_a_discovery_that_fails_is_recorded_as_unknown_and_the_sweep_goes_on(
+    unlisted,
+    agency,
+    artist,
+    staff,
+    legal,
+    mail,
+    settings,
+    tmp_path,
+):
+    from takedown.models import HostLookup
+
+    contacts.contact_save(
+        user=staff, host="files.example.net", rung="registrar", name="Lantern Names, Inc.",
+        email="abuse@lantern-names.test",
+    )  # fmt: skip
+    other = import_urls(agency, artist, ["https://files.example.net/f/9"])[-1]
+    for url in (unlisted, other):
+        (first,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+        _send(first, staff, legal)
+        _overdue(url)
+    # The data directory is broken (a half-written refresh): discovery of the new host fails.
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "dns.json").write_text('{"services": 5}')
+    settings.TAKEDOWN_CONTACTS_DATA_DIR = broken
+    assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 2}
+    lookup = HostLookup.objects.get(host="files.example.net")
+    assert [s["outcome"] for s in lookup.steps] == ["unknown"]
+    assert lookup.expires_at - lookup.looked_up_at == contacts.UNKNOWN_TTL

@@ -108,6 +108,18 @@ def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
     return lookup
 
 
+def lookup_failed(host: str, why: str, *, now: datetime | None = None) -> HostLookup:
+    """Record a lookup that could not run as "unknown" for an hour (the sweep then moves on to
+    other hosts); the host's contacts are left as they were."""
+    now = now or timezone.now()
+    step = discovery.Step("discovery", host, discovery.UNKNOWN, why[:500])
+    lookup, _ = HostLookup.objects.update_or_create(
+        host=host.lower()[:255],
+        defaults={"steps": [step.__dict__], "looked_up_at": now, "expires_at": now + UNKNOWN_TTL},
+    )
+    return lookup
+
+
 def _settled_sources(found: discovery.Discovery) -> set[str]:
     """The sources whose every step this time came back found or none."""
     outcomes: dict[str, set[str]] = {}
