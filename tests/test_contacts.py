@@ -29,7 +29,8 @@ SITE = "127.0.0.2"  # the "public" address: the registry server and the sites li
 
 
 @pytest.fixture
-def registry():
+def registry(settings):
+    settings.TAKEDOWN_CONTACTS_EXTRA_SUFFIXES = ["test"]  # the fixtures' registries and hosts
     with Registry(SITE) as r:
         yield r
 
@@ -436,3 +437,21 @@ def test_a_rediscovery_where_a_registry_fails_keeps_the_contacts_it_could_not_ch
     assert ("registrar", "abuse@lantern-names.test") not in set(
         AbuseContact.objects.current().values_list("rung", "email")
     )
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["root@localhost", "x@[127.0.0.1]", "x@[169.254.169.254]", "x@mail.internal", "abuse@intranet",
+     "abuse@example.com\r\nBcc: x@example.com", "abuse@co.kr", "ab\x1buse@example.com"],
+)  # fmt: skip
+def test_an_address_into_the_operators_own_network_is_not_a_contact(address):
+    from takedown.contacts import parsing
+
+    body = f"Contact: mailto:{address}\nContact: mailto:abuse@example.co.kr\n".encode()
+    if "\n" not in address:  # a line break only ends a security.txt line
+        assert parsing.read_security_txt(body)[0] == ["abuse@example.co.kr"]
+    network = {
+        "objectClassName": "ip network",
+        "entities": [{"roles": ["abuse"], "vcardArray": ["vcard", [["email", {}, "text", address]]]}],
+    }
+    assert parsing.read_network(json.dumps(network).encode()).abuse == ()

@@ -5,6 +5,7 @@ Pure functions of bytes. Anything malformed gives nothing (or `Malformed`), neve
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -29,14 +30,39 @@ class Party:
 
 
 def _clean_email(value: object) -> str:
-    if not isinstance(value, str):
+    """A deliverable public address, or "": a server's answer must not steer our mail into the
+    operator's own network (localhost, an address literal, a single-label or internal name)."""
+    if not isinstance(value, str) or len(value) > 254:
         return ""
     value = value.strip().removeprefix("mailto:").strip()
+    if not value.isprintable() or any(c.isspace() for c in value):
+        return ""
     try:
         validate_email(value)
     except ValidationError:
         return ""
+    domain = value.rpartition("@")[2].lower().rstrip(".")
+    if domain.startswith("[") or not _public_domain(domain):
+        return ""
     return value.lower()
+
+
+def _public_domain(domain: str) -> bool:
+    """Under a suffix the ICANN section of the Public Suffix List lists (unknown TLDs such as
+    "internal" or "localhost" are not), and more than that suffix."""
+    from django.conf import settings
+
+    tld = domain.rpartition(".")[2]
+    if "." in domain and tld in getattr(settings, "TAKEDOWN_CONTACTS_EXTRA_SUFFIXES", ()):
+        return True
+    return _icann().privatesuffix(domain) is not None
+
+
+@functools.cache
+def _icann():
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
 
 
 def _clean_link(value: object) -> str:
