@@ -185,12 +185,17 @@ def escalation_skip(*, step_id: int, user: User, reason: str) -> EscalationStep 
         )
         if not locked.exists():
             raise Conflict("This step is no longer waiting for a decision.")
-        notice = step.notice
-        if notice is not None and notice.status in IN_FLIGHT:
-            raise Conflict(
-                f"Notice #{notice.pk} of this step is {notice.get_status_display().lower()}: reject or cancel it first."
-            )
-        if notice is not None and notice.status == NoticeStatus.DRAFT:
+        # Every notice of this rung that lists the URL (the step's own, or a revision of it after
+        # a rejection): one on its way refuses the skip; drafts lose the URL.
+        live = Notice.objects.filter(
+            ladder_rung=step.rung, items__url=step.url, status__in=(NoticeStatus.DRAFT, *IN_FLIGHT)
+        ).order_by("pk")
+        for notice in live:
+            if notice.status in IN_FLIGHT:
+                raise Conflict(
+                    f"Notice #{notice.pk} of this step is {notice.get_status_display().lower()}: reject or cancel it first."
+                )
+        for notice in live:
             _leave_draft(notice, step.url, user, reason)
         locked.update(
             state=EscalationStep.State.SKIPPED, reason=reason, decided_by=user, decided_at=timezone.now()

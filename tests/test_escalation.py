@@ -381,3 +381,36 @@ def test_a_discovery_that_fails_is_recorded_as_unknown_and_the_sweep_goes_on(
     lookup = HostLookup.objects.get(host="files.example.net")
     assert [s["outcome"] for s in lookup.steps] == ["unknown"]
     assert lookup.expires_at - lookup.looked_up_at == contacts.UNKNOWN_TTL
+
+
+def _escalated(unlisted, staff, legal):
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[unlisted.pk])
+    first = _send(first, staff, legal)
+    url = _overdue(unlisted)
+    escalation.escalations_sweep()
+    return first, url, url.escalation_steps.get()
+
+
+def test_a_skip_after_reject_and_revise_leaves_no_escalation_notice_in_flight(unlisted, staff, legal, mail):
+    _first, url, step = _escalated(unlisted, staff, legal)
+    notices.notice_submit(notice_id=step.notice.pk, user=staff)
+    notices.notice_reject(notice_id=step.notice.pk, user=legal, reason="wrong wording")
+    revised = notices.notice_revise(notice_id=step.notice.pk, user=staff)
+    assert revised.items.filter(url=url).exists()
+    notices.notice_submit(notice_id=revised.pk, user=staff)
+    with pytest.raises(Conflict, match="reject or cancel it first"):
+        escalation.escalation_skip(step_id=step.pk, user=legal, reason="host ignores reports")
+    notices.notice_reject(notice_id=revised.pk, user=legal, reason="still wrong")
+    again = notices.notice_revise(notice_id=revised.pk, user=staff)
+    escalation.escalation_skip(step_id=step.pk, user=legal, reason="host ignores reports")
+    assert not again.items.exists()  # the skipped rung's draft no longer lists the URL
+
+
+def test_an_escalation_draft_fails_presend_once_its_url_is_no_longer_overdue(unlisted, staff, legal, mail):
+    first, url, step = _escalated(unlisted, staff, legal)
+    assert notices.presend_problems(step.notice) == []
+    notices.notice_withdraw(notice_id=first.pk, user=legal, reason="sent to the wrong address")
+    url.refresh_from_db()
+    assert url.status == "open"
+    problems = notices.presend_problems(step.notice)
+    assert any("not live past a deadline" in p for p in problems), problems
