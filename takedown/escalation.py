@@ -1,9 +1,9 @@
 """The escalation ladder: a URL still live past its deadline gets the next notice drafted, up
 the ladder, for legal review; legal may skip a step with a reason.
 
-Ladder for a host no registry platform covers: the site's own operator (its security.txt
-contact; it controls the content, as a platform does), the CDN in front of it, the network
-hosting it, the registrar, then search-engine delisting. The first notice goes to the first
+Ladder for a host no registry platform covers: the CDN in front of it, the network hosting
+it, the registrar, a site-operator contact staff recorded themselves (a discovered security.txt
+contact is information only: the site's operator chose it), then search-engine delisting. The first notice goes to the first
 of these that is known; the ladder carries on from the next. A registry platform's URL goes
 from the platform to search-engine delisting. Each step is an `EscalationStep` (on the URL's
 page): its notice goes through the same drafting, review and delivery as every notice, and
@@ -44,7 +44,7 @@ from takedown.roles import role_has
 log = logging.getLogger(__name__)
 
 Rung = EscalationStep.Rung
-LADDER_UNLISTED = (Rung.SITE, Rung.CDN, Rung.HOST, Rung.REGISTRAR, Rung.SEARCH)
+LADDER_UNLISTED = (Rung.CDN, Rung.HOST, Rung.REGISTRAR, Rung.SITE, Rung.SEARCH)
 LADDER_PLATFORM = (Rung.SEARCH,)
 SEARCH_PLATFORM = "google_search"
 # A rung without a recipient is on the timeline when its absence is worth saying (no abuse desk
@@ -91,7 +91,7 @@ def _recipient(url: InfringingURL, rung: str):
         if route is None:
             return None, None, f"{platform.name} has no channel for this item's route"
         return platform, None, route
-    contact = next((c for c in contacts.host_contacts(url.host) if c.rung == rung), None)
+    contact = next((c for c in contacts.recipients(url.host) if c.rung == rung), None)
     if contact is None:
         return None, None, f"no {Rung(rung).label.lower()} contact known for {url.host}"
     return contacts.platform_for(contact), contact, url.legal_route

@@ -646,6 +646,8 @@ class AbuseContact(models.Model):
     # Discovered rows that a later discovery no longer finds stay (a sent notice names them)
     # but are not offered again.
     is_current = models.BooleanField(_("current"), default=True)
+    # A discovered row staff corrected or set aside: rediscovery never makes it current again.
+    suppressed = models.BooleanField(_("set aside by staff"), default=False)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -277,12 +277,16 @@ def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pin
 
     target = f"http://clips.example.net:{pinned.port}/v/1"
     first = services.host_discover(target=target)
+    # The spec's order (CDN, host, registrar); the site's own security.txt contacts last, and
+    # only for information: the site's operator must not choose the agency's first recipient.
     assert [c.rung for c in services.host_contacts("clips.example.net")] == [
-        "site",
-        "site",
         "host",
         "registrar",
+        "site",
+        "site",
     ]
+    assert [c.rung for c in services.recipients("clips.example.net")] == ["host", "registrar"]
+    assert services.first_recipient("clips.example.net").email == "abuse@blueharbor-hosting.test"
     asked = len(pinned.hits)
     assert services.host_discover(target=target).pk == first.pk
     assert len(pinned.hits) == asked  # cached: nothing asked again
@@ -293,6 +297,12 @@ def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pin
         contact_id=discovered.pk,
     )  # fmt: skip
     assert corrected.by_staff
+    # Rediscovery finds the corrected address again: it stays set aside.
+    services.host_discover(target=target, force=True)
+    assert AbuseContact.objects.get(pk=discovered.pk).is_current is False
+    assert [c.email for c in services.recipients("clips.example.net") if c.rung == "host"] == [
+        "legal@blueharbor-hosting.test"
+    ]
     # The registry now answers without an abuse contact: the discovered one goes, staff's stays.
     pinned.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(
         body={**arin_network(SITE), "entities": []}

@@ -29,9 +29,12 @@ def mail(settings, smtp_server):
 
 
 @pytest.fixture
-def unlisted(pinned, agency, artist, platforms, templates):  # noqa: F811
-    # Staff look the host up once (the site serves its security.txt on the test port).
+def unlisted(pinned, agency, artist, platforms, templates, staff):  # noqa: F811
+    # Staff look the host up once (the site serves its security.txt on the test port), and
+    # record the CDN in front of it, which the ladder asks first.
     contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    contacts.contact_save(user=staff, host="clips.example.net", rung="cdn", name="Edge CDN",
+                          email="abuse@edge-cdn.test")  # fmt: skip
     (url,) = import_urls(agency, artist, [URL])
     assert url.platform_id is None and url.host == "clips.example.net"
     return url
@@ -62,16 +65,16 @@ def _overdue(url):
 def test_an_unlisted_hosts_url_overdue_is_escalated_to_its_hosting_provider_and_emailed(
     unlisted, staff, legal, mail
 ):
-    # The first notice goes to the site's own contact (security.txt), through the usual workflow.
+    # The first notice goes to the CDN staff recorded, through the usual workflow (the site's own
+    # security.txt contact is never a recipient: its operator chose it).
     (first,), skipped = notices.notices_prepare(user=staff, url_ids=[unlisted.pk])
     assert skipped == 0
-    assert first.contact.email == "takedown@clips.example.net" and first.platform.slug == "unlisted-host"
+    assert first.contact.email == "abuse@edge-cdn.test" and first.platform.slug == "unlisted-host"
     context = notices.notice_context(first)
-    assert context["platform"]["name"] == "clips.example.net"
-    assert context["recipient"]["source"] == "security.txt"
+    assert context["platform"]["name"] == "Edge CDN"
+    assert context["recipient"]["source"] == "Staff"
     first = _send(first, staff, legal)
-    assert [m["To"] for m in mail] == ["takedown@clips.example.net"]
-    assert b"security.txt" in first.rendered_html.encode() or "security.txt" in _pdf_text(first)
+    assert [m["To"] for m in mail] == ["abuse@edge-cdn.test"]
 
     url = _overdue(unlisted)
     assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 1}
@@ -85,7 +88,7 @@ def test_an_unlisted_hosts_url_overdue_is_escalated_to_its_hosting_provider_and_
     assert notices.presend_problems(notice) == []  # a notified URL may be escalated
 
     notice = _send(notice, staff, legal)
-    assert [m["To"] for m in mail] == ["takedown@clips.example.net", "abuse@blueharbor-hosting.test"]
+    assert [m["To"] for m in mail] == ["abuse@edge-cdn.test", "abuse@blueharbor-hosting.test"]
     pdf_text = _pdf_text(notice)
     assert "Blue Harbor Hosting LLC" in pdf_text
     assert "RDAP, network" in pdf_text and "rdap.arin.test" in pdf_text
@@ -98,7 +101,7 @@ def test_an_unlisted_hosts_url_overdue_is_escalated_to_its_hosting_provider_and_
     figures = {r["recipient"]: r for r in escalation.recipient_figures(url.artist.agency)}
     assert figures["Blue Harbor Hosting LLC"]["urls"] == 1
     assert figures["Blue Harbor Hosting LLC"]["address"] == "abuse@blueharbor-hosting.test"
-    assert figures["clips.example.net"]["notices"] == 1
+    assert figures["Edge CDN"]["notices"] == 1
 
 
 def test_legal_skips_a_step_with_a_reason_and_the_next_one_is_drafted(unlisted, staff, legal, mail):
@@ -222,10 +225,10 @@ def test_the_url_page_shows_the_hosts_contacts_and_the_ladder_and_legal_skips_th
     assert url.escalation_steps.get(rung="registrar").state == "drafted"
 
     recipients = client.get(reverse("admin:takedown_abusecontact_recipients")).content.decode()
-    assert "clips.example.net" in recipients and "takedown@clips.example.net" in recipients
+    assert "clips.example.net" in recipients and "abuse@edge-cdn.test" in recipients
     dashboard = client.get(reverse("admin:dashboard")).content.decode()
     section = dashboard[dashboard.index('id="by-recipient"') :]
-    assert "takedown@clips.example.net" in section and "<td>1</td>" in section
+    assert "abuse@edge-cdn.test" in section and "<td>1</td>" in section
 
 
 def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(pinned, staff, client):  # noqa: F811

@@ -26,10 +26,11 @@ from takedown.probing.safety import NameNotFound, Refused, ResolutionFailed, res
 from takedown.probing.types import ProbeConfig
 from takedown.urltools import registrable_domain
 
-# The order a notice for a host no registry platform covers goes up the ladder: the site's own
-# operator where it states a contact (it controls the content, as a platform does), then the
-# CDN in front of it, the network that hosts it, and the domain's registrar.
-RUNGS = ("site", "cdn", "host", "registrar")
+# The order a notice for a host no registry platform covers goes up the ladder: the CDN in front
+# of the site, the network that hosts it, the domain's registrar. The site's own security.txt
+# contact comes last: the site's operator (often the one who posted the content) chose it, so it
+# is shown for information and is a recipient only when staff record it themselves.
+RUNGS = ("cdn", "host", "registrar", "site")
 
 CDN_RANGES, RDAP_NETWORK, RDAP_DOMAIN, SECURITY_TXT = (
     "cdn_ranges",

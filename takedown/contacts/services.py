@@ -105,6 +105,8 @@ def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
         # Only a source that answered this time (found or none) retires what it said before; a
         # contact whose source did not answer stays as it was.
         discovered.filter(source__in=settled).exclude(pk__in=kept).update(is_current=False)
+        # What staff corrected or set aside is not offered again, whatever discovery says.
+        discovered.filter(suppressed=True).update(is_current=False)
     return lookup
 
 
@@ -139,9 +141,15 @@ def host_contacts(host: str) -> list[AbuseContact]:
     return sorted(rows, key=lambda c: (RUNG_ORDER.get(c.rung, 99), not c.by_staff, c.pk))
 
 
+def recipients(host: str) -> list[AbuseContact]:
+    """The contacts a notice may go to, in ladder order: a security.txt contact is the site
+    operator's own choice and only information (staff may record it as theirs to use it)."""
+    return [c for c in host_contacts(host) if c.source != AbuseContact.Source.SECURITY_TXT]
+
+
 def first_recipient(host: str, *, after: tuple[str, ...] = ()) -> AbuseContact | None:
     """The contact a notice for this host goes to first: the first rung not in ``after``."""
-    for contact in host_contacts(host):
+    for contact in recipients(host):
         if contact.rung not in after:
             return contact
     return None
@@ -187,6 +195,8 @@ def contact_save(
             old = AbuseContact.objects.filter(pk=contact_id).first()
             if old is None:
                 raise Invalid("No such contact.")
+            if old.host != contact.host.strip().lower().rstrip("."):
+                raise Invalid(f"Contact #{old.pk} is for {old.host}, not {contact.host}.")
             if old.by_staff and not old.notices.exists():
                 for field in ("host", "rung", "name", "email", "url", "note"):
                     setattr(old, field, getattr(contact, field))
@@ -194,7 +204,8 @@ def contact_save(
                 old.save()
                 return old
             old.is_current = False
-            old.save(update_fields=["is_current"])
+            old.suppressed = not old.by_staff
+            old.save(update_fields=["is_current", "suppressed"])
             contact.note = (note + "\n" if note else "") + f"Corrects: {old}"
         contact.save()
     return contact
