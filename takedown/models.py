@@ -575,10 +575,15 @@ class Platform(models.Model):
             raise ValidationError(errors)
 
 
+def _own_hosts(user: User):
+    """The hosts of the user's agency's URLs: host names often carry an artist's name, so which
+    hosts an agency pursues is its own business."""
+    return InfringingURL.objects.filter(artist__agency_id=user.agency_id).values("host")
+
+
 class HostLookupQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> HostLookupQuerySet:
-        # Who hosts a site is a public fact shared by every agency, like the platform registry.
-        return self
+        return self if user.is_superuser else self.filter(host__in=_own_hosts(user))
 
 
 class HostLookup(models.Model):
@@ -608,8 +613,9 @@ class HostLookup(models.Model):
 
 class AbuseContactQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> AbuseContactQuerySet:
-        # Shared like the platform registry: a host's abuse desk is the same for every agency.
-        return self
+        # A host's abuse desk is the same for every agency, but only the hosts of an agency's
+        # own URLs are its business (see _own_hosts).
+        return self if user.is_superuser else self.filter(host__in=_own_hosts(user))
 
     def current(self) -> AbuseContactQuerySet:
         return self.filter(is_current=True)

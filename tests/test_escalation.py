@@ -231,11 +231,18 @@ def test_the_url_page_shows_the_hosts_contacts_and_the_ladder_and_legal_skips_th
     assert "abuse@edge-cdn.test" in section and "<td>1</td>" in section
 
 
-def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(pinned, staff, client):  # noqa: F811
+def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(
+    pinned,  # noqa: F811
+    agency,
+    artist,
+    staff,
+    client,
+):
     from django.urls import reverse
 
     from takedown.models import AbuseContact
 
+    import_urls(agency, artist, [URL])  # the agency pursues a URL on this host
     client.force_login(staff)
     response = client.post(
         reverse("admin:takedown_abusecontact_add"),
@@ -267,7 +274,7 @@ def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(pinned
     assert response.status_code == 200 and AbuseContact.objects.filter(name="Nobody").count() == 0
 
 
-def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, api_user):  # noqa: F811
+def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, agency, artist, api_user):  # noqa: F811
     from django.core.cache import cache
     from rest_framework.test import APIClient
 
@@ -277,6 +284,9 @@ def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, api_user):  #
     contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
+    # Which hosts an agency pursues is its own business: none of its URLs is on this host yet.
+    assert api.get("/api/v1/contacts/", {"host": "clips.example.net"}).json()["results"] == []
+    import_urls(agency, artist, [URL])
     response = api.get("/api/v1/contacts/", {"host": "clips.example.net"})
     assert response.status_code == 200
     rows = response.json()["results"]
@@ -417,3 +427,24 @@ def test_an_escalation_draft_fails_presend_once_its_url_is_no_longer_overdue(unl
     assert url.status == "open"
     problems = notices.presend_problems(step.notice)
     assert any("not live past a deadline" in p for p in problems), problems
+
+
+def test_another_agency_sees_neither_the_hosts_nor_the_contacts_of_an_agencys_urls(
+    unlisted, outsider, client
+):
+    from django.urls import reverse
+
+    from takedown.models import AbuseContact, HostLookup
+
+    contact = AbuseContact.objects.filter(host="clips.example.net").first()
+    lookup = HostLookup.objects.get(host="clips.example.net")
+    assert AbuseContact.objects.visible_to(outsider).count() == 0
+    assert HostLookup.objects.visible_to(outsider).count() == 0
+    client.force_login(outsider)
+    changelist = client.get(reverse("admin:takedown_abusecontact_changelist")).content.decode()
+    assert "clips.example.net" not in changelist
+    assert client.get(reverse("admin:takedown_abusecontact_change", args=[contact.pk])).status_code in (
+        302,
+        404,
+    )
+    assert client.get(reverse("admin:takedown_hostlookup_change", args=[lookup.pk])).status_code in (302, 404)
