@@ -465,3 +465,17 @@ def test_an_address_into_the_operators_own_network_is_not_a_contact(address):
         "entities": [{"roles": ["abuse"], "vcardArray": ["vcard", [["email", {}, "text", address]]]}],
     }
     assert parsing.read_network(json.dumps(network).encode()).abuse == ()
+
+
+def test_the_registrar_is_asked_about_the_domain_it_registered_not_a_private_suffixs_subdomain(
+    registry, tmp_path
+):
+    registry.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(body=arin_network(SITE))
+    registry.routes[("rdap.registry.test", "/domain/azurewebsites.net")] = Reply(
+        body=registrar_domain("azurewebsites.net")
+    )
+    config = _config(registry, **{"clips.azurewebsites.net": [SITE]})
+    result = _discover(f"http://clips.azurewebsites.net:{registry.port}/", config, _data(tmp_path, registry))
+    step = next(s for s in result.steps if s.source == "rdap_domain")
+    assert step.outcome == "found", step
+    assert ("rdap.registry.test", "/domain/azurewebsites.net") in registry.hits

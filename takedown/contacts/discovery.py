@@ -162,8 +162,14 @@ async def _network(client: SafeClient, data: Bootstrap, address: str, result: Di
     result.steps.append(Step(RDAP_NETWORK, answer.final_url, FOUND, f"{address}: {label}", answer.sha256))
 
 
+def _registered_domain(host: str) -> str:
+    """The domain a registrar registered: the ICANN section of the Public Suffix List (the
+    private section's "duckdns.org" or "azurewebsites.net" subdomains are no registry's)."""
+    return parsing._icann().privatesuffix(host) or registrable_domain(host)
+
+
 async def _registrar(client: SafeClient, data: Bootstrap, host: str, result: Discovery) -> None:
-    domain = registrable_domain(host)
+    domain = _registered_domain(host)
     base = data.rdap_for_domain(domain)
     if base is None:
         result.steps.append(
