@@ -411,6 +411,16 @@ def test_refresh_replaces_the_bootstrap_files_that_parse_and_keeps_the_rest(pinn
     assert report["cdn:cloudflare"] == "kept (HTTP 503)"
     assert len(bootstrap.load(target).cdns[0].networks) == 3
 
+    # A registry file that parses but lists no services does not replace one that routes.
+    empty = json.loads((fresh / "dns.json").read_bytes())
+    pinned.routes[("iana.test", "/rdap/dns.json")] = Reply(body={**empty, "services": []})
+    report = services.data_refresh(
+        directory=target, iana=pinned.base("iana.test", "/rdap/"), cloudflare=pinned.base("cf.test", "/")
+    )
+    assert report["dns"] == "kept (dns.json lists no services)"
+    bootstrap.forget()
+    assert bootstrap.load(target).rdap_for_domain("clips.example.net") == "https://rdap.verisign.com/net/v1/"
+
 
 @pytest.mark.django_db
 def test_a_rediscovery_where_a_registry_fails_keeps_the_contacts_it_could_not_check(pinned, settings):

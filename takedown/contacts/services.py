@@ -275,6 +275,10 @@ def data_refresh(
                 except bootstrap.BootstrapError as exc:
                     report[kind] = f"kept ({exc})"
                     continue
+                if not _services:
+                    # An emptied registry (a broken mirror) would route nothing: keep ours.
+                    report[kind] = f"kept ({kind}.json lists no services)"
+                    continue
                 _write(directory / f"{kind}.json", answer.body)
                 report[kind] = published
             # Cloudflare's two lists; both must answer, or a half list would drop ranges.
