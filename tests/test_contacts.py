@@ -489,3 +489,20 @@ def test_the_registrar_is_asked_about_the_domain_it_registered_not_a_private_suf
     step = next(s for s in result.steps if s.source == "rdap_domain")
     assert step.outcome == "found", step
     assert ("rdap.registry.test", "/domain/azurewebsites.net") in registry.hits
+
+
+def test_a_registry_name_with_terminal_escapes_is_read_without_them():
+    from takedown.contacts import parsing
+
+    network = {
+        "objectClassName": "ip network",
+        "entities": [
+            {
+                "roles": ["abuse"],
+                "vcardArray": ["vcard", [["fn", {}, "text", "Evil\x1b]0;pwned\x07 Hosting\r\nLtd"],
+                                         ["email", {}, "text", "abuse@example.com"]]],
+            }
+        ],
+    }  # fmt: skip
+    (party,) = parsing.read_network(json.dumps(network).encode()).abuse
+    assert party.name == "Evil ]0;pwned Hosting Ltd"

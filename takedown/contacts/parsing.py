@@ -82,7 +82,8 @@ def _vcard(entity: dict) -> tuple[str, list[str], list[str]]:
             continue
         key, value = prop[0].lower(), prop[3]
         if key == "fn" and isinstance(value, str) and not name:
-            name = value.strip()[:200]
+            # No control characters: the name is printed by `manage.py contacts` and shown.
+            name = " ".join("".join(c if c.isprintable() else " " for c in value).split())[:200]
         elif key == "email" and (email := _clean_email(value)):
             emails.append(email)
         elif key == "url" and (link := _clean_link(value)):
