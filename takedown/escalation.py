@@ -1,9 +1,9 @@
 """The escalation ladder: a URL still live past its deadline gets the next notice drafted, up
 the ladder, for legal review; legal may skip a step with a reason.
 
-Ladder for a host no registry platform covers: the site's own operator (its security.txt
-contact; it controls the content, as a platform does), the CDN in front of it, the network
-hosting it, the registrar, then search-engine delisting. The first notice goes to the first
+Ladder for a host no registry platform covers: the CDN in front of it, the network hosting
+it, the registrar, a site-operator contact staff recorded themselves (a discovered security.txt
+contact is information only: the site's operator chose it), then search-engine delisting. The first notice goes to the first
 of these that is known; the ladder carries on from the next. A registry platform's URL goes
 from the platform to search-engine delisting. Each step is an `EscalationStep` (on the URL's
 page): its notice goes through the same drafting, review and delivery as every notice, and
@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from takedown import legal
@@ -28,6 +28,7 @@ from takedown.contacts import services as contacts
 from takedown.errors import Conflict, Invalid, NotAllowed
 from takedown.lifecycle import GONE
 from takedown.models import (
+    AbuseContact,
     Agency,
     EscalationStep,
     HostLookup,
@@ -43,7 +44,7 @@ from takedown.roles import role_has
 log = logging.getLogger(__name__)
 
 Rung = EscalationStep.Rung
-LADDER_UNLISTED = (Rung.SITE, Rung.CDN, Rung.HOST, Rung.REGISTRAR, Rung.SEARCH)
+LADDER_UNLISTED = (Rung.CDN, Rung.HOST, Rung.REGISTRAR, Rung.SITE, Rung.SEARCH)
 LADDER_PLATFORM = (Rung.SEARCH,)
 SEARCH_PLATFORM = "google_search"
 # A rung without a recipient is on the timeline when its absence is worth saying (no abuse desk
@@ -90,7 +91,7 @@ def _recipient(url: InfringingURL, rung: str):
         if route is None:
             return None, None, f"{platform.name} has no channel for this item's route"
         return platform, None, route
-    contact = next((c for c in contacts.host_contacts(url.host) if c.rung == rung), None)
+    contact = next((c for c in contacts.recipients(url.host) if c.rung == rung), None)
     if contact is None:
         return None, None, f"no {Rung(rung).label.lower()} contact known for {url.host}"
     return contacts.platform_for(contact), contact, url.legal_route
@@ -114,19 +115,22 @@ def escalation_draft(*, url_id: int, now: datetime | None = None) -> EscalationS
         steps = list(url.escalation_steps.all())
         if any(s.state == EscalationStep.State.DRAFTED for s in steps):
             return None
-        taken = {s.rung for s in steps} | _rungs_notified(url)
+        # A rung that had no recipient is asked again: a contact may have been found or added
+        # since (its step is then reused for the draft).
+        unanswered = {s.rung: s for s in steps if s.state == EscalationStep.State.NO_RECIPIENT}
+        taken = {s.rung for s in steps if s.rung not in unanswered} | _rungs_notified(url)
         for rung in ladder_for(url):
             if rung in taken:
                 continue
             platform, contact, route_or_why = _recipient(url, rung)
             if platform is None:
-                if rung in WORTH_SAYING:
+                if rung in WORTH_SAYING and rung not in unanswered:
                     EscalationStep.objects.create(
                         url=url, rung=rung, state=EscalationStep.State.NO_RECIPIENT, reason=route_or_why,
                         created_at=now,
                     )  # fmt: skip
                 continue
-            return _draft(url, rung, platform, contact, route_or_why, now)
+            return _draft(url, rung, platform, contact, route_or_why, now, reuse=unanswered.get(rung))
     return None
 
 
@@ -140,22 +144,23 @@ def _rungs_notified(url: InfringingURL) -> set[str]:
     )
 
 
-def _draft(url, rung, platform, contact, route, now) -> EscalationStep:
+def _draft(url, rung, platform, contact, route, now, reuse: EscalationStep | None = None) -> EscalationStep:
     from takedown.notices.drafting import _fill_drafts
 
     try:
         with transaction.atomic():
             key = (url.artist_id, platform.pk, route, contact.pk if contact else None)
             notices = _fill_drafts(None, key, [url], ladder_rung=rung)
-            return EscalationStep.objects.create(
-                url=url,
-                rung=rung,
-                state=EscalationStep.State.DRAFTED,
-                contact=contact,
-                platform=platform,
-                notice=notices[0] if notices else None,
-                created_at=now,
-            )
+            step = reuse or EscalationStep(url=url, rung=rung)
+            if reuse is not None:
+                # Kept on the timeline: when this rung had nobody to write to.
+                step.reason = f"Earlier ({reuse.created_at:%Y-%m-%d %H:%M} UTC): {reuse.reason}"
+            step.state = EscalationStep.State.DRAFTED
+            step.contact, step.platform = contact, platform
+            step.notice = notices[0] if notices else None
+            step.created_at = now
+            step.save()
+            return step
     except IntegrityError:
         raise Conflict(
             f"The {rung} step of URL #{url.pk} was drafted at the same moment elsewhere."
@@ -180,12 +185,17 @@ def escalation_skip(*, step_id: int, user: User, reason: str) -> EscalationStep 
         )
         if not locked.exists():
             raise Conflict("This step is no longer waiting for a decision.")
-        notice = step.notice
-        if notice is not None and notice.status in IN_FLIGHT:
-            raise Conflict(
-                f"Notice #{notice.pk} of this step is {notice.get_status_display().lower()}: reject or cancel it first."
-            )
-        if notice is not None and notice.status == NoticeStatus.DRAFT:
+        # Every notice of this rung that lists the URL (the step's own, or a revision of it after
+        # a rejection): one on its way refuses the skip; drafts lose the URL.
+        live = Notice.objects.filter(
+            ladder_rung=step.rung, items__url=step.url, status__in=(NoticeStatus.DRAFT, *IN_FLIGHT)
+        ).order_by("pk")
+        for notice in live:
+            if notice.status in IN_FLIGHT:
+                raise Conflict(
+                    f"Notice #{notice.pk} of this step is {notice.get_status_display().lower()}: reject or cancel it first."
+                )
+        for notice in live:
             _leave_draft(notice, step.url, user, reason)
         locked.update(
             state=EscalationStep.State.SKIPPED, reason=reason, decided_by=user, decided_at=timezone.now()
@@ -216,6 +226,7 @@ def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) 
         InfringingURL.objects.items()
         .filter(status=URLStatus.NOTIFIED, overdue_since__isnull=False)
         .exclude(escalation_steps__state=EscalationStep.State.DRAFTED)
+        .filter(~Exists(_walked_to_the_end()) | Exists(_reopened()))
         .order_by("overdue_since", "pk")
     )
     looked_up = 0
@@ -231,6 +242,10 @@ def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) 
             looked_up += 1
         except Invalid as exc:
             log.warning("no discovery for %s: %s", host, exc)
+            contacts.lookup_failed(host, str(exc), now=now)
+        except Exception as exc:  # one host's failure must not stop the tick for the others
+            log.exception("discovery for %s failed", host)
+            contacts.lookup_failed(host, f"discovery failed ({type(exc).__name__})", now=now)
     drafted = 0
     for url_id in overdue.values_list("pk", flat=True)[:limit]:
         try:
@@ -239,6 +254,22 @@ def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) 
         except Conflict:
             continue
     return {"looked_up": looked_up, "drafted": drafted}
+
+
+def _walked_to_the_end():
+    """A URL whose ladder reached its last rung (search-engine delisting) and was decided there:
+    nothing is left to draft, so it must not hold a place in the batch."""
+    return EscalationStep.objects.filter(url=OuterRef("pk"), rung=Rung.SEARCH).exclude(
+        state=EscalationStep.State.DRAFTED
+    )
+
+
+def _reopened():
+    """...unless a rung that had no recipient has one now."""
+    found = AbuseContact.objects.current().filter(host=OuterRef("url__host"), rung=OuterRef("rung"))
+    return EscalationStep.objects.filter(url=OuterRef("pk"), state=EscalationStep.State.NO_RECIPIENT).filter(
+        Exists(found)
+    )
 
 
 # -- read side ----------------------------------------------------------------------------

@@ -612,10 +612,15 @@ class Platform(models.Model):
             raise ValidationError(errors)
 
 
+def _own_hosts(user: User):
+    """The hosts of the user's agency's URLs: host names often carry an artist's name, so which
+    hosts an agency pursues is its own business."""
+    return InfringingURL.objects.filter(artist__agency_id=user.agency_id).values("host")
+
+
 class HostLookupQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> HostLookupQuerySet:
-        # Who hosts a site is a public fact shared by every agency, like the platform registry.
-        return self
+        return self if user.is_superuser else self.filter(host__in=_own_hosts(user))
 
 
 class HostLookup(models.Model):
@@ -645,8 +650,9 @@ class HostLookup(models.Model):
 
 class AbuseContactQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> AbuseContactQuerySet:
-        # Shared like the platform registry: a host's abuse desk is the same for every agency.
-        return self
+        # A host's abuse desk is the same for every agency, but only the hosts of an agency's
+        # own URLs are its business (see _own_hosts).
+        return self if user.is_superuser else self.filter(host__in=_own_hosts(user))
 
     def current(self) -> AbuseContactQuerySet:
         return self.filter(is_current=True)
@@ -683,6 +689,8 @@ class AbuseContact(models.Model):
     # Discovered rows that a later discovery no longer finds stay (a sent notice names them)
     # but are not offered again.
     is_current = models.BooleanField(_("current"), default=True)
+    # A discovered row staff corrected or set aside: rediscovery never makes it current again.
+    suppressed = models.BooleanField(_("set aside by staff"), default=False)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

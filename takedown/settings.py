@@ -443,6 +443,9 @@ TAKEDOWN_PROBE_SOFT404 = env_bool("TAKEDOWN_PROBE_SOFT404", True)
 # is reused for this many hours; RDAP bootstrap and CDN range files downloaded by
 # `manage.py contacts --refresh` go to this directory (the shipped copy is used until then).
 TAKEDOWN_CONTACTS_TTL_HOURS = env_int("TAKEDOWN_CONTACTS_TTL_HOURS", 7 * 24, minimum=1)
+# Test-only: top-level names (such as the reserved "test") a discovered address may end in
+# although the Public Suffix List does not list them. Empty in production.
+TAKEDOWN_CONTACTS_EXTRA_SUFFIXES: list[str] = []
 TAKEDOWN_CONTACTS_DATA_DIR = Path(env_str("TAKEDOWN_CONTACTS_DATA_DIR", str(VAR_DIR / "contacts")))
 # The escalation ladder: a URL still live past its deadline gets the next step drafted for
 # legal review by the housekeeping tick, at most this many URLs per tick.

@@ -29,7 +29,8 @@ SITE = "127.0.0.2"  # the "public" address: the registry server and the sites li
 
 
 @pytest.fixture
-def registry():
+def registry(settings):
+    settings.TAKEDOWN_CONTACTS_EXTRA_SUFFIXES = ["test"]  # the fixtures' registries and hosts
     with Registry(SITE) as r:
         yield r
 
@@ -176,6 +177,12 @@ MISBEHAVING = {
     ),
     "redirect_loopback": (None, "refused: redirect to"),
     "too_big": (Reply(body=b"[" + b"1," * 400_000 + b"1]"), "longer than"),
+    "entities_not_a_list": (Reply(body={"objectClassName": "ip network", "entities": 5}), "array field"),
+    "roles_not_a_list": (
+        Reply(body={"objectClassName": "ip network", "entities": [{"roles": 7, "handle": "X"}]}),
+        "array field",
+    ),
+    "nested_too_deep": (Reply(body=b"[" * 200_000), "not JSON"),
 }
 
 
@@ -270,12 +277,16 @@ def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pin
 
     target = f"http://clips.example.net:{pinned.port}/v/1"
     first = services.host_discover(target=target)
+    # The spec's order (CDN, host, registrar); the site's own security.txt contacts last, and
+    # only for information: the site's operator must not choose the agency's first recipient.
     assert [c.rung for c in services.host_contacts("clips.example.net")] == [
-        "site",
-        "site",
         "host",
         "registrar",
+        "site",
+        "site",
     ]
+    assert [c.rung for c in services.recipients("clips.example.net")] == ["host", "registrar"]
+    assert services.first_recipient("clips.example.net").email == "abuse@blueharbor-hosting.test"
     asked = len(pinned.hits)
     assert services.host_discover(target=target).pk == first.pk
     assert len(pinned.hits) == asked  # cached: nothing asked again
@@ -286,6 +297,12 @@ def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pin
         contact_id=discovered.pk,
     )  # fmt: skip
     assert corrected.by_staff
+    # Rediscovery finds the corrected address again: it stays set aside.
+    services.host_discover(target=target, force=True)
+    assert AbuseContact.objects.get(pk=discovered.pk).is_current is False
+    assert [c.email for c in services.recipients("clips.example.net") if c.rung == "host"] == [
+        "legal@blueharbor-hosting.test"
+    ]
     # The registry now answers without an abuse contact: the discovered one goes, staff's stays.
     pinned.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(
         body={**arin_network(SITE), "entities": []}
@@ -393,3 +410,99 @@ def test_refresh_replaces_the_bootstrap_files_that_parse_and_keeps_the_rest(pinn
     )
     assert report["cdn:cloudflare"] == "kept (HTTP 503)"
     assert len(bootstrap.load(target).cdns[0].networks) == 3
+
+    # A registry file that parses but lists no services does not replace one that routes.
+    empty = json.loads((fresh / "dns.json").read_bytes())
+    pinned.routes[("iana.test", "/rdap/dns.json")] = Reply(body={**empty, "services": []})
+    report = services.data_refresh(
+        directory=target, iana=pinned.base("iana.test", "/rdap/"), cloudflare=pinned.base("cf.test", "/")
+    )
+    assert report["dns"] == "kept (dns.json lists no services)"
+    bootstrap.forget()
+    assert bootstrap.load(target).rdap_for_domain("clips.example.net") == "https://rdap.verisign.com/net/v1/"
+
+
+@pytest.mark.django_db
+def test_a_rediscovery_where_a_registry_fails_keeps_the_contacts_it_could_not_check(pinned, settings):
+    from takedown.contacts import services
+    from takedown.models import AbuseContact
+
+    target = f"http://clips.example.net:{pinned.port}/"
+    services.host_discover(target=target)
+    before = set(AbuseContact.objects.current().values_list("rung", "email"))
+    assert ("host", "abuse@blueharbor-hosting.test") in before and (
+        "registrar",
+        "abuse@lantern-names.test",
+    ) in before
+
+    # The network's registry rate-limits us and the domain registry is down.
+    pinned.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(429, b"slow down")
+    pinned.routes[("rdap.registry.test", "/domain/example.net")] = Reply(503, b"")
+    lookup = services.host_discover(target=target, force=True)
+    assert set(AbuseContact.objects.current().values_list("rung", "email")) == before
+    assert lookup.expires_at - lookup.looked_up_at == services.UNKNOWN_TTL  # asked again soon
+
+    # The site points its name at a private address when the lookup expires: nothing is retired.
+    settings.TAKEDOWN_PROBE_RESOLVE = {**settings.TAKEDOWN_PROBE_RESOLVE, "clips.example.net": ["10.0.0.1"]}
+    lookup = services.host_discover(target=target, force=True)
+    assert [s["outcome"] for s in lookup.steps] == ["unknown"]
+    assert set(AbuseContact.objects.current().values_list("rung", "email")) == before
+
+    # A registry that answers without an abuse contact does retire what it said before.
+    settings.TAKEDOWN_PROBE_RESOLVE = {**settings.TAKEDOWN_PROBE_RESOLVE, "clips.example.net": [SITE]}
+    pinned.routes[("rdap.registry.test", "/domain/example.net")] = Reply(
+        body={"objectClassName": "domain", "ldhName": "example.net", "entities": []}
+    )
+    services.host_discover(target=target, force=True)
+    assert ("registrar", "abuse@lantern-names.test") not in set(
+        AbuseContact.objects.current().values_list("rung", "email")
+    )
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["root@localhost", "x@[127.0.0.1]", "x@[169.254.169.254]", "x@mail.internal", "abuse@intranet",
+     "abuse@example.com\r\nBcc: x@example.com", "abuse@co.kr", "ab\x1buse@example.com"],
+)  # fmt: skip
+def test_an_address_into_the_operators_own_network_is_not_a_contact(address):
+    from takedown.contacts import parsing
+
+    body = f"Contact: mailto:{address}\nContact: mailto:abuse@example.co.kr\n".encode()
+    if "\n" not in address:  # a line break only ends a security.txt line
+        assert parsing.read_security_txt(body)[0] == ["abuse@example.co.kr"]
+    network = {
+        "objectClassName": "ip network",
+        "entities": [{"roles": ["abuse"], "vcardArray": ["vcard", [["email", {}, "text", address]]]}],
+    }
+    assert parsing.read_network(json.dumps(network).encode()).abuse == ()
+
+
+def test_the_registrar_is_asked_about_the_domain_it_registered_not_a_private_suffixs_subdomain(
+    registry, tmp_path
+):
+    registry.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(body=arin_network(SITE))
+    registry.routes[("rdap.registry.test", "/domain/azurewebsites.net")] = Reply(
+        body=registrar_domain("azurewebsites.net")
+    )
+    config = _config(registry, **{"clips.azurewebsites.net": [SITE]})
+    result = _discover(f"http://clips.azurewebsites.net:{registry.port}/", config, _data(tmp_path, registry))
+    step = next(s for s in result.steps if s.source == "rdap_domain")
+    assert step.outcome == "found", step
+    assert ("rdap.registry.test", "/domain/azurewebsites.net") in registry.hits
+
+
+def test_a_registry_name_with_terminal_escapes_is_read_without_them():
+    from takedown.contacts import parsing
+
+    network = {
+        "objectClassName": "ip network",
+        "entities": [
+            {
+                "roles": ["abuse"],
+                "vcardArray": ["vcard", [["fn", {}, "text", "Evil\x1b]0;pwned\x07 Hosting\r\nLtd"],
+                                         ["email", {}, "text", "abuse@example.com"]]],
+            }
+        ],
+    }  # fmt: skip
+    (party,) = parsing.read_network(json.dumps(network).encode()).abuse
+    assert party.name == "Evil ]0;pwned Hosting Ltd"

@@ -29,9 +29,12 @@ def mail(settings, smtp_server):
 
 
 @pytest.fixture
-def unlisted(pinned, agency, artist, platforms, templates):  # noqa: F811
-    # Staff look the host up once (the site serves its security.txt on the test port).
+def unlisted(pinned, agency, artist, platforms, templates, staff):  # noqa: F811
+    # Staff look the host up once (the site serves its security.txt on the test port), and
+    # record the CDN in front of it, which the ladder asks first.
     contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    contacts.contact_save(user=staff, host="clips.example.net", rung="cdn", name="Edge CDN",
+                          email="abuse@edge-cdn.test")  # fmt: skip
     (url,) = import_urls(agency, artist, [URL])
     assert url.platform_id is None and url.host == "clips.example.net"
     return url
@@ -62,16 +65,16 @@ def _overdue(url):
 def test_an_unlisted_hosts_url_overdue_is_escalated_to_its_hosting_provider_and_emailed(
     unlisted, staff, legal, mail
 ):
-    # The first notice goes to the site's own contact (security.txt), through the usual workflow.
+    # The first notice goes to the CDN staff recorded, through the usual workflow (the site's own
+    # security.txt contact is never a recipient: its operator chose it).
     (first,), skipped = notices.notices_prepare(user=staff, url_ids=[unlisted.pk])
     assert skipped == 0
-    assert first.contact.email == "takedown@clips.example.net" and first.platform.slug == "unlisted-host"
+    assert first.contact.email == "abuse@edge-cdn.test" and first.platform.slug == "unlisted-host"
     context = notices.notice_context(first)
-    assert context["platform"]["name"] == "clips.example.net"
-    assert context["recipient"]["source"] == "security.txt"
+    assert context["platform"]["name"] == "Edge CDN"
+    assert context["recipient"]["source"] == "Staff"
     first = _send(first, staff, legal)
-    assert [m["To"] for m in mail] == ["takedown@clips.example.net"]
-    assert b"security.txt" in first.rendered_html.encode() or "security.txt" in _pdf_text(first)
+    assert [m["To"] for m in mail] == ["abuse@edge-cdn.test"]
 
     url = _overdue(unlisted)
     assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 1}
@@ -85,7 +88,7 @@ def test_an_unlisted_hosts_url_overdue_is_escalated_to_its_hosting_provider_and_
     assert notices.presend_problems(notice) == []  # a notified URL may be escalated
 
     notice = _send(notice, staff, legal)
-    assert [m["To"] for m in mail] == ["takedown@clips.example.net", "abuse@blueharbor-hosting.test"]
+    assert [m["To"] for m in mail] == ["abuse@edge-cdn.test", "abuse@blueharbor-hosting.test"]
     pdf_text = _pdf_text(notice)
     assert "Blue Harbor Hosting LLC" in pdf_text
     assert "RDAP, network" in pdf_text and "rdap.arin.test" in pdf_text
@@ -98,7 +101,7 @@ def test_an_unlisted_hosts_url_overdue_is_escalated_to_its_hosting_provider_and_
     figures = {r["recipient"]: r for r in escalation.recipient_figures(url.artist.agency)}
     assert figures["Blue Harbor Hosting LLC"]["urls"] == 1
     assert figures["Blue Harbor Hosting LLC"]["address"] == "abuse@blueharbor-hosting.test"
-    assert figures["clips.example.net"]["notices"] == 1
+    assert figures["Edge CDN"]["notices"] == 1
 
 
 def test_legal_skips_a_step_with_a_reason_and_the_next_one_is_drafted(unlisted, staff, legal, mail):
@@ -222,17 +225,24 @@ def test_the_url_page_shows_the_hosts_contacts_and_the_ladder_and_legal_skips_th
     assert url.escalation_steps.get(rung="registrar").state == "drafted"
 
     recipients = client.get(reverse("admin:takedown_abusecontact_recipients")).content.decode()
-    assert "clips.example.net" in recipients and "takedown@clips.example.net" in recipients
+    assert "clips.example.net" in recipients and "abuse@edge-cdn.test" in recipients
     dashboard = client.get(reverse("admin:dashboard")).content.decode()
     section = dashboard[dashboard.index('id="by-recipient"') :]
-    assert "takedown@clips.example.net" in section and "<td>1</td>" in section
+    assert "abuse@edge-cdn.test" in section and "<td>1</td>" in section
 
 
-def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(pinned, staff, client):  # noqa: F811
+def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(
+    pinned,  # noqa: F811
+    agency,
+    artist,
+    staff,
+    client,
+):
     from django.urls import reverse
 
     from takedown.models import AbuseContact
 
+    import_urls(agency, artist, [URL])  # the agency pursues a URL on this host
     client.force_login(staff)
     response = client.post(
         reverse("admin:takedown_abusecontact_add"),
@@ -264,7 +274,7 @@ def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(pinned
     assert response.status_code == 200 and AbuseContact.objects.filter(name="Nobody").count() == 0
 
 
-def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, api_user):  # noqa: F811
+def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, agency, artist, api_user):  # noqa: F811
     from django.core.cache import cache
     from rest_framework.test import APIClient
 
@@ -274,6 +284,9 @@ def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, api_user):  #
     contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
+    # Which hosts an agency pursues is its own business: none of its URLs is on this host yet.
+    assert api.get("/api/v1/contacts/", {"host": "clips.example.net"}).json()["results"] == []
+    import_urls(agency, artist, [URL])
     response = api.get("/api/v1/contacts/", {"host": "clips.example.net"})
     assert response.status_code == 200
     rows = response.json()["results"]
@@ -284,3 +297,154 @@ def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, api_user):  #
     }
     assert all(len(r["raw_sha256"]) == 64 and r["source_url"] for r in rows)
     assert api.get("/api/v1/contacts/", {"host": "nothing.example.net"}).json()["results"] == []
+
+
+# ------------------------------------------------------------------ the ladder's bookkeeping
+
+
+def _exhausted(pinned, agency, artist, staff, legal):  # noqa: F811
+    """A URL on a host with no known network contact whose ladder went to its end: its host
+    rung had no recipient, and legal skipped search-engine delisting."""
+    pinned.routes.pop(("rdap.arin.test", "/registry/ip/127.0.0.2"))
+    contacts.contact_save(
+        user=staff, host="files.example.net", rung="registrar", name="Lantern Names, Inc.",
+        email="abuse@lantern-names.test",
+    )  # fmt: skip
+    url = import_urls(agency, artist, ["https://files.example.net/f/9"])[-1]
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+    _send(first, staff, legal)
+    url = _overdue(url)
+    escalation.escalations_sweep()
+    assert url.escalation_steps.get(rung="host").state == "no_recipient"
+    search = url.escalation_steps.get(rung="search")
+    assert escalation.escalation_skip(step_id=search.pk, user=legal, reason="not indexed") is None
+    return url
+
+
+def test_a_url_whose_ladder_is_exhausted_does_not_hold_up_newly_overdue_ones(
+    unlisted,
+    pinned,  # noqa: F811
+    agency,
+    artist,
+    staff,
+    legal,
+    mail,
+    settings,
+):
+    settings.TAKEDOWN_LADDER_BATCH = 1
+    done = _exhausted(pinned, agency, artist, staff, legal)
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[unlisted.pk])
+    _send(first, staff, legal)
+    url = _overdue(unlisted)
+    InfringingURL.objects.filter(pk=done.pk).update(overdue_since=url.overdue_since - timedelta(days=1))
+    assert escalation.escalations_sweep()["drafted"] == 1
+    assert url.escalation_steps.get().state == "drafted"
+    assert escalation.escalations_sweep()["drafted"] == 0
+
+
+def test_a_rung_that_had_no_recipient_is_drafted_once_staff_add_its_contact(
+    pinned,  # noqa: F811
+    agency,
+    artist,
+    platforms,
+    templates,
+    staff,
+    legal,
+    mail,
+):
+    url = _exhausted(pinned, agency, artist, staff, legal)
+    assert escalation.escalations_sweep()["drafted"] == 0
+    contacts.contact_save(
+        user=staff, host="files.example.net", rung="host", name="Blue Harbor Hosting LLC",
+        email="abuse@blueharbor-hosting.test",
+    )  # fmt: skip
+    assert escalation.escalations_sweep()["drafted"] == 1
+    step = url.escalation_steps.get(rung="host")
+    assert step.state == "drafted" and step.notice.contact.email == "abuse@blueharbor-hosting.test"
+    assert "no hosting provider contact" in step.reason  # when it had none stays on the timeline
+
+
+def test_a_discovery_that_fails_is_recorded_as_unknown_and_the_sweep_goes_on(
+    unlisted,
+    agency,
+    artist,
+    staff,
+    legal,
+    mail,
+    settings,
+    tmp_path,
+):
+    from takedown.models import HostLookup
+
+    contacts.contact_save(
+        user=staff, host="files.example.net", rung="registrar", name="Lantern Names, Inc.",
+        email="abuse@lantern-names.test",
+    )  # fmt: skip
+    other = import_urls(agency, artist, ["https://files.example.net/f/9"])[-1]
+    for url in (unlisted, other):
+        (first,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+        _send(first, staff, legal)
+        _overdue(url)
+    # The data directory is broken (a half-written refresh): discovery of the new host fails.
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "dns.json").write_text('{"services": 5}')
+    settings.TAKEDOWN_CONTACTS_DATA_DIR = broken
+    assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 2}
+    lookup = HostLookup.objects.get(host="files.example.net")
+    assert [s["outcome"] for s in lookup.steps] == ["unknown"]
+    assert lookup.expires_at - lookup.looked_up_at == contacts.UNKNOWN_TTL
+
+
+def _escalated(unlisted, staff, legal):
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[unlisted.pk])
+    first = _send(first, staff, legal)
+    url = _overdue(unlisted)
+    escalation.escalations_sweep()
+    return first, url, url.escalation_steps.get()
+
+
+def test_a_skip_after_reject_and_revise_leaves_no_escalation_notice_in_flight(unlisted, staff, legal, mail):
+    _first, url, step = _escalated(unlisted, staff, legal)
+    notices.notice_submit(notice_id=step.notice.pk, user=staff)
+    notices.notice_reject(notice_id=step.notice.pk, user=legal, reason="wrong wording")
+    revised = notices.notice_revise(notice_id=step.notice.pk, user=staff)
+    assert revised.items.filter(url=url).exists()
+    notices.notice_submit(notice_id=revised.pk, user=staff)
+    with pytest.raises(Conflict, match="reject or cancel it first"):
+        escalation.escalation_skip(step_id=step.pk, user=legal, reason="host ignores reports")
+    notices.notice_reject(notice_id=revised.pk, user=legal, reason="still wrong")
+    again = notices.notice_revise(notice_id=revised.pk, user=staff)
+    escalation.escalation_skip(step_id=step.pk, user=legal, reason="host ignores reports")
+    assert not again.items.exists()  # the skipped rung's draft no longer lists the URL
+
+
+def test_an_escalation_draft_fails_presend_once_its_url_is_no_longer_overdue(unlisted, staff, legal, mail):
+    first, url, step = _escalated(unlisted, staff, legal)
+    assert notices.presend_problems(step.notice) == []
+    notices.notice_withdraw(notice_id=first.pk, user=legal, reason="sent to the wrong address")
+    url.refresh_from_db()
+    assert url.status == "open"
+    problems = notices.presend_problems(step.notice)
+    assert any("not live past a deadline" in p for p in problems), problems
+
+
+def test_another_agency_sees_neither_the_hosts_nor_the_contacts_of_an_agencys_urls(
+    unlisted, outsider, client
+):
+    from django.urls import reverse
+
+    from takedown.models import AbuseContact, HostLookup
+
+    contact = AbuseContact.objects.filter(host="clips.example.net").first()
+    lookup = HostLookup.objects.get(host="clips.example.net")
+    assert AbuseContact.objects.visible_to(outsider).count() == 0
+    assert HostLookup.objects.visible_to(outsider).count() == 0
+    client.force_login(outsider)
+    changelist = client.get(reverse("admin:takedown_abusecontact_changelist")).content.decode()
+    assert "clips.example.net" not in changelist
+    assert client.get(reverse("admin:takedown_abusecontact_change", args=[contact.pk])).status_code in (
+        302,
+        404,
+    )
+    assert client.get(reverse("admin:takedown_hostlookup_change", args=[lookup.pk])).status_code in (302, 404)

@@ -152,7 +152,10 @@ class AbuseContactViewSet(APIBase, mixins.ListModelMixin, viewsets.GenericViewSe
     role_perms = {"list": "view_abusecontact"}
     serializer_class = AbuseContactSerializer
     filterset_class = ContactFilter
-    queryset = AbuseContact.objects.filter(is_current=True)
+    queryset = AbuseContact.objects.none()  # for the schema; get_queryset scopes
+
+    def get_queryset(self):
+        return AbuseContact.objects.visible_to(self.request.user).filter(is_current=True)
 
 
 # -- URLs ---------------------------------------------------------------------------------

@@ -26,10 +26,11 @@ from takedown.probing.safety import NameNotFound, Refused, ResolutionFailed, res
 from takedown.probing.types import ProbeConfig
 from takedown.urltools import registrable_domain
 
-# The order a notice for a host no registry platform covers goes up the ladder: the site's own
-# operator where it states a contact (it controls the content, as a platform does), then the
-# CDN in front of it, the network that hosts it, and the domain's registrar.
-RUNGS = ("site", "cdn", "host", "registrar")
+# The order a notice for a host no registry platform covers goes up the ladder: the CDN in front
+# of the site, the network that hosts it, the domain's registrar. The site's own security.txt
+# contact comes last: the site's operator (often the one who posted the content) chose it, so it
+# is shown for information and is a recipient only when staff record it themselves.
+RUNGS = ("cdn", "host", "registrar", "site")
 
 CDN_RANGES, RDAP_NETWORK, RDAP_DOMAIN, SECURITY_TXT = (
     "cdn_ranges",
@@ -161,8 +162,14 @@ async def _network(client: SafeClient, data: Bootstrap, address: str, result: Di
     result.steps.append(Step(RDAP_NETWORK, answer.final_url, FOUND, f"{address}: {label}", answer.sha256))
 
 
+def _registered_domain(host: str) -> str:
+    """The domain a registrar registered: the ICANN section of the Public Suffix List (the
+    private section's "duckdns.org" or "azurewebsites.net" subdomains are no registry's)."""
+    return parsing._icann().privatesuffix(host) or registrable_domain(host)
+
+
 async def _registrar(client: SafeClient, data: Bootstrap, host: str, result: Discovery) -> None:
-    domain = registrable_domain(host)
+    domain = _registered_domain(host)
     base = data.rdap_for_domain(domain)
     if base is None:
         result.steps.append(

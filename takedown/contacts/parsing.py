@@ -5,6 +5,7 @@ Pure functions of bytes. Anything malformed gives nothing (or `Malformed`), neve
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -29,14 +30,39 @@ class Party:
 
 
 def _clean_email(value: object) -> str:
-    if not isinstance(value, str):
+    """A deliverable public address, or "": a server's answer must not steer our mail into the
+    operator's own network (localhost, an address literal, a single-label or internal name)."""
+    if not isinstance(value, str) or len(value) > 254:
         return ""
     value = value.strip().removeprefix("mailto:").strip()
+    if not value.isprintable() or any(c.isspace() for c in value):
+        return ""
     try:
         validate_email(value)
     except ValidationError:
         return ""
+    domain = value.rpartition("@")[2].lower().rstrip(".")
+    if domain.startswith("[") or not _public_domain(domain):
+        return ""
     return value.lower()
+
+
+def _public_domain(domain: str) -> bool:
+    """Under a suffix the ICANN section of the Public Suffix List lists (unknown TLDs such as
+    "internal" or "localhost" are not), and more than that suffix."""
+    from django.conf import settings
+
+    tld = domain.rpartition(".")[2]
+    if "." in domain and tld in getattr(settings, "TAKEDOWN_CONTACTS_EXTRA_SUFFIXES", ()):
+        return True
+    return _icann().privatesuffix(domain) is not None
+
+
+@functools.cache
+def _icann():
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
 
 
 def _clean_link(value: object) -> str:
@@ -56,7 +82,8 @@ def _vcard(entity: dict) -> tuple[str, list[str], list[str]]:
             continue
         key, value = prop[0].lower(), prop[3]
         if key == "fn" and isinstance(value, str) and not name:
-            name = value.strip()[:200]
+            # No control characters: the name is printed by `manage.py contacts` and shown.
+            name = " ".join("".join(c if c.isprintable() else " " for c in value).split())[:200]
         elif key == "email" and (email := _clean_email(value)):
             emails.append(email)
         elif key == "url" and (link := _clean_link(value)):
@@ -66,7 +93,7 @@ def _vcard(entity: dict) -> tuple[str, list[str], list[str]]:
 
 def _party(entity: dict) -> Party:
     name, emails, urls = _vcard(entity)
-    for link in entity.get("links") or []:
+    for link in _list(entity.get("links")):
         # An entity's own RDAP links (self, related RDAP objects) are not a place to report.
         if isinstance(link, dict) and "rdap" not in str(link.get("type", "")):
             if href := _clean_link(link.get("href")):
@@ -79,18 +106,27 @@ def _walk(obj: dict, depth: int = 0):
     """(roles, entity) for every entity under obj, parents before children."""
     if depth >= MAX_DEPTH:
         return
-    for entity in obj.get("entities") or []:
+    for entity in _list(obj.get("entities")):
         if not isinstance(entity, dict):
             continue
-        roles = {r.lower() for r in entity.get("roles") or [] if isinstance(r, str)}
+        roles = {r.lower() for r in _list(entity.get("roles")) if isinstance(r, str)}
         yield roles, entity
         yield from _walk(entity, depth + 1)
+
+
+def _list(value: object) -> list:
+    """A field that RFC 9083 says is an array (absent: empty); anything else is malformed."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Malformed(f"an array field holds {type(value).__name__}")
+    return value
 
 
 def load_object(raw: bytes) -> dict:
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Malformed("the answer is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("objectClassName"), str):
         raise Malformed("the answer is not an RDAP object (no objectClassName)")
@@ -105,6 +141,24 @@ class NetworkAnswer:
 
 
 def read_network(raw: bytes) -> NetworkAnswer:
+    return _guarded(_read_network, raw)
+
+
+def read_domain(raw: bytes) -> DomainAnswer:
+    return _guarded(_read_domain, raw)
+
+
+def _guarded(reader, raw: bytes):
+    """A shape no reader foresaw is a malformed answer, never an exception of its own."""
+    try:
+        return reader(raw)
+    except Malformed:
+        raise
+    except (TypeError, AttributeError, ValueError, KeyError, RecursionError) as exc:
+        raise Malformed(f"the answer is not an RDAP object we can read ({type(exc).__name__})") from None
+
+
+def _read_network(raw: bytes) -> NetworkAnswer:
     """The abuse contacts of an "ip network" object: entities with the `abuse` role, at any
     depth (APNIC and KRNIC list an IRT at the top; ARIN nests the abuse POC under the org)."""
     data = load_object(raw)
@@ -132,7 +186,7 @@ class DomainAnswer:
     abuse: tuple[Party, ...]  # the registrar's abuse contact (ICANN RDAP profile)
 
 
-def read_domain(raw: bytes) -> DomainAnswer:
+def _read_domain(raw: bytes) -> DomainAnswer:
     data = load_object(raw)
     if data["objectClassName"] != "domain":
         raise Malformed(f"expected a domain, got {data['objectClassName']!r}")
@@ -140,7 +194,7 @@ def read_domain(raw: bytes) -> DomainAnswer:
     for roles, entity in _walk(data):
         if "registrar" in roles and not registrar:
             registrar = _vcard(entity)[0] or str(entity.get("handle") or "")[:200]
-            for pid in entity.get("publicIds") or []:
+            for pid in _list(entity.get("publicIds")):
                 if isinstance(pid, dict) and "iana" in str(pid.get("type", "")).lower():
                     iana_id = str(pid.get("identifier", ""))[:20]
             for sub_roles, sub in _walk(entity):

@@ -68,10 +68,11 @@ def host_discover(
 
 def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
     ttl = timedelta(hours=settings.TAKEDOWN_CONTACTS_TTL_HOURS)
-    if all(step.outcome == discovery.UNKNOWN for step in found.steps):
-        # Nothing answered (a resolver or network outage, every registry down): ask again soon
-        # rather than keep "unknown" for a week.
+    if any(step.outcome == discovery.UNKNOWN for step in found.steps):
+        # Something did not answer (a resolver or network outage, a registry rate-limiting us, a
+        # name pointed somewhere we refuse to go): ask again soon rather than keep it for a week.
         ttl = min(ttl, UNKNOWN_TTL)
+    settled = _settled_sources(found)
     with transaction.atomic():
         lookup, _created = HostLookup.objects.update_or_create(
             host=found.host,
@@ -101,8 +102,36 @@ def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
                 },
             )
             kept.append(row.pk)
-        discovered.exclude(pk__in=kept).update(is_current=False)
+        # Only a source that answered this time (found or none) retires what it said before; a
+        # contact whose source did not answer stays as it was.
+        discovered.filter(source__in=settled).exclude(pk__in=kept).update(is_current=False)
+        # What staff corrected or set aside is not offered again, whatever discovery says.
+        discovered.filter(suppressed=True).update(is_current=False)
     return lookup
+
+
+def lookup_failed(host: str, why: str, *, now: datetime | None = None) -> HostLookup:
+    """Record a lookup that could not run as "unknown" for an hour (the sweep then moves on to
+    other hosts); the host's contacts are left as they were."""
+    now = now or timezone.now()
+    step = discovery.Step("discovery", host, discovery.UNKNOWN, why[:500])
+    lookup, _ = HostLookup.objects.update_or_create(
+        host=host.lower()[:255],
+        defaults={"steps": [step.__dict__], "looked_up_at": now, "expires_at": now + UNKNOWN_TTL},
+    )
+    return lookup
+
+
+def _settled_sources(found: discovery.Discovery) -> set[str]:
+    """The sources whose every step this time came back found or none."""
+    outcomes: dict[str, set[str]] = {}
+    for step in found.steps:
+        outcomes.setdefault(step.source, set()).add(step.outcome)
+    settled = {source for source, seen in outcomes.items() if discovery.UNKNOWN not in seen}
+    if outcomes.get("dns") == {discovery.FOUND}:
+        # The addresses are known: a CDN not among them is no longer in front of the site.
+        settled.add(discovery.CDN_RANGES)
+    return settled
 
 
 def host_contacts(host: str) -> list[AbuseContact]:
@@ -112,9 +141,15 @@ def host_contacts(host: str) -> list[AbuseContact]:
     return sorted(rows, key=lambda c: (RUNG_ORDER.get(c.rung, 99), not c.by_staff, c.pk))
 
 
+def recipients(host: str) -> list[AbuseContact]:
+    """The contacts a notice may go to, in ladder order: a security.txt contact is the site
+    operator's own choice and only information (staff may record it as theirs to use it)."""
+    return [c for c in host_contacts(host) if c.source != AbuseContact.Source.SECURITY_TXT]
+
+
 def first_recipient(host: str, *, after: tuple[str, ...] = ()) -> AbuseContact | None:
     """The contact a notice for this host goes to first: the first rung not in ``after``."""
-    for contact in host_contacts(host):
+    for contact in recipients(host):
         if contact.rung not in after:
             return contact
     return None
@@ -160,6 +195,8 @@ def contact_save(
             old = AbuseContact.objects.filter(pk=contact_id).first()
             if old is None:
                 raise Invalid("No such contact.")
+            if old.host != contact.host.strip().lower().rstrip("."):
+                raise Invalid(f"Contact #{old.pk} is for {old.host}, not {contact.host}.")
             if old.by_staff and not old.notices.exists():
                 for field in ("host", "rung", "name", "email", "url", "note"):
                     setattr(old, field, getattr(contact, field))
@@ -167,7 +204,8 @@ def contact_save(
                 old.save()
                 return old
             old.is_current = False
-            old.save(update_fields=["is_current"])
+            old.suppressed = not old.by_staff
+            old.save(update_fields=["is_current", "suppressed"])
             contact.note = (note + "\n" if note else "") + f"Corrects: {old}"
         contact.save()
     return contact
@@ -236,6 +274,10 @@ def data_refresh(
                     _services, published = bootstrap.parse_registry(kind, answer.body)
                 except bootstrap.BootstrapError as exc:
                     report[kind] = f"kept ({exc})"
+                    continue
+                if not _services:
+                    # An emptied registry (a broken mirror) would route nothing: keep ours.
+                    report[kind] = f"kept ({kind}.json lists no services)"
                     continue
                 _write(directory / f"{kind}.json", answer.body)
                 report[kind] = published

@@ -49,6 +49,7 @@ class Migration(migrations.Migration):
                 ('found_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='found at')),
                 ('note', models.TextField(blank=True, verbose_name='note')),
                 ('is_current', models.BooleanField(default=True, verbose_name='current')),
+                ('suppressed', models.BooleanField(default=False, verbose_name='set aside by staff')),
                 ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={

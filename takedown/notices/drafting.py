@@ -633,7 +633,10 @@ def presend_problems(
                 f"{item.url.normalized_url} is the same item as URL #{item.url.same_as_id}: "
                 "remove it from this notice, the item is noticed once."
             )
-        if item.url.status != URLStatus.OPEN and not _escalating(notice, item.url):
+        if notice.ladder_rung:
+            if problem := _ladder_problem(notice, item.url):
+                problems.append(problem)
+        elif item.url.status != URLStatus.OPEN:
             problems.append(
                 f"{item.url.normalized_url} is {item.url.get_status_display().lower()}, not open."
             )
@@ -666,9 +669,21 @@ def presend_problems(
     return problems
 
 
-def _escalating(notice: Notice, url: InfringingURL) -> bool:
-    """An escalation notice lists URLs that a notice elsewhere left live past its deadline."""
-    return bool(notice.ladder_rung) and url.status == URLStatus.NOTIFIED
+def _ladder_problem(notice: Notice, url: InfringingURL) -> str | None:
+    """An escalation notice lists only URLs that a notice elsewhere left live past its deadline
+    (not withdrawn to open, not removed or dismissed since) whose step for this rung is still
+    drafted (not skipped by legal, not sent already)."""
+    from takedown.models import EscalationStep
+
+    if url.status != URLStatus.NOTIFIED or url.overdue_since is None:
+        state = url.get_status_display().lower()
+        return f"{url.normalized_url} is {state}, not live past a deadline: remove it from this escalation notice."
+    step = url.escalation_steps.filter(rung=notice.ladder_rung).first()
+    if step is None or step.state != EscalationStep.State.DRAFTED:
+        decided = step.get_state_display() if step is not None else "not drafted"
+        rung = EscalationStep.Rung(notice.ladder_rung).label.lower()
+        return f"The {rung} step of {url.normalized_url} is {decided}: remove it from this escalation notice."
+    return None
 
 
 def render_notice_now(
