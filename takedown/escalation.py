@@ -20,7 +20,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from takedown import legal
 from takedown.choices import NoticeStatus, URLStatus
@@ -93,7 +93,9 @@ def _recipient(url: InfringingURL, rung: str):
         return platform, None, route
     contact = next((c for c in contacts.recipients(url.host) if c.rung == rung), None)
     if contact is None:
-        return None, None, f"no {Rung(rung).label.lower()} contact known for {url.host}"
+        with translation.override("en"):  # stored reasons are in English, as everywhere
+            label = str(Rung(rung).label).lower()
+        return None, None, f"no {label} contact known for {url.host}"
     return contacts.platform_for(contact), contact, url.legal_route
 
 
