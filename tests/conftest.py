@@ -59,6 +59,16 @@ def _default_language_after_each_test():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache_after_each_test():
+    """The default cache outlives a test's rolled-back database; primary keys do not, so a
+    later test's user would inherit an earlier one's API throttle counters."""
+    yield
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _private_documents(settings, tmp_path):
     # Authorization documents (takedown.models.PrivateStorage) go to a directory of the test's own.
     settings.TAKEDOWN_PRIVATE_DIR = tmp_path / "private"
