@@ -212,7 +212,8 @@ def _store_sums(
         summed = [a + b for a, b in zip(now, change, strict=True)]
         if any(summed):
             fresh.append(model(**dict(zip(keys, key, strict=True)), **dict(zip(counts, summed, strict=True))))
-    model.objects.filter(pk__in=stale).delete()
+    # One statement even when no row existed yet: a read's query count does not depend on it.
+    model.objects.filter(pk__in=stale or [0]).delete()
     model.objects.bulk_create(fresh, batch_size=_BATCH)
 
 
