@@ -9,6 +9,11 @@ all covered without each having to remember it. `refresh()` recomputes the cells
 local discovery day) those rows name from the URLs themselves and deletes the rows it read:
 the statistics call it before reading, and the housekeeping tick calls it every minute.
 
+Besides the day cells it rewrites their `RemovalWeek` cells (the removals of those URLs by
+the local week of `removed_at`) and adjusts, by the difference between the cells it replaces
+and those it writes, the summed tables `RemovalTotal` (all days) and `TrendWeek` (per week:
+discoveries, and removals by the week they were confirmed).
+
 A refresh is idempotent (a cell is recomputed, never incremented), so a change seen twice is
 harmless; a change committed while a refresh runs keeps its row for the next one.
 
