@@ -912,10 +912,6 @@ class InfringingURL(models.Model):
                 name="url_overdue",
                 condition=Q(overdue_since__isnull=False, status="notified"),
             ),
-            # The weekly trend's removals (removed_at in the last weeks); only removed rows.
-            models.Index(
-                fields=["agency", "removed_at"], name="url_removed", condition=Q(removed_at__isnull=False)
-            ),
         ]
 
     def __str__(self) -> str:
@@ -1024,6 +1020,65 @@ class RemovalTotal(models.Model):
 
     def __str__(self) -> str:
         return f"agency {self.agency_id} artist {self.artist_id}: {self.urls} URL(s)"
+
+
+class RemovalWeek(models.Model):
+    """Confirmed removals per agency, local discovery day, artist, platform, legal route and
+    the local week (Monday) of the removal: what the weekly trend reads when a period (of
+    discovery) is asked for. Only removed URLs have cells. Recomputed with `RemovalRollup`.
+    """
+
+    agency_id = models.IntegerField()
+    day = models.DateField()
+    artist_id = models.IntegerField()
+    platform_id = models.IntegerField()  # 0: no platform matched
+    legal_route = models.CharField(max_length=20)
+    week = models.DateField()
+    removed = models.IntegerField(default=0)
+
+    class Meta:
+        # The trend reads an agency's cells over a period (the key's leading columns); the
+        # refresh deletes an artist's cells for the days that changed.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency_id", "day", "artist_id", "platform_id", "legal_route", "week"],
+                name="rollup_week_cell",
+            )
+        ]
+        indexes = [models.Index(fields=["artist_id", "day"], name="rollup_week_artist_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} artist {self.artist_id}: {self.removed} removed in week {self.week}"
+
+
+class TrendWeek(models.Model):
+    """The weekly trend without a period: per agency, local week (Monday), artist, platform and
+    route, the URLs discovered that week and the removals confirmed that week. Its size follows
+    the weeks × artists × platforms × routes, not the number of URLs; the trend reads 12 weeks.
+    `rollups.refresh` adjusts it by the difference of the day cells it replaces.
+    """
+
+    agency_id = models.IntegerField()
+    week = models.DateField()
+    artist_id = models.IntegerField()
+    platform_id = models.IntegerField()  # 0: no platform matched
+    legal_route = models.CharField(max_length=20)
+    new = models.IntegerField(default=0)
+    removed = models.IntegerField(default=0)
+
+    class Meta:
+        # The trend reads an agency's recent weeks (the key's leading columns); the refresh an
+        # artist's weeks.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency_id", "week", "artist_id", "platform_id", "legal_route"],
+                name="trend_week_cell",
+            )
+        ]
+        indexes = [models.Index(fields=["artist_id", "week"], name="trend_week_artist")]
+
+    def __str__(self) -> str:
+        return f"week {self.week} artist {self.artist_id}: {self.new} new, {self.removed} removed"
 
 
 class RollupChange(models.Model):

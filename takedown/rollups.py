@@ -9,6 +9,11 @@ all covered without each having to remember it. `refresh()` recomputes the cells
 local discovery day) those rows name from the URLs themselves and deletes the rows it read:
 the statistics call it before reading, and the housekeeping tick calls it every minute.
 
+Besides the day cells it rewrites their `RemovalWeek` cells (the removals of those URLs by
+the local week of `removed_at`) and adjusts, by the difference between the cells it replaces
+and those it writes, the summed tables `RemovalTotal` (all days) and `TrendWeek` (per week:
+discoveries, and removals by the week they were confirmed).
+
 A refresh is idempotent (a cell is recomputed, never incremented), so a change seen twice is
 harmless; a change committed while a refresh runs keeps its row for the next one.
 
@@ -34,7 +39,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from takedown.choices import URLStatus
-from takedown.models import InfringingURL, RemovalRollup, RemovalTotal, RollupChange
+from takedown.models import InfringingURL, RemovalRollup, RemovalTotal, RemovalWeek, RollupChange, TrendWeek
 
 RATIO = 2**0.25
 FIRST_SECONDS = 60.0
@@ -95,8 +100,16 @@ _FIELDS = (
 )
 
 
-def _cells_of(rows: Iterable[tuple], wanted: set[tuple[int, date]] | None, tz) -> dict[tuple, list[int]]:
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _cells_of(
+    rows: Iterable[tuple], wanted: set[tuple[int, date]] | None, tz
+) -> tuple[dict[tuple, list[int]], dict[tuple, int]]:
+    """The day cells and the removal-week cells (`RemovalWeek`) of some URL rows."""
     cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    weeks: dict[tuple, int] = defaultdict(int)
     for agency, artist, discovered, platform, route, status, notified, removed, overdue, reuploads in rows:
         day = timezone.localtime(discovered, tz).date()
         if wanted is not None and (artist, day) not in wanted:
@@ -114,10 +127,14 @@ def _cells_of(rows: Iterable[tuple], wanted: set[tuple[int, date]] | None, tz) -
             if overdue is not None:
                 counts[3] += 1
         counts[4] += reuploads
-    return cells
+        if removed is not None:
+            weeks[
+                (agency, day, artist, platform or 0, route, _monday(timezone.localtime(removed, tz).date()))
+            ] += 1
+    return cells, weeks
 
 
-def _store(cells: dict[tuple, list[int]]) -> None:
+def _store(cells: dict[tuple, list[int]], weeks: dict[tuple, int]) -> None:
     RemovalRollup.objects.bulk_create(
         (
             RemovalRollup(
@@ -137,40 +154,72 @@ def _store(cells: dict[tuple, list[int]]) -> None:
         ),
         batch_size=_BATCH,
     )
+    RemovalWeek.objects.bulk_create(
+        (
+            RemovalWeek(
+                agency_id=agency,
+                day=day,
+                artist_id=artist,
+                platform_id=platform,
+                legal_route=route,
+                week=week,
+                removed=n,
+            )
+            for (agency, day, artist, platform, route, week), n in weeks.items()
+        ),
+        batch_size=_BATCH,
+    )
 
 
-def _totals_of(cells: Iterable[tuple[tuple, list[int]]], sign: int, into: dict[tuple, list[int]]) -> None:
-    """Add (or take away, sign -1) day cells into all-time keys (the key without its day)."""
-    for (agency, _day, artist, platform, route, bucket), counts in cells:
-        total = into[(agency, artist, platform, route, bucket)]
-        for i, n in enumerate(counts):
-            total[i] += sign * n
+class _Delta:
+    """What replacing some day cells changes in the summed tables (`RemovalTotal`, `TrendWeek`)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_COUNTS))
+        self.trend: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(
+        self, cells: Iterable[tuple[tuple, list[int]]], weeks: Iterable[tuple[tuple, int]], sign: int
+    ) -> None:
+        for (agency, day, artist, platform, route, bucket), counts in cells:
+            total = self.totals[(agency, artist, platform, route, bucket)]
+            for i, n in enumerate(counts):
+                total[i] += sign * n
+            self.trend[(agency, _monday(day), artist, platform, route)][0] += sign * counts[0]
+        for (agency, _day, artist, platform, route, week), n in weeks:
+            self.trend[(agency, week, artist, platform, route)][1] += sign * n
+
+    def store(self) -> None:
+        _store_sums(RemovalTotal, ("agency_id", "artist_id", "platform_id", "legal_route", "bucket"), _COUNTS,
+                    self.totals, {})  # fmt: skip
+        weeks = {key[1] for key in self.trend}
+        _store_sums(TrendWeek, ("agency_id", "week", "artist_id", "platform_id", "legal_route"), ("new", "removed"),
+                    self.trend, {"week__in": sorted(weeks)})  # fmt: skip
 
 
-def _store_totals(delta: dict[tuple, list[int]]) -> None:
-    """Apply differences to RemovalTotal: read the rows they touch, write them back summed."""
+def _store_sums(
+    model, keys: tuple[str, ...], counts: tuple[str, ...], delta: dict[tuple, list[int]], narrow
+) -> None:
+    """Apply differences to a summed table: read the rows they touch, write them back summed."""
+    delta = {key: change for key, change in delta.items() if any(change)}
     if not delta:
         return
-    artists = {key[1] for key in delta}
+    artists = {key[keys.index("artist_id")] for key in delta}
     current = {
-        (row[0], row[1], row[2], row[3], row[4]): (row[5], list(row[6:]))
-        for row in RemovalTotal.objects.filter(artist_id__in=artists).values_list(
-            "agency_id", "artist_id", "platform_id", "legal_route", "bucket", "pk", *_COUNTS
-        )
+        tuple(row[: len(keys)]): (row[len(keys)], list(row[len(keys) + 1 :]))
+        for row in model.objects.filter(artist_id__in=artists, **narrow).values_list(*keys, "pk", *counts)
     }
     stale, fresh = [], []
     for key, change in delta.items():
-        if not any(change):
-            continue
-        pk, counts = current.get(key, (None, [0] * len(_COUNTS)))
+        pk, now = current.get(key, (None, [0] * len(counts)))
         if pk is not None:
             stale.append(pk)
-        summed = [a + b for a, b in zip(counts, change, strict=True)]
+        summed = [a + b for a, b in zip(now, change, strict=True)]
         if any(summed):
-            fresh.append(RemovalTotal(**dict(zip(("agency_id", "artist_id", "platform_id", "legal_route", "bucket"),
-                                                 key, strict=True)), **dict(zip(_COUNTS, summed, strict=True))))  # fmt: skip
-    RemovalTotal.objects.filter(pk__in=stale).delete()
-    RemovalTotal.objects.bulk_create(fresh, batch_size=_BATCH)
+            fresh.append(model(**dict(zip(keys, key, strict=True)), **dict(zip(counts, summed, strict=True))))
+    # One statement even when no row existed yet: a read's query count does not depend on it.
+    model.objects.filter(pk__in=stale or [0]).delete()
+    model.objects.bulk_create(fresh, batch_size=_BATCH)
 
 
 def _day_start(day: date, tz) -> datetime:
@@ -185,18 +234,25 @@ def _recompute(wanted: set[tuple[int, date]], tz) -> int:
     for artist, days in by_artist.items():
         stale |= Q(artist_id=artist, day__in=sorted(days))
     old = RemovalRollup.objects.filter(stale)
-    delta: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_COUNTS))
-    _totals_of(
+    old_weeks = RemovalWeek.objects.filter(stale)
+    delta = _Delta()
+    delta.add(
         (
             (row[:6], list(row[6:]))
             for row in old.values_list(
                 "agency_id", "day", "artist_id", "platform_id", "legal_route", "bucket", *_COUNTS
             )
         ),
+        (
+            (row[:6], row[6])
+            for row in old_weeks.values_list(
+                "agency_id", "day", "artist_id", "platform_id", "legal_route", "week", "removed"
+            )
+        ),
         -1,
-        delta,
     )
     old.delete()
+    old_weeks.delete()
     days = [d for _, d in wanted]
     rows = (
         InfringingURL.objects.items()
@@ -209,10 +265,10 @@ def _recompute(wanted: set[tuple[int, date]], tz) -> int:
         .values_list(*_FIELDS)
         .iterator(chunk_size=_BATCH)
     )
-    cells = _cells_of(rows, wanted, tz)
-    _store(cells)
-    _totals_of(cells.items(), 1, delta)
-    _store_totals(delta)
+    cells, weeks = _cells_of(rows, wanted, tz)
+    _store(cells, weeks)
+    delta.add(cells.items(), weeks.items(), 1)
+    delta.store()
     return len(cells)
 
 
@@ -255,12 +311,14 @@ def rebuild() -> int:
         RollupChange.objects.all().delete()
         RemovalRollup.objects.all().delete()
         RemovalTotal.objects.all().delete()
+        RemovalWeek.objects.all().delete()
+        TrendWeek.objects.all().delete()
         rows = InfringingURL.objects.items().order_by().values_list(*_FIELDS).iterator(chunk_size=_BATCH)
-        cells = _cells_of(rows, None, tz)
-        _store(cells)
-        totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_COUNTS))
-        _totals_of(cells.items(), 1, totals)
-        _store_totals(totals)
+        cells, weeks = _cells_of(rows, None, tz)
+        _store(cells, weeks)
+        delta = _Delta()
+        delta.add(cells.items(), weeks.items(), 1)
+        delta.store()
     analyze()
     return len(cells)
 
@@ -276,6 +334,8 @@ ANALYZED = (
     "takedown_infringingurl",
     "takedown_removalrollup",
     "takedown_removaltotal",
+    "takedown_removalweek",
+    "takedown_trendweek",
 )
 
 

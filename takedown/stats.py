@@ -26,7 +26,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from takedown import rollups
@@ -40,6 +39,8 @@ from takedown.models import (
     Platform,
     RemovalRollup,
     RemovalTotal,
+    RemovalWeek,
+    TrendWeek,
 )
 from takedown.notices.states import ACTIVE_NOTICE_STATES
 from takedown.roles import role_has
@@ -201,31 +202,58 @@ def removal_stats(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
 def weekly_trend(
     agency: Agency, *, weeks: int = 12, today: date | None = None, filters: Filters = ALL
 ) -> dict[str, list]:
-    """URLs discovered and removals confirmed per week (Monday-based), the last `weeks` weeks;
-    two queries (plus the refresh's). Discoveries come from the rollup; removals from the URLs
-    removed since the first week (the url_removed index: only those weeks are read)."""
+    """URLs discovered and removals confirmed per week (Monday-based), the last `weeks` weeks.
+
+    Read from the rollup only, whatever the agency's history: without a period, one query on
+    `TrendWeek` (at most weeks × artists × platforms × routes rows). With a period (of
+    discovery: the removals are those of the URLs discovered in it), the discoveries come from
+    `TrendWeek` for the weeks wholly inside the period and from the day cells for the (at most
+    two) weeks it cuts, and the removals from `RemovalWeek` (discovery day × removal week) over
+    the period's days: three queries, their cost following the period, not the history. Plus
+    the refresh's own query.
+    """
     rollups.refresh()
     today = today or timezone.localdate()
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
-    tz = timezone.get_current_timezone()
-    cells = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk)).order_by()
-    new = cells.filter(day__gte=first).values_list("day").annotate(n=Sum("urls"))
-    urls = filters.apply(InfringingURL.objects.items().filter(agency_id=agency.pk)).order_by()
-    removed = (
-        urls.filter(removed_at__gte=_midnight(first, tz))
-        .annotate(day=TruncDate("removed_at", tzinfo=tz))
-        .values_list("day")
-        .annotate(n=Count("id"))
-    )
-
-    def by_week(rows) -> dict[date, int]:
-        found: dict[date, int] = defaultdict(int)
-        for day, n in rows:
-            found[day - timedelta(days=day.weekday())] += n
-        return found
-
-    new_by_week, removed_by_week = by_week(new), by_week(removed)
+    last = first + timedelta(days=7 * weeks - 1)
     days = [first + timedelta(days=7 * i) for i in range(weeks)]
+    new_by_week: dict[date, int] = defaultdict(int)
+    removed_by_week: dict[date, int] = defaultdict(int)
+    trend = filters._same(TrendWeek.objects.filter(agency_id=agency.pk)).order_by()
+    if not (filters.since or filters.until):
+        for week, new, removed in (
+            trend.filter(week__gte=first, week__lte=last)
+            .values_list("week")
+            .annotate(Sum("new"), Sum("removed"))
+        ):
+            new_by_week[week] += new
+            removed_by_week[week] += removed
+    else:
+        since = max(filters.since or first, first)
+        until = min(filters.until or last, last)
+        # Weeks wholly inside [since, until] from the weekly sums; the cut ones from the days.
+        whole_from = since + timedelta(days=(7 - since.weekday()) % 7)
+        whole_to = until - timedelta(days=(until.weekday() + 1) % 7) - timedelta(days=6)
+        if whole_from <= whole_to:
+            for week, new in (
+                trend.filter(week__gte=whole_from, week__lte=whole_to)
+                .values_list("week")
+                .annotate(Sum("new"))
+            ):
+                new_by_week[week] += new
+            cut = Q(day__lt=whole_from) | Q(day__gt=whole_to + timedelta(days=6))
+        else:
+            cut = Q()
+        cells = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk)).order_by()
+        for day, new in (
+            cells.filter(cut, day__gte=since, day__lte=until).values_list("day").annotate(Sum("urls"))
+        ):
+            new_by_week[day - timedelta(days=day.weekday())] += new
+        removals = filters.apply_rollup(RemovalWeek.objects.filter(agency_id=agency.pk)).order_by()
+        for week, removed in (
+            removals.filter(week__gte=first, week__lte=last).values_list("week").annotate(Sum("removed"))
+        ):
+            removed_by_week[week] += removed
     return {
         "weeks": [d.isoformat() for d in days],
         "new_urls": [new_by_week.get(d, 0) for d in days],

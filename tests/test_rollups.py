@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 
 from takedown import importing, lifecycle, rechecks, rollup_sql, rollups
 from takedown.choices import URLStatus
-from takedown.models import Artist, InfringingURL, RemovalRollup, RemovalTotal, RollupChange
+from takedown.models import (
+    Artist,
+    InfringingURL,
+    RemovalRollup,
+    RemovalTotal,
+    RemovalWeek,
+    RollupChange,
+    TrendWeek,
+)
 from takedown.stats import ALL, Filters, removal_stats, weekly_trend
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -105,9 +113,31 @@ def assert_rollup_is_a_rebuild() -> None:
               "urls", "notified", "live", "overdue", "reuploads")  # fmt: skip
     kept = sorted(RemovalRollup.objects.values_list(*fields))
     totals = sorted(RemovalTotal.objects.values_list(*(f for f in fields if f != "day")))
+    week_fields = ("agency_id", "day", "artist_id", "platform_id", "legal_route", "week", "removed")
+    trend_fields = ("agency_id", "week", "artist_id", "platform_id", "legal_route", "new", "removed")
+    weeks = sorted(RemovalWeek.objects.values_list(*week_fields))
+    trend = sorted(TrendWeek.objects.values_list(*trend_fields))
     rollups.rebuild()
     assert sorted(RemovalRollup.objects.values_list(*fields)) == kept
     assert sorted(RemovalTotal.objects.values_list(*(f for f in fields if f != "day"))) == totals
+    assert sorted(RemovalWeek.objects.values_list(*week_fields)) == weeks
+    assert sorted(TrendWeek.objects.values_list(*trend_fields)) == trend
+
+
+def assert_trend_agrees(agency, filters: Filters = ALL, today=None) -> None:
+    """The weekly trend equals a count straight from the URL rows (local days, Monday weeks)."""
+    today = today or timezone.localdate()
+    trend = weekly_trend(agency, today=today, filters=filters)
+    weeks = [date.fromisoformat(w) for w in trend["weeks"]]
+    new, removed = defaultdict(int), defaultdict(int)
+    for u in filters.apply(InfringingURL.objects.items().filter(artist__agency=agency)):
+        day = timezone.localtime(u.discovered_at).date()
+        new[day - timedelta(days=day.weekday())] += 1
+        if u.removed_at is not None:
+            gone = timezone.localtime(u.removed_at).date()
+            removed[gone - timedelta(days=gone.weekday())] += 1
+    assert trend["new_urls"] == [new[w] for w in weeks], filters
+    assert trend["removals"] == [removed[w] for w in weeks], filters
 
 
 # -- the histogram ------------------------------------------------------------------------------
@@ -268,6 +298,11 @@ def test_the_rollup_agrees_with_the_urls_after_any_history(agency, other_agency,
             assert_agrees(a, Filters(since=(NOW - timedelta(days=10)).date(), until=NOW.date()))
             assert_agrees(a, Filters(platform=platforms["x"].pk, route="platform_policy"))
             assert_agrees(a, Filters(artist=artist.pk))
+            for filters in (ALL, Filters(since=(NOW - timedelta(days=10)).date(), until=NOW.date()),
+                            Filters(since=(NOW - timedelta(days=33)).date(), until=(NOW - timedelta(days=4)).date(),
+                                    platform=platforms["x"].pk), Filters(until=(NOW - timedelta(days=15)).date()),
+                            Filters(artist=artist.pk, route="platform_policy")):  # fmt: skip
+                assert_trend_agrees(a, filters)
         assert not InfringingURL.objects.exclude(agency_id=models_agency_of_artist()).exists()
         assert_rollup_is_a_rebuild()
         transaction.set_rollback(True)
@@ -286,6 +321,10 @@ def test_each_kind_of_change_is_counted_on_its_own(op, agency, other_agency, art
         _apply(op, n, rng, artists, [agency, other_agency], platforms)
         for a in (agency, other_agency):
             assert_agrees(a)
+            assert_trend_agrees(a)
+            assert_trend_agrees(
+                a, Filters(since=(NOW - timedelta(days=20)).date(), until=(NOW - timedelta(days=2)).date())
+            )
         rollups.refresh()
 
 
@@ -323,6 +362,7 @@ def test_each_figure_costs_the_same_queries_at_any_size(agency, artist, platform
     def count_queries():
         counts = []
         for figure in (lambda: removal_stats(agency), lambda: weekly_trend(agency),
+                       lambda: weekly_trend(agency, filters=Filters(since=(NOW - timedelta(days=30)).date())),
                        lambda: removal_stats(agency, Filters(since=(NOW - timedelta(days=7)).date()))):  # fmt: skip
             with CaptureQueriesContext(connection) as queries:
                 figure()

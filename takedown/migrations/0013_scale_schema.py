@@ -44,6 +44,32 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.CreateModel(
+            name="RemovalWeek",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("agency_id", models.IntegerField()),
+                ("day", models.DateField()),
+                ("artist_id", models.IntegerField()),
+                ("platform_id", models.IntegerField()),
+                ("legal_route", models.CharField(max_length=20)),
+                ("week", models.DateField()),
+                ("removed", models.IntegerField(default=0)),
+            ],
+        ),
+        migrations.CreateModel(
+            name="TrendWeek",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("agency_id", models.IntegerField()),
+                ("week", models.DateField()),
+                ("artist_id", models.IntegerField()),
+                ("platform_id", models.IntegerField()),
+                ("legal_route", models.CharField(max_length=20)),
+                ("new", models.IntegerField(default=0)),
+                ("removed", models.IntegerField(default=0)),
+            ],
+        ),
+        migrations.CreateModel(
             name="RollupChange",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),

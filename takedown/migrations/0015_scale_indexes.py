@@ -58,14 +58,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
-            model_name="infringingurl",
-            index=models.Index(
-                condition=models.Q(("removed_at__isnull", False)),
-                fields=["agency", "removed_at"],
-                name="url_removed",
-            ),
-        ),
-        migrations.AddIndex(
             model_name="removalrollup",
             index=models.Index(fields=["artist_id", "day"], name="rollup_artist_day"),
         ),
@@ -81,6 +73,28 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(
                 fields=("agency_id", "artist_id", "platform_id", "legal_route", "bucket"),
                 name="rollup_total_cell",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="removalweek",
+            index=models.Index(fields=["artist_id", "day"], name="rollup_week_artist_day"),
+        ),
+        migrations.AddConstraint(
+            model_name="removalweek",
+            constraint=models.UniqueConstraint(
+                fields=("agency_id", "day", "artist_id", "platform_id", "legal_route", "week"),
+                name="rollup_week_cell",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="trendweek",
+            index=models.Index(fields=["artist_id", "week"], name="trend_week_artist"),
+        ),
+        migrations.AddConstraint(
+            model_name="trendweek",
+            constraint=models.UniqueConstraint(
+                fields=("agency_id", "week", "artist_id", "platform_id", "legal_route"),
+                name="trend_week_cell",
             ),
         ),
         migrations.RunPython(_install, _uninstall),
