@@ -79,6 +79,8 @@ def _verify(zf: zipfile.ZipFile, report: DossierCheck, database: bool) -> None:
     _verify_chain(contents, report)
     if database:
         _verify_against_database(contents, manifest, report)
+    else:
+        report.notes.append("offline: the certificate was not checked against the installation's certificate")
 
 
 def _verify_signature(contents: dict[str, bytes], manifest: dict, report: DossierCheck) -> None:
@@ -93,7 +95,18 @@ def _verify_signature(contents: dict[str, bytes], manifest: dict, report: Dossie
         report.problems.append(f"{REPORT}: the signature does not match the document (changed after signing)")
     if not sig.whole_file:
         report.problems.append(f"{REPORT}: the signature does not cover the whole file (something was added)")
+    included = signing.pem_der(contents[CERTIFICATE])
+    if sig.signer_der != included:
+        report.problems.append(
+            f"{REPORT}: not signed with the certificate in {CERTIFICATE} (signed by another key: "
+            f"{signing.fingerprint(sig.signer_der) if sig.signer_der else 'none'})"
+        )
+    elif not sig.trusted:
+        report.problems.append(
+            f"{REPORT}: the signature is not trusted under the certificate in {CERTIFICATE}"
+        )
     report.notes.append(f"report signed by {sig.signer}")
+    report.notes.append(f"{CERTIFICATE}: SHA-256 fingerprint {signing.fingerprint(included)}")
     signed = sig.attachments.get(SIGNED_LIST)
     if signed is None:
         report.problems.append(f"{REPORT}: no signed file list ({SIGNED_LIST}) inside")
@@ -184,9 +197,14 @@ def _verify_against_database(contents: dict[str, bytes], manifest: dict, report:
     if not result.ok:
         report.problems.extend(f"the agency's chain: {p}" for p in result.broken)
     try:
-        mine = signing.certificate_pem(agency.slug)
+        mine = signing.pem_der(signing.certificate_pem(agency.slug))
     except Exception:
-        report.notes.append("no signing certificate configured here to compare with")
+        report.problems.append("no signing certificate configured here: the signer cannot be checked")
         return
-    if contents.get(CERTIFICATE) and mine.strip() != contents[CERTIFICATE].strip():
-        report.problems.append(f"{CERTIFICATE}: not the agency's configured certificate")
+    if not contents.get(CERTIFICATE) or signing.pem_der(contents[CERTIFICATE]) != mine:
+        report.problems.append(
+            f"{REPORT}: not signed with the certificate in {CERTIFICATE} of this installation "
+            f"(the agency's is {signing.fingerprint(mine)})"
+        )
+    else:
+        report.notes.append(f"{CERTIFICATE}: the agency's configured certificate on this installation")

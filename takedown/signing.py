@@ -170,6 +170,7 @@ class SignatureCheck:
     signer: str
     attachments: dict[str, bytes]
     problem: str = ""
+    signer_der: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -220,4 +221,22 @@ def verify_pdf(pdf: bytes, cert_pem: bytes) -> SignatureCheck:
         trusted=status.trusted,
         signer=status.signing_cert.subject.human_friendly if status.signing_cert else "",
         attachments=attachments,
+        signer_der=status.signing_cert.dump() if status.signing_cert else b"",
     )
+
+
+def pem_der(cert_pem: bytes) -> bytes:
+    """The DER bytes of a PEM certificate (ValueError when it is not one)."""
+    from asn1crypto import pem
+
+    if not pem.detect(cert_pem):
+        raise ValueError("not a PEM certificate")
+    _type, _headers, der = pem.unarmor(cert_pem)
+    return der
+
+
+def fingerprint(der: bytes) -> str:
+    """The certificate's SHA-256 fingerprint, as AA:BB:..."""
+    import hashlib
+
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())

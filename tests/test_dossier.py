@@ -144,3 +144,28 @@ def test_it_reports_the_case_in_the_pdf_in_korean(built_case, legal):
 def test_it_refuses_hostile_members_with_a_problem_never_a_crash(exported, name, body):
     result = verify_dossier(_rewritten(exported, name, lambda _b: body))
     assert not result.ok and result.problems
+
+
+def test_it_refuses_a_report_re_signed_by_an_insider_key_under_a_lookalike_certificate(
+    built_case, legal, monkeypatch
+):
+    from takedown import signing
+
+    case, _notice = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    # An insider's own key, under a certificate that copies the agency's name.
+    signing.create_self_signed("insider", case.agency.name)
+    genuine_sign = signing.sign_pdf
+    monkeypatch.setattr(
+        signing, "sign_pdf", lambda pdf, *, agency_slug, **kw: genuine_sign(pdf, agency_slug="insider", **kw)
+    )
+    forged = dossier.dossier_bytes(case=case, user=legal, locale="en")  # genuine certificate.pem kept
+    monkeypatch.setattr(signing, "sign_pdf", genuine_sign)
+    for database in (False, True):
+        result = verify_dossier(forged, database=database)
+        assert not result.ok, database
+        assert any("not signed with the certificate" in p for p in result.problems), result.problems
+    offline = verify_dossier(dossier.dossier_bytes(case=case, user=legal, locale="en"))
+    assert offline.ok, offline.problems
+    assert any("not checked against the installation's certificate" in n for n in offline.notes)
+    assert any("SHA-256 fingerprint" in n for n in offline.notes)
