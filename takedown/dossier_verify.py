@@ -55,7 +55,25 @@ def verify_dossier(data: bytes | str, *, database: bool = False) -> DossierCheck
     return report
 
 
+def _unsafe_names(zf: zipfile.ZipFile) -> list[str]:
+    """Problems with the members' names: a name twice (tools differ on which copy they open),
+    an absolute path, a '..' part or a backslash."""
+    problems, seen = [], set()
+    for info in zf.infolist():
+        name = info.filename
+        if name in seen:
+            problems.append(f"{name!r}: member name appears more than once in the ZIP")
+        seen.add(name)
+        if name.startswith("/") or "\\" in name or ".." in name.split("/") or ":" in name:
+            problems.append(f"{name!r}: unsafe member name (absolute, '..' or backslash)")
+    return problems
+
+
 def _verify(zf: zipfile.ZipFile, report: DossierCheck, database: bool) -> None:
+    unsafe = _unsafe_names(zf)
+    if unsafe:
+        report.problems.extend(unsafe)
+        return
     raw = _read(zf, MANIFEST)
     manifest = json.loads(raw)
     if manifest.get("format") != FORMAT:

@@ -169,3 +169,16 @@ def test_it_refuses_a_report_re_signed_by_an_insider_key_under_a_lookalike_certi
     assert offline.ok, offline.problems
     assert any("not checked against the installation's certificate" in n for n in offline.notes)
     assert any("SHA-256 fingerprint" in n for n in offline.notes)
+
+
+@pytest.mark.parametrize("extra", ["data.csv", "/etc/data.csv", "../data.csv", "notices\\x.pdf"])
+def test_it_refuses_a_duplicate_member_name_and_unsafe_paths(exported, extra):
+    src = zipfile.ZipFile(io.BytesIO(exported))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        dst.writestr(extra, b"url,status\nhttps://x.example,removed\n")  # read first by some tools
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    result = verify_dossier(out.getvalue())
+    assert not result.ok
+    assert any("member name" in p for p in result.problems), result.problems
