@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from takedown.choices import ChainKind
@@ -267,6 +268,37 @@ def verify_entries(entries: Iterable[ChainEntry], prev: str, expect_seq: int) ->
     return None, prev, expect_seq
 
 
+def _orphan(agency: Agency) -> str | None:
+    """The first check, notice event or case event of the agency written after its chain began
+    (later than its first entry, or a higher id than the first chained row of its kind) that has
+    no entry: a row put into the database behind the product's back."""
+    first = ChainEntry.objects.filter(agency=agency).order_by("seq").values_list("at", flat=True).first()
+    if first is None:
+        return None
+    kinds = [
+        (ChainKind.CHECK, URLCheck.objects.filter(url__artist__agency=agency), "checked_at"),
+        (ChainKind.NOTICE_EVENT, NoticeEvent.objects.filter(notice__agency=agency), "at"),
+        (ChainKind.CASE_EVENT, CaseEvent.objects.filter(case__agency=agency), "at"),
+    ]
+    for kind, rows, when in kinds:
+        chained = ChainEntry.objects.filter(agency=agency, kind=kind)
+        expected = Q(**{f"{when}__gte": first})
+        lowest = chained.aggregate(m=Min("object_id"))["m"]
+        if lowest is not None:
+            expected |= Q(pk__gt=lowest)
+        # One statement: a row it sees committed with its entry, so the entry is seen too.
+        orphan = (
+            rows.filter(expected)
+            .exclude(pk__in=chained.values("object_id"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if orphan is not None:
+            return f"{ChainKind(kind).label} {orphan} has no chain entry (written after the chain began, not by the product)"
+    return None
+
+
 def verify_chain(agency: Agency, *, chunk: int = 2000) -> ChainReport:
     """Walk the agency's chain: every link, every covered row still present, the head, the anchors.
 
@@ -298,6 +330,10 @@ def verify_chain(agency: Agency, *, chunk: int = 2000) -> ChainReport:
     head = ChainHead.objects.filter(agency_id=agency.pk).first()
     if head is not None and (head.seq != seq - 1 or head.head_sha256 != prev):
         report.broken.append(f"the head says entry {head.seq}, the chain ends at entry {seq - 1}")
+        return report
+    orphan = _orphan(agency)
+    if orphan:
+        report.broken.append(orphan)
         return report
     for anchor in ChainAnchor.objects.filter(agency=agency).order_by("day"):
         entry = (

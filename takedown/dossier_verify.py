@@ -174,7 +174,10 @@ def _verify_chain(contents: dict[str, bytes], report: DossierCheck) -> None:
                     f"data.json: check {c['id']} differs from its chain entry {entry['seq']}"
                 )
     if uncovered:
-        report.notes.append(f"{uncovered} checks predate the hash chain (recorded before it existed)")
+        report.notes.append(
+            f"{uncovered} checks have no chain entry in the dossier: recorded before the chain began, "
+            "or not by the product (checking against the installation's database tells which)"
+        )
     pdfs = {
         json.loads(e["content"])["notice"]: json.loads(e["content"]).get("pdf_sha256")
         for e in entries

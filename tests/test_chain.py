@@ -170,3 +170,26 @@ def test_a_case_event_enters_the_chain_with_the_case(built_case, agency, legal):
         and f'"case":{case.pk}' in entry.content
         and '"kind":"taken"' in entry.content
     )
+
+
+@pytest.mark.parametrize("kind", ["check", "case_event", "notice_event"])
+def test_it_catches_a_row_inserted_behind_the_products_back(built_case, agency, legal, kind):
+    from takedown import dossier
+    from takedown.dossier_verify import verify_dossier
+    from takedown.models import CaseEvent
+
+    case, notice = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    exported = dossier.dossier_bytes(case=case, user=legal, locale="en")
+    assert verify_dossier(exported, database=True).ok
+    url = case.urls.order_by("pk").first()
+    if kind == "check":
+        row = URLCheck.objects.create(url=url, http_status=404, verdict="removed")
+    elif kind == "case_event":
+        row = CaseEvent.objects.create(case=case, actor=legal, kind="changed", detail="fabricated")
+    else:
+        row = NoticeEvent.objects.create(notice=notice, actor=legal, to_status="removed", reason="fabricated")
+    says = _broken(agency)
+    assert f"{row.pk}" in says and "has no chain entry" in says, says
+    result = verify_dossier(exported, database=True)
+    assert not result.ok and any("has no chain entry" in p for p in result.problems)
