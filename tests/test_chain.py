@@ -193,3 +193,18 @@ def test_it_catches_a_row_inserted_behind_the_products_back(built_case, agency, 
     assert f"{row.pk}" in says and "has no chain entry" in says, says
     result = verify_dossier(exported, database=True)
     assert not result.ok and any("has no chain entry" in p for p in result.problems)
+
+
+def test_an_append_committing_while_the_chain_is_walked_is_not_a_break(
+    built_case, agency, legal, monkeypatch
+):
+    walk = chain._entries
+
+    def walk_while_another_worker_appends(agency_id, chunk, *args, **kw):
+        yield from walk(agency_id, chunk, *args, **kw)
+        # another worker commits an entry after the last one was read, before the head is
+        cases.case_take(user=legal, case_id=built_case[0].pk)
+
+    monkeypatch.setattr(chain, "_entries", walk_while_another_worker_appends)
+    report = chain.verify_chain(agency, chunk=3)
+    assert report.ok, report.broken
