@@ -182,3 +182,28 @@ def test_it_refuses_a_duplicate_member_name_and_unsafe_paths(exported, extra):
     result = verify_dossier(out.getvalue())
     assert not result.ok
     assert any("member name" in p for p in result.problems), result.problems
+
+
+def test_it_gives_each_url_status_its_own_truthful_removal_label():
+    from datetime import UTC, datetime, timedelta
+
+    from takedown.choices import URLStatus
+    from takedown.models import InfringingURL
+
+    lab = dossier.LABELS["en"]
+    sent = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+    def text(status, removed_at=None, notified_at=sent):
+        return dossier.removal_text(
+            InfringingURL(status=status, removed_at=removed_at, notified_at=notified_at), lab
+        )
+
+    assert text(URLStatus.OPEN) == text(URLStatus.NOTIFIED) == lab["still_live"]
+    assert text(URLStatus.REMOVED, sent + timedelta(hours=30)) == "1 d 6 h"
+    assert text(URLStatus.REMOVED, sent - timedelta(hours=2)) == lab["removed_before_notice"]
+    assert text(URLStatus.REMOVED, sent) == lab["removed_before_notice"]
+    others = [URLStatus.DISMISSED, URLStatus.RESTRICTED, URLStatus.LEGALLY_BLOCKED, URLStatus.SOFT_REMOVED]
+    labels = [text(s, sent + timedelta(hours=5)) for s in others]
+    assert len(set(labels)) == len(others) and lab["still_live"] not in labels
+    assert not any(label[0].isdigit() for label in labels), labels  # no "time to removal" for these
+    assert set(dossier.LABELS["ko"]) == set(lab)
