@@ -35,6 +35,7 @@ from markupsafe import escape
 
 from takedown import chain, signing
 from takedown.choices import CaseStatus, ChainKind, URLStatus
+from takedown.exporting import safe_cell
 from takedown.models import (
     Case,
     CaseEvent,
@@ -313,7 +314,7 @@ class _Builder:
                 if c
                 else [""] * 6
             )
-            self.csv.writerow(base + tail + [notices])
+            self.csv.writerow([safe_cell(v) for v in base + tail + [notices]])  # raw in data.json
         record = {
             "id": url.pk,
             "url": url.url,

@@ -207,3 +207,20 @@ def test_it_gives_each_url_status_its_own_truthful_removal_label():
     assert len(set(labels)) == len(others) and lab["still_live"] not in labels
     assert not any(label[0].isdigit() for label in labels), labels  # no "time to removal" for these
     assert set(dossier.LABELS["ko"]) == set(lab)
+
+
+def test_it_writes_no_spreadsheet_formula_into_data_csv_and_keeps_raw_values_in_data_json(built_case, legal):
+    import csv
+
+    from takedown.models import Artist
+
+    case, _notice = built_case
+    hostile = '=HYPERLINK("http://evil.example","open")'
+    Artist.objects.filter(pk=case.urls.first().artist_id).update(name=hostile)
+    data = dossier.dossier_bytes(case=case, user=legal, locale="en")
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    rows = list(csv.reader(io.StringIO(zf.read("data.csv").decode())))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + hostile in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    assert hostile in {u["artist"] for u in json.loads(zf.read("data.json"))["urls"]}
