@@ -125,6 +125,14 @@ def _locked_head(agency_id: int) -> ChainHead:
     return ChainHead.objects.select_for_update().get(agency_id=agency_id)
 
 
+def lock_heads(agency_ids: Iterable[int]) -> None:
+    """Lock these agencies' heads, in id order, for the caller's transaction. Transactions that
+    also lock URL rows take the heads first (as a notice's move does), so the two orders never
+    cross into a deadlock."""
+    for agency_id in sorted(set(agency_ids)):
+        _locked_head(agency_id)
+
+
 def chain_append(*, agency_id: int, items: Iterable[tuple[str, int, dict]]) -> list[ChainEntry]:
     """Append (kind, object id, content) entries to the agency's chain, in order.
 

@@ -208,3 +208,64 @@ def test_an_append_committing_while_the_chain_is_walked_is_not_a_break(
     monkeypatch.setattr(chain, "_entries", walk_while_another_worker_appends)
     report = chain.verify_chain(agency, chunk=3)
     assert report.ok, report.broken
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_checks_takes_the_chain_head_before_the_url_rows(agency, artist):
+    """record_results and mark_sent both lock the head before URL rows: no lock-order deadlock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    from django.db import OperationalError
+
+    from takedown.models import InfringingURL
+    from tests.cases_setup import X_URLS, observe
+    from tests.notices_setup import import_urls
+
+    import_urls(agency, artist, X_URLS)
+    urls = list(InfringingURL.objects.filter(artist=artist).order_by("pk"))
+    observe(urls)  # the agency's chain has a head
+    holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold_head() -> None:
+        try:
+            with transaction.atomic():
+                chain._locked_head(agency.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def record() -> None:
+        try:
+            observe(urls)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_head)
+    holder.start()
+    assert holding.wait(timeout=10)
+    recorder = threading.Thread(target=record)
+    recorder.start()
+    try:
+        with connection.cursor() as cur:
+            for _ in range(200):  # until the recorder waits for a lock
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if cur.fetchone()[0]:
+                    break
+                threading.Event().wait(0.05)
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                "SELECT id FROM takedown_infringingurl WHERE id = ANY(%s) FOR UPDATE NOWAIT",
+                [[u.pk for u in urls]],
+            )
+            assert len(cur.fetchall()) == len(urls)
+    except OperationalError:
+        pytest.fail("the URL rows were locked while waiting for the chain head (lock-order deadlock risk)")
+    finally:
+        release.set()
+        holder.join()
+        recorder.join()
+    assert not errors
