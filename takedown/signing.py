@@ -53,11 +53,38 @@ def _private_pair(slug: str) -> tuple[Path, Path]:
     return folder / "key.pem", folder / "cert.pem"
 
 
+def _check_organisation(cert: Path, agency_slug: str) -> None:
+    """Invalid when the certificate's organisation is not the agency's name (English or Korean):
+    one installation-wide certificate must not sign another agency's dossiers."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from takedown.models import Agency
+
+    agency = Agency.objects.filter(slug=agency_slug).values("name", "name_ko").first()
+    if agency is None:
+        return
+    orgs = {
+        a.value
+        for a in x509.load_pem_x509_certificate(cert.read_bytes()).subject.get_attributes_for_oid(
+            NameOID.ORGANIZATION_NAME
+        )
+    }
+    names = {n[:64] for n in (agency["name"], agency["name_ko"]) if n}
+    if not orgs & names:
+        raise Invalid(
+            _("The signing certificate names another organisation (%(orgs)s), not %(agency)s: refused.")
+            % {"orgs": ", ".join(sorted(orgs)) or "-", "agency": agency["name"]}
+        )
+
+
 def signing_files(agency_slug: str) -> SigningFiles:
-    """The key and certificate that sign this agency's dossiers; Invalid when there are none."""
+    """The key and certificate that sign this agency's dossiers; Invalid when there are none, or
+    when the configured certificate names another organisation than the agency."""
     key, cert = settings.TAKEDOWN_SIGNING_KEY, settings.TAKEDOWN_SIGNING_CERT
     if key and cert:
         phrase = settings.TAKEDOWN_SIGNING_KEY_PASSPHRASE
+        _check_organisation(Path(cert), agency_slug)
         return SigningFiles(Path(key), Path(cert), phrase.encode() if phrase else None)
     key_path, cert_path = _private_pair(agency_slug)
     if key_path.is_file() and cert_path.is_file():

@@ -224,3 +224,16 @@ def test_it_writes_no_spreadsheet_formula_into_data_csv_and_keeps_raw_values_in_
     assert "'" + hostile in cells
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
     assert hostile in {u["artist"] for u in json.loads(zf.read("data.json"))["urls"]}
+
+
+def test_it_refuses_to_sign_an_agencys_dossier_with_a_certificate_naming_another_agency(
+    built_case, legal, settings, tmp_path
+):
+    from takedown import signing
+    from takedown.errors import Invalid
+
+    case, _notice = built_case
+    key, cert, _ = signing.create_self_signed("other-agency", "Moonbeam Agency")
+    settings.TAKEDOWN_SIGNING_KEY, settings.TAKEDOWN_SIGNING_CERT = str(key), str(cert)
+    with pytest.raises(Invalid, match="names another organisation"):
+        dossier.dossier_bytes(case=case, user=legal, locale="en")
