@@ -161,13 +161,13 @@ def _urls_for(user: User, agency_id: int, url_ids: Iterable[int], account_ids: I
     return found
 
 
-def _add_urls(case: Case, user: User, ids: list[int]) -> int:
+def _add_urls(case: Case, user: User, ids: list[int]) -> list[int]:
     have = set(CaseURL.objects.filter(case=case, url_id__in=ids).values_list("url_id", flat=True))
     new = [i for i in ids if i not in have]
     CaseURL.objects.bulk_create([CaseURL(case=case, url_id=i, added_by=user) for i in new], batch_size=1000)
     artists = set(InfringingURL.objects.filter(pk__in=new).values_list("artist_id", flat=True).distinct())
     case.artists.add(*artists)
-    return len(new)
+    return sorted(new)
 
 
 def case_create(
@@ -209,7 +209,10 @@ def case_create(
         case.artists.add(*artists)
         added = _add_urls(case, user, ids)
         case_record(
-            case, user=user, kind="proposed", data={"urls": added, "accounts": sorted(set(account_ids))}
+            case,
+            user=user,
+            kind="proposed",
+            data={"urls": len(added), "url_ids": added, "accounts": sorted(set(account_ids))},
         )
         if owner:
             case_record(case, user=user, kind="taken", data={"owner": user.pk})
@@ -276,19 +279,21 @@ def case_add_urls(
     with transaction.atomic():
         ids = _urls_for(user, case.agency_id, url_ids, account_ids)
         added = _add_urls(case, user, ids)
-        if added:
-            case_record(case, user=user, kind="urls_added", data={"urls": added})
-    return added
+        if added:  # the ids themselves enter the chain, not only how many
+            case_record(case, user=user, kind="urls_added", data={"urls": len(added), "url_ids": added})
+    return len(added)
 
 
 def case_remove_urls(*, user: User, case_id: int, url_ids: Iterable[int]) -> int:
     case = case_get(case_id, user)
     _need(user, "change_case", _("change cases"))
     with transaction.atomic():
-        removed, _n = CaseURL.objects.filter(case=case, url_id__in=list(url_ids)).delete()
-        if removed:
-            case_record(case, user=user, kind="urls_removed", data={"urls": removed})
-    return removed
+        rows = CaseURL.objects.filter(case=case, url_id__in=list(url_ids))
+        ids = sorted(rows.values_list("url_id", flat=True))
+        rows.delete()
+        if ids:
+            case_record(case, user=user, kind="urls_removed", data={"urls": len(ids), "url_ids": ids})
+    return len(ids)
 
 
 def case_close(*, user: User, case_id: int, reason: str) -> Case:

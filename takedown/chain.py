@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from takedown.choices import ChainKind
@@ -122,6 +123,14 @@ def _locked_head(agency_id: int) -> ChainHead:
     except IntegrityError:
         pass  # another worker made it first: lock theirs
     return ChainHead.objects.select_for_update().get(agency_id=agency_id)
+
+
+def lock_heads(agency_ids: Iterable[int]) -> None:
+    """Lock these agencies' heads, in id order, for the caller's transaction. Transactions that
+    also lock URL rows take the heads first (as a notice's move does), so the two orders never
+    cross into a deadlock."""
+    for agency_id in sorted(set(agency_ids)):
+        _locked_head(agency_id)
 
 
 def chain_append(*, agency_id: int, items: Iterable[tuple[str, int, dict]]) -> list[ChainEntry]:
@@ -241,10 +250,13 @@ def _current_contents(kind: str, ids: list[int]) -> dict[int, dict]:
     return {e.pk: case_event_content(e) for e in CaseEvent.objects.filter(pk__in=ids)}
 
 
-def _entries(agency_id: int, chunk: int) -> Iterator[list[ChainEntry]]:
+def _entries(agency_id: int, chunk: int, upto: int | None = None) -> Iterator[list[ChainEntry]]:
     after = 0
     while True:
-        rows = list(ChainEntry.objects.filter(agency_id=agency_id, seq__gt=after).order_by("seq")[:chunk])
+        rows = ChainEntry.objects.filter(agency_id=agency_id, seq__gt=after)
+        if upto is not None:
+            rows = rows.filter(seq__lte=upto)
+        rows = list(rows.order_by("seq")[:chunk])
         if not rows:
             return
         yield rows
@@ -267,6 +279,37 @@ def verify_entries(entries: Iterable[ChainEntry], prev: str, expect_seq: int) ->
     return None, prev, expect_seq
 
 
+def _orphan(agency: Agency) -> str | None:
+    """The first check, notice event or case event of the agency written after its chain began
+    (later than its first entry, or a higher id than the first chained row of its kind) that has
+    no entry: a row put into the database behind the product's back."""
+    first = ChainEntry.objects.filter(agency=agency).order_by("seq").values_list("at", flat=True).first()
+    if first is None:
+        return None
+    kinds = [
+        (ChainKind.CHECK, URLCheck.objects.filter(url__artist__agency=agency), "checked_at"),
+        (ChainKind.NOTICE_EVENT, NoticeEvent.objects.filter(notice__agency=agency), "at"),
+        (ChainKind.CASE_EVENT, CaseEvent.objects.filter(case__agency=agency), "at"),
+    ]
+    for kind, rows, when in kinds:
+        chained = ChainEntry.objects.filter(agency=agency, kind=kind)
+        expected = Q(**{f"{when}__gte": first})
+        lowest = chained.aggregate(m=Min("object_id"))["m"]
+        if lowest is not None:
+            expected |= Q(pk__gt=lowest)
+        # One statement: a row it sees committed with its entry, so the entry is seen too.
+        orphan = (
+            rows.filter(expected)
+            .exclude(pk__in=chained.values("object_id"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if orphan is not None:
+            return f"{ChainKind(kind).label} {orphan} has no chain entry (written after the chain began, not by the product)"
+    return None
+
+
 def verify_chain(agency: Agency, *, chunk: int = 2000) -> ChainReport:
     """Walk the agency's chain: every link, every covered row still present, the head, the anchors.
 
@@ -274,8 +317,10 @@ def verify_chain(agency: Agency, *, chunk: int = 2000) -> ChainReport:
     erasure are counted, not treated as breaks.
     """
     report = ChainReport(agency=agency.slug)
+    # The head first, and the walk up to it: appends committing meanwhile lie beyond it.
+    head = ChainHead.objects.filter(agency_id=agency.pk).first()
     prev, seq = GENESIS, 1
-    for rows in _entries(agency.pk, chunk):
+    for rows in _entries(agency.pk, chunk, head.seq if head is not None else None):
         problem, prev, seq = verify_entries(rows, prev, seq)
         if problem:
             report.broken.append(problem)
@@ -295,9 +340,12 @@ def verify_chain(agency: Agency, *, chunk: int = 2000) -> ChainReport:
                         f"entry {e.seq}: {ChainKind(kind).label} {e.object_id} was changed after it was recorded"
                     )
                     return report
-    head = ChainHead.objects.filter(agency_id=agency.pk).first()
     if head is not None and (head.seq != seq - 1 or head.head_sha256 != prev):
         report.broken.append(f"the head says entry {head.seq}, the chain ends at entry {seq - 1}")
+        return report
+    orphan = _orphan(agency)
+    if orphan:
+        report.broken.append(orphan)
         return report
     for anchor in ChainAnchor.objects.filter(agency=agency).order_by("day"):
         entry = (

@@ -35,6 +35,7 @@ from markupsafe import escape
 
 from takedown import chain, signing
 from takedown.choices import CaseStatus, ChainKind, URLStatus
+from takedown.exporting import safe_cell
 from takedown.models import (
     Case,
     CaseEvent,
@@ -55,8 +56,6 @@ REPORT = "report.pdf"
 MANIFEST = "manifest.json"
 CERTIFICATE = "certificate.pem"
 SIGNED_LIST = "files.json"
-# Gone states: the URL no longer shows the item to everyone.
-_GONE = {URLStatus.REMOVED, URLStatus.LEGALLY_BLOCKED, URLStatus.SOFT_REMOVED}
 
 LABELS = {
     "en": {
@@ -82,6 +81,12 @@ LABELS = {
         "notices": "Notices",
         "removal": "Time to removal",
         "still_live": "still live",
+        "removed_before_notice": "removed before notice",
+        "removed": "removed",
+        "legally_blocked": "legally blocked (not deleted)",
+        "soft_removed": "soft-removed (hidden, not deleted)",
+        "restricted": "restricted (still live for some)",
+        "dismissed": "dismissed (not pursued)",
         "no_checks": "no check recorded",
         "notice_list": "Notices that named these URLs",
         "notice": "Notice",
@@ -116,6 +121,12 @@ LABELS = {
         "notices": "통지",
         "removal": "삭제까지 걸린 시간",
         "still_live": "게시 중",
+        "removed_before_notice": "통지 전 삭제됨",
+        "removed": "삭제됨",
+        "legally_blocked": "법적 차단됨 (삭제 아님)",
+        "soft_removed": "비공개 처리됨 (삭제 아님)",
+        "restricted": "제한됨 (일부에게 계속 게시)",
+        "dismissed": "기각됨 (조치하지 않음)",
         "no_checks": "확인 기록 없음",
         "notice_list": "이 URL을 기재한 통지",
         "notice": "통지",
@@ -148,11 +159,16 @@ def _duration(delta: timedelta) -> str:
 
 
 def removal_text(url: InfringingURL, labels: dict[str, str]) -> str:
-    if url.status in _GONE and url.removed_at and url.notified_at:
-        return _duration(url.removed_at - url.notified_at)
-    if url.status in _GONE:
-        return url.get_status_display()
-    return labels["still_live"]
+    """One label per status; a time to removal only for a URL removed after its notice."""
+    if url.status == URLStatus.REMOVED:
+        if url.removed_at and url.notified_at:
+            if url.removed_at <= url.notified_at:
+                return labels["removed_before_notice"]
+            return _duration(url.removed_at - url.notified_at)
+        return labels["removed"]
+    if url.status in (URLStatus.OPEN, URLStatus.NOTIFIED):
+        return labels["still_live"]
+    return labels[url.status]
 
 
 class _Hashing:
@@ -298,7 +314,7 @@ class _Builder:
                 if c
                 else [""] * 6
             )
-            self.csv.writerow(base + tail + [notices])
+            self.csv.writerow([safe_cell(v) for v in base + tail + [notices]])  # raw in data.json
         record = {
             "id": url.pk,
             "url": url.url,

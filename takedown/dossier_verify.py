@@ -55,7 +55,25 @@ def verify_dossier(data: bytes | str, *, database: bool = False) -> DossierCheck
     return report
 
 
+def _unsafe_names(zf: zipfile.ZipFile) -> list[str]:
+    """Problems with the members' names: a name twice (tools differ on which copy they open),
+    an absolute path, a '..' part or a backslash."""
+    problems, seen = [], set()
+    for info in zf.infolist():
+        name = info.filename
+        if name in seen:
+            problems.append(f"{name!r}: member name appears more than once in the ZIP")
+        seen.add(name)
+        if name.startswith("/") or "\\" in name or ".." in name.split("/") or ":" in name:
+            problems.append(f"{name!r}: unsafe member name (absolute, '..' or backslash)")
+    return problems
+
+
 def _verify(zf: zipfile.ZipFile, report: DossierCheck, database: bool) -> None:
+    unsafe = _unsafe_names(zf)
+    if unsafe:
+        report.problems.extend(unsafe)
+        return
     raw = _read(zf, MANIFEST)
     manifest = json.loads(raw)
     if manifest.get("format") != FORMAT:
@@ -79,6 +97,8 @@ def _verify(zf: zipfile.ZipFile, report: DossierCheck, database: bool) -> None:
     _verify_chain(contents, report)
     if database:
         _verify_against_database(contents, manifest, report)
+    else:
+        report.notes.append("offline: the certificate was not checked against the installation's certificate")
 
 
 def _verify_signature(contents: dict[str, bytes], manifest: dict, report: DossierCheck) -> None:
@@ -93,7 +113,18 @@ def _verify_signature(contents: dict[str, bytes], manifest: dict, report: Dossie
         report.problems.append(f"{REPORT}: the signature does not match the document (changed after signing)")
     if not sig.whole_file:
         report.problems.append(f"{REPORT}: the signature does not cover the whole file (something was added)")
+    included = signing.pem_der(contents[CERTIFICATE])
+    if sig.signer_der != included:
+        report.problems.append(
+            f"{REPORT}: not signed with the certificate in {CERTIFICATE} (signed by another key: "
+            f"{signing.fingerprint(sig.signer_der) if sig.signer_der else 'none'})"
+        )
+    elif not sig.trusted:
+        report.problems.append(
+            f"{REPORT}: the signature is not trusted under the certificate in {CERTIFICATE}"
+        )
     report.notes.append(f"report signed by {sig.signer}")
+    report.notes.append(f"{CERTIFICATE}: SHA-256 fingerprint {signing.fingerprint(included)}")
     signed = sig.attachments.get(SIGNED_LIST)
     if signed is None:
         report.problems.append(f"{REPORT}: no signed file list ({SIGNED_LIST}) inside")
@@ -143,7 +174,10 @@ def _verify_chain(contents: dict[str, bytes], report: DossierCheck) -> None:
                     f"data.json: check {c['id']} differs from its chain entry {entry['seq']}"
                 )
     if uncovered:
-        report.notes.append(f"{uncovered} checks predate the hash chain (recorded before it existed)")
+        report.notes.append(
+            f"{uncovered} checks have no chain entry in the dossier: recorded before the chain began, "
+            "or not by the product (checking against the installation's database tells which)"
+        )
     pdfs = {
         json.loads(e["content"])["notice"]: json.loads(e["content"]).get("pdf_sha256")
         for e in entries
@@ -184,9 +218,14 @@ def _verify_against_database(contents: dict[str, bytes], manifest: dict, report:
     if not result.ok:
         report.problems.extend(f"the agency's chain: {p}" for p in result.broken)
     try:
-        mine = signing.certificate_pem(agency.slug)
+        mine = signing.pem_der(signing.certificate_pem(agency.slug))
     except Exception:
-        report.notes.append("no signing certificate configured here to compare with")
+        report.problems.append("no signing certificate configured here: the signer cannot be checked")
         return
-    if contents.get(CERTIFICATE) and mine.strip() != contents[CERTIFICATE].strip():
-        report.problems.append(f"{CERTIFICATE}: not the agency's configured certificate")
+    if not contents.get(CERTIFICATE) or signing.pem_der(contents[CERTIFICATE]) != mine:
+        report.problems.append(
+            f"{REPORT}: not signed with the certificate in {CERTIFICATE} of this installation "
+            f"(the agency's is {signing.fingerprint(mine)})"
+        )
+    else:
+        report.notes.append(f"{CERTIFICATE}: the agency's configured certificate on this installation")

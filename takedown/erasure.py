@@ -317,7 +317,7 @@ def artist_erase(*, artist_id: int, user: User, operator: str = "", now: datetim
         plan = erasure_plan(artist)
         if plan.blockers:
             raise Conflict(" ".join(plan.blockers))
-        _apply(plan)
+        _apply(plan, user)
         return Erasure.objects.create(
             agency_id=artist.agency_id,
             artist_ref=artist_id,
@@ -334,7 +334,19 @@ def artist_erase(*, artist_id: int, user: User, operator: str = "", now: datetim
         )
 
 
-def _apply(plan: ErasurePlan) -> None:
+def _record_in_cases(artist: Artist, user: User | None) -> None:
+    """Each case that held the artist's URLs says, in its timeline and chain, which ones left it."""
+    from takedown.cases import case_record
+
+    held: dict[int, list[int]] = {}
+    for case_id, url_id in CaseURL.objects.filter(url__artist=artist).values_list("case_id", "url_id"):
+        held.setdefault(case_id, []).append(url_id)
+    for case in Case.objects.filter(pk__in=held).order_by("pk"):
+        ids = sorted(held[case.pk])
+        case_record(case, user=user, kind="urls_erased", data={"urls": len(ids), "url_ids": ids})
+
+
+def _apply(plan: ErasurePlan, user: User | None = None) -> None:
     artist, rewrites = plan.artist, plan.rewrites
     _log_entries(artist, plan.url_ids).update(object_repr=ERASED_ENTRY, change_message="")
     Job.objects.filter(pk__in=rewrites.jobs_deleted).delete()
@@ -348,6 +360,7 @@ def _apply(plan: ErasurePlan) -> None:
     Notice.objects.filter(artist=artist, sent_at__isnull=True, status__in=UNSENT).delete()
     URLCheck.objects.filter(url__artist=artist).delete()
     # The artist's URLs leave the cases that held them, and the artist leaves those cases.
+    _record_in_cases(artist, user)
     CaseURL.objects.filter(url__artist=artist).delete()
     Case.artists.through.objects.filter(artist=artist).delete()
     InfringingURL.objects.filter(artist=artist).update(same_as=None)

@@ -347,6 +347,12 @@ def record_results(
     rng = rng or random.Random()
     by_id = dict(results)
     with transaction.atomic():
+        # The agencies' chain heads before the URL rows: the order mark_sent takes them in.
+        chain.lock_heads(
+            InfringingURL.objects.filter(check_claim=token, pk__in=list(by_id))
+            .values_list("artist__agency_id", flat=True)
+            .distinct()
+        )
         urls = list(
             InfringingURL.objects.select_for_update()
             .filter(check_claim=token, pk__in=list(by_id))

@@ -35,7 +35,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from takedown import rechecks
-from takedown.choices import NoticeStatus, Verdict
+from takedown.choices import CaseStatus, NoticeStatus, Verdict
 from takedown.models import Artist, Erasure, InfringingURL, Notice, NoticeItem, URLCheck
 
 # A notice in any other state is open: submitted and not yet ended (a draft asserts nothing yet;
@@ -165,6 +165,8 @@ def checks_retain(*, now: datetime, days: int, dry_run: bool = False) -> tuple[i
     cutoff = now - timedelta(days=days)
     url_ids = list(
         URLCheck.objects.filter(checked_at__lt=cutoff)
+        # Legal hold: a URL in a case not yet closed keeps every check and its words.
+        .exclude(url__case_links__case__status__in=[CaseStatus.PROPOSED, CaseStatus.OPEN])
         .order_by("url_id")
         .values_list("url_id", flat=True)
         .distinct()

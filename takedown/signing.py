@@ -53,11 +53,38 @@ def _private_pair(slug: str) -> tuple[Path, Path]:
     return folder / "key.pem", folder / "cert.pem"
 
 
+def _check_organisation(cert: Path, agency_slug: str) -> None:
+    """Invalid when the certificate's organisation is not the agency's name (English or Korean):
+    one installation-wide certificate must not sign another agency's dossiers."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from takedown.models import Agency
+
+    agency = Agency.objects.filter(slug=agency_slug).values("name", "name_ko").first()
+    if agency is None:
+        return
+    orgs = {
+        a.value
+        for a in x509.load_pem_x509_certificate(cert.read_bytes()).subject.get_attributes_for_oid(
+            NameOID.ORGANIZATION_NAME
+        )
+    }
+    names = {n[:64] for n in (agency["name"], agency["name_ko"]) if n}
+    if not orgs & names:
+        raise Invalid(
+            _("The signing certificate names another organisation (%(orgs)s), not %(agency)s: refused.")
+            % {"orgs": ", ".join(sorted(orgs)) or "-", "agency": agency["name"]}
+        )
+
+
 def signing_files(agency_slug: str) -> SigningFiles:
-    """The key and certificate that sign this agency's dossiers; Invalid when there are none."""
+    """The key and certificate that sign this agency's dossiers; Invalid when there are none, or
+    when the configured certificate names another organisation than the agency."""
     key, cert = settings.TAKEDOWN_SIGNING_KEY, settings.TAKEDOWN_SIGNING_CERT
     if key and cert:
         phrase = settings.TAKEDOWN_SIGNING_KEY_PASSPHRASE
+        _check_organisation(Path(cert), agency_slug)
         return SigningFiles(Path(key), Path(cert), phrase.encode() if phrase else None)
     key_path, cert_path = _private_pair(agency_slug)
     if key_path.is_file() and cert_path.is_file():
@@ -170,6 +197,7 @@ class SignatureCheck:
     signer: str
     attachments: dict[str, bytes]
     problem: str = ""
+    signer_der: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -220,4 +248,22 @@ def verify_pdf(pdf: bytes, cert_pem: bytes) -> SignatureCheck:
         trusted=status.trusted,
         signer=status.signing_cert.subject.human_friendly if status.signing_cert else "",
         attachments=attachments,
+        signer_der=status.signing_cert.dump() if status.signing_cert else b"",
     )
+
+
+def pem_der(cert_pem: bytes) -> bytes:
+    """The DER bytes of a PEM certificate (ValueError when it is not one)."""
+    from asn1crypto import pem
+
+    if not pem.detect(cert_pem):
+        raise ValueError("not a PEM certificate")
+    _type, _headers, der = pem.unarmor(cert_pem)
+    return der
+
+
+def fingerprint(der: bytes) -> str:
+    """The certificate's SHA-256 fingerprint, as AA:BB:..."""
+    import hashlib
+
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())

@@ -236,6 +236,35 @@ def test_erasing_an_artist_takes_their_urls_out_of_cases_and_keeps_the_case(buil
     from takedown import erasure
 
     case, _ = built_case
+    ids = sorted(case.urls.values_list("pk", flat=True))
     erasure.artist_erase(artist_id=artist.pk, user=legal)
     case.refresh_from_db()
     assert case.urls.count() == 0 and not case.artists.filter(pk=artist.pk).exists()
+    # The case's timeline (and chain) says which URLs erasure took out.
+    event = case.events.order_by("-pk").first()
+    assert (event.kind, event.data["url_ids"]) == ("urls_erased", ids)
+    from takedown import chain
+
+    assert chain.verify_chain(case.agency).ok
+
+
+def test_adding_and_removing_urls_chains_the_url_ids_not_only_a_count(built_case, legal):
+    import json
+
+    from takedown.models import ChainEntry
+
+    case, _notice = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    ids = sorted(case.urls.values_list("pk", flat=True))[:2]
+    assert cases.case_remove_urls(user=legal, case_id=case.pk, url_ids=ids) == 2
+    assert cases.case_add_urls(user=legal, case_id=case.pk, url_ids=ids) == 2
+    contents = [
+        json.loads(c)
+        for c in ChainEntry.objects.filter(kind="case_event")
+        .order_by("seq")
+        .values_list("content", flat=True)
+    ]
+    assert [(c["kind"], c["data"]["url_ids"]) for c in contents[-2:]] == [
+        ("urls_removed", ids),
+        ("urls_added", ids),
+    ]

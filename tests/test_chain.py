@@ -170,3 +170,102 @@ def test_a_case_event_enters_the_chain_with_the_case(built_case, agency, legal):
         and f'"case":{case.pk}' in entry.content
         and '"kind":"taken"' in entry.content
     )
+
+
+@pytest.mark.parametrize("kind", ["check", "case_event", "notice_event"])
+def test_it_catches_a_row_inserted_behind_the_products_back(built_case, agency, legal, kind):
+    from takedown import dossier
+    from takedown.dossier_verify import verify_dossier
+    from takedown.models import CaseEvent
+
+    case, notice = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    exported = dossier.dossier_bytes(case=case, user=legal, locale="en")
+    assert verify_dossier(exported, database=True).ok
+    url = case.urls.order_by("pk").first()
+    if kind == "check":
+        row = URLCheck.objects.create(url=url, http_status=404, verdict="removed")
+    elif kind == "case_event":
+        row = CaseEvent.objects.create(case=case, actor=legal, kind="changed", detail="fabricated")
+    else:
+        row = NoticeEvent.objects.create(notice=notice, actor=legal, to_status="removed", reason="fabricated")
+    says = _broken(agency)
+    assert f"{row.pk}" in says and "has no chain entry" in says, says
+    result = verify_dossier(exported, database=True)
+    assert not result.ok and any("has no chain entry" in p for p in result.problems)
+
+
+def test_an_append_committing_while_the_chain_is_walked_is_not_a_break(
+    built_case, agency, legal, monkeypatch
+):
+    walk = chain._entries
+
+    def walk_while_another_worker_appends(agency_id, chunk, *args, **kw):
+        yield from walk(agency_id, chunk, *args, **kw)
+        # another worker commits an entry after the last one was read, before the head is
+        cases.case_take(user=legal, case_id=built_case[0].pk)
+
+    monkeypatch.setattr(chain, "_entries", walk_while_another_worker_appends)
+    report = chain.verify_chain(agency, chunk=3)
+    assert report.ok, report.broken
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_checks_takes_the_chain_head_before_the_url_rows(agency, artist):
+    """record_results and mark_sent both lock the head before URL rows: no lock-order deadlock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    from django.db import OperationalError
+
+    from takedown.models import InfringingURL
+    from tests.cases_setup import X_URLS, observe
+    from tests.notices_setup import import_urls
+
+    import_urls(agency, artist, X_URLS)
+    urls = list(InfringingURL.objects.filter(artist=artist).order_by("pk"))
+    observe(urls)  # the agency's chain has a head
+    holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def hold_head() -> None:
+        try:
+            with transaction.atomic():
+                chain._locked_head(agency.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def record() -> None:
+        try:
+            observe(urls)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_head)
+    holder.start()
+    assert holding.wait(timeout=10)
+    recorder = threading.Thread(target=record)
+    recorder.start()
+    try:
+        with connection.cursor() as cur:
+            for _ in range(200):  # until the recorder waits for a lock
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if cur.fetchone()[0]:
+                    break
+                threading.Event().wait(0.05)
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                "SELECT id FROM takedown_infringingurl WHERE id = ANY(%s) FOR UPDATE NOWAIT",
+                [[u.pk for u in urls]],
+            )
+            assert len(cur.fetchall()) == len(urls)
+    except OperationalError:
+        pytest.fail("the URL rows were locked while waiting for the chain head (lock-order deadlock risk)")
+    finally:
+        release.set()
+        holder.join()
+        recorder.join()
+    assert not errors

@@ -144,3 +144,96 @@ def test_it_reports_the_case_in_the_pdf_in_korean(built_case, legal):
 def test_it_refuses_hostile_members_with_a_problem_never_a_crash(exported, name, body):
     result = verify_dossier(_rewritten(exported, name, lambda _b: body))
     assert not result.ok and result.problems
+
+
+def test_it_refuses_a_report_re_signed_by_an_insider_key_under_a_lookalike_certificate(
+    built_case, legal, monkeypatch
+):
+    from takedown import signing
+
+    case, _notice = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    # An insider's own key, under a certificate that copies the agency's name.
+    signing.create_self_signed("insider", case.agency.name)
+    genuine_sign = signing.sign_pdf
+    monkeypatch.setattr(
+        signing, "sign_pdf", lambda pdf, *, agency_slug, **kw: genuine_sign(pdf, agency_slug="insider", **kw)
+    )
+    forged = dossier.dossier_bytes(case=case, user=legal, locale="en")  # genuine certificate.pem kept
+    monkeypatch.setattr(signing, "sign_pdf", genuine_sign)
+    for database in (False, True):
+        result = verify_dossier(forged, database=database)
+        assert not result.ok, database
+        assert any("not signed with the certificate" in p for p in result.problems), result.problems
+    offline = verify_dossier(dossier.dossier_bytes(case=case, user=legal, locale="en"))
+    assert offline.ok, offline.problems
+    assert any("not checked against the installation's certificate" in n for n in offline.notes)
+    assert any("SHA-256 fingerprint" in n for n in offline.notes)
+
+
+@pytest.mark.parametrize("extra", ["data.csv", "/etc/data.csv", "../data.csv", "notices\\x.pdf"])
+def test_it_refuses_a_duplicate_member_name_and_unsafe_paths(exported, extra):
+    src = zipfile.ZipFile(io.BytesIO(exported))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        dst.writestr(extra, b"url,status\nhttps://x.example,removed\n")  # read first by some tools
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    result = verify_dossier(out.getvalue())
+    assert not result.ok
+    assert any("member name" in p for p in result.problems), result.problems
+
+
+def test_it_gives_each_url_status_its_own_truthful_removal_label():
+    from datetime import UTC, datetime, timedelta
+
+    from takedown.choices import URLStatus
+    from takedown.models import InfringingURL
+
+    lab = dossier.LABELS["en"]
+    sent = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+    def text(status, removed_at=None, notified_at=sent):
+        return dossier.removal_text(
+            InfringingURL(status=status, removed_at=removed_at, notified_at=notified_at), lab
+        )
+
+    assert text(URLStatus.OPEN) == text(URLStatus.NOTIFIED) == lab["still_live"]
+    assert text(URLStatus.REMOVED, sent + timedelta(hours=30)) == "1 d 6 h"
+    assert text(URLStatus.REMOVED, sent - timedelta(hours=2)) == lab["removed_before_notice"]
+    assert text(URLStatus.REMOVED, sent) == lab["removed_before_notice"]
+    others = [URLStatus.DISMISSED, URLStatus.RESTRICTED, URLStatus.LEGALLY_BLOCKED, URLStatus.SOFT_REMOVED]
+    labels = [text(s, sent + timedelta(hours=5)) for s in others]
+    assert len(set(labels)) == len(others) and lab["still_live"] not in labels
+    assert not any(label[0].isdigit() for label in labels), labels  # no "time to removal" for these
+    assert set(dossier.LABELS["ko"]) == set(lab)
+
+
+def test_it_writes_no_spreadsheet_formula_into_data_csv_and_keeps_raw_values_in_data_json(built_case, legal):
+    import csv
+
+    from takedown.models import Artist
+
+    case, _notice = built_case
+    hostile = '=HYPERLINK("http://evil.example","open")'
+    Artist.objects.filter(pk=case.urls.first().artist_id).update(name=hostile)
+    data = dossier.dossier_bytes(case=case, user=legal, locale="en")
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    rows = list(csv.reader(io.StringIO(zf.read("data.csv").decode())))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + hostile in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    assert hostile in {u["artist"] for u in json.loads(zf.read("data.json"))["urls"]}
+
+
+def test_it_refuses_to_sign_an_agencys_dossier_with_a_certificate_naming_another_agency(
+    built_case, legal, settings, tmp_path
+):
+    from takedown import signing
+    from takedown.errors import Invalid
+
+    case, _notice = built_case
+    key, cert, _ = signing.create_self_signed("other-agency", "Moonbeam Agency")
+    settings.TAKEDOWN_SIGNING_KEY, settings.TAKEDOWN_SIGNING_CERT = str(key), str(cert)
+    with pytest.raises(Invalid, match="names another organisation"):
+        dossier.dossier_bytes(case=case, user=legal, locale="en")

@@ -173,3 +173,16 @@ def test_it_runs_every_day_on_the_cluster(settings, youtube_url):
         _check(youtube_url, timezone.now() - timedelta(days=400 + i), "inconclusive")
     settings.TAKEDOWN_RETAIN_CHECKS_DAYS = 365
     assert retention.retention_tick().startswith("checks: 1 deleted")
+
+
+def test_it_holds_every_check_of_urls_in_a_case_until_the_case_is_closed(settings, youtube_url, legal):
+    from takedown import cases
+
+    old = [_check(youtube_url, LONG_AGO + timedelta(days=i), "inconclusive") for i in range(3)]
+    case = cases.case_create(user=legal, title="Held", url_ids=[youtube_url.pk])
+    assert _apply(settings).checks_deleted == 0
+    assert URLCheck.objects.filter(url=youtube_url).count() == 3
+    assert all(c.title for c in URLCheck.objects.filter(url=youtube_url))
+    cases.case_close(user=legal, case_id=case.pk, reason="settled")
+    assert _apply(settings).checks_deleted == 2
+    assert URLCheck.objects.get(url=youtube_url).pk == old[-1].pk
