@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('takedown', '0040_abuse_contacts'),
+        ('takedown', '0017_abuse_contacts'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('takedown', '0020_agency_time_zone_and_labels'),
+        ('takedown', '0016_agency_time_zone_and_labels'),
     ]
 
     operations = [
