@@ -95,10 +95,24 @@ def install(connection) -> bool:
     statements = {"postgresql": PG_INSTALL, "sqlite": SQLITE_INSTALL}.get(connection.vendor)
     if statements is None or not (_table_exists(connection, URL) and _table_exists(connection, CHANGE)):
         return False
+    if connection.vendor == "postgresql" and _all_present(connection):
+        # PostgreSQL keeps them across migrations; re-creating them inside a transaction that
+        # has written URL rows (setup after loading data) would fail on pending trigger events.
+        return True
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
     return True
+
+
+def _all_present(connection) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = %s AND indexname = ANY(%s)",
+            [URL, ["url_search_url", "url_search_note"]],
+        )
+        indexes = cursor.fetchone()[0]
+    return indexes == 2 and installed(connection)
 
 
 def uninstall(connection) -> None:
