@@ -940,7 +940,20 @@ class InfringingURL(models.Model):
             raise ValidationError(errors)
 
 
-class RemovalRollup(models.Model):
+class RollupCounts(models.Model):
+    """The counts a rollup row carries for its URLs (shared by the day cells and the totals)."""
+
+    urls = models.IntegerField(default=0)
+    notified = models.IntegerField(default=0)
+    live = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    reuploads = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class RemovalRollup(RollupCounts):
     """The statistics' rollup: URLs (items, not aliases) counted per agency, local discovery
     day, artist, platform, legal route and time-to-removal bucket.
 
@@ -958,11 +971,6 @@ class RemovalRollup(models.Model):
     platform_id = models.IntegerField()  # 0: no platform matched
     legal_route = models.CharField(max_length=20)
     bucket = models.SmallIntegerField()
-    urls = models.IntegerField(default=0)
-    notified = models.IntegerField(default=0)
-    live = models.IntegerField(default=0)
-    overdue = models.IntegerField(default=0)
-    reuploads = models.IntegerField(default=0)
 
     class Meta:
         # The statistics read an agency's cells over a period: WHERE agency_id = a AND day
@@ -989,7 +997,7 @@ class RemovalRollup(models.Model):
         return f"{self.day} artist {self.artist_id}: {self.urls} URL(s)"
 
 
-class RemovalTotal(models.Model):
+class RemovalTotal(RollupCounts):
     """The rollup summed over all days: one row per agency, artist, platform, route and bucket.
 
     What the figures read when no period is asked for (the dashboard's and /stats/'s default):
@@ -1003,11 +1011,6 @@ class RemovalTotal(models.Model):
     platform_id = models.IntegerField()  # 0: no platform matched
     legal_route = models.CharField(max_length=20)
     bucket = models.SmallIntegerField()
-    urls = models.IntegerField(default=0)
-    notified = models.IntegerField(default=0)
-    live = models.IntegerField(default=0)
-    overdue = models.IntegerField(default=0)
-    reuploads = models.IntegerField(default=0)
 
     class Meta:
         # The figures read an agency's rows (the key's leading column); the refresh an artist's.

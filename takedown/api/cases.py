@@ -79,23 +79,6 @@ class CaseDetailSerializer(CaseSerializer):
 _IDS = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**62), max_length=100_000)
 
 
-class CaseCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
-    urls = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**62),
-        required=False,
-        default=list,
-        max_length=100_000,
-    )
-    accounts = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**62),
-        required=False,
-        default=list,
-        max_length=1000,
-    )
-
-
 class CaseUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300, required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
@@ -116,6 +99,11 @@ class CaseURLsSerializer(serializers.Serializer):
         default=list,
         max_length=1000,
     )
+
+
+class CaseCreateSerializer(CaseURLsSerializer):
+    title = serializers.CharField(max_length=300)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
 
 
 class CaseCloseSerializer(serializers.Serializer):
