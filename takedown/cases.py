@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from takedown import chain
 from takedown.choices import CaseStatus, Role
@@ -131,9 +132,35 @@ def _need(user: User, codename: str, doing: str) -> None:
         raise NotAllowed(_("Your role may not %(doing)s.") % {"doing": doing})
 
 
+# What each kind of timeline line means, for people (the stored kind stays a stable code).
+EVENT_LABELS = {
+    "proposed": gettext_lazy("Proposed"),
+    "taken": gettext_lazy("Taken on"),
+    "changed": gettext_lazy("Changed"),
+    "urls_added": gettext_lazy("URLs added"),
+    "urls_removed": gettext_lazy("URLs removed"),
+    "urls_erased": gettext_lazy("URLs erased"),
+    "closed": gettext_lazy("Closed"),
+    "dossier_exported": gettext_lazy("Dossier exported"),
+}
+
+
+def event_label(kind: str) -> str:
+    return str(EVENT_LABELS.get(kind, kind))
+
+
 def case_get(case_id: int, user: User) -> Case:
     """A case of the user's agency (another agency's is DoesNotExist, as if it did not exist)."""
     return Case.objects.visible_to(user).select_related("agency", "legal_owner").get(pk=case_id)
+
+
+def _lock_unclosed(case: Case) -> Case:
+    """The case's row, locked for the caller's transaction; a closed case is refused (its
+    contents are evidence as they stood when it was closed)."""
+    locked = Case.objects.select_for_update().select_related("agency", "legal_owner").get(pk=case.pk)
+    if locked.status == CaseStatus.CLOSED:
+        raise Conflict(_("Case #%(id)s is closed.") % {"id": case.pk})
+    return locked
 
 
 def case_record(
@@ -254,9 +281,12 @@ def case_update(*, user: User, case_id: int, legal_owner_id: int | None = None, 
         if not owner.exists():
             raise Invalid(_("The owner must be an active legal reviewer of the agency."))
         changes["legal_owner_id"] = legal_owner_id
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict(_("Case #%(id)s is closed.") % {"id": case.pk})
     if not changes:
         return case
     with transaction.atomic():
+        case = _lock_unclosed(case)
         if case.status == CaseStatus.PROPOSED and "legal_owner_id" in changes:
             changes["status"] = CaseStatus.OPEN
         Case.objects.filter(pk=case.pk).update(**changes)
@@ -277,6 +307,7 @@ def case_add_urls(
     else:
         _need(user, "add_case", _("propose cases"))
     with transaction.atomic():
+        case = _lock_unclosed(case)
         ids = _urls_for(user, case.agency_id, url_ids, account_ids)
         added = _add_urls(case, user, ids)
         if added:  # the ids themselves enter the chain, not only how many
@@ -287,7 +318,10 @@ def case_add_urls(
 def case_remove_urls(*, user: User, case_id: int, url_ids: Iterable[int]) -> int:
     case = case_get(case_id, user)
     _need(user, "change_case", _("change cases"))
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict(_("Case #%(id)s is closed.") % {"id": case.pk})
     with transaction.atomic():
+        case = _lock_unclosed(case)
         rows = CaseURL.objects.filter(case=case, url_id__in=list(url_ids))
         ids = sorted(rows.values_list("url_id", flat=True))
         rows.delete()
@@ -310,6 +344,25 @@ def case_close(*, user: User, case_id: int, reason: str) -> Case:
         case.refresh_from_db()
         case_record(case, user=user, kind="closed", detail=reason.strip())
     return case
+
+
+def case_record_export(
+    case: Case,
+    *,
+    user: User | None,
+    sha256: str,
+    size: int,
+    urls: int,
+    locale: str,
+    job_id: int | None = None,
+) -> CaseEvent:
+    """Put a dossier export on the case's timeline and in the chain: who exported what, and the
+    ZIP's own SHA-256, so a copy handed to a court can later be matched to this moment."""
+    data = {"sha256": sha256, "bytes": size, "urls": urls, "locale": locale}
+    if job_id is not None:
+        data["job"] = job_id
+    with transaction.atomic():
+        return case_record(case, user=user, kind="dossier_exported", data=data)
 
 
 def case_period(case: Case) -> tuple[object, object]:

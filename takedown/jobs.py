@@ -127,7 +127,18 @@ def dossier_export_now_or_later(*, user: User, case_id: int, locale: str):
     signing.signing_files(case.agency.slug)  # no certificate: say so now, not in a job
     total = case.case_urls.count()
     if total <= settings.TAKEDOWN_DOSSIER_BACKGROUND_URLS:
-        return dossier.dossier_bytes(case=case, user=user, locale=locale)
+        import hashlib
+
+        data = dossier.dossier_bytes(case=case, user=user, locale=locale)
+        cases.case_record_export(
+            case,
+            user=user,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            urls=total,
+            locale=locale,
+        )
+        return data
     return job_start(
         kind=Job.Kind.DOSSIER,
         user=user,
@@ -180,8 +191,8 @@ class _Run:
         if not self._mine().update(done=done, result=result, lease_until=self._until()):
             raise LostLease(f"job {self.job.pk}: another worker holds it now")
 
-    def finish(self, **fields) -> None:
-        self._mine().update(
+    def finish(self, **fields) -> int:
+        return self._mine().update(
             lease_until=None,
             run_token="",
             finished_at=timezone.now(),
@@ -230,8 +241,26 @@ def job_run(*, job_id: int) -> str:
         log.exception("job %s failed", job_id)
         run.finish(state=Job.State.FAILED, error=f"{type(exc).__name__}: {exc}")
         return "failed"
-    run.finish(state=Job.State.DONE, result=result, done=job.total)
+    with transaction.atomic():
+        finished = run.finish(state=Job.State.DONE, result=result, done=job.total)
+        if finished and job.kind == Job.Kind.DOSSIER:
+            _record_dossier(job, result)  # with the job's end: a resumed job records it once
     return "done"
+
+
+def _record_dossier(job: Job, result: dict) -> None:
+    from takedown import cases
+    from takedown.models import Case
+
+    cases.case_record_export(
+        Case.objects.get(pk=result["case"]),
+        user=job.user,
+        sha256=result["sha256"],
+        size=result["bytes"],
+        urls=result["urls"],
+        locale=job.params.get("locale", "en"),
+        job_id=job.pk,
+    )
 
 
 def _merge_import(total: dict, part: dict, offset: int) -> dict:

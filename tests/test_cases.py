@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 
@@ -135,7 +136,12 @@ def test_legal_downloads_a_dossier_from_the_api_and_it_verifies(built_case, lega
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert verify_dossier(response.content, database=True).ok
     detail = c.get(f"/api/v1/cases/{case.pk}/").json()
-    assert [e["kind"] for e in detail["events"]] == ["proposed", "taken"] and len(detail["url_ids"]) == 4
+    assert [e["kind"] for e in detail["events"]] == ["proposed", "taken", "dossier_exported"]
+    assert len(detail["url_ids"]) == 4
+    # The export is on the timeline with the very ZIP's digest: a copy can be matched to it later.
+    exported = detail["events"][-1]["data"]
+    assert exported["sha256"] == hashlib.sha256(response.content).hexdigest()
+    assert (exported["bytes"], exported["urls"], exported["locale"]) == (len(response.content), 4, "ko")
 
 
 def test_a_big_case_is_exported_in_the_background_with_progress(
@@ -159,6 +165,13 @@ def test_a_big_case_is_exported_in_the_background_with_progress(
     body = b"".join(download.streaming_content)
     assert verify_dossier(body, database=True).ok
     assert zipfile.ZipFile(io.BytesIO(body)).namelist()
+    # Recorded once, with the job's end and the stored file's digest; running the job again
+    # (a second worker, a retry) neither rewrites nor records it twice.
+    exports = list(CaseEvent.objects.filter(case=case, kind="dossier_exported"))
+    assert len(exports) == 1 and exports[0].data["sha256"] == hashlib.sha256(body).hexdigest()
+    assert exports[0].data["job"] == job.pk and exports[0].actor == legal
+    assert jobs.job_run(job_id=job.pk) == "skipped"
+    assert CaseEvent.objects.filter(case=case, kind="dossier_exported").count() == 1
 
 
 def test_another_agencys_user_gets_404_on_case_dossier_and_account_in_the_admin(
@@ -200,6 +213,9 @@ def test_the_commands_export_and_verify_a_dossier_and_catch_a_changed_one(built_
     out = io.StringIO()
     call_command("export_dossier", str(case.pk), "--output", str(target), "--locale", "ko", stdout=out)
     assert "4 URLs" in out.getvalue() and target.exists()
+    exported = CaseEvent.objects.filter(case=case, kind="dossier_exported").get()
+    assert exported.data["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
+    assert exported.actor == legal and exported.data["locale"] == "ko"
     out = io.StringIO()
     call_command("verify_dossier", str(target), stdout=out)
     assert "OK: files, signature and chain hold." in out.getvalue()
@@ -268,3 +284,40 @@ def test_adding_and_removing_urls_chains_the_url_ids_not_only_a_count(built_case
         ("urls_removed", ids),
         ("urls_added", ids),
     ]
+
+
+def test_a_closed_case_stays_as_it_was_closed(built_case, legal, client):
+    case, _ = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    cases.case_close(user=legal, case_id=case.pk, reason="Handed to the police")
+    ids = sorted(case.urls.values_list("pk", flat=True))
+    events = CaseEvent.objects.filter(case=case).count()
+    with pytest.raises(Conflict):
+        cases.case_update(user=legal, case_id=case.pk, police_reference="SMPA-99")
+    with pytest.raises(Conflict):
+        cases.case_remove_urls(user=legal, case_id=case.pk, url_ids=ids[:1])
+    with pytest.raises(Conflict):
+        cases.case_add_urls(user=legal, case_id=case.pk, url_ids=ids[:1])
+    api = _client(legal)
+    assert api.patch(f"/api/v1/cases/{case.pk}/", {"police_reference": "X"}, format="json").status_code == 409
+    # The admin shows it read-only: a crafted POST changes nothing either.
+    client.force_login(legal)
+    page = client.get(f"/admin/takedown/case/{case.pk}/change/").content.decode()
+    assert 'name="police_reference"' not in page and 'name="_save"' not in page
+    client.post(f"/admin/takedown/case/{case.pk}/change/", {"title": "Renamed", "police_reference": "X"})
+    case.refresh_from_db()
+    assert case.title != "Renamed" and case.police_reference == ""
+    assert sorted(case.urls.values_list("pk", flat=True)) == ids
+    assert CaseEvent.objects.filter(case=case).count() == events
+
+
+def test_the_case_timeline_reads_in_korean(built_case, legal, client):
+    case, _ = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    cases.case_update(user=legal, case_id=case.pk, police_reference="SMPA-88")
+    client.force_login(legal)
+    page = client.get(f"/admin/takedown/case/{case.pk}/change/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    for english in ("Save and add another", ">urls_added<", ">taken<", ">proposed<", ">Detail<", ">Kind<"):
+        assert english not in page, english
+    for korean in ("제안됨", "담당 지정됨", "변경됨", "경찰 접수번호", "세부 내용"):
+        assert korean in page, korean

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,27 @@ from takedown.models import Account, Case, CaseEvent, ChainAnchor, Job, private_
 from takedown.roles import role_has
 
 URLS_SHOWN = 200  # on the case page; the dossier has every one
+
+
+def _event_summary(event: CaseEvent) -> str:
+    """A person's reading of a timeline line's data (the stored data stays as recorded)."""
+    data = event.data or {}
+    if event.kind == "dossier_exported":
+        return gettext("%(urls)s URLs, ZIP SHA-256 %(sha)s") % {
+            "urls": data.get("urls", 0),
+            "sha": data.get("sha256", ""),
+        }
+    if "urls" in data:
+        return gettext("%(n)s URLs") % {"n": data["urls"]}
+    if event.kind == "changed":
+        names = []
+        for key in sorted(k for k in data if k != "status"):
+            try:
+                names.append(str(Case._meta.get_field(key.removesuffix("_id")).verbose_name))
+            except Exception:
+                names.append(key)
+        return ", ".join(names)
+    return ""
 
 
 def propose_case_of_urls(request, url_ids: list[int]):
@@ -95,9 +117,28 @@ class CaseEventInline(admin.TabularInline):
     model = CaseEvent
     extra = 0
     can_delete = False
-    fields = ["at", "kind", "actor", "detail"]
+    fields = ["when", "what", "who", "details"]
     readonly_fields = fields
     verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("time"))
+    def when(self, event: CaseEvent) -> str:
+        return date_format(timezone.localtime(event.at), "DATETIME_FORMAT")
+
+    @admin.display(description=_("event"))
+    def what(self, event: CaseEvent) -> str:
+        return cases.event_label(event.kind)
+
+    @admin.display(description=_("by"))
+    def who(self, event: CaseEvent) -> str:
+        return (event.actor.get_full_name() or event.actor.username) if event.actor else "—"
+
+    @admin.display(description=_("details"))
+    def details(self, event: CaseEvent) -> str:
+        return event.detail or _event_summary(event)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -146,6 +187,12 @@ class CaseAdmin(AgencyScoped, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a case is evidence: closed, never deleted
 
+    def has_change_permission(self, request, obj=None):
+        # A closed case is shown as it was closed: no form, no Save (the services refuse too).
+        if obj is not None and obj.status == CaseStatus.CLOSED:
+            return False
+        return super().has_change_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         # Through the services, so that every change is on the case's timeline and in the chain.
         if not change:
@@ -173,6 +220,7 @@ class CaseAdmin(AgencyScoped, admin.ModelAdmin):
                     "may_take": case.status == CaseStatus.PROPOSED and role_has(user, "change_case"),
                     "may_close": case.status == CaseStatus.OPEN and role_has(user, "change_case"),
                     "may_export": role_has(user, "export_dossier"),
+                    "show_save_and_add_another": False,
                     "dossier_jobs": Job.objects.filter(
                         kind=Job.Kind.DOSSIER, params__case_id=case.pk, agency_id=case.agency_id
                     ).order_by("-created_at")[:5],

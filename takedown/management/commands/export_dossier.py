@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 
 from django.core.management.base import BaseCommand, CommandError
 
-from takedown import dossier
+from takedown import cases, dossier
 from takedown.errors import Invalid
 from takedown.models import Case, User
 from takedown.roles import role_has
@@ -47,6 +48,16 @@ class Command(BaseCommand):
             with os.fdopen(fd, "wb") as fh:
                 result = dossier.dossier_write(case=case, user=user, out=fh, locale=opts["locale"])
             os.replace(partial, target)
+            with open(target, "rb") as fh:
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            cases.case_record_export(
+                case,
+                user=user,
+                sha256=digest,
+                size=os.path.getsize(target),
+                urls=result.urls,
+                locale=opts["locale"],
+            )
         except Invalid as exc:
             raise CommandError(str(exc)) from None
         finally:
