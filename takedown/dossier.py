@@ -33,7 +33,8 @@ from django.conf import settings
 from django.utils import timezone, translation
 from markupsafe import escape
 
-from takedown import chain, signing
+from takedown import chain, localtime, signing
+from takedown.cases import event_label
 from takedown.choices import CaseStatus, ChainKind, URLStatus
 from takedown.exporting import safe_cell
 from takedown.models import (
@@ -147,6 +148,10 @@ def _iso(value: datetime | None) -> str | None:
 
 def _local(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else ""
+
+
+def _local_iso(value: str | None) -> str:
+    return _local(datetime.fromisoformat(value)) if value else ""
 
 
 def _duration(delta: timedelta) -> str:
@@ -436,13 +441,13 @@ def _report_html(b: _Builder, summary: dict, timeline: list[dict], files: dict[s
         (lab["case"], f"#{summary['id']} {summary['title']}"),
         (lab["agency"], summary["agency"]),
         (lab["artists"], ", ".join(summary["artists"])),
-        (lab["period"], " – ".join(p or "" for p in summary["period"])),
+        (lab["period"], " – ".join(_local_iso(p) for p in summary["period"])),
         (lab["status"], str(CaseStatus(summary["status"]).label)),
         (lab["owner"], summary["legal_owner"]),
         (lab["law_firm"], summary["law_firm_reference"]),
         (lab["police"], summary["police_reference"]),
         (lab["exported_by"], summary["exported_by"]),
-        (lab["exported_at"], summary["exported_at"]),
+        (lab["exported_at"], _local_iso(summary["exported_at"])),
         (lab["chain_head"], f"{head['seq']} · {head['sha256']}" if head else lab["none"]),
         (lab["urls"], str(b.counts["urls"])),
     ]
@@ -452,7 +457,8 @@ def _report_html(b: _Builder, summary: dict, timeline: list[dict], files: dict[s
         for n in sorted(b.notices.values(), key=lambda n: n["pk"])
     )
     events = "".join(
-        f"<tr><td>{e(t['at'])}</td><td>{e(t['kind'])}</td><td>{e(t['actor'])}</td><td>{e(t['detail'])}</td></tr>"
+        f"<tr><td>{e(_local_iso(t['at']))}</td><td>{e(event_label(t['kind']))}</td><td>{e(t['actor'])}</td>"
+        f"<td>{e(t['detail'])}</td></tr>"
         for t in timeline
     )
     file_rows = "".join(
@@ -507,7 +513,10 @@ def dossier_write(
 
     Raises errors.Invalid without a certificate (before anything is written)."""
     locale = locale if locale in LABELS else "en"
-    with translation.override(locale):
+    # The report reads in the agency's own time zone wherever it is written (a worker keeps the
+    # server's); the data files keep UTC.
+    zone = localtime.zone_of(case.agency) or timezone.get_current_timezone()
+    with translation.override(locale), timezone.override(zone):
         return _write(case=case, user=user, out=out, locale=locale, progress=progress)
 
 

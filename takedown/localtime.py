@@ -16,6 +16,11 @@ from django.utils import timezone
 def zone_for(user) -> ZoneInfo | None:
     """The zone `user`'s agency reads times in, or None (the server's)."""
     agency = getattr(user, "agency", None) if getattr(user, "is_authenticated", False) else None
+    return zone_of(agency)
+
+
+def zone_of(agency) -> ZoneInfo | None:
+    """The zone an agency reads times in (its documents too), or None (the server's)."""
     name = getattr(agency, "time_zone", "") if agency is not None else ""
     if not name:
         return None

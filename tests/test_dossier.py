@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -237,3 +239,22 @@ def test_it_refuses_to_sign_an_agencys_dossier_with_a_certificate_naming_another
     settings.TAKEDOWN_SIGNING_KEY, settings.TAKEDOWN_SIGNING_CERT = str(key), str(cert)
     with pytest.raises(Invalid, match="names another organisation"):
         dossier.dossier_bytes(case=case, user=legal, locale="en")
+
+
+def test_the_report_reads_in_the_agencys_time_zone_and_the_data_stays_utc(built_case, legal, settings):
+    from pypdf import PdfReader
+
+    case, _notice = built_case
+    settings.TIME_ZONE = "UTC"  # as a worker has it: no request activated the agency's zone
+    case.agency.time_zone = "Asia/Seoul"
+    case.agency.save(update_fields=["time_zone"])
+    data = dossier.dossier_bytes(case=case, user=legal, locale="ko")
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(zf.read("report.pdf"))).pages)
+    summary = json.loads(zf.read("data.json"))["case"]
+    exported = datetime.fromisoformat(summary["exported_at"])
+    assert exported.utcoffset().total_seconds() == 0  # the data keeps UTC
+    seoul = exported.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M KST")
+    assert seoul in text  # cover, URL table and timeline all read in Seoul time
+    assert "UTC" not in text and "+00:00" not in text
+    assert "제안됨" in text and "proposed" not in text  # the timeline's event kinds, in Korean
