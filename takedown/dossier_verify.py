@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 from takedown import chain, signing
 from takedown.dossier import CERTIFICATE, FORMAT, MANIFEST, REPORT, SIGNED_LIST, canonical_manifest
 
-MAX_MEMBER_BYTES = 2 << 30  # refuse a ZIP bomb rather than inflate it
+# Refuse a ZIP bomb rather than inflate it: the sizes a member declares are what zipfile
+# inflates at most, so they are checked before anything is read.
+MAX_MEMBER_BYTES = 2 << 30
+MAX_TOTAL_BYTES = 4 << 30  # all listed members together (they are held in memory to be checked)
+MAX_MEMBERS = 200_000
 
 
 @dataclass
@@ -69,6 +73,16 @@ def _unsafe_names(zf: zipfile.ZipFile) -> list[str]:
     return problems
 
 
+def _too_big(zf: zipfile.ZipFile, names: set[str]) -> str:
+    """Why the members to be read are too many or too large to check, or ''."""
+    if len(zf.infolist()) > MAX_MEMBERS:
+        return f"the ZIP has {len(zf.infolist())} members, more than {MAX_MEMBERS}: not checked"
+    total = sum(zf.getinfo(name).file_size for name in names)
+    if total > MAX_TOTAL_BYTES:
+        return f"the listed files inflate to {total} bytes, more than {MAX_TOTAL_BYTES}: not checked"
+    return ""
+
+
 def _verify(zf: zipfile.ZipFile, report: DossierCheck, database: bool) -> None:
     unsafe = _unsafe_names(zf)
     if unsafe:
@@ -83,6 +97,10 @@ def _verify(zf: zipfile.ZipFile, report: DossierCheck, database: bool) -> None:
         report.problems.append(f"{MANIFEST} was changed: it is not as the export wrote it")
     listed: dict[str, str] = manifest["files"]
     present = {n for n in zf.namelist() if n != MANIFEST}
+    too_big = _too_big(zf, present & set(listed))
+    if too_big:
+        report.problems.append(too_big)
+        return
     for name in sorted(present - set(listed)):
         report.problems.append(f"{name}: not in the manifest")
     contents: dict[str, bytes] = {}

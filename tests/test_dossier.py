@@ -258,3 +258,28 @@ def test_the_report_reads_in_the_agencys_time_zone_and_the_data_stays_utc(built_
     assert seoul in text  # cover, URL table and timeline all read in Seoul time
     assert "UTC" not in text and "+00:00" not in text
     assert "제안됨" in text and "proposed" not in text  # the timeline's event kinds, in Korean
+
+
+def test_it_refuses_a_zip_bomb_before_inflating_it(exported, monkeypatch):
+    import tracemalloc
+
+    from takedown import dossier_verify
+
+    inflated = 64 << 20  # 64 MiB of zeros deflate to about 64 KiB
+    monkeypatch.setattr(dossier_verify, "MAX_TOTAL_BYTES", 32 << 20)
+    src = zipfile.ZipFile(io.BytesIO(exported))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = bytes(inflated) if info.filename == "data.json" else src.read(info.filename)
+            dst.writestr(info.filename, body)
+    bomb = out.getvalue()
+    assert len(bomb) < inflated // 100
+    tracemalloc.start()
+    result = verify_dossier(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert not result.ok and any("inflate to" in p for p in result.problems), result.problems
+    assert peak < inflated // 4  # refused from the declared sizes, never inflated
+    # A genuine dossier is far below the limit and still verifies.
+    assert verify_dossier(exported).ok
