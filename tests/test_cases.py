@@ -116,7 +116,7 @@ def test_the_api_answers_each_role_as_the_matrix_says(built_case, users, role, a
             "/api/v1/cases/", {"title": "By hand", "urls": [case.urls.first().pk]}, format="json"
         ).status_code,
         c.post(f"/api/v1/cases/{case.pk}/take/").status_code,
-        c.get(f"/api/v1/cases/{case.pk}/dossier/").status_code,
+        c.post(f"/api/v1/cases/{case.pk}/dossier/").status_code,
         c.get("/api/v1/accounts/").status_code,
         c.get(f"/api/v1/accounts/{account.pk}/").status_code,
     )
@@ -132,7 +132,8 @@ def test_legal_downloads_a_dossier_from_the_api_and_it_verifies(built_case, lega
     case, _ = built_case
     c = _client(legal)
     assert c.post(f"/api/v1/cases/{case.pk}/take/").json()["legal_owner"] == legal.username
-    response = c.get(f"/api/v1/cases/{case.pk}/dossier/?locale=ko")
+    assert c.get(f"/api/v1/cases/{case.pk}/dossier/").status_code == 405  # an export is recorded: POST
+    response = c.post(f"/api/v1/cases/{case.pk}/dossier/?locale=ko")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert verify_dossier(response.content, database=True).ok
     detail = c.get(f"/api/v1/cases/{case.pk}/").json()
@@ -321,3 +322,28 @@ def test_the_case_timeline_reads_in_korean(built_case, legal, client):
         assert english not in page, english
     for korean in ("제안됨", "담당 지정됨", "변경됨", "경찰 접수번호", "세부 내용"):
         assert korean in page, korean
+
+
+def test_an_api_client_follows_a_background_dossier_to_its_zip(built_case, legal, users, settings):
+    from takedown import jobs
+    from takedown.dossier_verify import verify_dossier
+
+    case, _ = built_case
+    settings.TAKEDOWN_DOSSIER_BACKGROUND_URLS = 2
+    c = _client(legal)
+    started = c.post(f"/api/v1/cases/{case.pk}/dossier/")
+    assert started.status_code == 202
+    body = started.json()
+    assert (body["state"], body["done"], body["total"]) == ("queued", 0, 4)
+    assert body["location"] == f"/api/v1/cases/{case.pk}/dossier/{body['job']}/"
+    assert c.get(body["location"]).status_code == 202  # not written yet
+    assert jobs.job_run(job_id=body["job"]) == "done"
+    done = c.get(body["location"])
+    assert done.status_code == 200 and done["Content-Type"] == "application/zip"
+    assert verify_dossier(b"".join(done.streaming_content), database=True).ok
+    # Another case's path, another role, a made-up job: nothing leaks.
+    assert _client(users["staff"]).get(body["location"]).status_code == 403
+    assert c.get(f"/api/v1/cases/{case.pk}/dossier/99999/").status_code == 404
+    other = cases.case_create(user=legal, title="Other", url_ids=[case.urls.first().pk])
+    assert c.get(f"/api/v1/cases/{other.pk}/dossier/{body['job']}/").status_code == 404
+    assert _client(users["outsider"]).get(body["location"]).status_code == 404

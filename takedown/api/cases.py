@@ -7,7 +7,9 @@ Every detail action looks the case up in the caller's agency first: another agen
 from __future__ import annotations
 
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -18,7 +20,7 @@ from rest_framework.response import Response
 from takedown import cases, jobs
 from takedown.api import schema
 from takedown.api.views import ID, APIBase
-from takedown.models import Account, Case, CaseEvent, Job
+from takedown.models import Account, Case, CaseEvent, Job, private_storage
 
 # -- Serializers ---------------------------------------------------------------------------
 
@@ -112,7 +114,10 @@ class CaseCloseSerializer(serializers.Serializer):
 
 class DossierJobSerializer(serializers.Serializer):
     job = serializers.IntegerField(help_text="The background job writing the dossier.")
+    state = serializers.CharField(help_text="queued, running, done or failed.")
+    done = serializers.IntegerField(help_text="URLs written so far.")
     total = serializers.IntegerField(help_text="The case's URLs.")
+    location = serializers.CharField(help_text="Where to GET the ZIP once the job is done.")
     detail = serializers.CharField()
 
 
@@ -144,7 +149,7 @@ class AccountViewSet(APIBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         )
 
 
-_DETAIL_ACTIONS = ("partial_update", "take", "close", "add_urls", "dossier")
+_DETAIL_ACTIONS = ("partial_update", "take", "close", "add_urls", "dossier", "dossier_job")
 
 
 @extend_schema_view(
@@ -184,6 +189,7 @@ class CaseViewSet(
         "close": "change_case",
         "add_urls": "add_case",
         "dossier": "export_dossier",
+        "dossier_job": "export_dossier",
     }
     role_perms_after_lookup = _DETAIL_ACTIONS
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -295,22 +301,64 @@ class CaseViewSet(
             404,
         ),
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["post"])
     def dossier(self, request: Request, pk: str | None = None) -> HttpResponse:
+        # POST: every export is recorded on the case's timeline and in the chain.
         case = self.get_object()
         locale = request.query_params.get("locale", "en")
         if locale not in ("en", "ko"):
             locale = "en"
         result = jobs.dossier_export_now_or_later(user=request.user, case_id=case.pk, locale=locale)
         if isinstance(result, Job):
-            return Response(
-                {
-                    "job": result.pk,
-                    "total": result.total,
-                    "detail": "The dossier is being written in the background.",
-                },
-                status=status.HTTP_202_ACCEPTED,
-            )
+            return self._job_answer(case, result)
         response = HttpResponse(result, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="case-{case.pk}-dossier.zip"'
         return response
+
+    @extend_schema(
+        summary="A dossier written in the background: its progress, then the ZIP",
+        responses=schema.responses(
+            {
+                (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, "The dossier."),
+                202: OpenApiResponse(DossierJobSerializer, "Still being written."),
+                409: OpenApiResponse(DossierJobSerializer, "The job failed; `detail` says why."),
+            },
+            403,
+            404,
+        ),
+    )
+    @action(detail=True, methods=["get"], url_path=r"dossier/(?P<job_id>[0-9]{1,18})")
+    def dossier_job(self, request: Request, pk: str | None = None, job_id: str = "") -> HttpResponse:
+        case = self.get_object()
+        job = get_object_or_404(
+            Job.objects.visible_to(request.user),
+            pk=int(job_id),
+            kind=Job.Kind.DOSSIER,
+            params__case_id=case.pk,
+        )
+        if job.state != Job.State.DONE:
+            return self._job_answer(case, job)
+        storage = private_storage()
+        name = jobs.dossier_path(job)
+        if not storage.exists(name):
+            raise Http404
+        return FileResponse(
+            storage.open(name, "rb"),
+            as_attachment=True,
+            filename=f"case-{case.pk}-dossier-job-{job.pk}.zip",
+            content_type="application/zip",
+        )
+
+    def _job_answer(self, case: Case, job: Job) -> Response:
+        failed = job.state == Job.State.FAILED
+        return Response(
+            {
+                "job": job.pk,
+                "state": job.state,
+                "done": job.done,
+                "total": job.total,
+                "location": reverse("api:case-dossier-job", args=[case.pk, job.pk]),
+                "detail": job.error if failed else "The dossier is being written in the background.",
+            },
+            status=status.HTTP_409_CONFLICT if failed else status.HTTP_202_ACCEPTED,
+        )
