@@ -157,7 +157,9 @@ def case_get(case_id: int, user: User) -> Case:
 def _lock_unclosed(case: Case) -> Case:
     """The case's row, locked for the caller's transaction; a closed case is refused (its
     contents are evidence as they stood when it was closed)."""
-    locked = Case.objects.select_for_update().select_related("agency", "legal_owner").get(pk=case.pk)
+    locked = (
+        Case.objects.select_for_update(of=("self",)).select_related("agency", "legal_owner").get(pk=case.pk)
+    )
     if locked.status == CaseStatus.CLOSED:
         raise Conflict(_("Case #%(id)s is closed.") % {"id": case.pk})
     return locked

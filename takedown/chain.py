@@ -14,8 +14,11 @@ transaction: two workers appending for one agency at once queue on that row, so 
 never forks. The lock is held until the caller commits.
 
 Not covered, on purpose: a check's title and excerpt (retention strips them after a while) and
-a notice event's free-text reason (erasure replaces names in it). A row deleted by retention or
-erasure is reported as gone, not as tampering; its entry still holds what it said.
+a notice event's free-text reason (erasure replaces names in it). Retention and erasure record
+what they delete: a `deletion` entry (reason and the ids, per kind) in the same transaction as
+the delete. `verify_chain` counts a covered row that is gone as deleted when such an entry names
+it, and otherwise as gone without a record (reported, with the first one, for a person to look
+at: a row deleted behind the product's back, or by a superuser in the admin).
 """
 
 from __future__ import annotations
@@ -204,6 +207,41 @@ def chain_case_event(event: CaseEvent, agency_id: int) -> None:
 # -- The head of the day -----------------------------------------------------------------------
 
 
+def record_deletions(*, reason: str, checks=None, notice_events=None) -> None:
+    """Before deleting covered rows (querysets of URLCheck / NoticeEvent), append one `deletion`
+    entry per agency naming them, in the caller's transaction (call it inside the atomic block
+    that deletes them, so both commit or neither)."""
+    by_agency: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    if checks is not None:
+        for pk, agency_id in checks.order_by().values_list("pk", "url__agency_id").iterator(chunk_size=5000):
+            by_agency[agency_id][ChainKind.CHECK].append(pk)
+    if notice_events is not None:
+        for pk, agency_id in notice_events.order_by().values_list("pk", "notice__agency_id"):
+            by_agency[agency_id][ChainKind.NOTICE_EVENT].append(pk)
+    # Only agencies whose chain has begun: rows from before it were never covered.
+    begun = set(
+        ChainHead.objects.filter(agency_id__in=list(by_agency), seq__gt=0).values_list("agency_id", flat=True)
+    )
+    lock_heads(begun)
+    for agency_id, kinds in sorted(by_agency.items()):
+        if agency_id not in begun:
+            continue
+        content = {"reason": reason, **{str(kind): sorted(ids) for kind, ids in kinds.items()}}
+        chain_append(agency_id=agency_id, items=[(ChainKind.DELETION, 0, content)])
+
+
+def _recorded_deletions(agency_id: int, upto: int | None) -> dict[str, set[int]]:
+    rows = ChainEntry.objects.filter(agency_id=agency_id, kind=ChainKind.DELETION)
+    if upto is not None:
+        rows = rows.filter(seq__lte=upto)
+    deleted: dict[str, set[int]] = defaultdict(set)
+    for text in rows.order_by("seq").values_list("content", flat=True).iterator(chunk_size=200):
+        for kind, ids in json.loads(text).items():
+            if kind != "reason":
+                deleted[kind].update(ids)
+    return deleted
+
+
 def chain_anchor_today(*, today: date | None = None) -> int:
     """Record each agency's head for today (once a day; the daily schedule calls it)."""
     today = today or timezone.localdate()
@@ -230,7 +268,9 @@ def anchors_text(agency: Agency, anchors: Iterable[ChainAnchor]) -> str:
 class ChainReport:
     agency: str
     entries: int = 0
-    gone: int = 0
+    deleted: int = 0  # covered rows gone, each named by a deletion entry (retention, erasure)
+    gone: int = 0  # covered rows gone with no deletion entry naming them
+    first_gone: str = ""
     broken: list[str] = field(default_factory=list)
 
     @property
@@ -313,12 +353,13 @@ def _orphan(agency: Agency) -> str | None:
 def verify_chain(agency: Agency, *, chunk: int = 2000) -> ChainReport:
     """Walk the agency's chain: every link, every covered row still present, the head, the anchors.
 
-    Stops at the first broken link (the report says which); rows gone through retention or
-    erasure are counted, not treated as breaks.
+    Stops at the first broken link (the report says which); covered rows that are gone are
+    counted: as deleted where a deletion entry names them, as gone without a record otherwise.
     """
     report = ChainReport(agency=agency.slug)
     # The head first, and the walk up to it: appends committing meanwhile lie beyond it.
     head = ChainHead.objects.filter(agency_id=agency.pk).first()
+    recorded = _recorded_deletions(agency.pk, head.seq if head is not None else None)
     prev, seq = GENESIS, 1
     for rows in _entries(agency.pk, chunk, head.seq if head is not None else None):
         problem, prev, seq = verify_entries(rows, prev, seq)
@@ -330,11 +371,18 @@ def verify_chain(agency: Agency, *, chunk: int = 2000) -> ChainReport:
         for e in rows:
             by_kind[e.kind].append(e)
         for kind, entries in by_kind.items():
+            if kind == ChainKind.DELETION:
+                continue  # covers no row: its content is checked by its hash above
             current = _current_contents(kind, [e.object_id for e in entries])
             for e in entries:
                 now = current.get(e.object_id)
-                if now is None:
+                if now is None and e.object_id in recorded[kind]:
+                    report.deleted += 1
+                elif now is None:
                     report.gone += 1
+                    report.first_gone = (
+                        report.first_gone or f"entry {e.seq}: {ChainKind(kind).label} {e.object_id}"
+                    )
                 elif canonical(now) != e.content:
                     report.broken.append(
                         f"entry {e.seq}: {ChainKind(kind).label} {e.object_id} was changed after it was recorded"

@@ -102,3 +102,4 @@ class ChainKind(models.TextChoices):
     CHECK = "check", _("URL check")
     NOTICE_EVENT = "notice_event", _("Notice event")
     CASE_EVENT = "case_event", _("Case event")
+    DELETION = "deletion", _("Deletion (retention or erasure)")

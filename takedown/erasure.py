@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from takedown import chain, jobs
 from takedown.choices import NoticeStatus, Role
 from takedown.errors import Conflict, NotAllowed
 from takedown.models import (
@@ -51,6 +52,7 @@ from takedown.models import (
     RightsRecord,
     URLCheck,
     User,
+    private_storage,
 )
 from takedown.retention import erased_notice_keep_until, with_last_event
 
@@ -190,8 +192,12 @@ def _job_rewrite(job: Job, artist: Artist, url_ids: set[int], redact: Callable[[
 
 def _rewrites(artist: Artist, url_ids: set[int], redact: Callable[[str], str]) -> _Rewrites:
     found = _Rewrites()
+    # A stored dossier of a case that held the artist's URLs names the artist: it goes (the case's
+    # timeline keeps that it was exported, and the ZIP's SHA-256).
+    cases_held = set(CaseURL.objects.filter(url_id__in=url_ids).values_list("case_id", flat=True))
     for job in Job.objects.filter(agency_id=artist.agency_id).order_by("pk"):
         own = (job.params or {}).get("artist_id") == artist.pk  # run for this artist alone
+        own = own or (job.kind == Job.Kind.DOSSIER and (job.params or {}).get("case_id") in cases_held)
         fields = _job_rewrite(job, artist, url_ids, redact)
         if (own or fields) and job.state in (Job.State.QUEUED, Job.State.RUNNING):
             found.running_jobs.append(job)
@@ -349,7 +355,11 @@ def _record_in_cases(artist: Artist, user: User | None) -> None:
 def _apply(plan: ErasurePlan, user: User | None = None) -> None:
     artist, rewrites = plan.artist, plan.rewrites
     _log_entries(artist, plan.url_ids).update(object_repr=ERASED_ENTRY, change_message="")
-    Job.objects.filter(pk__in=rewrites.jobs_deleted).delete()
+    going = Job.objects.filter(pk__in=rewrites.jobs_deleted)
+    dossiers = [jobs.dossier_path(j) for j in going if j.kind == Job.Kind.DOSSIER]
+    going.delete()
+    storage = private_storage()
+    transaction.on_commit(lambda: [storage.delete(name) for name in dossiers if storage.exists(name)])
     for pk, fields in rewrites.jobs.items():
         Job.objects.filter(pk=pk).update(**fields)
     for pk, reason in rewrites.events.items():
@@ -357,8 +367,13 @@ def _apply(plan: ErasurePlan, user: User | None = None) -> None:
     for pk, fields in rewrites.counters.items():
         CounterNotice.objects.filter(pk=pk).update(**fields)
     NoticeItem.objects.filter(Q(notice__artist=artist) | Q(url__artist=artist)).delete()
-    Notice.objects.filter(artist=artist, sent_at__isnull=True, status__in=UNSENT).delete()
-    URLCheck.objects.filter(url__artist=artist).delete()
+    unsent = Notice.objects.filter(artist=artist, sent_at__isnull=True, status__in=UNSENT)
+    checks = URLCheck.objects.filter(url__artist=artist)
+    chain.record_deletions(
+        reason="erasure", checks=checks, notice_events=NoticeEvent.objects.filter(notice__in=unsent)
+    )
+    unsent.delete()
+    checks.delete()
     # The artist's URLs leave the cases that held them, and the artist leaves those cases.
     _record_in_cases(artist, user)
     CaseURL.objects.filter(url__artist=artist).delete()

@@ -34,9 +34,9 @@ from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from takedown import rechecks
+from takedown import chain, rechecks
 from takedown.choices import CaseStatus, NoticeStatus, Verdict
-from takedown.models import Artist, Erasure, InfringingURL, Notice, NoticeItem, URLCheck
+from takedown.models import Artist, Erasure, InfringingURL, Notice, NoticeEvent, NoticeItem, URLCheck
 
 # A notice in any other state is open: submitted and not yet ended (a draft asserts nothing yet;
 # its URLs' latest checks, which it would use, are kept whole anyway).
@@ -195,7 +195,9 @@ def checks_retain(*, now: datetime, days: int, dry_run: bool = False) -> tuple[i
             continue
         with transaction.atomic():
             for ids in _in_chunks(to_delete):
-                deleted += URLCheck.objects.filter(pk__in=ids).delete()[0]
+                going = URLCheck.objects.filter(pk__in=ids)
+                chain.record_deletions(reason="retention", checks=going)
+                deleted += going.delete()[0]
             stripped += stripping.update(title="", excerpt="")
     return deleted, stripped
 
@@ -229,6 +231,10 @@ def erased_notices_expire(*, now: datetime, days: int, dry_run: bool = False) ->
         if dry_run:
             continue
         with transaction.atomic():
+            chain.record_deletions(
+                reason="retention of an erased artist's notices",
+                notice_events=NoticeEvent.objects.filter(notice_id__in=expired),
+            )
             Notice.objects.filter(pk__in=expired).delete()
             if not others:
                 Artist.objects.filter(pk=erasure.artist_ref).delete()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import threading
 
 import pytest
@@ -94,10 +96,78 @@ def test_a_chain_rewritten_consistently_still_fails_against_the_head_of_the_day(
     assert _broken(agency) == f"the head of {anchor.day} (entry {anchor.seq}) no longer matches the chain"
 
 
-def test_it_tells_a_row_erased_by_retention_from_tampering(built_case, agency):
-    URLCheck.objects.filter(pk=URLCheck.objects.order_by("pk").first().pk).delete()
+def test_a_row_deleted_behind_the_products_back_is_reported_as_gone_without_a_record(built_case, agency):
+    first = URLCheck.objects.order_by("pk").first().pk
+    URLCheck.objects.filter(pk=first).delete()
     report = chain.verify_chain(agency)
-    assert report.ok and report.gone == 1
+    assert report.ok and (report.gone, report.deleted) == (1, 0)
+    assert report.first_gone.endswith(f"URL check {first}")
+    out = io.StringIO()
+    call_command("verify_chain", "--agency", agency.slug, stdout=out)
+    assert (
+        "intact" in out.getvalue()
+        and "WARNING: 1 covered rows gone with no deletion record" in out.getvalue()
+    )
+
+
+def test_retention_records_what_it_deletes_and_verify_counts_it_as_deleted(
+    built_case, agency, legal, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from takedown import retention
+    from takedown.models import InfringingURL
+    from tests.cases_setup import observe
+
+    case, _notice = built_case
+    telegram = list(InfringingURL.objects.filter(agency=agency, host="t.me"))
+    observe(telegram)
+    observe(telegram)  # three checks each: retention keeps the latest of a URL nothing rests on
+    cases.case_take(user=legal, case_id=case.pk)
+    cases.case_close(user=legal, case_id=case.pk, reason="settled")  # lifts the legal hold
+    before = set(URLCheck.objects.values_list("pk", flat=True))
+    settings.TAKEDOWN_RETAIN_CHECKS_DAYS = 30
+    report = retention.retention_apply(now=timezone.now() + timedelta(days=400))
+    deleted = before - set(URLCheck.objects.values_list("pk", flat=True))
+    assert report.checks_deleted == len(deleted) > 0
+    entry = ChainEntry.objects.filter(agency=agency, kind="deletion").get()
+    content = json.loads(entry.content)
+    assert content == {"reason": "retention", "check": sorted(deleted)}
+    verified = chain.verify_chain(agency)
+    assert verified.ok and (verified.deleted, verified.gone) == (len(deleted), 0)
+    out = io.StringIO()
+    call_command("verify_chain", "--agency", agency.slug, stdout=out)
+    assert f"{len(deleted)} covered rows deleted since by retention or erasure" in out.getvalue()
+    assert "WARNING" not in out.getvalue()
+
+
+def test_erasure_records_its_deletions_and_removes_the_stored_dossiers_naming_the_artist(
+    built_case, agency, artist, legal, settings, django_capture_on_commit_callbacks
+):
+    from takedown import erasure, jobs
+    from takedown.models import Job, private_storage
+
+    case, _notice = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    settings.TAKEDOWN_DOSSIER_BACKGROUND_URLS = 1
+    job = jobs.dossier_export_now_or_later(user=legal, case_id=case.pk, locale="en")
+    assert jobs.job_run(job_id=job.pk) == "done"
+    stored = jobs.dossier_path(job)
+    assert private_storage().exists(stored)
+    checks = set(URLCheck.objects.filter(url__artist=artist).values_list("pk", flat=True))
+    plan = erasure.erasure_plan(artist)
+    assert plan.deleted["background jobs"] == 1 and not plan.blockers
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure.artist_erase(artist_id=artist.pk, user=legal)
+    assert not private_storage().exists(stored) and not Job.objects.filter(pk=job.pk).exists()
+    recorded = [json.loads(e.content) for e in ChainEntry.objects.filter(agency=agency, kind="deletion")]
+    assert [r["reason"] for r in recorded] == ["erasure"] and set(recorded[0]["check"]) == checks
+    verified = chain.verify_chain(agency)
+    assert verified.ok and verified.gone == 0 and verified.deleted >= len(checks)
+    # The case keeps that a dossier was exported, with its digest.
+    assert case.events.filter(kind="dossier_exported").count() == 1
 
 
 def test_it_records_the_head_of_the_day_once_and_a_manager_exports_it(

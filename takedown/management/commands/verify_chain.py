@@ -27,8 +27,15 @@ class Command(BaseCommand):
         for agency in agencies:
             report = verify_chain(agency)
             gone = (
-                f"; {report.gone} covered rows removed since by retention or erasure" if report.gone else ""
+                f"; {report.deleted} covered rows deleted since by retention or erasure"
+                if report.deleted
+                else ""
             )
+            if report.gone:
+                gone += (
+                    f"; WARNING: {report.gone} covered rows gone with no deletion record "
+                    f"(first: {report.first_gone}) - deleted outside retention and erasure"
+                )
             if report.ok:
                 self.stdout.write(f"{agency.slug}: {report.entries} entries, intact{gone}.")
             else:
