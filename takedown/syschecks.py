@@ -24,3 +24,29 @@ def probe_loopback_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(deploy=False)
+def signing_key_permissions_check(app_configs, **kwargs):
+    """A dossier signing key that others on the machine may read lets them sign as the agency."""
+    import stat
+    from pathlib import Path
+
+    keys = [Path(settings.TAKEDOWN_SIGNING_KEY)] if settings.TAKEDOWN_SIGNING_KEY else []
+    keys += sorted((Path(settings.TAKEDOWN_PRIVATE_DIR) / "signing").glob("*/key.pem"))
+    warnings = []
+    for key in keys:
+        try:
+            mode = key.stat().st_mode
+        except OSError:
+            continue
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            warnings.append(
+                Warning(
+                    f"The dossier signing key {key} may be read by other users of this machine "
+                    f"(mode {stat.filemode(mode)}).",
+                    hint=f"chmod 600 {key} (and keep its directory 700), owned by the user the app runs as.",
+                    id="takedown.W003",
+                )
+            )
+    return warnings

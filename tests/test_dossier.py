@@ -283,3 +283,28 @@ def test_it_refuses_a_zip_bomb_before_inflating_it(exported, monkeypatch):
     assert peak < inflated // 4  # refused from the declared sizes, never inflated
     # A genuine dossier is far below the limit and still verifies.
     assert verify_dossier(exported).ok
+
+
+def test_a_signing_key_others_may_read_is_warned_of_by_the_system_checks(settings, tmp_path):
+    import os
+
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    from takedown import signing
+
+    settings.TAKEDOWN_PRIVATE_DIR = tmp_path
+    settings.TAKEDOWN_SIGNING_KEY = settings.TAKEDOWN_SIGNING_CERT = ""
+    key, _cert, _made = signing.create_self_signed("starlight", "Starlight Entertainment")
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    call_command("check", "--fail-level", "WARNING")  # as written: nothing to say
+    os.chmod(key, 0o644)
+    with pytest.raises(SystemCheckError, match=r"takedown.W003.*may be read by other users"):
+        call_command("check", "--fail-level", "WARNING")
+    os.chmod(key, 0o600)
+    configured = tmp_path / "agency.key"
+    configured.write_bytes(key.read_bytes())
+    os.chmod(configured, 0o640)
+    settings.TAKEDOWN_SIGNING_KEY = str(configured)
+    with pytest.raises(SystemCheckError, match=r"agency.key"):
+        call_command("check", "--fail-level", "WARNING")
