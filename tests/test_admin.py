@@ -290,6 +290,22 @@ def test_it_runs_a_large_upload_in_the_background_and_shows_its_progress(
     job.refresh_from_db()
     assert "rows" not in job.params
     assert InfringingURL.objects.filter(artist=artist).count() == 250
+    # The finished job's page says what it did, in words, which row it refused and why, and
+    # links to exactly the rows it created.
+    page = client.get(response.url, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert '<p id="job-result">생성 250건, 중복 0건, 거부 1건.</p>' in page
+    errors = page.split('id="job-errors"')[1].split("</table>")[0]
+    assert "<td>251</td><td>252</td>" in errors and "가져오지 못한 행" in errors
+    rows_url = page.split('id="job-rows" href="')[1].split('"')[0].replace("&amp;", "&")
+    InfringingURL.objects.create(
+        agency=artist.agency, artist=artist, url="https://www.youtube.com/watch?v=later00001",
+        category="synthetic_sexual", source="admin",
+    )  # fmt: skip
+    listing = client.get(rows_url + "&o=1")
+    assert listing.context["cl"].result_count == 250
+    assert all(
+        u.url.startswith("https://www.youtube.com/watch?v=bg") for u in listing.context["cl"].result_list
+    )
     client.force_login(outsider)
     assert client.get(reverse("admin:takedown_job_status", args=[job.pk])).status_code == 404
 

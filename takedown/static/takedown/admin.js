@@ -36,7 +36,7 @@
         document.getElementById("job-count").textContent = s.done + " / " + s.total;
         document.getElementById("job-state").textContent = s.state;
         if (s.state === "done" || s.state === "failed") {
-          document.getElementById("job-result").textContent = s.error || JSON.stringify(s.result);
+          window.location.reload();  // the page itself says what the job did, with its links
         } else {
           setTimeout(poll, 1000);
         }
