@@ -94,7 +94,7 @@ def test_it_emails_the_frozen_notice_with_its_pdf_to_a_real_smtp_server(
 
 
 def test_smtp_down_then_up_fails_visibly_then_delivers_once_with_one_message_id(
-    draft, staff, legal, settings, django_capture_on_commit_callbacks
+    draft, staff, legal, settings, django_capture_on_commit_callbacks, client
 ):
     port = _free_port()  # nothing listens: the mail server is down
     _smtp(settings, port, timeout=2)
@@ -105,6 +105,17 @@ def test_smtp_down_then_up_fails_visibly_then_delivers_once_with_one_message_id(
     assert notice.status == "delivery_failed"
     assert f"The mail server at 127.0.0.1:{port} refused the connection." in notice.delivery_error
     assert "Attempt 1 of 3" in notice.delivery_error and "Next try at " in notice.delivery_error
+    # On a Korean page the same facts read in Korean: the error box and the timeline.
+    client.force_login(legal)
+    page = client.get(
+        f"/admin/takedown/notice/{notice.pk}/change/", HTTP_ACCEPT_LANGUAGE="ko"
+    ).content.decode()
+    error_box = page.split('id="delivery-error">')[1].split("</p>")[0]
+    assert (
+        error_box.startswith("3회 중 1번째 시도: ")
+        and f"127.0.0.1:{port}이(가) 연결을 거부했습니다" in error_box
+    )
+    assert "refused the connection" not in page
     assert notice.delivery_next_at > timezone.now() and notice.sent_at is None
     # Legal's actions: no Send (nothing to send twice); a retry, now.
     assert [a.name for a in notices.available(notice, legal)] == ["retry", "cancel"]

@@ -19,6 +19,7 @@ from takedown import jobs, notices, rendering
 from takedown.admin.base import AgencyScoped, ReadOnly
 from takedown.choices import ChannelKind, NoticeOutcome, NoticeStatus
 from takedown.models import CounterNotice, Job, Notice, NoticeEvent, NoticeItem, NoticeTemplate
+from takedown.notices.reasons import localized_reason
 from takedown.roles import role_has
 
 
@@ -54,8 +55,12 @@ class NoticeEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     max_num = 0
-    fields = ["at", "actor", "from_status", "to_status", "reason"]
+    fields = ["at", "actor", "from_status", "to_status", "reason_shown"]
     readonly_fields = fields
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, event: NoticeEvent) -> str:
+        return localized_reason(event.reason)
 
 
 class CounterNoticeInline(admin.TabularInline):
@@ -226,8 +231,10 @@ STAGE_REACH: dict[str, set[str]] = {
 }
 _DELIVERY_FIELDS = (
     "channel recipient sent_by sent_at deadline_at deadline_basis reference message_id "
-    "delivery_attempts delivery_error"
+    "delivery_attempts delivery_error_shown"
 ).split()
+# Fields shown through a method of the admin (in the reader's language), and the field they show.
+_SHOWN_AS = {"delivery_error_shown": "delivery_error"}
 STAGE_FIELDS = (
     ("draft", _("Drafted"), ["created_by", "created_at", "template", "revision_of"]),
     ("submitted", _("Submitted"), ["submitted_by", "submitted_at", "rendered_subject", "pdf_sha256"]),
@@ -278,7 +285,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         "deadline_basis",
         "message_id",
         "reference",
-        "delivery_error",
+        "delivery_error_shown",
         "delivery_attempts",
         "acknowledged_at",
         "closed_at",
@@ -308,7 +315,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         for key, title, names in STAGE_FIELDS:
             if key not in reached:
                 continue
-            shown = [n for n in names if getattr(obj, n, None) not in (None, "", 0)]
+            shown = [n for n in names if getattr(obj, _SHOWN_AS.get(n, n), None) not in (None, "", 0)]
             if shown:
                 fieldsets.append((title, {"fields": shown}))
         return fieldsets
@@ -320,6 +327,10 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
         from django.db.models import Count
 
         return super().get_queryset(request).annotate(_items=Count("items"))
+
+    @admin.display(description=_("delivery error"))
+    def delivery_error_shown(self, obj: Notice) -> str:
+        return localized_reason(obj.delivery_error)
 
     @admin.display(description=_("deadline basis"))
     def deadline_basis(self, obj: Notice) -> str:
@@ -397,6 +408,7 @@ class NoticeAdmin(AgencyScoped, admin.ModelAdmin):
             "presend_problems": problems,
             "notice": notice,
             "delivery_states": [str(s) for s in notices.DELIVERY_STATES],
+            "delivery_error": localized_reason(notice.delivery_error),
             "outcomes": NoticeOutcome.choices,
             "has_pdf": bool(notice.pdf_sha256),
             "is_webform": _by_webform(notice),
@@ -684,5 +696,9 @@ class NoticeTemplateAdmin(AgencyScoped, admin.ModelAdmin):
 
 @admin.register(NoticeEvent)
 class NoticeEventAdmin(AgencyScoped, ReadOnly, admin.ModelAdmin):
-    list_display = ["notice", "at", "actor", "from_status", "to_status", "reason"]
+    list_display = ["notice", "at", "actor", "from_status", "to_status", "reason_shown"]
     list_filter = ["to_status"]
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, event: NoticeEvent) -> str:
+        return localized_reason(event.reason)
