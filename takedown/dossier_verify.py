@@ -19,11 +19,15 @@ from dataclasses import dataclass, field
 from takedown import chain, signing
 from takedown.dossier import CERTIFICATE, FORMAT, MANIFEST, REPORT, SIGNED_LIST, canonical_manifest
 
-# Refuse a ZIP bomb rather than inflate it: the sizes a member declares are what zipfile
-# inflates at most, so they are checked before anything is read.
+# Refuse a ZIP bomb rather than inflate it. The sizes members declare are checked before
+# anything is read; then each member is inflated in blocks and the bytes it really gives are
+# counted against the same limits (a declared size can lie). Only the compressions the export
+# writes are read: bzip2 and LZMA inflate a whole input at once, without a bound.
 MAX_MEMBER_BYTES = 2 << 30
 MAX_TOTAL_BYTES = 4 << 30  # all listed members together (they are held in memory to be checked)
 MAX_MEMBERS = 200_000
+READ_BLOCK = 1 << 20
+ACCEPTED_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
 @dataclass
@@ -36,11 +40,32 @@ class DossierCheck:
         return not self.problems
 
 
-def _read(zf: zipfile.ZipFile, name: str) -> bytes:
+class _Budget:
+    """The bytes all members together may still inflate to."""
+
+    def __init__(self) -> None:
+        self.left = MAX_TOTAL_BYTES
+
+
+def _read(zf: zipfile.ZipFile, name: str, budget: _Budget | None = None) -> bytes:
     info = zf.getinfo(name)
+    if info.compress_type not in ACCEPTED_COMPRESSION:
+        raise ValueError(f"{name} uses a compression the export never writes ({info.compress_type})")
     if info.file_size > MAX_MEMBER_BYTES:
         raise ValueError(f"{name} is larger than {MAX_MEMBER_BYTES} bytes")
-    return zf.read(name)
+    limit = min(MAX_MEMBER_BYTES, budget.left if budget else MAX_TOTAL_BYTES)
+    out = bytearray()
+    with zf.open(info) as fh:
+        while True:
+            block = fh.read(READ_BLOCK)
+            if not block:
+                break
+            out += block
+            if len(out) > limit or len(out) > info.file_size:
+                raise ValueError(f"{name} inflates past its declared size or the limit: not read further")
+    if budget is not None:
+        budget.left -= len(out)
+    return bytes(out)
 
 
 def verify_dossier(data: bytes | str, *, database: bool = False) -> DossierCheck:
@@ -88,7 +113,7 @@ def _verify(zf: zipfile.ZipFile, report: DossierCheck, database: bool) -> None:
     if unsafe:
         report.problems.extend(unsafe)
         return
-    raw = _read(zf, MANIFEST)
+    raw = _read(zf, MANIFEST, _Budget())
     manifest = json.loads(raw)
     if manifest.get("format") != FORMAT:
         report.problems.append(f"{MANIFEST}: unknown format {manifest.get('format')!r}")
@@ -104,11 +129,12 @@ def _verify(zf: zipfile.ZipFile, report: DossierCheck, database: bool) -> None:
     for name in sorted(present - set(listed)):
         report.problems.append(f"{name}: not in the manifest")
     contents: dict[str, bytes] = {}
+    budget = _Budget()
     for name, sha in sorted(listed.items()):
         if name not in present:
             report.problems.append(f"{name}: listed in the manifest, missing from the ZIP")
             continue
-        contents[name] = _read(zf, name)
+        contents[name] = _read(zf, name, budget)
         if hashlib.sha256(contents[name]).hexdigest() != sha:
             report.problems.append(f"{name}: its SHA-256 does not match the manifest")
     _verify_signature(contents, manifest, report)

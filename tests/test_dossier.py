@@ -308,3 +308,50 @@ def test_a_signing_key_others_may_read_is_warned_of_by_the_system_checks(setting
     settings.TAKEDOWN_SIGNING_KEY = str(configured)
     with pytest.raises(SystemCheckError, match=r"agency.key"):
         call_command("check", "--fail-level", "WARNING")
+
+
+def _lying_about(data: bytes, member: str, declared: int) -> bytes:
+    """The ZIP with `member`'s uncompressed size in the central directory set to `declared`."""
+    import struct
+
+    out = bytearray(data)
+    at = out.find(b"PK\x01\x02")
+    while at != -1:
+        name_len = struct.unpack_from("<H", out, at + 28)[0]
+        if out[at + 46 : at + 46 + name_len].decode() == member:
+            struct.pack_into("<I", out, at + 24, declared)
+        at = out.find(b"PK\x01\x02", at + 46)
+    return bytes(out)
+
+
+def test_it_stops_inflating_a_member_whose_declared_size_lies(exported):
+    import tracemalloc
+
+    inflated = 256 << 20  # deflates to about 256 KiB
+    src = zipfile.ZipFile(io.BytesIO(exported))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(
+                info.filename, bytes(inflated) if info.filename == "data.json" else src.read(info.filename)
+            )
+    bomb = _lying_about(out.getvalue(), "data.json", 10)
+    assert zipfile.ZipFile(io.BytesIO(bomb)).getinfo("data.json").file_size == 10
+    tracemalloc.start()
+    result = verify_dossier(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # Read in blocks, the member stops at its declared size and its checksum then fails.
+    assert not result.ok and any("data.json" in p for p in result.problems), result.problems
+    assert peak < 16 << 20  # never the whole member in memory
+
+
+def test_it_refuses_compressions_the_export_never_writes(exported):
+    src = zipfile.ZipFile(io.BytesIO(exported))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            method = zipfile.ZIP_BZIP2 if info.filename == "data.csv" else zipfile.ZIP_DEFLATED
+            dst.writestr(info.filename, src.read(info.filename), compress_type=method)
+    result = verify_dossier(out.getvalue())
+    assert not result.ok and any("compression the export never writes" in p for p in result.problems)
