@@ -207,31 +207,43 @@ def chain_case_event(event: CaseEvent, agency_id: int) -> None:
 # -- The head of the day -----------------------------------------------------------------------
 
 
-def record_deletions(*, reason: str, checks=None, notice_events=None) -> None:
-    """Before deleting covered rows (querysets of URLCheck / NoticeEvent), append one `deletion`
-    entry per agency naming them, in the caller's transaction (call it inside the atomic block
-    that deletes them, so both commit or neither)."""
+def record_deletions(*, reason: str, checks=None, notice_events=None) -> dict[str, list[int]]:
+    """Name covered rows about to be deleted (querysets of URLCheck / NoticeEvent) in one
+    `deletion` entry per agency, in the caller's transaction; returns the ids by kind, which the
+    caller deletes by id (`pk__in`), in the same transaction.
+
+    The heads are locked before the ids are read: a check chained meanwhile by a recheck either
+    committed before (and is named) or waits for this transaction (and is not deleted)."""
+    agencies: set[int] = set()
+    if checks is not None:
+        agencies |= set(checks.order_by().values_list("url__agency_id", flat=True).distinct())
+    if notice_events is not None:
+        agencies |= set(notice_events.order_by().values_list("notice__agency_id", flat=True).distinct())
+    # Only agencies whose chain has begun: rows from before it were never covered.
+    begun = set(
+        ChainHead.objects.filter(agency_id__in=list(agencies), seq__gt=0).values_list("agency_id", flat=True)
+    )
+    lock_heads(begun)
     by_agency: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    ids: dict[str, list[int]] = {ChainKind.CHECK: [], ChainKind.NOTICE_EVENT: []}
     if checks is not None:
         for pk, agency_id in checks.order_by().values_list("pk", "url__agency_id").iterator(chunk_size=5000):
             by_agency[agency_id][ChainKind.CHECK].append(pk)
+            ids[ChainKind.CHECK].append(pk)
     if notice_events is not None:
         for pk, agency_id in notice_events.order_by().values_list("pk", "notice__agency_id"):
             by_agency[agency_id][ChainKind.NOTICE_EVENT].append(pk)
-    # Only agencies whose chain has begun: rows from before it were never covered.
-    begun = set(
-        ChainHead.objects.filter(agency_id__in=list(by_agency), seq__gt=0).values_list("agency_id", flat=True)
-    )
-    lock_heads(begun)
+            ids[ChainKind.NOTICE_EVENT].append(pk)
     for agency_id, kinds in sorted(by_agency.items()):
         if agency_id not in begun:
             continue
-        content = {"reason": reason, **{str(kind): sorted(ids) for kind, ids in kinds.items()}}
+        content = {"reason": reason, **{str(kind): sorted(found) for kind, found in kinds.items()}}
         chain_append(agency_id=agency_id, items=[(ChainKind.DELETION, 0, content)])
+    return ids
 
 
-def _recorded_deletions(agency_id: int, upto: int | None) -> dict[str, set[int]]:
-    rows = ChainEntry.objects.filter(agency_id=agency_id, kind=ChainKind.DELETION)
+def _recorded_deletions(agency_id: int, upto: int | None, after: int = 0) -> dict[str, set[int]]:
+    rows = ChainEntry.objects.filter(agency_id=agency_id, kind=ChainKind.DELETION, seq__gt=after)
     if upto is not None:
         rows = rows.filter(seq__lte=upto)
     deleted: dict[str, set[int]] = defaultdict(set)
@@ -240,6 +252,13 @@ def _recorded_deletions(agency_id: int, upto: int | None) -> dict[str, set[int]]
             if kind != "reason":
                 deleted[kind].update(ids)
     return deleted
+
+
+def _explain_gone(agency: Agency, report: ChainReport, after: int) -> None:
+    later = _recorded_deletions(agency.pk, None, after=after)
+    still = [row for row in report.gone_rows if row[2] not in later[row[1]]]
+    report.deleted += len(report.gone_rows) - len(still)
+    report.gone, report.gone_rows = len(still), still
 
 
 def chain_anchor_today(*, today: date | None = None) -> int:
@@ -270,12 +289,19 @@ class ChainReport:
     entries: int = 0
     deleted: int = 0  # covered rows gone, each named by a deletion entry (retention, erasure)
     gone: int = 0  # covered rows gone with no deletion entry naming them
-    first_gone: str = ""
+    gone_rows: list[tuple[int, str, int]] = field(default_factory=list)  # (entry, kind, object id)
     broken: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.broken
+
+    @property
+    def first_gone(self) -> str:
+        if not self.gone_rows:
+            return ""
+        seq, kind, object_id = self.gone_rows[0]
+        return f"entry {seq}: {ChainKind(kind).label} {object_id}"
 
 
 def _current_contents(kind: str, ids: list[int]) -> dict[int, dict]:
@@ -380,14 +406,15 @@ def verify_chain(agency: Agency, *, chunk: int = 2000) -> ChainReport:
                     report.deleted += 1
                 elif now is None:
                     report.gone += 1
-                    report.first_gone = (
-                        report.first_gone or f"entry {e.seq}: {ChainKind(kind).label} {e.object_id}"
-                    )
+                    report.gone_rows.append((e.seq, kind, e.object_id))
                 elif canonical(now) != e.content:
                     report.broken.append(
                         f"entry {e.seq}: {ChainKind(kind).label} {e.object_id} was changed after it was recorded"
                     )
                     return report
+    if report.gone:
+        # A deletion committed while the walk went on is named after the head read at its start.
+        _explain_gone(agency, report, head.seq if head is not None else 0)
     if head is not None and (head.seq != seq - 1 or head.head_sha256 != prev):
         report.broken.append(f"the head says entry {head.seq}, the chain ends at entry {seq - 1}")
         return report

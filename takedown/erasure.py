@@ -22,6 +22,7 @@ how much, never what.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,13 +35,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from takedown import chain, jobs
-from takedown.choices import NoticeStatus, Role
+from takedown.choices import ChainKind, NoticeStatus, Role
 from takedown.errors import Conflict, NotAllowed
 from takedown.models import (
     Artist,
     Authorization,
     AuthorizationDocument,
     Case,
+    CaseEvent,
     CaseURL,
     CounterNotice,
     Erasure,
@@ -190,11 +192,24 @@ def _job_rewrite(job: Job, artist: Artist, url_ids: set[int], redact: Callable[[
     return {k: v for k, v in fields.items() if v != getattr(job, k)}
 
 
+def _cases_that_held(artist: Artist, url_ids: set[int]) -> set[int]:
+    held = set(
+        Case.objects.filter(Q(artists=artist) | Q(case_urls__url__artist=artist)).values_list("pk", flat=True)
+    )
+    # URLs taken out of a case since: its timeline names them (proposed, urls_added).
+    for case_id, data in CaseEvent.objects.filter(case__agency_id=artist.agency_id).values_list(
+        "case_id", "data"
+    ):
+        if case_id not in held and url_ids & set((data or {}).get("url_ids") or []):
+            held.add(case_id)
+    return held
+
+
 def _rewrites(artist: Artist, url_ids: set[int], redact: Callable[[str], str]) -> _Rewrites:
     found = _Rewrites()
-    # A stored dossier of a case that held the artist's URLs names the artist: it goes (the case's
-    # timeline keeps that it was exported, and the ZIP's SHA-256).
-    cases_held = set(CaseURL.objects.filter(url_id__in=url_ids).values_list("case_id", flat=True))
+    # A stored dossier of a case that holds or ever held the artist (or one of the artist's URLs)
+    # names the artist: it goes (the case's timeline keeps that it was exported, and the digest).
+    cases_held = _cases_that_held(artist, url_ids)
     for job in Job.objects.filter(agency_id=artist.agency_id).order_by("pk"):
         own = (job.params or {}).get("artist_id") == artist.pk  # run for this artist alone
         own = own or (job.kind == Job.Kind.DOSSIER and (job.params or {}).get("case_id") in cases_held)
@@ -352,6 +367,17 @@ def _record_in_cases(artist: Artist, user: User | None) -> None:
         case_record(case, user=user, kind="urls_erased", data={"urls": len(ids), "url_ids": ids})
 
 
+def _delete_dossier_files(storage, names: list[str]) -> None:
+    """The stored ZIPs and what crashed runs left of them (`<zip>.<run>.partial`)."""
+    import glob
+
+    for name in names:
+        path = storage.path(name)
+        for found in [path, *glob.glob(glob.escape(path) + ".*.partial")]:
+            if os.path.exists(found):
+                os.unlink(found)
+
+
 def _apply(plan: ErasurePlan, user: User | None = None) -> None:
     artist, rewrites = plan.artist, plan.rewrites
     _log_entries(artist, plan.url_ids).update(object_repr=ERASED_ENTRY, change_message="")
@@ -359,7 +385,7 @@ def _apply(plan: ErasurePlan, user: User | None = None) -> None:
     dossiers = [jobs.dossier_path(j) for j in going if j.kind == Job.Kind.DOSSIER]
     going.delete()
     storage = private_storage()
-    transaction.on_commit(lambda: [storage.delete(name) for name in dossiers if storage.exists(name)])
+    transaction.on_commit(lambda: _delete_dossier_files(storage, dossiers))
     for pk, fields in rewrites.jobs.items():
         Job.objects.filter(pk=pk).update(**fields)
     for pk, reason in rewrites.events.items():
@@ -368,12 +394,14 @@ def _apply(plan: ErasurePlan, user: User | None = None) -> None:
         CounterNotice.objects.filter(pk=pk).update(**fields)
     NoticeItem.objects.filter(Q(notice__artist=artist) | Q(url__artist=artist)).delete()
     unsent = Notice.objects.filter(artist=artist, sent_at__isnull=True, status__in=UNSENT)
-    checks = URLCheck.objects.filter(url__artist=artist)
-    chain.record_deletions(
-        reason="erasure", checks=checks, notice_events=NoticeEvent.objects.filter(notice__in=unsent)
+    named = chain.record_deletions(
+        reason="erasure",
+        checks=URLCheck.objects.filter(url__artist=artist),
+        notice_events=NoticeEvent.objects.filter(notice__in=unsent),
     )
+    NoticeEvent.objects.filter(pk__in=named[ChainKind.NOTICE_EVENT]).delete()
     unsent.delete()
-    checks.delete()
+    URLCheck.objects.filter(pk__in=named[ChainKind.CHECK]).delete()
     # The artist's URLs leave the cases that held them, and the artist leaves those cases.
     _record_in_cases(artist, user)
     CaseURL.objects.filter(url__artist=artist).delete()

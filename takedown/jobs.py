@@ -17,7 +17,9 @@ lease (`run_token`), so that a job is never counted or imported twice:
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -128,14 +130,17 @@ def dossier_export_now_or_later(*, user: User, case_id: int, locale: str):
     total = case.case_urls.count()
     if total <= settings.TAKEDOWN_DOSSIER_BACKGROUND_URLS:
         import hashlib
+        import io
 
-        data = dossier.dossier_bytes(case=case, user=user, locale=locale)
+        out = io.BytesIO()
+        written = dossier.dossier_write(case=case, user=user, out=out, locale=locale)
+        data = out.getvalue()
         cases.case_record_export(
             case,
             user=user,
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
-            urls=total,
+            urls=written.urls,
             locale=locale,
         )
         return data
@@ -369,20 +374,27 @@ def _run_dossier(run: _Run) -> dict:
     storage = private_storage()
     final = storage.path(dossier_path(job))
     os.makedirs(os.path.dirname(final), exist_ok=True)
-    partial = final + ".partial"
-    with open(partial, "wb") as fh:
-        result = dossier.dossier_write(
-            case=case,
-            user=job.user,
-            out=fh,
-            locale=job.params.get("locale", "en"),
-            progress=lambda n: run.renew(done=n),
-        )
-    digest = hashlib.sha256()
-    with open(partial, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    os.replace(partial, final)
+    # Each run writes its own file: a worker that lost its lease never writes into the file of
+    # the run that took over, and only a run still holding the lease moves its file into place.
+    partial = f"{final}.{run.token}.partial"
+    try:
+        with open(partial, "wb") as fh, _heartbeat(run):
+            result = dossier.dossier_write(
+                case=case,
+                user=job.user,
+                out=fh,
+                locale=job.params.get("locale", "en"),
+                progress=lambda n: run.renew(done=n),
+            )
+        digest = hashlib.sha256()
+        with open(partial, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        run.renew()
+        os.replace(partial, final)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
     return {
         "case": case.pk,
         "file": dossier_path(job),
@@ -392,6 +404,32 @@ def _run_dossier(run: _Run) -> dict:
         "checks": result.checks,
         "notices": result.notices,
     }
+
+
+@contextmanager
+def _heartbeat(run: _Run):
+    """Renew the run's lease while a long step without progress (the report's PDF) runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        from django.db import connection
+
+        try:
+            while not stop.wait(settings.TAKEDOWN_JOB_LEASE_SECONDS / 3):
+                try:
+                    run.renew()
+                except LostLease:
+                    return
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"job-{run.job.pk}-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def jobs_sweep(*, now=None) -> dict[str, int]:

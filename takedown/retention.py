@@ -35,7 +35,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from takedown import chain, rechecks
-from takedown.choices import CaseStatus, NoticeStatus, Verdict
+from takedown.choices import CaseStatus, ChainKind, NoticeStatus, Verdict
 from takedown.models import Artist, Erasure, InfringingURL, Notice, NoticeEvent, NoticeItem, URLCheck
 
 # A notice in any other state is open: submitted and not yet ended (a draft asserts nothing yet;
@@ -195,9 +195,8 @@ def checks_retain(*, now: datetime, days: int, dry_run: bool = False) -> tuple[i
             continue
         with transaction.atomic():
             for ids in _in_chunks(to_delete):
-                going = URLCheck.objects.filter(pk__in=ids)
-                chain.record_deletions(reason="retention", checks=going)
-                deleted += going.delete()[0]
+                named = chain.record_deletions(reason="retention", checks=URLCheck.objects.filter(pk__in=ids))
+                deleted += URLCheck.objects.filter(pk__in=named[ChainKind.CHECK]).delete()[0]
             stripped += stripping.update(title="", excerpt="")
     return deleted, stripped
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import threading
 
 import pytest
@@ -103,11 +104,11 @@ def test_a_row_deleted_behind_the_products_back_is_reported_as_gone_without_a_re
     assert report.ok and (report.gone, report.deleted) == (1, 0)
     assert report.first_gone.endswith(f"URL check {first}")
     out = io.StringIO()
-    call_command("verify_chain", "--agency", agency.slug, stdout=out)
-    assert (
-        "intact" in out.getvalue()
-        and "WARNING: 1 covered rows gone with no deletion record" in out.getvalue()
-    )
+    with pytest.raises(CommandError) as failed:  # exit status 2: a monitor sees it
+        call_command("verify_chain", "--agency", agency.slug, stdout=out)
+    assert failed.value.returncode == 2
+    assert "intact" in out.getvalue()
+    assert "WARNING: 1 covered rows gone with no deletion record" in out.getvalue()
 
 
 def test_retention_records_what_it_deletes_and_verify_counts_it_as_deleted(
@@ -339,3 +340,60 @@ def test_recording_checks_takes_the_chain_head_before_the_url_rows(agency, artis
         holder.join()
         recorder.join()
     assert not errors
+
+
+def test_a_deletion_committed_while_verify_walks_is_not_reported_as_gone(
+    built_case, agency, legal, monkeypatch, settings
+):
+    """Retention commits between verify's first look at the deletions and its walk over the rows."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from takedown import retention
+    from takedown.models import InfringingURL
+    from tests.cases_setup import observe
+
+    case, _notice = built_case
+    telegram = list(InfringingURL.objects.filter(agency=agency, host="t.me"))
+    observe(telegram)
+    observe(telegram)
+    cases.case_take(user=legal, case_id=case.pk)
+    cases.case_close(user=legal, case_id=case.pk, reason="settled")
+    settings.TAKEDOWN_RETAIN_CHECKS_DAYS = 30
+    genuine = chain._current_contents
+    ran = []
+
+    def walk_with_retention_in_between(kind, ids):
+        if not ran:
+            ran.append(retention.retention_apply(now=timezone.now() + timedelta(days=400)))
+        return genuine(kind, ids)
+
+    monkeypatch.setattr(chain, "_current_contents", walk_with_retention_in_between)
+    report = chain.verify_chain(agency)
+    assert ran and ran[0].checks_deleted > 0
+    assert report.ok and report.gone == 0 and report.deleted == ran[0].checks_deleted
+
+
+def test_erasure_removes_a_stored_dossier_of_a_case_the_artists_urls_have_left(
+    built_case, agency, artist, legal, settings, django_capture_on_commit_callbacks
+):
+    from takedown import erasure, jobs
+    from takedown.models import Job, private_storage
+
+    case, _notice = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    settings.TAKEDOWN_DOSSIER_BACKGROUND_URLS = 1
+    job = jobs.dossier_export_now_or_later(user=legal, case_id=case.pk, locale="en")
+    assert jobs.job_run(job_id=job.pk) == "done"
+    stored = private_storage().path(jobs.dossier_path(job))
+    crashed = f"{stored}.deadbeef.partial"  # what a worker killed mid-write leaves
+    with open(crashed, "wb") as fh:
+        fh.write(b"PK")
+    cases.case_remove_urls(user=legal, case_id=case.pk, url_ids=list(case.urls.values_list("pk", flat=True)))
+    case.artists.remove(artist)
+    assert not case.urls.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure.artist_erase(artist_id=artist.pk, user=legal)
+    assert not Job.objects.filter(pk=job.pk).exists()
+    assert not os.path.exists(stored) and not os.path.exists(crashed)

@@ -40,3 +40,32 @@ def test_a_sentence_inside_a_sentence_is_translated_in_turn():
 def test_a_persons_own_words_are_shown_as_written(own):
     with translation.override("ko"):
         assert localized_reason(own) == own
+
+
+def test_the_sentences_the_delivery_code_writes_are_in_the_catalogue(settings):
+    """Built by the delivery code itself, not from the catalogue: a sentence changed there and
+    not here fails this test."""
+    import smtplib
+    import socket
+
+    from takedown.notices import delivery
+
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "mail.example.test", 2525
+    errors = [
+        ConnectionRefusedError(),
+        socket.gaierror(),
+        TimeoutError(),
+        smtplib.SMTPAuthenticationError(535, b"bad"),
+        smtplib.SMTPRecipientsRefused({"abuse@example.test": (550, b"no")}),
+        smtplib.SMTPSenderRefused(553, b"no", "takedown@example.test"),
+        smtplib.SMTPDataError(554, b"rejected"),
+        smtplib.SMTPServerDisconnected(),
+        RuntimeError("boom"),
+    ]
+    written = [delivery.describe_smtp_error(exc) for exc in errors]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    written.append(delivery.email_not_configured())
+    with translation.override("ko"):
+        for sentence in written:
+            shown = localized_reason(sentence)
+            assert shown != sentence and re.search("[가-힣]", shown), sentence

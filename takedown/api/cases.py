@@ -358,7 +358,10 @@ class CaseViewSet(
                 "done": job.done,
                 "total": job.total,
                 "location": reverse("api:case-dossier-job", args=[case.pk, job.pk]),
-                "detail": job.error if failed else "The dossier is being written in the background.",
+                # The job's own error may name server paths: the admin's job page shows it to staff.
+                "detail": "The dossier could not be written: see the job in the admin."
+                if failed
+                else "The dossier is being written in the background.",
             },
             status=status.HTTP_409_CONFLICT if failed else status.HTTP_202_ACCEPTED,
         )

@@ -63,6 +63,21 @@ MESSAGES: list[tuple[str, tuple[str, ...]]] = [
     (gettext_noop("The mail server at %(server)s answered %(code)s: %(text)s."), ()),
     (gettext_noop("The mail server at %(server)s closed the connection."), ()),
     (gettext_noop("Sending through %(server)s failed: %(error)s."), ()),
+    (gettext_noop("the email backend raised %(error)s."), ()),
+    (gettext_noop("the connection broke while the message was being handed over (%(error)s)."), ()),
+    (gettext_noop("no answer came after the message was handed over (%(error)s)."), ()),
+    (gettext_noop("Not sent: %(problems)s"), ("problems",)),
+    (gettext_noop("An authorization document approved with the notice (#%(id)s) is gone."), ()),
+    (gettext_noop("The authorization document #%(id)s changed since the notice was approved."), ()),
+    (
+        gettext_noop(
+            "Email delivery is not configured: this installation %(what)s (EMAIL_BACKEND), so nothing "
+            "would reach the platform. Set EMAIL_HOST (see the README, Configuration) to send notices by email."
+        ),
+        (),
+    ),
+    (gettext_noop("Counter-notice received %(day)s: restore possible %(earliest)s–%(latest)s."), ()),
+    (gettext_noop("Counter-notice received %(day)s. %(what)s"), ()),
     (gettext_noop("%(why)s (The email may have reached the platform before the cancellation.)"), ()),
     (gettext_noop("Escalation step skipped: %(why)s"), ()),
     (gettext_noop("Escalation: %(rung)s"), ()),

@@ -47,17 +47,18 @@ class Command(BaseCommand):
         try:
             with os.fdopen(fd, "wb") as fh:
                 result = dossier.dossier_write(case=case, user=user, out=fh, locale=opts["locale"])
-            os.replace(partial, target)
-            with open(target, "rb") as fh:
+            with open(partial, "rb") as fh:
                 digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            # Recorded first: a file at --output is always one the case's timeline names.
             cases.case_record_export(
                 case,
                 user=user,
                 sha256=digest,
-                size=os.path.getsize(target),
+                size=os.path.getsize(partial),
                 urls=result.urls,
                 locale=opts["locale"],
             )
+            os.replace(partial, target)
         except Invalid as exc:
             raise CommandError(str(exc)) from None
         finally:

@@ -11,7 +11,8 @@ from takedown.models import Agency
 class Command(BaseCommand):
     help = (
         "Check each agency's tamper-evident record: every entry's hashes and link, every check, notice "
-        "event and case event it covers, the head and the heads of the days. Exits 1 at the first break."
+        "event and case event it covers, the head and the heads of the days. Exits 1 at the first break, "
+        "2 when the chain holds but covered rows are gone with no deletion record."
     )
 
     def add_arguments(self, parser):
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             agencies = agencies.filter(slug=opts["agency"])
             if not agencies.exists():
                 raise CommandError(f"Unknown agency {opts['agency']!r}.")
-        broken = False
+        broken = unexplained = False
         for agency in agencies:
             report = verify_chain(agency)
             gone = (
@@ -36,6 +37,7 @@ class Command(BaseCommand):
                     f"; WARNING: {report.gone} covered rows gone with no deletion record "
                     f"(first: {report.first_gone}) - deleted outside retention and erasure"
                 )
+            unexplained = unexplained or bool(report.gone)
             if report.ok:
                 self.stdout.write(f"{agency.slug}: {report.entries} entries, intact{gone}.")
             else:
@@ -45,3 +47,7 @@ class Command(BaseCommand):
                 )
         if broken:
             raise CommandError("The chain is broken: see above.", returncode=1)
+        if unexplained:
+            raise CommandError(
+                "The chain holds, but covered rows are gone with no deletion record: see above.", returncode=2
+            )
