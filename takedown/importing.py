@@ -352,11 +352,15 @@ class Intake:
         for a in artists:
             self.by_key[str(a.pk)] = a
             self.by_key[a.slug] = a
+        # The keys a row can name as they are, with nothing to strip or refuse: most rows.
+        self._exact_keys = {k: a for k, a in self.by_key.items() if k == k.strip() and not text_problem(k)}
         self.officials = {a.pk: official_matcher(a) for a in artists if a.official_accounts}
         self.matcher, self.platforms = platform_matcher()
         # legal.default_route per (platform, category): it reads the platform's channels, the
         # same for every row of an import (a tenth of the per-row work on a large import).
         self._default_routes: dict[tuple[int | None, str], str] = {}
+        # The platform of each host seen in this batch: a batch holds few hosts.
+        self._host_platforms: dict[str, Platform | None] = {}
 
     def check_row(
         self, index: int, row: Mapping[str, object]
@@ -422,6 +426,10 @@ class Intake:
 
     def _artist(self, row: Mapping[str, object]) -> Artist:
         key = row.get("artist")
+        if type(key) is str:
+            artist = self._exact_keys.get(key)
+            if artist is not None:
+                return artist
         key = "" if key is None else _storable("artist", str(key)).strip()
         if key:
             artist = self.by_key.get(key)
@@ -448,7 +456,10 @@ class Intake:
         return raw_url.strip(), norm
 
     def _category(self, row: Mapping[str, object]) -> str:
-        category = _storable("category", str(row.get("category") or "")).strip() or self.default_category
+        category = row.get("category")
+        if type(category) is str and category in _CATEGORIES:
+            return category
+        category = _storable("category", str(category or "")).strip() or self.default_category
         if category in _CATEGORIES:
             return category
         if not category:
@@ -458,11 +469,20 @@ class Intake:
         )
 
     def _platform(self, norm: NormalizedURL) -> Platform | None:
-        slug = self.matcher.match(norm.host)
-        return self.platforms.get(slug) if slug else None
+        host = norm.host
+        try:
+            return self._host_platforms[host]
+        except KeyError:
+            pass
+        slug = self.matcher.match(host)
+        platform = self._host_platforms[host] = self.platforms.get(slug) if slug else None
+        return platform
 
     def _route(self, row: Mapping[str, object], platform: Platform | None, category: str) -> str:
-        route = _storable("legal_route", str(row.get("legal_route") or "")).strip() or self.default_route
+        route = row.get("legal_route")
+        if route:
+            route = _storable("legal_route", str(route)).strip()
+        route = route or self.default_route
         if not route:
             key = (platform.pk if platform is not None else None, category)
             found = self._default_routes.get(key)
@@ -479,6 +499,8 @@ class Intake:
 
     def _discovered(self, row: Mapping[str, object]) -> datetime:
         raw = row.get("discovered_at")
+        if not raw:
+            return self.now  # as _parse_discovered("") would
         if isinstance(raw, datetime):
             return raw
         try:
@@ -487,7 +509,10 @@ class Intake:
             raise _Refused("discovered_at", str(exc)) from None
 
     def _note(self, row: Mapping[str, object]) -> str:
-        note = str(row.get("note") or "").strip()
+        note = row.get("note")
+        if not note:
+            return ""
+        note = str(note).strip()
         if len(note) > _NOTE_MAX:
             raise _Refused("note", f"At most {_NOTE_MAX} characters.")
         return _storable("note", note)
