@@ -412,12 +412,13 @@ class Intake:
             note = self._note(row)
         except _Refused as refused:
             return RowError(index, refused.field, refused.message)
+        # .id, not .pk: the pk property costs a lookup through the model's meta, per row.
         return CheckedRow(
-            artist.pk,
+            artist.id,
             url,
             norm.url,
             norm.host,
-            platform.pk if platform else None,
+            platform.id if platform else None,
             category,
             route,
             discovered,
@@ -448,7 +449,7 @@ class Intake:
             norm = normalize_url(raw_url)
         except UnsafeURL as exc:
             raise _Refused("url", str(exc)) from None
-        official = self.officials.get(artist.pk)
+        official = self.officials.get(artist.id)
         if official is not None:
             hit = official.covers(norm)
             if hit:
