@@ -106,22 +106,14 @@ def setup_database(database_url: str, rows_file: str, prepared_file: str) -> Non
         values = result._asdict()
         values["discovered_at"] = values["discovered_at"].isoformat()
         prepared.append(values)
-    constants = _constant_columns(user.pk)
+    # The import's own per-batch values (agency, source, adder, times, each NOT NULL default):
+    # a copy of them here drifted from the import and wrote rows the table refuses.
+    constants = importing._constant_columns(
+        agency_id=agency.pk, source="api", user_id=user.pk, now=datetime.now(UTC)
+    )
+    constants = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in constants.items()}
     Path(prepared_file).write_text(json.dumps({"rows": prepared, "constants": constants}))
     print(json.dumps({"token": token}))
-
-
-def _constant_columns(user_id: int) -> dict:
-    """Per-batch values, as the import writes them: the given ones, then each NOT NULL default."""
-    from takedown.models import InfringingURL
-
-    now = datetime.now(UTC).isoformat()
-    values = {"status": "open", "source": "api", "added_by_id": user_id, "created_at": now, "updated_at": now}
-    for f in InfringingURL._meta.concrete_fields:
-        if f.primary_key or f.null or f.attname in ROW_COLUMNS or f.attname in values:
-            continue
-        values[f.attname] = f.get_default()
-    return values
 
 
 _app = None

@@ -352,11 +352,15 @@ class Intake:
         for a in artists:
             self.by_key[str(a.pk)] = a
             self.by_key[a.slug] = a
+        # The keys a row can name as they are, with nothing to strip or refuse: most rows.
+        self._exact_keys = {k: a for k, a in self.by_key.items() if k == k.strip() and not text_problem(k)}
         self.officials = {a.pk: official_matcher(a) for a in artists if a.official_accounts}
         self.matcher, self.platforms = platform_matcher()
         # legal.default_route per (platform, category): it reads the platform's channels, the
         # same for every row of an import (a tenth of the per-row work on a large import).
         self._default_routes: dict[tuple[int | None, str], str] = {}
+        # The platform of each host seen in this batch: a batch holds few hosts.
+        self._host_platforms: dict[str, Platform | None] = {}
 
     def check_row(
         self, index: int, row: Mapping[str, object]
@@ -408,12 +412,13 @@ class Intake:
             note = self._note(row)
         except _Refused as refused:
             return RowError(index, refused.field, refused.message)
+        # .id, not .pk: the pk property costs a lookup through the model's meta, per row.
         return CheckedRow(
-            artist.pk,
+            artist.id,
             url,
             norm.url,
             norm.host,
-            platform.pk if platform else None,
+            platform.id if platform else None,
             category,
             route,
             discovered,
@@ -422,6 +427,10 @@ class Intake:
 
     def _artist(self, row: Mapping[str, object]) -> Artist:
         key = row.get("artist")
+        if type(key) is str:
+            artist = self._exact_keys.get(key)
+            if artist is not None:
+                return artist
         key = "" if key is None else _storable("artist", str(key)).strip()
         if key:
             artist = self.by_key.get(key)
@@ -440,7 +449,7 @@ class Intake:
             norm = normalize_url(raw_url)
         except UnsafeURL as exc:
             raise _Refused("url", str(exc)) from None
-        official = self.officials.get(artist.pk)
+        official = self.officials.get(artist.id)
         if official is not None:
             hit = official.covers(norm)
             if hit:
@@ -448,7 +457,10 @@ class Intake:
         return raw_url.strip(), norm
 
     def _category(self, row: Mapping[str, object]) -> str:
-        category = _storable("category", str(row.get("category") or "")).strip() or self.default_category
+        category = row.get("category")
+        if type(category) is str and category in _CATEGORIES:
+            return category
+        category = _storable("category", str(category or "")).strip() or self.default_category
         if category in _CATEGORIES:
             return category
         if not category:
@@ -458,11 +470,20 @@ class Intake:
         )
 
     def _platform(self, norm: NormalizedURL) -> Platform | None:
-        slug = self.matcher.match(norm.host)
-        return self.platforms.get(slug) if slug else None
+        host = norm.host
+        try:
+            return self._host_platforms[host]
+        except KeyError:
+            pass
+        slug = self.matcher.match(host)
+        platform = self._host_platforms[host] = self.platforms.get(slug) if slug else None
+        return platform
 
     def _route(self, row: Mapping[str, object], platform: Platform | None, category: str) -> str:
-        route = _storable("legal_route", str(row.get("legal_route") or "")).strip() or self.default_route
+        route = row.get("legal_route")
+        if route:
+            route = _storable("legal_route", str(route)).strip()
+        route = route or self.default_route
         if not route:
             key = (platform.pk if platform is not None else None, category)
             found = self._default_routes.get(key)
@@ -479,6 +500,8 @@ class Intake:
 
     def _discovered(self, row: Mapping[str, object]) -> datetime:
         raw = row.get("discovered_at")
+        if not raw:
+            return self.now  # as _parse_discovered("") would
         if isinstance(raw, datetime):
             return raw
         try:
@@ -487,7 +510,10 @@ class Intake:
             raise _Refused("discovered_at", str(exc)) from None
 
     def _note(self, row: Mapping[str, object]) -> str:
-        note = str(row.get("note") or "").strip()
+        note = row.get("note")
+        if not note:
+            return ""
+        note = str(note).strip()
         if len(note) > _NOTE_MAX:
             raise _Refused("note", f"At most {_NOTE_MAX} characters.")
         return _storable("note", note)
@@ -633,9 +659,9 @@ def _insert_once(
     table = InfringingURL._meta.db_table
     qn = connection.ops.quote_name
     constants = _constant_columns(agency_id=agency_id, source=source, user_id=user_id, now=now)
-    cols = ", ".join(qn(c) for c in (*_ROW_COLUMNS, *constants))
     if connection.vendor == "postgresql":
-        return _insert_postgresql(valid, tuple(constants.values()), table, cols)
+        return _insert_postgresql(valid, constants, table)
+    cols = ", ".join(qn(c) for c in (*_ROW_COLUMNS, *constants))
     adapt = connection.ops.adapt_datetimefield_value
     constant = tuple(adapt(v) if isinstance(v, datetime) else v for v in constants.values())
     params = [
@@ -664,26 +690,49 @@ def _insert_once(
         return cursor.rowcount
 
 
-def _insert_postgresql(valid: list[CheckedRow], constant: tuple, table: str, cols: str) -> int:
+def _constant_sql(constants: Mapping[str, object]) -> tuple[str, list[object]]:
+    """The batch's shared values as typed parameters of the INSERT's select list.
+
+    Each is cast to its column's type without a length (an untyped NULL would be taken as
+    text, and a cast to varchar(n) would cut a long value where the column refuses it).
+    """
+    fields = {f.attname: f for f in InfringingURL._meta.concrete_fields}
+    casts = []
+    params = []
+    for name, value in constants.items():
+        field = fields[name]
+        casts.append(f"CAST(%s AS {field.db_type(connection).partition('(')[0]})")
+        params.append(field.get_db_prep_save(value, connection))
+    return ", ".join(casts), params
+
+
+def _insert_postgresql(valid: list[CheckedRow], constants: Mapping[str, object], table: str) -> int:
     # COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING:
-    # near COPY's own speed, and the conflict rule stays in the database.
+    # near COPY's own speed, and the conflict rule stays in the database. Only the columns
+    # that vary by row travel through COPY; the batch's shared values (more than half the columns)
+    # are parameters of the INSERT, written by the database, not formatted per row.
     qn = connection.ops.quote_name
+    row_cols = ", ".join(qn(c) for c in _ROW_COLUMNS)
+    cols = ", ".join(qn(c) for c in (*_ROW_COLUMNS, *constants))
+    shared, params = _constant_sql(constants)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE takedown_import ON COMMIT DROP AS "
-            f"SELECT {cols} FROM {qn(table)} WITH NO DATA"
+            f"SELECT {row_cols} FROM {qn(table)} WITH NO DATA"
         )
         raw = cursor.cursor
-        with raw.copy(f"COPY takedown_import ({cols}) FROM STDIN") as copy:
+        with raw.copy(f"COPY takedown_import ({row_cols}) FROM STDIN") as copy:
+            write = copy.write_row
             for r in valid:
-                copy.write_row((*r, *constant))
+                write(r)
         # In the unique key's order: two imports sharing URLs then wait on each other's rows in
         # the same order, and one queues behind the other instead of deadlocking with it
         # (in arrival order, 8 overlapping imports of 50,000 URLs deadlocked 9 times in 16).
         cursor.execute(
-            f"INSERT INTO {qn(table)} ({cols}) SELECT {cols} FROM takedown_import "
+            f"INSERT INTO {qn(table)} ({cols}) SELECT {row_cols}, {shared} FROM takedown_import "
             f"ORDER BY {qn('artist_id')}, {qn('normalized_url')} "
-            f"ON CONFLICT ({qn('artist_id')}, {qn('normalized_url')}) DO NOTHING"
+            f"ON CONFLICT ({qn('artist_id')}, {qn('normalized_url')}) DO NOTHING",
+            params,
         )
         created = cursor.rowcount
         # ON COMMIT DROP does not fire when the import runs inside an outer transaction.
