@@ -110,29 +110,31 @@ class _Group:
     __slots__ = ("counts", "histogram")
 
     def __init__(self) -> None:
-        self.counts = dict.fromkeys(_COUNTED, 0)
+        self.counts = [0] * len(_COUNTED)  # in the order of _COUNTED
         self.histogram: dict[int, int] = defaultdict(int)
 
-    def add(self, bucket: int, counts: dict[str, int]) -> None:
-        for name in _COUNTED:
-            self.counts[name] += counts[name]
+    def add(self, bucket: int, sums: list[int]) -> None:
+        """Add one rollup row's sums (in the order of _COUNTED)."""
+        counts = self.counts
+        for i, n in enumerate(sums):
+            counts[i] += n
         if bucket >= 0:
-            self.histogram[bucket] += counts["urls"]
+            self.histogram[bucket] += sums[0]
 
     def finish(self) -> dict[str, Any]:
-        notified = self.counts["notified"]
+        urls, notified, live, overdue, reuploads = self.counts
         removed = sum(self.histogram.values())
         pairs = self.histogram.items()
         return {
-            "urls": self.counts["urls"],
+            "urls": urls,
             "notified": notified,
             "removed": removed,
-            "live": self.counts["live"],
-            "overdue": self.counts["overdue"],
+            "live": live,
+            "overdue": overdue,
             "removal_rate": round(removed / notified, 4) if notified else None,
             "median_seconds_to_removal": _rounded(rollups.percentile(pairs, 0.5)),
             "p90_seconds_to_removal": _rounded(rollups.percentile(pairs, 0.9)),
-            "reuploads": self.counts["reuploads"],
+            "reuploads": reuploads,
         }
 
 
@@ -163,11 +165,10 @@ def removal_stats(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
             .order_by()
             .values_list("dimension", "key", "bucket", *_COUNTED)
         ):
-            counts = dict(zip(_COUNTED, sums, strict=True))
             if dimension == "all":
-                overall.add(bucket, counts)
+                overall.add(bucket, sums)
             elif dimension in groups:
-                groups[dimension][key if dimension == "route" else int(key)].add(bucket, counts)
+                groups[dimension][key if dimension == "route" else int(key)].add(bucket, sums)
     else:
         if filters.since or filters.until:
             source = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk))
@@ -184,9 +185,9 @@ def removal_stats(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
             for value, bucket, *sums in source.values_list(key, "bucket").annotate(
                 *(Sum(n) for n in _COUNTED)
             ):
-                groups[value].add(bucket, dict(zip(_COUNTED, sums, strict=True)))
+                groups[value].add(bucket, sums)
         for bucket, *sums in source.values_list("bucket").annotate(*(Sum(n) for n in _COUNTED)):
-            overall.add(bucket, dict(zip(_COUNTED, sums, strict=True)))
+            overall.add(bucket, sums)
 
     platforms = {
         p.pk: p for p in Platform.objects.filter(pk__in=[k for k in by_platform if k]).only("slug", "name")
