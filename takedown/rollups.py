@@ -15,8 +15,8 @@ and those it writes, the summed tables: `RemovalTotal` (all days, per artist × 
 route × bucket), `RemovalFigure` (all days, per agency and one dimension at a time: the whole
 agency, each platform, route and artist), `TrendWeek` (per week × artist × platform × route:
 discoveries, and removals by the week they were confirmed) and `AgencyWeek` (the same per
-agency and week). The unfiltered figures read only the last two, whose size does not grow
-with the mix of artists, platforms and routes.
+agency and week). The figures without any filter read only `RemovalFigure` and
+`AgencyWeek`, whose size does not grow with the mix of artists, platforms and routes.
 
 A refresh is idempotent (a cell is recomputed, never incremented), so a change seen twice is
 harmless; a change committed while a refresh runs keeps its row for the next one.
