@@ -1025,6 +1025,55 @@ class RemovalTotal(RollupCounts):
         return f"agency {self.agency_id} artist {self.artist_id}: {self.urls} URL(s)"
 
 
+class RemovalFigure(RollupCounts):
+    """The rollup summed over all days along one dimension: per agency, dimension (the whole
+    agency, a platform, a legal route or an artist), its key and the time-to-removal bucket.
+
+    What the figures read without any filter (the dashboard's and /stats/'s default): one
+    query returns at most (1 + platforms + routes + artists) x buckets rows, however many URLs
+    and whatever mix of artists, platforms and routes the agency has. `rollups.refresh` adjusts
+    it by the difference between the day cells it replaces and those it writes.
+    """
+
+    agency_id = models.IntegerField()
+    dimension = models.CharField(max_length=8)  # "all", "platform", "route" or "artist"
+    # "" for the whole agency, else the platform's or artist's id (platform "0": none matched)
+    # or the route's value.
+    key = models.CharField(max_length=20)
+    bucket = models.SmallIntegerField()
+
+    class Meta:
+        # The figures read all of an agency's rows (the key's leading column); so does the
+        # refresh that adjusts them.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency_id", "dimension", "key", "bucket"], name="rollup_figure_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id} {self.dimension} {self.key}: {self.urls} URL(s)"
+
+
+class AgencyWeek(models.Model):
+    """The weekly trend without any filter: per agency and local week (Monday), the URLs
+    discovered that week and the removals confirmed that week (one row a week, whatever the
+    agency's artists, platforms and routes). Adjusted by `rollups.refresh` with `TrendWeek`.
+    """
+
+    agency_id = models.IntegerField()
+    week = models.DateField()
+    new = models.IntegerField(default=0)
+    removed = models.IntegerField(default=0)
+
+    class Meta:
+        # The trend reads an agency's last 12 weeks (the key).
+        constraints = [models.UniqueConstraint(fields=["agency_id", "week"], name="agency_week_cell")]
+
+    def __str__(self) -> str:
+        return f"agency {self.agency_id} week {self.week}: {self.new} new, {self.removed} removed"
+
+
 class RemovalWeek(models.Model):
     """Confirmed removals per agency, local discovery day, artist, platform, legal route and
     the local week (Monday) of the removal: what the weekly trend reads when a period (of

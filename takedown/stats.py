@@ -4,9 +4,11 @@
 and its export share it). Its cost follows the number of rollup cells in the period, not the
 number of URLs: the rollup holds counts per agency × local discovery day × artist × platform ×
 legal route × time-to-removal bucket, kept current by database triggers and refreshed before
-each read (`rollups.refresh`). Without a period the figures read those cells summed over all
-days (`RemovalTotal`), whose size does not grow with the agency's history at all; with one,
-the day cells of the period. The number of queries is fixed.
+each read (`rollups.refresh`). Without any filter the figures read the sums per dimension
+(`RemovalFigure`: the agency, each platform, route and artist, per bucket) in one query; with
+an artist, platform or route but no period, the cells summed over all days (`RemovalTotal`);
+neither grows with the agency's history. With a period, the day cells of the period. The
+number of queries of each kind of read is fixed.
 
 Definitions:
 - notified: URLs that were part of a sent notice (`notified_at` set);
@@ -32,11 +34,13 @@ from takedown import rollups
 from takedown.choices import LegalRoute, NoticeStatus, URLStatus
 from takedown.models import (
     Agency,
+    AgencyWeek,
     Artist,
     InfringingURL,
     Job,
     Notice,
     Platform,
+    RemovalFigure,
     RemovalRollup,
     RemovalTotal,
     RemovalWeek,
@@ -106,29 +110,31 @@ class _Group:
     __slots__ = ("counts", "histogram")
 
     def __init__(self) -> None:
-        self.counts = dict.fromkeys(_COUNTED, 0)
+        self.counts = [0] * len(_COUNTED)  # in the order of _COUNTED
         self.histogram: dict[int, int] = defaultdict(int)
 
-    def add(self, bucket: int, counts: dict[str, int]) -> None:
-        for name in _COUNTED:
-            self.counts[name] += counts[name]
+    def add(self, bucket: int, sums: list[int]) -> None:
+        """Add one rollup row's sums (in the order of _COUNTED)."""
+        counts = self.counts
+        for i, n in enumerate(sums):
+            counts[i] += n
         if bucket >= 0:
-            self.histogram[bucket] += counts["urls"]
+            self.histogram[bucket] += sums[0]
 
     def finish(self) -> dict[str, Any]:
-        notified = self.counts["notified"]
+        urls, notified, live, overdue, reuploads = self.counts
         removed = sum(self.histogram.values())
         pairs = self.histogram.items()
         return {
-            "urls": self.counts["urls"],
+            "urls": urls,
             "notified": notified,
             "removed": removed,
-            "live": self.counts["live"],
-            "overdue": self.counts["overdue"],
+            "live": live,
+            "overdue": overdue,
             "removal_rate": round(removed / notified, 4) if notified else None,
             "median_seconds_to_removal": _rounded(rollups.percentile(pairs, 0.5)),
             "p90_seconds_to_removal": _rounded(rollups.percentile(pairs, 0.9)),
-            "reuploads": self.counts["reuploads"],
+            "reuploads": reuploads,
         }
 
 
@@ -140,27 +146,48 @@ def removal_stats(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
     """Removal rate, median and 90th-percentile time to removal for `agency`: overall, per
     platform, per legal route and per artist.
 
-    Groups with no URL are left out; groups are ordered by notified URLs, most first. Seven
-    queries (refresh check, four groupings, artists, platforms) plus the refresh's own when
-    URLs changed since the last read.
+    Groups with no URL are left out; groups are ordered by notified URLs, most first. Without
+    filters four queries (refresh check, the per-dimension sums, artists, platforms), with
+    any seven (four groupings in place of the sums), plus the refresh's own when URLs changed
+    since the last read.
     """
     rollups.refresh()
-    if filters.since or filters.until:
-        source = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk))
-    else:  # all of the agency's history: the day cells summed ahead
-        source = filters.apply_rollup(RemovalTotal.objects.filter(agency_id=agency.pk))
-    source = source.order_by()
     overall = _Group()
     by_platform: dict[int, _Group] = defaultdict(_Group)
     by_route: dict[str, _Group] = defaultdict(_Group)
     by_artist: dict[int, _Group] = defaultdict(_Group)
-    # One grouped query per grouping: the database sums the cells, and at most (groups x
-    # buckets) rows come back, however many cells the period holds.
-    for key, groups in (("platform_id", by_platform), ("legal_route", by_route), ("artist_id", by_artist)):
-        for value, bucket, *sums in source.values_list(key, "bucket").annotate(*(Sum(n) for n in _COUNTED)):
-            groups[value].add(bucket, dict(zip(_COUNTED, sums, strict=True)))
-    for bucket, *sums in source.values_list("bucket").annotate(*(Sum(n) for n in _COUNTED)):
-        overall.add(bucket, dict(zip(_COUNTED, sums, strict=True)))
+    if filters == ALL:
+        # The agency's whole history, summed ahead per dimension: one query of at most
+        # (1 + platforms + routes + artists) x buckets rows, whatever the history holds.
+        groups = {"all": None, "platform": by_platform, "route": by_route, "artist": by_artist}
+        for dimension, key, bucket, *sums in (
+            RemovalFigure.objects.filter(agency_id=agency.pk)
+            .order_by()
+            .values_list("dimension", "key", "bucket", *_COUNTED)
+        ):
+            if dimension == "all":
+                overall.add(bucket, sums)
+            elif dimension in groups:
+                groups[dimension][key if dimension == "route" else int(key)].add(bucket, sums)
+    else:
+        if filters.since or filters.until:
+            source = filters.apply_rollup(RemovalRollup.objects.filter(agency_id=agency.pk))
+        else:  # all of the agency's history: the day cells summed ahead
+            source = filters.apply_rollup(RemovalTotal.objects.filter(agency_id=agency.pk))
+        source = source.order_by()
+        # One grouped query per grouping: the database sums the cells, and at most (groups x
+        # buckets) rows come back, however many cells the period holds.
+        for key, groups in (
+            ("platform_id", by_platform),
+            ("legal_route", by_route),
+            ("artist_id", by_artist),
+        ):
+            for value, bucket, *sums in source.values_list(key, "bucket").annotate(
+                *(Sum(n) for n in _COUNTED)
+            ):
+                groups[value].add(bucket, sums)
+        for bucket, *sums in source.values_list("bucket").annotate(*(Sum(n) for n in _COUNTED)):
+            overall.add(bucket, sums)
 
     platforms = {
         p.pk: p for p in Platform.objects.filter(pk__in=[k for k in by_platform if k]).only("slug", "name")
@@ -204,8 +231,9 @@ def weekly_trend(
 ) -> dict[str, list]:
     """URLs discovered and removals confirmed per week (Monday-based), the last `weeks` weeks.
 
-    Read from the rollup only, whatever the agency's history: without a period, one query on
-    `TrendWeek` (at most weeks × artists × platforms × routes rows). With a period (of
+    Read from the rollup only, whatever the agency's history: without any filter, one query
+    on `AgencyWeek` (one row a week); narrowed by artist, platform or route but without a
+    period, one query on `TrendWeek` (at most weeks × artists × platforms × routes rows). With a period (of
     discovery: the removals are those of the URLs discovered in it), the discoveries come from
     `TrendWeek` for the weeks wholly inside the period and from the day cells for the (at most
     two) weeks it cuts, and the removals from `RemovalWeek` (discovery day × removal week) over
@@ -220,7 +248,13 @@ def weekly_trend(
     new_by_week: dict[date, int] = defaultdict(int)
     removed_by_week: dict[date, int] = defaultdict(int)
     trend = filters._same(TrendWeek.objects.filter(agency_id=agency.pk)).order_by()
-    if not (filters.since or filters.until):
+    if filters == ALL:  # one row a week
+        for week, new, removed in AgencyWeek.objects.filter(
+            agency_id=agency.pk, week__gte=first, week__lte=last
+        ).values_list("week", "new", "removed"):
+            new_by_week[week] += new
+            removed_by_week[week] += removed
+    elif not (filters.since or filters.until):
         for week, new, removed in (
             trend.filter(week__gte=first, week__lte=last)
             .values_list("week")

@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from takedown import importing, lifecycle, rechecks, rollup_sql, rollups
 from takedown.choices import URLStatus
 from takedown.models import (
+    AgencyWeek,
     Artist,
     InfringingURL,
+    RemovalFigure,
     RemovalRollup,
     RemovalTotal,
     RemovalWeek,
@@ -117,11 +119,26 @@ def assert_rollup_is_a_rebuild() -> None:
     trend_fields = ("agency_id", "week", "artist_id", "platform_id", "legal_route", "new", "removed")
     weeks = sorted(RemovalWeek.objects.values_list(*week_fields))
     trend = sorted(TrendWeek.objects.values_list(*trend_fields))
+    figure_fields = (
+        "agency_id",
+        "dimension",
+        "key",
+        "bucket",
+        "urls",
+        "notified",
+        "live",
+        "overdue",
+        "reuploads",
+    )
+    figures = sorted(RemovalFigure.objects.values_list(*figure_fields))
+    agency_weeks = sorted(AgencyWeek.objects.values_list("agency_id", "week", "new", "removed"))
     rollups.rebuild()
     assert sorted(RemovalRollup.objects.values_list(*fields)) == kept
     assert sorted(RemovalTotal.objects.values_list(*(f for f in fields if f != "day"))) == totals
     assert sorted(RemovalWeek.objects.values_list(*week_fields)) == weeks
     assert sorted(TrendWeek.objects.values_list(*trend_fields)) == trend
+    assert sorted(RemovalFigure.objects.values_list(*figure_fields)) == figures
+    assert sorted(AgencyWeek.objects.values_list("agency_id", "week", "new", "removed")) == agency_weeks
 
 
 def assert_trend_agrees(agency, filters: Filters = ALL, today=None) -> None:
@@ -326,6 +343,42 @@ def test_each_kind_of_change_is_counted_on_its_own(op, agency, other_agency, art
                 a, Filters(since=(NOW - timedelta(days=20)).date(), until=(NOW - timedelta(days=2)).date())
             )
         rollups.refresh()
+    assert_rollup_is_a_rebuild()
+
+
+def test_the_upgrade_fills_the_per_dimension_sums_from_the_kept_ones(agency, other_agency, artist, other_artist,
+                                                                      platforms):  # fmt: skip
+    """Migration 0020 fills `RemovalFigure` and `AgencyWeek` from the sums already kept: the
+    same rows the refreshes keep."""
+    import importlib
+
+    fill = importlib.import_module("takedown.migrations.0020_rollup_figures").FILL
+    rng = random.Random(3)
+    for step, n in [("import", 4), ("import", 7), ("send", 0), ("send", 3), ("remove", 0), ("edit", 1),
+                    ("move_artist", 0), ("remove", 1), ("overdue", 0)]:  # fmt: skip
+        _apply(step, n, rng, [artist, other_artist], [agency, other_agency], platforms)
+    rollups.refresh()
+    figure_fields = (
+        "agency_id",
+        "dimension",
+        "key",
+        "bucket",
+        "urls",
+        "notified",
+        "live",
+        "overdue",
+        "reuploads",
+    )
+    figures = sorted(RemovalFigure.objects.values_list(*figure_fields))
+    weeks = sorted(AgencyWeek.objects.values_list("agency_id", "week", "new", "removed"))
+    assert figures and weeks
+    RemovalFigure.objects.all().delete()
+    AgencyWeek.objects.all().delete()
+    with connection.cursor() as cursor:
+        for sql in fill:
+            cursor.execute(sql)
+    assert sorted(RemovalFigure.objects.values_list(*figure_fields)) == figures
+    assert sorted(AgencyWeek.objects.values_list("agency_id", "week", "new", "removed")) == weeks
 
 
 def models_agency_of_artist():
@@ -373,3 +426,33 @@ def test_each_figure_costs_the_same_queries_at_any_size(agency, artist, platform
     small = count_queries()
     make(1000, 100)
     assert count_queries() == small
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_catch_up_leaves_the_change_table_empty_on_disk(artist, platforms, monkeypatch):
+    """After a bulk load the change table is thousands of dead rows; every read's "any
+    change?" check would scan them until autovacuum came round. The refresh vacuums it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM and relation sizes are PostgreSQL's")
+
+    def pages() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_relation_size('takedown_rollupchange') / 8192")
+            return cursor.fetchone()[0]
+
+    def load(first: int) -> int:
+        rows = [{"url": f"https://x.com/a/status/{first + n}", "category": "synthetic_sexual",
+                 "discovered_at": (NOW - timedelta(minutes=n)).isoformat()} for n in range(3000)]  # fmt: skip
+        importing.import_rows(rows, agency=artist.agency, artist=artist)
+        return RollupChange.objects.count()
+
+    changes = load(0)
+    assert changes >= 3000 and pages() > 5
+    monkeypatch.setattr(rollups, "VACUUM_AFTER", changes + 1)
+    rollups.refresh()  # under the threshold: left to autovacuum
+    assert not RollupChange.objects.exists() and pages() > 5
+    changes = load(10**6)
+    monkeypatch.setattr(rollups, "VACUUM_AFTER", changes)
+    rollups.refresh()
+    assert not RollupChange.objects.exists() and pages() == 0
+    assert removal_stats(artist.agency)["overall"]["urls"] == 6000

@@ -71,6 +71,17 @@ def test_the_url_list_counts_at_most_its_cap(client, manager, agency, artist, pl
     response = client.get(reverse("admin:takedown_infringingurl_changelist"))
     assert response.context["cl"].result_count == 120
     assert response.context["cl"].paginator.num_pages == 2
+    # Each page holds the rows a plain OFFSET would give, in the list's order.
+    newest = list(
+        InfringingURL.objects.filter(agency=agency)
+        .order_by("-discovered_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    shown = [u.pk for u in response.context["cl"].result_list]
+    last = client.get(reverse("admin:takedown_infringingurl_changelist") + "?p=2")
+    assert shown == newest[:100]
+    assert [u.pk for u in last.context["cl"].result_list] == newest[100:120]
+    assert last.context["cl"].result_list[0].artist.name == artist.name
     found = client.get(reverse("admin:takedown_infringingurl_changelist") + "?q=status/149")
     assert [u.normalized_url for u in found.context["cl"].result_list] == ["https://x.com/i/status/149"]
 
