@@ -91,7 +91,9 @@ def _recipient(url: InfringingURL, rung: str):
         if route is None:
             return None, None, f"{platform.name} has no channel for this item's route"
         return platform, None, route
-    contact = next((c for c in contacts.recipients(url.host) if c.rung == rung), None)
+    contact = next(
+        (c for c in contacts.recipients(url.host, agency_id=url.agency_id) if c.rung == rung), None
+    )
     if contact is None:
         with translation.override("en"):  # stored reasons are in English, as everywhere
             label = str(Rung(rung).label).lower()
@@ -268,7 +270,9 @@ def _walked_to_the_end():
 
 def _reopened():
     """...unless a rung that had no recipient has one now."""
-    found = AbuseContact.objects.current().filter(host=OuterRef("url__host"), rung=OuterRef("rung"))
+    found = AbuseContact.objects.usable_by(OuterRef("url__agency_id")).filter(
+        host=OuterRef("url__host"), rung=OuterRef("rung")
+    )
     return EscalationStep.objects.filter(url=OuterRef("pk"), state=EscalationStep.State.NO_RECIPIENT).filter(
         Exists(found)
     )

@@ -271,15 +271,18 @@ def pinned(settings, registry, tmp_path):
 
 
 @pytest.mark.django_db
-def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pinned, staff):
+def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pinned, agency, artist, staff):
     from takedown.contacts import services
     from takedown.models import AbuseContact
+    from tests.notices_setup import import_urls
+
+    import_urls(agency, artist, ["https://clips.example.net/v/1"])  # the agency's business
 
     target = f"http://clips.example.net:{pinned.port}/v/1"
     first = services.host_discover(target=target)
     # The spec's order (CDN, host, registrar); the site's own security.txt contacts last, and
     # only for information: the site's operator must not choose the agency's first recipient.
-    assert [c.rung for c in services.host_contacts("clips.example.net")] == [
+    assert [c.rung for c in services.host_contacts("clips.example.net", agency_id=staff.agency_id)] == [
         "host",
         "registrar",
         "site",
@@ -297,18 +300,24 @@ def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pin
         contact_id=discovered.pk,
     )  # fmt: skip
     assert corrected.by_staff
-    # Rediscovery finds the corrected address again: it stays set aside.
+    assert corrected.agency_id == staff.agency_id
+    # Rediscovery finds the corrected address again: it stays set aside for this agency, and
+    # stays the shared fact it is for the others.
     services.host_discover(target=target, force=True)
-    assert AbuseContact.objects.get(pk=discovered.pk).is_current is False
+    assert AbuseContact.objects.get(pk=discovered.pk).is_current is True
+    mine = services.recipients("clips.example.net", agency_id=staff.agency_id)
+    assert [c.email for c in mine if c.rung == "host"] == ["legal@blueharbor-hosting.test"]
     assert [c.email for c in services.recipients("clips.example.net") if c.rung == "host"] == [
-        "legal@blueharbor-hosting.test"
+        "abuse@blueharbor-hosting.test"
     ]
     # The registry now answers without an abuse contact: the discovered one goes, staff's stays.
     pinned.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(
         body={**arin_network(SITE), "entities": []}
     )
     services.host_discover(target=target, force=True)
-    hosts = [c for c in services.host_contacts("clips.example.net") if c.rung == "host"]
+    hosts = [
+        c for c in services.host_contacts("clips.example.net", agency_id=staff.agency_id) if c.rung == "host"
+    ]
     assert [c.email for c in hosts] == ["legal@blueharbor-hosting.test"]
     assert AbuseContact.objects.get(pk=discovered.pk).is_current is False
     lookup = services.host_discover(target=target)

@@ -253,9 +253,13 @@ def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(
     mine = AbuseContact.objects.get(email="legal@blueharbor-hosting.test")
     assert (mine.host, mine.source, mine.added_by) == ("clips.example.net", "staff", staff)
     contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/", force=True)
-    hosts = [c.email for c in contacts.host_contacts("clips.example.net") if c.rung == "host"]
+    hosts = [
+        c.email for c in contacts.host_contacts("clips.example.net", agency_id=agency.pk) if c.rung == "host"
+    ]
     assert hosts == ["legal@blueharbor-hosting.test", "abuse@blueharbor-hosting.test"]  # staff's first
-    # Correcting a discovered contact makes staff's own and retires the discovered one.
+    assert mine.agency == agency
+    # Correcting a discovered contact makes the agency's own and sets the discovered one aside
+    # for this agency (it stays a current, shared fact).
     found = AbuseContact.objects.get(email="abuse@blueharbor-hosting.test")
     response = client.post(
         reverse("admin:takedown_abusecontact_change", args=[found.pk]),
@@ -264,7 +268,8 @@ def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(
     )  # fmt: skip
     assert response.status_code == 302 and "q=clips.example.net" in response.url
     found.refresh_from_db()
-    assert found.is_current is False
+    assert found.is_current is True and found.set_asides.get().agency == agency
+    assert found not in contacts.host_contacts("clips.example.net", agency_id=agency.pk)
     corrected = AbuseContact.objects.get(email="abuse-kr@blueharbor-hosting.test")
     assert corrected.by_staff and "Corrects:" in corrected.note
     response = client.post(

@@ -18,7 +18,7 @@ from takedown.choices import ChannelKind, LegalRoute
 from takedown.contacts import bootstrap, discovery
 from takedown.contacts.fetching import SafeClient
 from takedown.errors import Invalid, NotAllowed
-from takedown.models import AbuseContact, HostLookup, Platform, User
+from takedown.models import AbuseContact, ContactSetAside, HostLookup, Platform, User
 from takedown.probing.types import ProbeConfig
 from takedown.roles import role_has
 
@@ -105,8 +105,8 @@ def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
         # Only a source that answered this time (found or none) retires what it said before; a
         # contact whose source did not answer stays as it was.
         discovered.filter(source__in=settled).exclude(pk__in=kept).update(is_current=False)
-        # What staff corrected or set aside is not offered again, whatever discovery says.
-        discovered.filter(suppressed=True).update(is_current=False)
+        # What an agency's staff corrected or set aside stays so for that agency alone
+        # (ContactSetAside): the discovered row itself is a shared fact.
     return lookup
 
 
@@ -134,25 +134,42 @@ def _settled_sources(found: discovery.Discovery) -> set[str]:
     return settled
 
 
-def host_contacts(host: str) -> list[AbuseContact]:
-    """A host's current contacts in ladder order (site, CDN, host, registrar); within a step,
-    staff's own before discovered ones."""
-    rows = list(AbuseContact.objects.current().filter(host=host.lower()))
+def host_contacts(host: str, *, agency_id: int | None = None) -> list[AbuseContact]:
+    """A host's current contacts for one agency, in ladder order (CDN, host, registrar, site):
+    its own staff's and the discovered ones it has not set aside; within a step, staff's own
+    before discovered ones. Without an agency: the discovered facts alone."""
+    rows = list(AbuseContact.objects.usable_by(agency_id).filter(host=host.lower()))
     return sorted(rows, key=lambda c: (RUNG_ORDER.get(c.rung, 99), not c.by_staff, c.pk))
 
 
-def recipients(host: str) -> list[AbuseContact]:
-    """The contacts a notice may go to, in ladder order: a security.txt contact is the site
-    operator's own choice and only information (staff may record it as theirs to use it)."""
-    return [c for c in host_contacts(host) if c.source != AbuseContact.Source.SECURITY_TXT]
+def recipients(host: str, *, agency_id: int | None = None) -> list[AbuseContact]:
+    """The contacts an agency's notice may go to, in ladder order: a security.txt contact is
+    the site operator's own choice and only information (staff may record it as theirs to use
+    it)."""
+    return [
+        c for c in host_contacts(host, agency_id=agency_id) if c.source != AbuseContact.Source.SECURITY_TXT
+    ]
 
 
-def first_recipient(host: str, *, after: tuple[str, ...] = ()) -> AbuseContact | None:
-    """The contact a notice for this host goes to first: the first rung not in ``after``."""
-    for contact in recipients(host):
+def first_recipient(
+    host: str, *, agency_id: int | None = None, after: tuple[str, ...] = ()
+) -> AbuseContact | None:
+    """The contact an agency's notice for this host goes to first: the first rung not in
+    ``after``."""
+    for contact in recipients(host, agency_id=agency_id):
         if contact.rung not in after:
             return contact
     return None
+
+
+def _staff_agency(user: User, old: AbuseContact | None) -> int:
+    """The agency a staff decision belongs to: the user's (a superuser correcting an agency's
+    own contact acts for that agency)."""
+    if old is not None and old.agency_id is not None:
+        return old.agency_id
+    if user.agency_id is None:
+        raise Invalid("Contacts recorded by staff belong to an agency: sign in as a member of one.")
+    return user.agency_id
 
 
 def contact_save(
@@ -166,13 +183,22 @@ def contact_save(
     note: str = "",
     contact_id: int | None = None,
 ) -> AbuseContact:
-    """Staff add a contact for a host, or correct one: a corrected discovered contact becomes
-    staff's own (kept over rediscovery) and the discovered one is no longer offered."""
+    """Staff add a contact for a host, or correct one. Both belong to the staff member's agency:
+    a corrected discovered contact becomes the agency's own (kept over rediscovery) and is set
+    aside for that agency only; other agencies keep using the discovered one and never see
+    this agency's contacts. Raises NotAllowed, Invalid (no address, unknown rung, a contact
+    the user cannot see)."""
     if not role_has(user, "change_abusecontact"):
         raise NotAllowed("Your role cannot add or correct abuse contacts.")
     if rung not in AbuseContact.Rung.values:
         raise Invalid(f"{rung!r} is not a recipient kind ({', '.join(AbuseContact.Rung.values)}).")
+    old = None
+    if contact_id is not None:
+        old = AbuseContact.objects.visible_to(user).filter(pk=contact_id).first()
+        if old is None:
+            raise Invalid("No such contact.")
     contact = AbuseContact(
+        agency_id=_staff_agency(user, old),
         host=host,
         rung=rung,
         name=(name or "").strip(),
@@ -191,10 +217,7 @@ def contact_save(
             "; ".join(f"{k}: {' '.join(v)}" if k else " ".join(v) for k, v in messages.items())
         ) from None
     with transaction.atomic():
-        if contact_id is not None:
-            old = AbuseContact.objects.filter(pk=contact_id).first()
-            if old is None:
-                raise Invalid("No such contact.")
+        if old is not None:
             if old.host != contact.host.strip().lower().rstrip("."):
                 raise Invalid(f"Contact #{old.pk} is for {old.host}, not {contact.host}.")
             if old.by_staff and not old.notices.exists():
@@ -203,12 +226,40 @@ def contact_save(
                 old.added_by = user
                 old.save()
                 return old
-            old.is_current = False
-            old.suppressed = not old.by_staff
-            old.save(update_fields=["is_current", "suppressed"])
+            if old.by_staff:
+                # The agency's own contact, already named by a sent notice: kept for the record.
+                old.is_current = False
+                old.save(update_fields=["is_current"])
+            else:
+                _set_aside(
+                    old, agency_id=contact.agency_id, user=user, reason=f"Corrected by staff: {contact}"
+                )
             contact.note = (note + "\n" if note else "") + f"Corrects: {old}"
         contact.save()
     return contact
+
+
+def contact_set_aside(*, user: User, contact_id: int, reason: str) -> AbuseContact:
+    """Staff set a discovered contact aside for their agency (a desk that never answers, a
+    wrong address): its notices and escalations no longer go there; other agencies' do.
+    Raises NotAllowed, Invalid (no reason, not a discovered contact the user can see)."""
+    if not role_has(user, "change_abusecontact"):
+        raise NotAllowed("Your role cannot add or correct abuse contacts.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Say why this contact is set aside.")
+    contact = AbuseContact.objects.visible_to(user).filter(pk=contact_id).first()
+    if contact is None or contact.by_staff:
+        raise Invalid("Only a discovered contact is set aside; correct your agency's own instead.")
+    with transaction.atomic():
+        _set_aside(contact, agency_id=_staff_agency(user, None), user=user, reason=reason)
+    return contact
+
+
+def _set_aside(contact: AbuseContact, *, agency_id: int, user: User, reason: str) -> None:
+    ContactSetAside.objects.get_or_create(
+        contact=contact, agency_id=agency_id, defaults={"by": user, "reason": reason[:1000]}
+    )
 
 
 def unlisted_platform() -> Platform:

@@ -64,7 +64,7 @@ def notices_prepare(
     urls = list(qs.select_related("artist").order_by("discovered_at", "pk"))
     groups: dict[tuple[int, int, str, int | None], list[InfringingURL]] = defaultdict(list)
     skipped = 0
-    recipients: dict[str, tuple[int, int] | None] = {}
+    recipients: dict[tuple[int, str], tuple[int, int] | None] = {}
     for url in urls:
         if not legal.may_carry(url.legal_route, url.category):
             skipped += 1
@@ -73,9 +73,11 @@ def notices_prepare(
             groups[(url.artist_id, url.platform_id, url.legal_route, None)].append(url)
             continue
         # A host no registry platform covers: its first discovered (or staff-given) contact.
-        if url.host not in recipients:
-            recipients[url.host] = _unlisted_recipient(url.host)
-        recipient = recipients[url.host]
+        # Per agency: an agency's own contacts and set-asides are its alone.
+        where = (url.agency_id, url.host)
+        if where not in recipients:
+            recipients[where] = _unlisted_recipient(url.host, url.agency_id)
+        recipient = recipients[where]
         if recipient is None:
             skipped += 1
             continue
@@ -88,12 +90,12 @@ def notices_prepare(
     return touched, skipped
 
 
-def _unlisted_recipient(host: str) -> tuple[int, int] | None:
-    """(platform id, contact id) of the first recipient known for an unlisted host (the cached
-    discovery: drafting never goes to the network), or None."""
+def _unlisted_recipient(host: str, agency_id: int) -> tuple[int, int] | None:
+    """(platform id, contact id) of the agency's first recipient known for an unlisted host (the
+    cached discovery and its own contacts: drafting never goes to the network), or None."""
     from takedown.contacts.services import first_recipient, platform_for
 
-    contact = first_recipient(host)
+    contact = first_recipient(host, agency_id=agency_id)
     if contact is None:
         return None
     return platform_for(contact).pk, contact.pk
