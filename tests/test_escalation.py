@@ -424,14 +424,20 @@ def test_a_skip_after_reject_and_revise_leaves_no_escalation_notice_in_flight(un
     assert not again.items.exists()  # the skipped rung's draft no longer lists the URL
 
 
-def test_an_escalation_draft_fails_presend_once_its_url_is_no_longer_overdue(unlisted, staff, legal, mail):
+def test_a_url_withdrawn_after_its_escalation_was_drafted_leaves_the_draft_and_closes_the_step(
+    unlisted, staff, legal, mail
+):
     first, url, step = _escalated(unlisted, staff, legal)
-    assert notices.presend_problems(step.notice) == []
+    draft = step.notice
+    assert notices.presend_problems(draft) == []
     notices.notice_withdraw(notice_id=first.pk, user=legal, reason="sent to the wrong address")
     url.refresh_from_db()
+    step.refresh_from_db()
     assert url.status == "open"
-    problems = notices.presend_problems(step.notice)
-    assert any("not live past a deadline" in p for p in problems), problems
+    assert not draft.items.exists()  # the unsent draft no longer lists it
+    assert draft.events.last().reason == f"URL #{url.pk} is open: it left this escalation draft."
+    assert (step.state, step.reason) == ("closed", "The URL is open.")
+    assert escalation.escalations_sweep()["drafted"] == 0
 
 
 def test_another_agency_sees_neither_the_hosts_nor_the_contacts_of_an_agencys_urls(

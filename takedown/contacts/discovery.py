@@ -16,6 +16,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from ipaddress import ip_address
 
 from yarl import URL
 
@@ -24,7 +25,7 @@ from takedown.contacts.bootstrap import Bootstrap
 from takedown.contacts.fetching import Answer, SafeClient
 from takedown.probing.safety import NameNotFound, Refused, ResolutionFailed, resolve_host, vet
 from takedown.probing.types import ProbeConfig
-from takedown.urltools import registrable_domain
+from takedown.urltools import embedded_ipv4, registrable_domain
 
 # The order a notice for a host no registry platform covers goes up the ladder: the CDN in front
 # of the site, the network that hosts it, the domain's registrar. The site's own security.txt
@@ -140,7 +141,7 @@ async def _network(client: SafeClient, data: Bootstrap, address: str, result: Di
     if base is None:
         result.steps.append(Step(RDAP_NETWORK, "", UNKNOWN, f"{address}: no RDAP server in the bootstrap"))
         return
-    answer = await client.get(f"{base}ip/{address}", accept=RDAP_ACCEPT)
+    answer = await client.get(f"{base}ip/{embedded_ipv4(ip_address(address))}", accept=RDAP_ACCEPT)
     if not answer.ok:
         result.steps.append(
             Step(RDAP_NETWORK, answer.url, UNKNOWN, f"{address}: {_why(answer)}", answer.sha256)

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from takedown.probing.safety import Refused, ip_literal
+from takedown.urltools import is_public_ip
+
 MAX_DEPTH = 4  # entities nest (ARIN: network → org → abuse POC); deeper is not a real answer
 
 
@@ -68,7 +71,17 @@ def _icann():
 def _clean_link(value: object) -> str:
     if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500:
         return ""
-    return value if not any(c.isspace() for c in value) else ""
+    if any(c.isspace() for c in value):
+        return ""
+    # A link whose host is an address literal must be a public one, judged like the probe's
+    # (an IPv4-mapped or NAT64 address by the IPv4 address inside it).
+    host = value[len("https://") :].split("/", 1)[0].rpartition("@")[2]
+    host = host[1:].partition("]")[0] if host.startswith("[") else host.rpartition(":")[0] or host
+    try:
+        literal = ip_literal(host)
+    except Refused:  # a malformed or non-canonical literal (0x0a000001): no public site's
+        return ""
+    return value if literal is None or is_public_ip(literal) else ""
 
 
 def _vcard(entity: dict) -> tuple[str, list[str], list[str]]:

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from takedown import legal
 from takedown.choices import ChannelKind, LegalRoute
 from takedown.contacts import bootstrap, discovery
 from takedown.contacts.fetching import SafeClient
@@ -290,6 +291,27 @@ def platform_for(contact: AbuseContact) -> Platform:
                 if platform is not None:
                     return platform
     return unlisted_platform()
+
+
+def route_for(platform: Platform, url) -> str | None:
+    """The legal route a notice about ``url`` takes to a recipient that hangs on ``platform``.
+
+    A registry platform (the search engine, a CDN with a registry row such as Cloudflare)
+    takes the URL's own route where it has a channel for it, else its own route for the
+    category (legal.default_route) where it has a channel for that; None when it has neither.
+    The abuse desk of an unlisted host or its registrar takes any route by email or form: the
+    URL's own route where it may carry the item, else the category's route for a host no
+    platform covers. The route is never simply the one the URL was first notified on.
+    """
+    route, category = str(url.legal_route), str(url.category)
+    if platform.slug == UNLISTED_SLUG:
+        return route if legal.may_carry(route, category) else legal.default_route(None, category)
+    if platform.channel_for(route) is not None and legal.may_carry(route, category):
+        return route
+    fallback = legal.default_route(platform, category)
+    if platform.channel_for(fallback) is not None and legal.may_carry(fallback, category):
+        return fallback
+    return None
 
 
 # -- refreshing the shipped data ----------------------------------------------------------

@@ -20,7 +20,7 @@ from takedown import legal, rendering
 from takedown.authority import ItemAuthority, item_authority, missing_documents
 from takedown.choices import Category, ChannelKind, LegalRoute, Locale, NoticeStatus, URLStatus, Verdict
 from takedown.errors import Conflict, Invalid
-from takedown.models import Artist, Authorization, InfringingURL, Notice, NoticeItem, URLCheck, User
+from takedown.models import Artist, Authorization, InfringingURL, Notice, NoticeItem, Platform, URLCheck, User
 from takedown.notices.states import (
     ACTIVE_NOTICE_STATES,
     SENT_STATES,
@@ -64,7 +64,7 @@ def notices_prepare(
     urls = list(qs.select_related("artist").order_by("discovered_at", "pk"))
     groups: dict[tuple[int, int, str, int | None], list[InfringingURL]] = defaultdict(list)
     skipped = 0
-    recipients: dict[tuple[int, str], tuple[int, int] | None] = {}
+    recipients: dict[tuple[int, str], tuple[Platform, int] | None] = {}
     for url in urls:
         if not legal.may_carry(url.legal_route, url.category):
             skipped += 1
@@ -81,8 +81,15 @@ def notices_prepare(
         if recipient is None:
             skipped += 1
             continue
-        platform_id, contact_id = recipient
-        groups[(url.artist_id, platform_id, url.legal_route, contact_id)].append(url)
+        platform, contact_id = recipient
+        # The route suits the recipient (a CDN with a registry row takes its own routes).
+        from takedown.contacts.services import route_for
+
+        route = route_for(platform, url)
+        if route is None:
+            skipped += 1
+            continue
+        groups[(url.artist_id, platform.pk, route, contact_id)].append(url)
     touched: list[Notice] = []
     with transaction.atomic():
         for key, members in groups.items():
@@ -90,15 +97,15 @@ def notices_prepare(
     return touched, skipped
 
 
-def _unlisted_recipient(host: str, agency_id: int) -> tuple[int, int] | None:
-    """(platform id, contact id) of the agency's first recipient known for an unlisted host (the
+def _unlisted_recipient(host: str, agency_id: int) -> tuple[Platform, int] | None:
+    """(platform, contact id) of the agency's first recipient known for an unlisted host (the
     cached discovery and its own contacts: drafting never goes to the network), or None."""
     from takedown.contacts.services import first_recipient, platform_for
 
     contact = first_recipient(host, agency_id=agency_id)
     if contact is None:
         return None
-    return platform_for(contact).pk, contact.pk
+    return platform_for(contact), contact.pk
 
 
 def _fill_drafts(

@@ -159,6 +159,10 @@ def notice_revise(*, notice_id: int, user: User) -> Notice:
             to_status=NoticeStatus.DRAFT,
             reason=f"Revision of #{old.pk}: {old.rejection_reason}",
         )
+        if old.ladder_rung:
+            from takedown.escalation import steps_follow_revision
+
+            steps_follow_revision(old, new)
     return new
 
 

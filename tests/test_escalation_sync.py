@@ -1,0 +1,190 @@
+"""The escalation ladder kept in step with its notices and URLs: a rejected, revised or cancelled
+notice, a URL removed while its escalation is a draft, two sweeps at once, one mailbox on two
+rungs, and the route a recipient takes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from takedown import escalation, notices
+from takedown.contacts import services as contacts
+from takedown.models import EscalationStep, InfringingURL, Notice
+from tests.cases_setup import observe
+from tests.notices_setup import import_urls
+from tests.test_contacts import pinned, registry  # noqa: F401  (fixtures)
+from tests.test_escalation import _escalated, _overdue, _send, mail, unlisted  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("moves_are_declared")]
+
+HOST_DESK = "abuse@blueharbor-hosting.test"
+
+
+def test_a_rejected_escalation_notice_waits_for_its_revision_and_the_revision_is_the_steps(
+    unlisted,  # noqa: F811
+    staff,
+    legal,
+    mail,  # noqa: F811
+):
+    _first, url, step = _escalated(unlisted, staff, legal)
+    notices.notice_submit(notice_id=step.notice.pk, user=staff)
+    rejected = notices.notice_reject(notice_id=step.notice.pk, user=legal, reason="wrong wording")
+    step.refresh_from_db()
+    assert (step.state, step.notice_id) == ("rejected", rejected.pk)
+    assert "wrong wording" in step.reason
+    # Waiting for the revision: the sweep neither drafts the rung again nor climbs past it.
+    assert escalation.escalations_sweep()["drafted"] == 0
+    assert url.escalation_steps.count() == 1
+    revised = notices.notice_revise(notice_id=rejected.pk, user=staff)
+    step.refresh_from_db()
+    assert (step.state, step.notice_id) == ("drafted", revised.pk)
+    sent = _send(revised, staff, legal)
+    step.refresh_from_db()
+    assert (step.state, step.notice_id) == ("sent", sent.pk)
+
+
+def test_a_cancelled_escalation_notice_is_drafted_again_by_the_next_sweep(unlisted, staff, legal, mail):  # noqa: F811
+    _first, url, step = _escalated(unlisted, staff, legal)
+    notices.notice_submit(notice_id=step.notice.pk, user=staff)
+    notices.notice_approve(notice_id=step.notice.pk, user=legal)
+    notices.notice_cancel(notice_id=step.notice.pk, user=legal, reason="the host asked for its form")
+    step.refresh_from_db()
+    assert step.state == "cancelled" and "the host asked for its form" in step.reason
+    assert escalation.escalations_sweep()["drafted"] == 1
+    step.refresh_from_db()
+    assert step.state == "drafted" and step.notice.status == "draft"
+    assert step.notice.items.filter(url=url).exists() and "cancelled" in step.reason
+    assert url.escalation_steps.count() == 1  # the same step, asked again
+
+
+def test_a_url_confirmed_removed_leaves_its_escalation_draft_and_the_step_closes(
+    unlisted,  # noqa: F811
+    staff,
+    legal,
+    mail,  # noqa: F811
+    settings,
+):
+    settings.TAKEDOWN_CONFIRM_MIN_MINUTES = 0
+    _first, url, step = _escalated(unlisted, staff, legal)
+    draft = step.notice
+    for _ in range(3):  # the recheck engine's own confirmations
+        observe([url], verdict="removed", http_status=404)
+        url.refresh_from_db()
+        if url.status == "removed":
+            break
+    assert url.status == "removed"
+    step.refresh_from_db()
+    assert (step.state, step.reason) == ("closed", "The URL is removed.")
+    assert not draft.items.exists()
+
+
+def test_one_mailbox_on_two_rungs_is_written_to_once(unlisted, staff, legal, mail):  # noqa: F811
+    # The registrar's abuse desk is the hosting provider's own mailbox.
+    contacts.contact_save(user=staff, host="clips.example.net", rung="registrar", name="Blue Harbor Names",
+                          email=HOST_DESK.upper())  # fmt: skip
+    _first, url, step = _escalated(unlisted, staff, legal)
+    assert step.rung == "host"
+    _send(step.notice, staff, legal)
+    _overdue(url)
+    escalation.escalations_sweep()
+    registrar = url.escalation_steps.get(rung="registrar")
+    assert (registrar.state, registrar.reason) == ("skipped", "same recipient as hosting provider")
+    assert registrar.notice_id is None
+    following = url.escalation_steps.get(state="drafted")
+    assert following.rung == "search"
+    assert [m["To"] for m in mail].count(HOST_DESK) == 1
+
+
+def test_an_escalation_takes_the_route_its_recipient_takes(
+    pinned,  # noqa: F811
+    agency,
+    artist,
+    platforms,
+    templates,
+    staff,
+):
+    # Behind Cloudflare (its registry row takes DMCA and its policy route, not the TAKE IT DOWN
+    # Act), the CDN rung goes on Cloudflare's route; the host's desk takes the URL's own route;
+    # search delisting takes the search engine's.
+    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    contacts.contact_save(user=staff, host="clips.example.net", rung="cdn", name="Cloudflare",
+                          url="https://www.cloudflare.com/abuse/form")  # fmt: skip
+    (url,) = import_urls(agency, artist, ["https://clips.example.net/v/7"], route="take_it_down")
+    assert url.legal_route == "take_it_down"
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+    assert (first.platform.slug, first.legal_route) == ("cloudflare", "platform_policy")
+    InfringingURL.objects.filter(pk=url.pk).update(status="notified")
+    url.refresh_from_db()
+    platform, contact, route = escalation._recipient(url, "host")
+    assert (contact.email, route) == (HOST_DESK, "take_it_down")
+    platform, contact, route = escalation._recipient(url, "search")
+    assert (platform.slug, route) == ("google_search", "platform_policy")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_racing_a_removal_does_not_draft_for_the_removed_url(unlisted, staff, legal, mail):  # noqa: F811
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    from django.db import transaction
+
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[unlisted.pk])
+    _send(first, staff, legal)
+    url = _overdue(unlisted)
+    drafted: list = []
+    errors: list = []
+
+    def sweep():
+        try:
+            drafted.append(escalation.escalation_draft(url_id=url.pk))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # The removal holds the URL's row; the drafter starts meanwhile and must wait for it.
+        InfringingURL.objects.select_for_update().get(pk=url.pk)
+        worker = threading.Thread(target=sweep)
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()  # blocked on the row lock
+        InfringingURL.objects.filter(pk=url.pk).update(
+            status="removed", removed_at=timezone.now(), overdue_since=None
+        )
+    worker.join(10)
+    assert not errors and drafted == [None]
+    assert not EscalationStep.objects.filter(url=url).exists()
+    assert not Notice.objects.exclude(ladder_rung="").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_draft_one_step(unlisted, staff, legal, mail):  # noqa: F811
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    (first,), _ = notices.notices_prepare(user=staff, url_ids=[unlisted.pk])
+    _send(first, staff, legal)
+    url = _overdue(unlisted)
+    barrier = threading.Barrier(2)
+    results: list = []
+
+    def sweep():
+        try:
+            barrier.wait(5)
+            results.append(escalation.escalation_draft(url_id=url.pk))
+        except Exception as exc:
+            results.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=sweep) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(20)
+    assert len([r for r in results if isinstance(r, EscalationStep)]) == 1
+    assert [r for r in results if not isinstance(r, EscalationStep)] == [None]
+    assert EscalationStep.objects.filter(url=url).count() == 1
+    assert Notice.objects.exclude(ladder_rung="").count() == 1
