@@ -21,6 +21,7 @@ from tests.rdap_servers import (
     apnic_network,
     arin_network,
     krnic_network,
+    loopback_ca,
     registrar_domain,
     write_bootstrap,
 )
@@ -29,8 +30,10 @@ SITE = "127.0.0.2"  # the "public" address: the registry server and the sites li
 
 
 @pytest.fixture
-def registry(settings):
+def registry(settings, monkeypatch):
     settings.TAKEDOWN_CONTACTS_EXTRA_SUFFIXES = ["test"]  # the fixtures' registries and hosts
+    # The client trusts the loopback sites' authority as it trusts the system's store.
+    monkeypatch.setenv("SSL_CERT_FILE", str(loopback_ca().bundle))
     with Registry(SITE) as r:
         yield r
 
@@ -45,7 +48,7 @@ def _config(registry, *extra_ports: int, **names) -> ProbeConfig:
         **names,
     }
     return ProbeConfig(
-        allowed_ports=frozenset({80, 443, registry.port, *extra_ports}),
+        allowed_ports=frozenset({80, 443, registry.port, registry.tls_port, *extra_ports}),
         treat_as_public=frozenset({SITE}),
         resolver=StubResolver(table),
         connect_timeout=1.0,
@@ -81,7 +84,7 @@ def test_it_finds_the_abuse_desk_arin_nests_under_the_org_and_the_registrar(regi
         body=registrar_domain("example.net")
     )
     result = _discover(
-        f"http://clips.example.net:{registry.port}/v/1", _config(registry), _data(tmp_path, registry)
+        f"https://clips.example.net:{registry.tls_port}/v/1", _config(registry), _data(tmp_path, registry)
     )
 
     assert result.host == "clips.example.net" and result.addresses == [SITE]
@@ -113,7 +116,7 @@ def test_it_follows_apnic_to_krnic_for_korean_space(registry, tmp_path):
     )
     registry.routes[("rdap.kisa.test", f"/ip/{SITE}")] = Reply(body=krnic_network(SITE))
     result = _discover(
-        f"http://clips.example.net:{registry.port}/",
+        f"https://clips.example.net:{registry.tls_port}/",
         _config(registry),
         _data(tmp_path, registry, rir="apnic"),
     )
@@ -127,7 +130,7 @@ def test_it_reads_the_sites_security_txt(registry, tmp_path):
         body=SECURITY_TXT, headers={"Content-Type": "text/plain"}
     )
     result = _discover(
-        f"http://clips.example.net:{registry.port}/v/1", _config(registry), _data(tmp_path, registry)
+        f"https://clips.example.net:{registry.tls_port}/v/1", _config(registry), _data(tmp_path, registry)
     )
     site = [c for c in result.contacts if c.rung == "site"]
     assert [(c.email, c.url) for c in site] == [
@@ -141,7 +144,7 @@ def test_an_address_in_cloudflares_ranges_makes_cloudflare_the_recipient_and_hid
     registry, tmp_path
 ):
     data = _data(tmp_path, registry, cdn_ranges=[f"{SITE}/32"])
-    result = _discover(f"http://clips.example.net:{registry.port}/", _config(registry), data)
+    result = _discover(f"https://clips.example.net:{registry.tls_port}/", _config(registry), data)
     cdn = _by_rung(result)[("cdn", "cdn_ranges")]
     assert (cdn.name, cdn.url, cdn.source_url) == (
         "Cloudflare",
@@ -200,7 +203,9 @@ def test_a_misbehaving_rdap_server_gives_unknown_and_no_request_reaches_a_privat
             )
             config = _config(registry, trap.port)
             found = await discovery.discover(
-                f"http://clips.example.net:{registry.port}/", config=config, data=_data(tmp_path, registry)
+                f"https://clips.example.net:{registry.tls_port}/",
+                config=config,
+                data=_data(tmp_path, registry),
             )
             return found, trap.accepted
 
@@ -246,7 +251,7 @@ def test_a_name_that_is_not_a_host_is_refused_before_anything_is_asked():
 def pinned(settings, registry, tmp_path):
     """The project's settings pointed at the loopback registry, as the recheck tests do."""
     settings.TAKEDOWN_PROBE_ALLOW_LOOPBACK = True
-    settings.TAKEDOWN_PROBE_EXTRA_PORTS = [registry.port]
+    settings.TAKEDOWN_PROBE_EXTRA_PORTS = [registry.port, registry.tls_port]
     settings.TAKEDOWN_PROBE_TIMEOUT = 2
     settings.TAKEDOWN_PROBE_RESOLVE = {
         name: [SITE]
@@ -278,7 +283,7 @@ def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pin
 
     import_urls(agency, artist, ["https://clips.example.net/v/1"])  # the agency's business
 
-    target = f"http://clips.example.net:{pinned.port}/v/1"
+    target = f"https://clips.example.net:{pinned.tls_port}/v/1"
     first = services.host_discover(target=target)
     # The spec's order (CDN, host, registrar); the site's own security.txt contacts last, and
     # only for information: the site's operator must not choose the agency's first recipient.
@@ -332,7 +337,7 @@ def test_a_lookup_where_nothing_answered_is_asked_again_within_the_hour(pinned, 
     lookup = services.host_discover(target="http://private.example.net/")
     assert [s["outcome"] for s in lookup.steps] == ["unknown"]
     assert lookup.expires_at - lookup.looked_up_at == services.UNKNOWN_TTL
-    good = services.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    good = services.host_discover(target=f"https://clips.example.net:{pinned.tls_port}/")
     assert good.expires_at - good.looked_up_at == timedelta(hours=settings.TAKEDOWN_CONTACTS_TTL_HOURS)
 
 
@@ -350,7 +355,7 @@ def test_staff_cannot_save_a_contact_without_an_address(staff):
 @pytest.mark.django_db
 def test_the_contacts_command_prints_what_it_found_with_sources(pinned):
     out = io.StringIO()
-    call_command("contacts", f"http://clips.example.net:{pinned.port}/v/1", stdout=out)
+    call_command("contacts", f"https://clips.example.net:{pinned.tls_port}/v/1", stdout=out)
     text = out.getvalue()
     assert "addresses: 127.0.0.2" in text
     assert (
@@ -436,7 +441,7 @@ def test_a_rediscovery_where_a_registry_fails_keeps_the_contacts_it_could_not_ch
     from takedown.contacts import services
     from takedown.models import AbuseContact
 
-    target = f"http://clips.example.net:{pinned.port}/"
+    target = f"https://clips.example.net:{pinned.tls_port}/"
     services.host_discover(target=target)
     before = set(AbuseContact.objects.current().values_list("rung", "email"))
     assert ("host", "abuse@blueharbor-hosting.test") in before and (
@@ -494,7 +499,9 @@ def test_the_registrar_is_asked_about_the_domain_it_registered_not_a_private_suf
         body=registrar_domain("azurewebsites.net")
     )
     config = _config(registry, **{"clips.azurewebsites.net": [SITE]})
-    result = _discover(f"http://clips.azurewebsites.net:{registry.port}/", config, _data(tmp_path, registry))
+    result = _discover(
+        f"https://clips.azurewebsites.net:{registry.tls_port}/", config, _data(tmp_path, registry)
+    )
     step = next(s for s in result.steps if s.source == "rdap_domain")
     assert step.outcome == "found", step
     assert ("rdap.registry.test", "/domain/azurewebsites.net") in registry.hits
@@ -515,3 +522,60 @@ def test_a_registry_name_with_terminal_escapes_is_read_without_them():
     }  # fmt: skip
     (party,) = parsing.read_network(json.dumps(network).encode()).abuse
     assert party.name == "Evil ]0;pwned Hosting Ltd"
+
+
+# ------------------------------------------------------------------ security.txt (RFC 9116)
+
+
+def _site_step(result):
+    return next(s for s in result.steps if s.source == "security_txt")
+
+
+def test_security_txt_is_read_over_https_only(registry, tmp_path):
+    # A plain-http site: its file is asked for on https's own port (nothing listens there), never
+    # over the plain port the page was on.
+    registry.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(body=SECURITY_TXT)
+    result = _discover(
+        f"http://clips.example.net:{registry.port}/v/1", _config(registry), _data(tmp_path, registry)
+    )
+    step = _site_step(result)
+    assert step.url == "https://clips.example.net/.well-known/security.txt" and step.outcome == "unknown"
+    assert ("clips.example.net", "/.well-known/security.txt") not in registry.hits
+    assert not [c for c in result.contacts if c.rung == "site"]
+
+    # Over https, a redirect to plain http is not followed.
+    registry.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(
+        301, b"", {"Location": f"http://clips.example.net:{registry.port}/plain/security.txt"}
+    )
+    registry.routes[("clips.example.net", "/plain/security.txt")] = Reply(body=SECURITY_TXT)
+    result = _discover(
+        registry.site("clips.example.net", "/v/1"), _config(registry), _data(tmp_path, registry)
+    )
+    step = _site_step(result)
+    assert step.outcome == "unknown" and "not https" in step.detail
+    assert ("clips.example.net", "/plain/security.txt") not in registry.hits
+    assert not [c for c in result.contacts if c.rung == "site"]
+
+
+@pytest.mark.django_db
+def test_an_expired_security_txt_is_not_used_and_the_lookup_says_so(pinned):
+    from takedown.contacts import services
+    from takedown.models import AbuseContact
+
+    target = pinned.site("clips.example.net", "/v/1")
+    services.host_discover(target=target)
+    assert AbuseContact.objects.current().filter(source="security_txt").count() == 2
+    expired = SECURITY_TXT.replace("Expires: 2027-12-31T23:00:00.000Z", "Expires: 2025-01-31T00:00:00Z")
+    pinned.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(body=expired)
+    lookup = services.host_discover(target=target, force=True)
+    step = next(s for s in lookup.steps if s["source"] == "security_txt")
+    assert step["outcome"] == "none"
+    assert step["detail"] == "expired on 2025-01-31 00:00 UTC (RFC 9116): its contacts are not used"
+    assert not AbuseContact.objects.current().filter(source="security_txt").exists()
+
+    # A file without an Expires: field is read, and the lookup says what it lacks.
+    undated = SECURITY_TXT.replace("Expires: 2027-12-31T23:00:00.000Z\n", "")
+    pinned.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(body=undated)
+    lookup = services.host_discover(target=target, force=True)
+    step = next(s for s in lookup.steps if s["source"] == "security_txt")
+    assert step["outcome"] == "found" and "no valid Expires: field" in step["detail"]

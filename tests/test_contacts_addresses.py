@@ -59,7 +59,7 @@ def test_discovery_behind_a_wrapped_address_finds_the_cdn_and_asks_rdap_about_th
     config = type(config)(**{**config.__dict__, "treat_as_public": frozenset({SITE, mapped})})
     data = _data(tmp_path, registry)
     result = asyncio.run(
-        discovery.discover(f"http://clips.example.net:{registry.port}/", config=config, data=data)
+        discovery.discover(f"https://clips.example.net:{registry.tls_port}/", config=config, data=data)
     )
     host = _by_rung(result)[("host", "rdap_network")]
     assert host.email == "abuse@blueharbor-hosting.test"

@@ -32,7 +32,7 @@ def shared(pinned, agency, artist, other_agency, other_artist, staff, outsider, 
         signatory_name="Minho Park", signatory_title="Counsel", signatory_name_ko="박민호",
         signatory_title_ko="변호사", address="2 Example-ro, Seoul", phone="+82 2-0000-0001",
     )  # fmt: skip
-    contacts.host_discover(target=f"http://{HOST}:{pinned.port}/")
+    contacts.host_discover(target=f"https://{HOST}:{pinned.tls_port}/")
     (a_url,) = import_urls(agency, artist, [f"https://{HOST}/v/1"])
     (b_url,) = import_urls(other_agency, other_artist, [f"https://{HOST}/v/2"])
     host_desk = AbuseContact.objects.get(email=HOST_DESK)

@@ -32,7 +32,7 @@ def mail(settings, smtp_server):
 def unlisted(pinned, agency, artist, platforms, templates, staff):  # noqa: F811
     # Staff look the host up once (the site serves its security.txt on the test port), and
     # record the CDN in front of it, which the ladder asks first.
-    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    contacts.host_discover(target=f"https://clips.example.net:{pinned.tls_port}/")
     contacts.contact_save(user=staff, host="clips.example.net", rung="cdn", name="Edge CDN",
                           email="abuse@edge-cdn.test")  # fmt: skip
     (url,) = import_urls(agency, artist, [URL])
@@ -252,7 +252,7 @@ def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(
     assert response.status_code == 302
     mine = AbuseContact.objects.get(email="legal@blueharbor-hosting.test")
     assert (mine.host, mine.source, mine.added_by) == ("clips.example.net", "staff", staff)
-    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/", force=True)
+    contacts.host_discover(target=f"https://clips.example.net:{pinned.tls_port}/", force=True)
     hosts = [
         c.email for c in contacts.host_contacts("clips.example.net", agency_id=agency.pk) if c.rung == "host"
     ]
@@ -286,7 +286,7 @@ def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, agency, artis
     from takedown.tokens import token_issue
 
     cache.clear()
-    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    contacts.host_discover(target=f"https://clips.example.net:{pinned.tls_port}/")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
     # Which hosts an agency pursues is its own business: none of its URLs is on this host yet.

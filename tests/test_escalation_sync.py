@@ -109,7 +109,7 @@ def test_an_escalation_takes_the_route_its_recipient_takes(
     # Behind Cloudflare (its registry row takes DMCA and its policy route, not the TAKE IT DOWN
     # Act), the CDN rung goes on Cloudflare's route; the host's desk takes the URL's own route;
     # search delisting takes the search engine's.
-    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    contacts.host_discover(target=f"https://clips.example.net:{pinned.tls_port}/")
     contacts.contact_save(user=staff, host="clips.example.net", rung="cdn", name="Cloudflare",
                           url="https://www.cloudflare.com/abuse/form")  # fmt: skip
     (url,) = import_urls(agency, artist, ["https://clips.example.net/v/7"], route="take_it_down")

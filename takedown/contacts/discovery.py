@@ -200,9 +200,19 @@ async def _registrar(client: SafeClient, data: Bootstrap, host: str, result: Dis
     )
 
 
+def security_txt_url(origin: URL) -> str:
+    """RFC 9116 §3: the file is fetched over https only. An https origin keeps its port; an
+    http one is asked on https's own port (its plain port speaks no TLS)."""
+    if origin.scheme == "https":
+        return str(origin.with_path("/.well-known/security.txt"))
+    return str(
+        URL.build(scheme="https", host=origin.raw_host or "", path="/.well-known/security.txt", encoded=True)
+    )
+
+
 async def _security_txt(client: SafeClient, origin: URL, result: Discovery) -> None:
-    url = str(origin.with_path("/.well-known/security.txt"))
-    answer = await client.get(url, accept="text/plain")
+    url = security_txt_url(origin)
+    answer = await client.get(url, accept="text/plain", https_only=True)
     if answer.status == 404:
         result.steps.append(Step(SECURITY_TXT, url, NONE, "no security.txt", answer.sha256))
         return
@@ -213,6 +223,12 @@ async def _security_txt(client: SafeClient, origin: URL, result: Discovery) -> N
     if not emails and not links:
         result.steps.append(Step(SECURITY_TXT, answer.final_url, NONE, "no Contact: field", answer.sha256))
         return
+    expires = parsing.security_txt_expires(answer.body)
+    if expires is not None and expires <= result.checked_at:
+        # RFC 9116 §2.5.5: an expired file's data is not to be used; the site said so itself.
+        detail = f"expired on {expires:%Y-%m-%d %H:%M} UTC (RFC 9116): its contacts are not used"
+        result.steps.append(Step(SECURITY_TXT, answer.final_url, NONE, detail, answer.sha256))
+        return
     for email in emails:
         result.contacts.append(
             Found("site", result.host, email, "", SECURITY_TXT, answer.final_url, answer.sha256)
@@ -221,9 +237,10 @@ async def _security_txt(client: SafeClient, origin: URL, result: Discovery) -> N
         result.contacts.append(
             Found("site", result.host, "", link, SECURITY_TXT, answer.final_url, answer.sha256)
         )
-    result.steps.append(
-        Step(SECURITY_TXT, answer.final_url, FOUND, f"{len(emails) + len(links)} contact(s)", answer.sha256)
-    )
+    detail = f"{len(emails) + len(links)} contact(s)"
+    if expires is None:
+        detail += "; no valid Expires: field (RFC 9116 requires one)"
+    result.steps.append(Step(SECURITY_TXT, answer.final_url, FOUND, detail, answer.sha256))
 
 
 async def discover(target: str, *, config: ProbeConfig, data: Bootstrap) -> Discovery:

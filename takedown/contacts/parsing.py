@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -217,6 +218,21 @@ def _read_domain(raw: bytes) -> DomainAnswer:
                         abuse.append(party)
     name = data.get("ldhName") if isinstance(data.get("ldhName"), str) else ""
     return DomainAnswer(domain=name.lower()[:255], registrar=registrar, iana_id=iana_id, abuse=tuple(abuse))
+
+
+def security_txt_expires(raw: bytes) -> datetime | None:
+    """The file's Expires: time (RFC 9116 §2.5.5, an RFC 3339 date-time), or None when it has
+    no readable one. The first field counts (the RFC allows one)."""
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        field, _, value = line.strip().removeprefix("- ").partition(":")
+        if field.strip().lower() != "expires":
+            continue
+        try:
+            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return None
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return None
 
 
 def read_security_txt(raw: bytes) -> tuple[list[str], list[str]]:
