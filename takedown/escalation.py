@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+import time
 from collections import defaultdict
 from datetime import datetime
 
@@ -49,8 +50,8 @@ SEARCH_PLATFORM = "google_search"
 # A rung without a recipient is on the timeline when its absence is worth saying (no abuse desk
 # found for the network or the registrar); a site without a CDN or a security.txt is normal.
 WORTH_SAYING = {Rung.HOST, Rung.REGISTRAR, Rung.SEARCH}  # fmt: skip
-# A discovery asks three or four servers, each within the probe's timeout: a few per tick keep
-# the minute's tick inside its minute.
+# A discovery asks three or four servers, each within the probe's timeout: a few hosts per
+# contacts tick, and the tick's time budget besides.
 DISCOVERIES_PER_TICK = 3
 # Steps still waiting for legal (a draft, or a rejected notice waiting for its revision): one at
 # a time per URL.
@@ -260,28 +261,67 @@ def _leave_draft(notice: Notice, url: InfringingURL, user: User, reason: str) ->
     )
 
 
-def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) -> dict[str, int]:
-    """The housekeeping tick's part: discover contacts for overdue unlisted hosts that have no
-    fresh lookup, then draft the next step for overdue URLs without an undecided one."""
-    now = now or timezone.now()
-    limit = limit or settings.TAKEDOWN_LADDER_BATCH
-    overdue = (
+def _overdue_to_climb():
+    """Overdue URLs the ladder may draft for: no undecided step, and a rung left to ask."""
+    return (
         InfringingURL.objects.items()
         .filter(status=URLStatus.NOTIFIED, overdue_since__isnull=False)
         .exclude(escalation_steps__state__in=UNDECIDED)
         .filter(~Exists(_walked_to_the_end()) | Exists(_reopened()))
         .order_by("overdue_since", "pk")
     )
-    looked_up = 0
-    unlisted_hosts = (
-        overdue.filter(Q(platform__isnull=True) | Q(platform__slug=contacts.UNLISTED_SLUG))
-        .values_list("host", flat=True)
-        .distinct()
-    )
-    fresh = set(HostLookup.objects.filter(expires_at__gt=now).values_list("host", flat=True))
-    for host in [h for h in unlisted_hosts[: limit * 2] if h not in fresh][:DISCOVERIES_PER_TICK]:
+
+
+def _unlisted() -> Q:
+    return Q(platform__isnull=True) | Q(platform__slug=contacts.UNLISTED_SLUG)
+
+
+def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) -> dict[str, int]:
+    """The housekeeping tick's part: draft the next step for overdue URLs without an undecided
+    one. Database only: discovery (the network) is the contacts tick's (contacts_discover_due),
+    and an unlisted host never looked up waits for it rather than skip to delisting."""
+    now = now or timezone.now()
+    limit = limit or settings.TAKEDOWN_LADDER_BATCH
+    never_looked_up = _unlisted() & ~Exists(HostLookup.objects.filter(host=OuterRef("host")))
+    drafted = 0
+    for url_id in _overdue_to_climb().exclude(never_looked_up).values_list("pk", flat=True)[:limit]:
         try:
-            contacts.host_discover(target=host, now=now)
+            if escalation_draft(url_id=url_id, now=now) is not None:
+                drafted += 1
+        except Conflict:
+            continue
+    return {"drafted": drafted}
+
+
+def contacts_discover_due(
+    *, budget_seconds: float | None = None, limit: int | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """The contacts tick: discover the contacts of overdue URLs' unlisted hosts with no fresh
+    lookup, one host after another, within ``budget_seconds`` (TAKEDOWN_DISCOVERY_BUDGET_SECONDS)
+    in all: a slow registry costs this tick its budget, never the delivery or the rollups (a
+    separate task). A discovery cut short by the budget is recorded as unknown (asked again
+    within the hour); hosts not reached wait for the next tick."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    budget = float(budget_seconds or settings.TAKEDOWN_DISCOVERY_BUDGET_SECONDS)
+    limit = limit or DISCOVERIES_PER_TICK
+    fresh = HostLookup.objects.filter(host=OuterRef("host"), expires_at__gt=now)
+    hosts = list(
+        _overdue_to_climb()
+        .filter(_unlisted())
+        .exclude(Exists(fresh))
+        .order_by()
+        .values_list("host", flat=True)
+        .distinct()[:limit]
+    )
+    looked_up = deferred = 0
+    for n, host in enumerate(hosts):
+        left = budget - (time.monotonic() - started)
+        if left < 1:
+            deferred = len(hosts) - n
+            break
+        try:
+            contacts.host_discover(target=host, now=now, timeout=left)
             looked_up += 1
         except Invalid as exc:
             log.warning("no discovery for %s: %s", host, exc)
@@ -289,14 +329,7 @@ def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) 
         except Exception as exc:  # one host's failure must not stop the tick for the others
             log.exception("discovery for %s failed", host)
             contacts.lookup_failed(host, f"discovery failed ({type(exc).__name__})", now=now)
-    drafted = 0
-    for url_id in overdue.values_list("pk", flat=True)[:limit]:
-        try:
-            if escalation_draft(url_id=url_id, now=now) is not None:
-                drafted += 1
-        except Conflict:
-            continue
-    return {"looked_up": looked_up, "drafted": drafted}
+    return {"looked_up": looked_up, "deferred": deferred}
 
 
 def _walked_to_the_end():

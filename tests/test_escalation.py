@@ -77,8 +77,9 @@ def test_an_unlisted_hosts_url_overdue_is_escalated_to_its_hosting_provider_and_
     assert [m["To"] for m in mail] == ["abuse@edge-cdn.test"]
 
     url = _overdue(unlisted)
-    assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 1}
-    assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 0}  # one undecided step at a time
+    assert escalation.contacts_discover_due() == {"looked_up": 0, "deferred": 0}  # looked up already
+    assert escalation.escalations_sweep() == {"drafted": 1}
+    assert escalation.escalations_sweep() == {"drafted": 0}  # one undecided step at a time
     (step,) = url.escalation_steps.all()
     assert (step.rung, step.state) == ("host", "drafted")
     notice = step.notice
@@ -156,6 +157,7 @@ def test_the_ladder_ends_with_search_engine_delisting_and_says_where_no_recipien
     assert first.contact.source == "staff"
     _send(first, staff, legal)
     url = _overdue(url)
+    escalation.contacts_discover_due()  # the contacts tick looks the host up first
     escalation.escalations_sweep()
     steps = {s.rung: s for s in url.escalation_steps.all()}
     # No host contact is worth saying; no CDN or security.txt is not.
@@ -319,6 +321,7 @@ def _exhausted(pinned, agency, artist, staff, legal):  # noqa: F811
     (first,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
     _send(first, staff, legal)
     url = _overdue(url)
+    escalation.contacts_discover_due()
     escalation.escalations_sweep()
     assert url.escalation_steps.get(rung="host").state == "no_recipient"
     search = url.escalation_steps.get(rung="search")
@@ -395,8 +398,9 @@ def test_a_discovery_that_fails_is_recorded_as_unknown_and_the_sweep_goes_on(
     broken.mkdir()
     (broken / "dns.json").write_text('{"services": 5}')
     settings.TAKEDOWN_CONTACTS_DATA_DIR = broken
-    assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 2}
+    assert escalation.contacts_discover_due() == {"looked_up": 0, "deferred": 0}
     lookup = HostLookup.objects.get(host="files.example.net")
+    assert escalation.escalations_sweep() == {"drafted": 2}
     assert [s["outcome"] for s in lookup.steps] == ["unknown"]
     assert lookup.expires_at - lookup.looked_up_at == contacts.UNKNOWN_TTL
 

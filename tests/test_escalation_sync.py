@@ -188,3 +188,63 @@ def test_two_sweeps_at_once_draft_one_step(unlisted, staff, legal, mail):  # noq
     assert [r for r in results if not isinstance(r, EscalationStep)] == [None]
     assert EscalationStep.objects.filter(url=url).count() == 1
     assert Notice.objects.exclude(ladder_rung="").count() == 1
+
+
+# ------------------------------------------------------------------ discovery's time budget
+
+
+def test_a_slow_registry_costs_the_contacts_tick_its_budget_and_never_holds_up_housekeeping(
+    unlisted,  # noqa: F811
+    pinned,  # noqa: F811
+    agency,
+    artist,
+    staff,
+    legal,
+    mail,  # noqa: F811
+    settings,
+):
+    import time
+
+    from takedown import tasks
+    from takedown.models import HostLookup
+    from tests.rdap_servers import Reply, arin_network, registrar_domain
+
+    settings.TAKEDOWN_PROBE_RESOLVE = {
+        **settings.TAKEDOWN_PROBE_RESOLVE, "slow.example.net": ["127.0.0.2"], "files.example.net": ["127.0.0.2"]
+    }  # fmt: skip
+    # Every registry now takes longer than the probe's timeout (2 s) to answer.
+    pinned.routes[("rdap.arin.test", "/registry/ip/127.0.0.2")] = Reply(
+        body=arin_network("127.0.0.2"), delay=4
+    )
+    pinned.routes[("rdap.registry.test", "/domain/example.net")] = Reply(
+        body=registrar_domain("example.net"), delay=4
+    )
+    new = import_urls(agency, artist, ["https://slow.example.net/a", "https://files.example.net/b"])[-2:]
+    for url in new:
+        # Staff know each site's CDN desk; nobody has looked the hosts up yet.
+        contacts.contact_save(
+            user=staff, host=url.host, rung="cdn", name="Edge CDN", email="abuse@edge-cdn.test"
+        )
+        (first,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+        _send(first, staff, legal)
+        _overdue(url)
+
+    # Housekeeping asks no registry: deliveries, jobs, rollups and drafting take no time, and a
+    # host never looked up waits for its lookup instead of going straight to delisting.
+    asked = len(pinned.hits)
+    started = time.monotonic()
+    result = tasks.housekeeping_tick()
+    assert time.monotonic() - started < 1.5
+    assert len(pinned.hits) == asked
+    assert result["escalation"] == {"drafted": 0}
+    assert not EscalationStep.objects.filter(url__in=new).exists()
+
+    started = time.monotonic()
+    tick = escalation.contacts_discover_due(budget_seconds=2.5)
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.5, elapsed
+    assert tick == {"looked_up": 1, "deferred": 1}
+    (lookup,) = HostLookup.objects.filter(host__in=["slow.example.net", "files.example.net"])
+    assert [s["outcome"] for s in lookup.steps] == ["unknown"]
+    assert "time budget" in lookup.steps[0]["detail"]
+    assert lookup.expires_at - lookup.looked_up_at == contacts.UNKNOWN_TTL

@@ -292,6 +292,19 @@ def _dedupe(found: list[Found]) -> list[Found]:
     return kept
 
 
-def run(target: str, *, config: ProbeConfig, data: Bootstrap) -> Discovery:
-    """discover() from synchronous code (a command, a task, a request)."""
-    return asyncio.run(discover(target, config=config, data=data))
+def run(target: str, *, config: ProbeConfig, data: Bootstrap, timeout: float | None = None) -> Discovery:
+    """discover() from synchronous code (a command, a task, a request), cut short after
+    ``timeout`` seconds: then one "unknown" step says so and nothing found is kept (a partial
+    answer would retire contacts whose source was merely not reached)."""
+
+    async def bounded() -> Discovery:
+        try:
+            async with asyncio.timeout(timeout):
+                return await discover(target, config=config, data=data)
+        except TimeoutError:
+            origin = origin_of(target)
+            host = (origin.raw_host or "").lower().rstrip(".")
+            why = f"no complete answer within the time budget ({timeout:.0f} s); asked again later"
+            return Discovery(host=host, origin=str(origin), steps=[Step("discovery", host, UNKNOWN, why)])
+
+    return asyncio.run(bounded())

@@ -48,10 +48,16 @@ def host_of(target: str) -> str:
 
 
 def host_discover(
-    *, target: str, force: bool = False, config: ProbeConfig | None = None, now: datetime | None = None
+    *,
+    target: str,
+    force: bool = False,
+    config: ProbeConfig | None = None,
+    now: datetime | None = None,
+    timeout: float | None = None,
 ) -> HostLookup:
     """Discover the abuse contacts of ``target``'s host (a URL or a host name), unless a lookup
-    younger than TAKEDOWN_CONTACTS_TTL_HOURS is cached (``force`` asks again).
+    younger than TAKEDOWN_CONTACTS_TTL_HOURS is cached (``force`` asks again). A discovery that
+    takes longer than ``timeout`` seconds is cut short and recorded as unknown.
 
     The discovered contacts of the host are replaced in one transaction: those found again are
     refreshed, those not found are no longer current (a sent notice may still name them);
@@ -63,7 +69,7 @@ def host_discover(
     cached = HostLookup.objects.filter(host=host, expires_at__gt=now).first()
     if cached is not None and not force:
         return cached
-    found = discovery.run(target, config=config or discovery_config(), data=bootstrap_data())
+    found = discovery.run(target, config=config or discovery_config(), data=bootstrap_data(), timeout=timeout)
     return _store(found, now)
 
 
