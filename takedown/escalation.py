@@ -432,7 +432,9 @@ def recipient_figures(agency: Agency | None) -> list[dict]:
     items = NoticeItem.objects.filter(notice__status__in=SENT_STATES).filter(
         Q(notice__contact__isnull=False) | ~Q(notice__ladder_rung="")
     )
-    steps = EscalationStep.objects.filter(state=EscalationStep.State.SKIPPED)
+    # Legal's skips: a rung passed over by the system (same recipient as an earlier one) is not
+    # a judgement on its recipient.
+    steps = EscalationStep.objects.filter(state=EscalationStep.State.SKIPPED, decided_by__isnull=False)
     if agency is not None:
         items = items.filter(notice__agency=agency)
         steps = steps.filter(url__artist__agency=agency)

@@ -96,6 +96,8 @@ def test_one_mailbox_on_two_rungs_is_written_to_once(unlisted, staff, legal, mai
     following = url.escalation_steps.get(state="drafted")
     assert following.rung == "search"
     assert [m["To"] for m in mail].count(HOST_DESK) == 1
+    # Passed over by the system, not skipped by legal: no mark against the registrar's figures.
+    assert all(row["skipped"] == 0 for row in escalation.recipient_figures(url.artist.agency))
 
 
 def test_an_escalation_takes_the_route_its_recipient_takes(
