@@ -28,13 +28,20 @@ def test_a_rejected_escalation_notice_waits_for_its_revision_and_the_revision_is
     staff,
     legal,
     mail,  # noqa: F811
+    client,
 ):
+    from django.urls import reverse
+
     _first, url, step = _escalated(unlisted, staff, legal)
     notices.notice_submit(notice_id=step.notice.pk, user=staff)
     rejected = notices.notice_reject(notice_id=step.notice.pk, user=legal, reason="wrong wording")
     step.refresh_from_db()
     assert (step.state, step.notice_id) == ("rejected", rejected.pk)
     assert "wrong wording" in step.reason
+    # Legal may pass over the rung instead of revising (the step's page offers it).
+    client.force_login(legal)
+    page = client.get(reverse("admin:takedown_escalationstep_change", args=[step.pk])).content.decode()
+    assert 'id="skip-step"' in page
     # Waiting for the revision: the sweep neither drafts the rung again nor climbs past it.
     assert escalation.escalations_sweep()["drafted"] == 0
     assert url.escalation_steps.count() == 1

@@ -202,6 +202,9 @@ class EscalationStepAdmin(ReadOnly, AgencyScoped, admin.ModelAdmin):
             **(extra_context or {}),
             "skip_form": SkipForm(),
             "may_skip": role_has(request.user, "review_notice"),
+            # A draft, a rejected notice waiting for its revision, a cancelled one: legal may
+            # pass over the rung instead.
+            "skippable_states": [*escalation.UNDECIDED, EscalationStep.State.CANCELLED],
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
