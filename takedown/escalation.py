@@ -132,6 +132,11 @@ def escalation_draft(*, url_id: int, now: datetime | None = None) -> EscalationS
                         url=url, rung=rung, state=EscalationStep.State.NO_RECIPIENT, reason=route_or_why,
                         created_at=now,
                     )  # fmt: skip
+                elif rung in again and again[rung].state != EscalationStep.State.NO_RECIPIENT:
+                    # A cancelled or closed step with nobody to write to now: it says so, and
+                    # is asked again only once a contact turns up (not at every tick).
+                    _record(url, rung, again[rung], now, state=EscalationStep.State.NO_RECIPIENT,
+                            reason=route_or_why)  # fmt: skip
                 continue
             address = _address(platform, contact, route_or_why)
             if address in notified:
@@ -336,7 +341,7 @@ def _walked_to_the_end():
     """A URL whose ladder reached its last rung (search-engine delisting) and was decided there:
     nothing is left to draft, so it must not hold a place in the batch."""
     return EscalationStep.objects.filter(url=OuterRef("pk"), rung=Rung.SEARCH).exclude(
-        state__in=(*UNDECIDED, *ASK_AGAIN)
+        state__in=(*UNDECIDED, EscalationStep.State.CANCELLED, EscalationStep.State.CLOSED)
     )
 
 

@@ -442,6 +442,14 @@ def test_a_url_withdrawn_after_its_escalation_was_drafted_leaves_the_draft_and_c
     assert draft.events.last().reason == f"URL #{url.pk} is open: it left this escalation draft."
     assert (step.state, step.reason) == ("closed", "The URL is open.")
     assert escalation.escalations_sweep()["drafted"] == 0
+    # Notified again, and again live past the deadline: the closed step is asked again.
+    (again,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+    _send(again, staff, legal)
+    url = _overdue(url)
+    assert escalation.escalations_sweep()["drafted"] == 1
+    step.refresh_from_db()
+    assert step.state == "drafted" and step.reason.startswith("Earlier (")
+    assert step.notice.items.filter(url=url).exists()
 
 
 def test_another_agency_sees_neither_the_hosts_nor_the_contacts_of_an_agencys_urls(
