@@ -392,8 +392,9 @@ def steps_follow_revision(old: Notice, new: Notice) -> int:
 def escalations_settle(url_ids, *, now: datetime | None = None) -> int:
     """URLs that left "notified" (removed, blocked, restricted, withdrawn): they leave the
     unsent drafts of the ladder, and their open steps are closed with the URL's status as the
-    outcome. A notice already under review or on its way is left to its own pre-send checks.
-    Returns the steps closed."""
+    outcome. A ladder notice already under review or approved keeps its items (legal reviewed
+    those bytes) and is refused at approval and at sending (drafting.standing_problems): it is
+    rejected or cancelled, never sent for a URL that left "notified". Returns the steps closed."""
     now = now or timezone.now()
     open_steps = (*UNDECIDED, EscalationStep.State.CANCELLED)
     urls = list(

@@ -243,6 +243,8 @@ def contact_save(
                 )
             contact.note = (note + "\n" if note else "") + f"Corrects: {old}"
         contact.save()
+        if old is not None:
+            _drafts_follow(old, contact, agency_id=contact.agency_id, user=user)
     return contact
 
 
@@ -261,6 +263,39 @@ def contact_set_aside(*, user: User, contact_id: int, reason: str) -> AbuseConta
     with transaction.atomic():
         _set_aside(contact, agency_id=_staff_agency(user, None), user=user, reason=reason)
     return contact
+
+
+def _drafts_follow(old: AbuseContact, new: AbuseContact, *, agency_id: int, user: User) -> int:
+    """The agency's unsent drafts to a contact its staff just corrected are re-addressed to the
+    correction when it is the same kind of recipient on the same registry row (the route and
+    template stay right); others keep the old contact and are refused at submission, approval and
+    sending (drafting.recipient_problem). Pending and approved notices are not changed here:
+    legal approved those exact bytes, and approval and sending refuse them. Returns how many."""
+    from takedown.choices import NoticeStatus
+    from takedown.models import Notice
+    from takedown.notices.states import record_event
+
+    if new.rung != old.rung or platform_for(new) != platform_for(old):
+        return 0
+    moved = 0
+    drafts = Notice.objects.select_for_update().filter(
+        agency_id=agency_id, contact=old, status=NoticeStatus.DRAFT
+    )
+    for notice in drafts:
+        if not Notice.objects.filter(pk=notice.pk, status=NoticeStatus.DRAFT, contact=old).update(
+            contact=new
+        ):
+            continue
+        moved += 1
+        record_event(
+            notice,
+            user=user,
+            from_status=NoticeStatus.DRAFT,
+            to_status=NoticeStatus.DRAFT,
+            reason=f"Re-addressed to {new}: staff corrected {old}.",
+            data={"contact_from": old.pk, "contact_to": new.pk},
+        )
+    return moved
 
 
 def _set_aside(contact: AbuseContact, *, agency_id: int, user: User, reason: str) -> None:
