@@ -287,7 +287,10 @@ def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) 
     and an unlisted host never looked up waits for it rather than skip to delisting."""
     now = now or timezone.now()
     limit = limit or settings.TAKEDOWN_LADDER_BATCH
-    never_looked_up = _unlisted() & ~Exists(HostLookup.objects.filter(host=OuterRef("host")))
+    # A lookup only counts once a source has answered: one cut short by the time budget, or
+    # failed, says nothing about the host's desks, and the ladder must not skip them.
+    answered = HostLookup.objects.filter(host=OuterRef("host"), answered_at__isnull=False)
+    never_looked_up = _unlisted() & ~Exists(answered)
     drafted = 0
     for url_id in _overdue_to_climb().exclude(never_looked_up).values_list("pk", flat=True)[:limit]:
         try:
@@ -305,10 +308,13 @@ def contacts_discover_due(
     lookup, one host after another, within ``budget_seconds`` (TAKEDOWN_DISCOVERY_BUDGET_SECONDS)
     in all: a slow registry costs this tick its budget, never the delivery or the rollups (a
     separate task). A discovery cut short by the budget is recorded as unknown (asked again
-    within the hour); hosts not reached wait for the next tick."""
+    within the hour, and the ladder keeps waiting for that host); hosts not reached wait for
+    the next tick. A host is started only while the budget left covers one discovery's time
+    (discovery_timeout), except the tick's first, which gets what the budget allows."""
     started = time.monotonic()
     now = now or timezone.now()
     budget = float(budget_seconds or settings.TAKEDOWN_DISCOVERY_BUDGET_SECONDS)
+    each = discovery_timeout()
     limit = limit or DISCOVERIES_PER_TICK
     fresh = HostLookup.objects.filter(host=OuterRef("host"), expires_at__gt=now)
     hosts = list(
@@ -322,11 +328,11 @@ def contacts_discover_due(
     looked_up = deferred = 0
     for n, host in enumerate(hosts):
         left = budget - (time.monotonic() - started)
-        if left < 1:
+        if left < 1 or (n and left < each):
             deferred = len(hosts) - n
             break
         try:
-            contacts.host_discover(target=host, now=now, timeout=left)
+            contacts.host_discover(target=host, now=now, timeout=min(left, each))
             looked_up += 1
         except Invalid as exc:
             log.warning("no discovery for %s: %s", host, exc)
@@ -335,6 +341,13 @@ def contacts_discover_due(
             log.exception("discovery for %s failed", host)
             contacts.lookup_failed(host, f"discovery failed ({type(exc).__name__})", now=now)
     return {"looked_up": looked_up, "deferred": deferred}
+
+
+def discovery_timeout() -> float:
+    """How long one host's discovery may take: a name resolution and one slow answer (the
+    probe's connect and total timeouts). Its requests run one after another, each within the
+    probe's timeout; one host's registries all hanging is cut short here, as unknown."""
+    return float(settings.TAKEDOWN_PROBE_CONNECT_TIMEOUT + settings.TAKEDOWN_PROBE_TIMEOUT)
 
 
 def _walked_to_the_end():

@@ -636,6 +636,14 @@ class HostLookup(models.Model):
     )
     looked_up_at = models.DateTimeField(_("looked up at"), default=timezone.now)
     expires_at = models.DateTimeField(_("valid until"))
+    # Until a source has answered (found or none), the host is not looked up: a discovery cut
+    # short by the time budget, or one that failed, leaves it empty and the ladder waits.
+    answered_at = models.DateTimeField(
+        _("a source last answered at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty until a lookup of this host has had an answer (found or none) from at least one source."),
+    )
 
     objects = HostLookupQuerySet.as_manager()
 

@@ -257,3 +257,55 @@ def test_a_slow_registry_costs_the_contacts_tick_its_budget_and_never_holds_up_h
     assert [s["outcome"] for s in lookup.steps] == ["unknown"]
     assert "time budget" in lookup.steps[0]["detail"]
     assert lookup.expires_at - lookup.looked_up_at == contacts.UNKNOWN_TTL
+    # A lookup cut short has no answer from any source: the host is not looked up yet, and the
+    # ladder waits for it instead of passing its desks by as "no recipient" to search delisting.
+    assert lookup.answered_at is None
+    assert escalation.escalations_sweep() == {"drafted": 0}
+    assert not EscalationStep.objects.filter(url__in=new).exists()
+    # Once its registries answer, the host is looked up and its ladder goes on from the host rung.
+    pinned.routes[("rdap.arin.test", "/registry/ip/127.0.0.2")] = Reply(body=arin_network("127.0.0.2"))
+    pinned.routes[("rdap.registry.test", "/domain/example.net")] = Reply(body=registrar_domain("example.net"))
+    contacts.host_discover(target=lookup.host, force=True)
+    lookup.refresh_from_db()
+    assert lookup.answered_at is not None
+    escalation.escalations_sweep()
+    steps = EscalationStep.objects.filter(url__host=lookup.host).values_list("rung", "state")
+    assert list(steps) == [("host", "drafted")]
+
+
+def test_a_tick_starts_a_host_only_while_its_budget_covers_one_discovery(
+    unlisted,  # noqa: F811
+    pinned,  # noqa: F811
+    agency,
+    artist,
+    staff,
+    legal,
+    mail,  # noqa: F811
+    settings,
+):
+    from takedown.models import HostLookup
+    from tests.rdap_servers import Reply, arin_network
+
+    settings.TAKEDOWN_PROBE_CONNECT_TIMEOUT, settings.TAKEDOWN_PROBE_TIMEOUT = 1, 2
+    settings.TAKEDOWN_PROBE_RESOLVE = {
+        **settings.TAKEDOWN_PROBE_RESOLVE, "a.example.net": ["127.0.0.2"], "b.example.net": ["127.0.0.2"]
+    }  # fmt: skip
+    new = import_urls(agency, artist, ["https://a.example.net/a", "https://b.example.net/b"])[-2:]
+    for url in new:
+        contacts.contact_save(
+            user=staff, host=url.host, rung="cdn", name="Edge CDN", email="abuse@edge-cdn.test"
+        )
+        (first,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+        _send(first, staff, legal)
+        _overdue(url)
+    assert escalation.discovery_timeout() == 3
+    # The network registry answers in 1.5 s (within the probe's 2 s): the first host's discovery
+    # leaves less than one discovery's 3 s of the 4 s budget, so the second waits for the next
+    # tick rather than start and be cut short.
+    pinned.routes[("rdap.arin.test", "/registry/ip/127.0.0.2")] = Reply(
+        body=arin_network("127.0.0.2"), delay=1.5
+    )
+    assert escalation.contacts_discover_due(budget_seconds=4) == {"looked_up": 1, "deferred": 1}
+    (done,) = HostLookup.objects.filter(host__in=["a.example.net", "b.example.net"])
+    assert done.answered_at is not None and "time budget" not in str(done.steps)
+    assert escalation.contacts_discover_due(budget_seconds=4) == {"looked_up": 1, "deferred": 0}

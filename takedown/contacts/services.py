@@ -80,16 +80,19 @@ def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
         # name pointed somewhere we refuse to go): ask again soon rather than keep it for a week.
         ttl = min(ttl, UNKNOWN_TTL)
     settled = _settled_sources(found)
+    answered = any(step.outcome in (discovery.FOUND, discovery.NONE) for step in found.steps)
     with transaction.atomic():
-        lookup, _created = HostLookup.objects.update_or_create(
-            host=found.host,
-            defaults={
-                "addresses": found.addresses,
-                "steps": [s.__dict__ for s in found.steps],
-                "looked_up_at": now,
-                "expires_at": now + ttl,
-            },
-        )
+        # One discovery of a host stores at a time: two overlapping ones (the contacts tick and
+        # staff's "look up again") would otherwise both insert the same discovered contact.
+        HostLookup.objects.get_or_create(host=found.host, defaults={"looked_up_at": now, "expires_at": now})
+        lookup = HostLookup.objects.select_for_update().get(host=found.host)
+        lookup.addresses = found.addresses
+        lookup.steps = [s.__dict__ for s in found.steps]
+        lookup.looked_up_at = now
+        lookup.expires_at = now + ttl
+        if answered:
+            lookup.answered_at = now
+        lookup.save()
         discovered = AbuseContact.objects.filter(host=found.host).exclude(source=AbuseContact.Source.STAFF)
         kept: list[int] = []
         for f in found.contacts:
@@ -118,8 +121,9 @@ def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
 
 
 def lookup_failed(host: str, why: str, *, now: datetime | None = None) -> HostLookup:
-    """Record a lookup that could not run as "unknown" for an hour (the sweep then moves on to
-    other hosts); the host's contacts are left as they were."""
+    """Record a lookup that could not run as "unknown" for an hour (the contacts tick then moves
+    on to other hosts); the host's contacts are left as they were, and a host no source has
+    answered for yet stays not looked up (answered_at), so the ladder keeps waiting for it."""
     now = now or timezone.now()
     step = discovery.Step("discovery", host, discovery.UNKNOWN, why[:500])
     lookup, _ = HostLookup.objects.update_or_create(
