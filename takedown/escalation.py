@@ -93,7 +93,7 @@ def _recipient(url: InfringingURL, rung: str):
     if contact is None:
         return None, None, f"no {_label(rung)} contact known for {url.host}"
     platform = contacts.platform_for(contact)
-    route = contacts.route_for(platform, url)
+    route = contacts.route_for(platform, url, rung=contact.rung)
     if route is None:
         return None, None, f"{platform.name} has no channel for this item's route"
     return platform, contact, route

@@ -642,7 +642,9 @@ class HostLookup(models.Model):
         _("a source last answered at"),
         null=True,
         blank=True,
-        help_text=_("Empty until a lookup of this host has had an answer (found or none) from at least one source."),
+        help_text=_(
+            "Empty until a lookup of this host has had an answer (found or none) from at least one source."
+        ),
     )
 
     objects = HostLookupQuerySet.as_manager()

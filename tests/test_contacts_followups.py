@@ -1,6 +1,8 @@
 """Notices follow their recipient and their URLs after submission: a contact the agency
 corrects or sets aside, a URL withdrawn from under an escalation."""
 
+# ruff: noqa: F811  (pytest fixtures imported by name)
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +21,7 @@ HOST, DESK = "clips.example.net", "abuse@blueharbor-hosting.test"
 
 
 @pytest.fixture
-def to_desk(pinned, agency, artist, platforms, templates, staff):  # noqa: F811
+def to_desk(pinned, agency, artist, platforms, templates, staff):
     """A draft to the hosting provider's discovered abuse desk."""
     contacts.host_discover(target=f"https://{HOST}:{pinned.tls_port}/")
     (url,) = import_urls(agency, artist, [f"https://{HOST}/v/9"])
@@ -28,7 +30,7 @@ def to_desk(pinned, agency, artist, platforms, templates, staff):  # noqa: F811
     return draft
 
 
-def test_it_re_addresses_an_unsent_draft_to_the_contact_staff_corrected(to_desk, staff, legal, mail):  # noqa: F811
+def test_it_re_addresses_an_unsent_draft_to_the_contact_staff_corrected(to_desk, staff, legal, mail):
     desk = AbuseContact.objects.get(email=DESK)
     fixed = contacts.contact_save(user=staff, host=HOST, rung="host", name="Blue Harbor legal",
                                   email="legal@blueharbor-hosting.test", contact_id=desk.pk)  # fmt: skip
@@ -41,7 +43,7 @@ def test_it_re_addresses_an_unsent_draft_to_the_contact_staff_corrected(to_desk,
     assert [m["To"] for m in mail] == ["legal@blueharbor-hosting.test"]
 
 
-def test_it_refuses_a_draft_to_a_contact_the_agency_set_aside(to_desk, staff, legal, mail):  # noqa: F811
+def test_it_refuses_a_draft_to_a_contact_the_agency_set_aside(to_desk, staff, legal, mail):
     desk = AbuseContact.objects.get(email=DESK)
     contacts.contact_set_aside(user=staff, contact_id=desk.pk, reason="never answers")
     with pytest.raises(PresendFailed, match="no longer your agency's address"):
@@ -53,7 +55,7 @@ def test_it_refuses_to_approve_or_send_to_a_contact_set_aside_after_submission(
     to_desk,
     staff,
     legal,
-    mail,  # noqa: F811
+    mail,
 ):
     desk = AbuseContact.objects.get(email=DESK)
     notices.notice_submit(notice_id=to_desk.pk, user=staff)
@@ -68,7 +70,7 @@ def test_it_refuses_to_send_an_approved_notice_to_a_contact_corrected_since(
     to_desk,
     staff,
     legal,
-    mail,  # noqa: F811
+    mail,
 ):
     desk = AbuseContact.objects.get(email=DESK)
     notices.notice_submit(notice_id=to_desk.pk, user=staff)
@@ -87,7 +89,7 @@ def test_the_email_worker_does_not_deliver_to_a_contact_set_aside_after_send(
     to_desk,
     staff,
     legal,
-    mail,  # noqa: F811
+    mail,
 ):
     desk = AbuseContact.objects.get(email=DESK)
     notices.notice_submit(notice_id=to_desk.pk, user=staff)
@@ -104,7 +106,7 @@ def test_it_refuses_a_pending_escalation_whose_url_was_withdrawn_and_never_renot
     unlisted,
     staff,
     legal,
-    mail,  # noqa: F811
+    mail,
 ):
     first, url, step = _escalated(unlisted, staff, legal)
     esc = step.notice
@@ -118,7 +120,7 @@ def test_it_refuses_a_pending_escalation_whose_url_was_withdrawn_and_never_renot
     assert esc.status == "pending"
 
 
-def test_it_refuses_to_send_an_approved_escalation_whose_url_was_withdrawn(unlisted, staff, legal, mail):  # noqa: F811
+def test_it_refuses_to_send_an_approved_escalation_whose_url_was_withdrawn(unlisted, staff, legal, mail):
     first, url, step = _escalated(unlisted, staff, legal)
     esc = step.notice
     notices.notice_submit(notice_id=esc.pk, user=staff)
@@ -132,7 +134,7 @@ def test_it_refuses_to_send_an_approved_escalation_whose_url_was_withdrawn(unlis
     assert url.status == "open" and step.state == "closed" and len(mail) == sent_before
 
 
-def test_sending_an_escalation_never_moves_an_open_url_back_to_notified(unlisted, staff, legal, mail):  # noqa: F811
+def test_sending_an_escalation_never_moves_an_open_url_back_to_notified(unlisted, staff, legal, mail):
     from takedown.models import InfringingURL
     from takedown.notices.workflow import mark_sent
 
@@ -152,7 +154,7 @@ def test_sending_an_escalation_never_moves_an_open_url_back_to_notified(unlisted
     assert url.status == "open" and url.deadline_at is None
 
 
-def test_a_revised_escalation_keeps_only_urls_still_notified(unlisted, staff, legal, mail):  # noqa: F811
+def test_a_revised_escalation_keeps_only_urls_still_notified(unlisted, staff, legal, mail):
     first, url, step = _escalated(unlisted, staff, legal)
     notices.notice_submit(notice_id=step.notice.pk, user=staff)
     rejected = notices.notice_reject(notice_id=step.notice.pk, user=legal, reason="wording")
@@ -163,3 +165,35 @@ def test_a_revised_escalation_keeps_only_urls_still_notified(unlisted, staff, le
     assert not revised.items.filter(url=url).exists()
     touched, _skipped = notices.notices_prepare(user=staff, url_ids=[url.pk])
     assert [n.ladder_rung for n in touched] == [""]  # a fresh first notice, not held by the ladder
+
+
+def test_a_cdn_or_registrar_is_written_to_on_the_policy_route_and_no_statutory_clock_is_claimed(
+    pinned,
+    agency,
+    artist,
+    platforms,
+    templates,
+    staff,
+    legal,
+    settings,
+):
+    from takedown import legal as law
+    from takedown.notices.workflow import deadline_hours
+
+    contacts.host_discover(target=f"https://{HOST}:{pinned.tls_port}/")
+    (url,) = import_urls(agency, artist, [f"https://{HOST}/v/7"], route="take_it_down")
+    assert url.legal_route == "take_it_down"
+    unlisted_row = contacts.unlisted_platform()
+    # The hosting provider's desk hosts the item: the URL's own route.
+    assert contacts.route_for(unlisted_row, url, rung="host") == "take_it_down"
+    # A registrar and a CDN do not host it: TAKE IT DOWN does not bind them.
+    assert contacts.route_for(unlisted_row, url, rung="registrar") == "platform_policy"
+    assert contacts.route_for(unlisted_row, url, rung="cdn") == "platform_policy"
+
+    # A first notice to the CDN staff recorded goes on the policy route, on the default clock.
+    contacts.contact_save(user=staff, host=HOST, rung="cdn", name="Edge CDN", email="abuse@edge-cdn.test")
+    (draft,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+    assert draft.contact.rung == "cdn"
+    assert draft.legal_route == "platform_policy"
+    assert deadline_hours(draft) == settings.TAKEDOWN_DEFAULT_DEADLINE_HOURS
+    assert not law.deadline_basis(draft.legal_route).startswith("statutory")

@@ -372,7 +372,7 @@ def test_a_rung_that_had_no_recipient_is_drafted_once_staff_add_its_contact(
     assert "no hosting provider contact" in step.reason  # when it had none stays on the timeline
 
 
-def test_a_discovery_that_fails_is_recorded_as_unknown_and_the_sweep_goes_on(
+def test_a_discovery_that_fails_is_recorded_as_unknown_its_host_waits_and_the_sweep_goes_on(
     unlisted,
     agency,
     artist,
@@ -400,8 +400,12 @@ def test_a_discovery_that_fails_is_recorded_as_unknown_and_the_sweep_goes_on(
     settings.TAKEDOWN_CONTACTS_DATA_DIR = broken
     assert escalation.contacts_discover_due() == {"looked_up": 0, "deferred": 0}
     lookup = HostLookup.objects.get(host="files.example.net")
-    assert escalation.escalations_sweep() == {"drafted": 2}
+    # The other host's ladder goes on; this one waits: no source has answered for it yet, and
+    # its hosting provider's desk must not be passed by as unknown.
+    assert escalation.escalations_sweep() == {"drafted": 1}
+    assert not other.escalation_steps.exists()
     assert [s["outcome"] for s in lookup.steps] == ["unknown"]
+    assert lookup.answered_at is None
     assert lookup.expires_at - lookup.looked_up_at == contacts.UNKNOWN_TTL
 
 

@@ -338,18 +338,30 @@ def platform_for(contact: AbuseContact) -> Platform:
     return unlisted_platform()
 
 
-def route_for(platform: Platform, url) -> str | None:
+# Recipients that no statute a notice route invokes binds: a registrar does not host the item
+# (TAKE IT DOWN binds covered platforms, DMCA §512(c) and DSA Art. 16 hosting services, the
+# Korean acts Korean service providers; a foreign registrar is none of these; ICANN's RAA
+# §3.18 obliges it to take and investigate abuse reports under its own terms), and a CDN or
+# reverse proxy with no registry row only passes the item on. They are written to on the
+# platform-policy route, which claims no statutory clock.
+POLICY_ONLY_RUNGS = frozenset({AbuseContact.Rung.REGISTRAR.value, AbuseContact.Rung.CDN.value})
+
+
+def route_for(platform: Platform, url, *, rung: str = "") -> str | None:
     """The legal route a notice about ``url`` takes to a recipient that hangs on ``platform``.
 
     A registry platform (the search engine, a CDN with a registry row such as Cloudflare)
     takes the URL's own route where it has a channel for it, else its own route for the
     category (legal.default_route) where it has a channel for that; None when it has neither.
-    The abuse desk of an unlisted host or its registrar takes any route by email or form: the
-    URL's own route where it may carry the item, else the category's route for a host no
-    platform covers. The route is never simply the one the URL was first notified on.
+    On the unlisted-host row, a registrar or a CDN (``rung``, see POLICY_ONLY_RUNGS) takes the
+    platform-policy route; the hosting provider's or site's abuse desk takes the URL's own
+    route where it may carry the item, else the category's route for a host no platform
+    covers. The route is never simply the one the URL was first notified on.
     """
     route, category = str(url.legal_route), str(url.category)
     if platform.slug == UNLISTED_SLUG:
+        if str(rung) in POLICY_ONLY_RUNGS:
+            return LegalRoute.PLATFORM_POLICY.value
         return route if legal.may_carry(route, category) else legal.default_route(None, category)
     if platform.channel_for(route) is not None and legal.may_carry(route, category):
         return route

@@ -74,7 +74,7 @@ def notices_prepare(
     urls = list(qs.select_related("artist").order_by("discovered_at", "pk"))
     groups: dict[tuple[int, int, str, int | None], list[InfringingURL]] = defaultdict(list)
     skipped = 0
-    recipients: dict[tuple[int, str], tuple[Platform, int] | None] = {}
+    recipients: dict[tuple[int, str], tuple[Platform, AbuseContact] | None] = {}
     for url in urls:
         if not legal.may_carry(url.legal_route, url.category):
             skipped += 1
@@ -91,15 +91,16 @@ def notices_prepare(
         if recipient is None:
             skipped += 1
             continue
-        platform, contact_id = recipient
-        # The route suits the recipient (a CDN with a registry row takes its own routes).
+        platform, contact = recipient
+        # The route suits the recipient (a CDN with a registry row takes its own routes; a
+        # registrar or an unlisted CDN, bound by no statute, the policy route).
         from takedown.contacts.services import route_for
 
-        route = route_for(platform, url)
+        route = route_for(platform, url, rung=contact.rung)
         if route is None:
             skipped += 1
             continue
-        groups[(url.artist_id, platform.pk, route, contact_id)].append(url)
+        groups[(url.artist_id, platform.pk, route, contact.pk)].append(url)
     touched: list[Notice] = []
     with transaction.atomic():
         for key, members in groups.items():
@@ -107,15 +108,15 @@ def notices_prepare(
     return touched, skipped
 
 
-def _unlisted_recipient(host: str, agency_id: int) -> tuple[Platform, int] | None:
-    """(platform, contact id) of the agency's first recipient known for an unlisted host (the
+def _unlisted_recipient(host: str, agency_id: int) -> tuple[Platform, AbuseContact] | None:
+    """(platform, contact) of the agency's first recipient known for an unlisted host (the
     cached discovery and its own contacts: drafting never goes to the network), or None."""
     from takedown.contacts.services import first_recipient, platform_for
 
     contact = first_recipient(host, agency_id=agency_id)
     if contact is None:
         return None
-    return platform_for(contact), contact.pk
+    return platform_for(contact), contact
 
 
 def _fill_drafts(
