@@ -21,10 +21,13 @@ def forwards(apps, schema_editor):
     ):
         AbuseContact.objects.filter(pk=row["pk"]).update(agency_id=row["added_by__agency_id"])
     # A discovered contact set aside so far was set aside by a correction, whose staff row says
-    # "Corrects: <the old contact>": the set-aside is that agency's. The row itself is left as
-    # it is (not current) and its host looked up again soon: rediscovery makes it current for
-    # every other agency if it is still what the registries say.
-    hosts = set()
+    # "Corrects: <the old contact>": the set-aside is that agency's, and carries its decision
+    # from now on. The shared flag also made the row not current for everyone; where the host's
+    # last lookup found it (found_at is that lookup's time), it is current again, so the other
+    # agencies write to it as before. One the last lookup did not find, or whose source did not
+    # answer, cannot be told apart from one the registries dropped: it stays not current and
+    # its host's lookup expires, so the next discovery of the host decides.
+    unsure = set()
     for old in AbuseContact.objects.filter(suppressed=True).exclude(source="staff"):
         address = old.email or old.url
         corrections = AbuseContact.objects.filter(
@@ -35,8 +38,12 @@ def forwards(apps, schema_editor):
                 contact_id=old.pk, agency_id=fix.agency_id,
                 defaults={"by_id": fix.added_by_id, "reason": "Corrected by staff (before contacts were per agency)"},
             )
-        hosts.add(old.host)
-    HostLookup.objects.filter(host__in=hosts).update(expires_at=django.utils.timezone.now())
+        last = HostLookup.objects.filter(host=old.host).values_list("looked_up_at", flat=True).first()
+        if last is not None and old.found_at >= last:
+            AbuseContact.objects.filter(pk=old.pk).update(is_current=True)
+        else:
+            unsure.add(old.host)
+    HostLookup.objects.filter(host__in=unsure).update(expires_at=django.utils.timezone.now())
 
 
 class Migration(migrations.Migration):
