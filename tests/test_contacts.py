@@ -10,12 +10,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from takedown.contacts import bootstrap, discovery
 from takedown.probing import ProbeConfig
 from tests.probe_servers import StubResolver, canary
 from tests.rdap_servers import (
     SECURITY_TXT,
+    SECURITY_TXT_EXPIRES,
     Registry,
     Reply,
     apnic_network,
@@ -565,7 +567,7 @@ def test_an_expired_security_txt_is_not_used_and_the_lookup_says_so(pinned):
     target = pinned.site("clips.example.net", "/v/1")
     services.host_discover(target=target)
     assert AbuseContact.objects.current().filter(source="security_txt").count() == 2
-    expired = SECURITY_TXT.replace("Expires: 2027-12-31T23:00:00.000Z", "Expires: 2025-01-31T00:00:00Z")
+    expired = SECURITY_TXT.replace(f"Expires: {SECURITY_TXT_EXPIRES}", "Expires: 2025-01-31T00:00:00Z")
     pinned.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(body=expired)
     lookup = services.host_discover(target=target, force=True)
     step = next(s for s in lookup.steps if s["source"] == "security_txt")
@@ -574,8 +576,39 @@ def test_an_expired_security_txt_is_not_used_and_the_lookup_says_so(pinned):
     assert not AbuseContact.objects.current().filter(source="security_txt").exists()
 
     # A file without an Expires: field is read, and the lookup says what it lacks.
-    undated = SECURITY_TXT.replace("Expires: 2027-12-31T23:00:00.000Z\n", "")
+    undated = SECURITY_TXT.replace(f"Expires: {SECURITY_TXT_EXPIRES}\n", "")
     pinned.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(body=undated)
     lookup = services.host_discover(target=target, force=True)
     step = next(s for s in lookup.steps if s["source"] == "security_txt")
     assert step["outcome"] == "found" and "no valid Expires: field" in step["detail"]
+
+
+@pytest.mark.django_db
+def test_a_security_txt_expires_in_rfc_5322_form_is_read_and_an_unreadable_one_makes_the_file_unusable(
+    pinned,
+):
+    from takedown.contacts import services
+    from takedown.models import AbuseContact
+
+    target = pinned.site("clips.example.net", "/v/1")
+    route = ("clips.example.net", "/.well-known/security.txt")
+
+    def served(expires: str):
+        body = SECURITY_TXT.replace(f"Expires: {SECURITY_TXT_EXPIRES}", f"Expires: {expires}")
+        pinned.routes[route] = Reply(body=body)
+        lookup = services.host_discover(target=target, force=True)
+        return next(s for s in lookup.steps if s["source"] == "security_txt")
+
+    step = served("Fri, 31 Jan 2025 00:00:00 +0000")  # the drafts' date form, long past
+    assert step["outcome"] == "none" and step["detail"].startswith("expired on 2025-01-31 00:00 UTC")
+    assert not AbuseContact.objects.current().filter(source="security_txt").exists()
+
+    ahead = timezone.now() + timedelta(days=30)
+    step = served(ahead.strftime("%a, %d %b %Y %H:%M:%S +0000"))
+    assert step["outcome"] == "found" and "Expires" not in step["detail"]
+    assert AbuseContact.objects.current().filter(source="security_txt").count() == 2
+
+    step = served("next spring")
+    assert step["outcome"] == "none"
+    assert "'next spring' is not a date" in step["detail"] and "its contacts are not used" in step["detail"]
+    assert not AbuseContact.objects.current().filter(source="security_txt").exists()

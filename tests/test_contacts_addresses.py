@@ -95,6 +95,14 @@ def test_a_host_resolving_to_a_wrapped_private_address_is_never_contacted(regist
         ("https://[64:ff9b::a00:1]:8443/report", False),
         ("https://169.254.169.254/latest", False),
         ("https://0x0a000001/report", False),
+        # The host ends at the first of / ? # and \ (a browser reads a backslash as a slash).
+        ("https://10.0.0.1?x", False),
+        ("https://10.0.0.1#x", False),
+        ("https://10.0.0.1\\@example.com/", False),
+        ("https://user@10.0.0.1/form", False),
+        ("https://%31%30.0.0.1/report", False),
+        ("https://abuse.example.com?lang=en", True),
+        ("https://8.8.8.8:443/report", True),
     ],
 )
 def test_a_form_link_into_a_private_address_is_not_a_contact(link, kept):

@@ -223,7 +223,13 @@ async def _security_txt(client: SafeClient, origin: URL, result: Discovery) -> N
     if not emails and not links:
         result.steps.append(Step(SECURITY_TXT, answer.final_url, NONE, "no Contact: field", answer.sha256))
         return
-    expires = parsing.security_txt_expires(answer.body)
+    try:
+        expires = parsing.security_txt_expires(answer.body)
+    except parsing.Malformed as exc:
+        # An Expires: nobody can read cannot say the file is current: its contacts are not used.
+        detail = f"{exc} (RFC 9116 §2.5.5): the file cannot be trusted, its contacts are not used"
+        result.steps.append(Step(SECURITY_TXT, answer.final_url, NONE, detail, answer.sha256))
+        return
     if expires is not None and expires <= result.checked_at:
         # RFC 9116 §2.5.5: an expired file's data is not to be used; the site said so itself.
         detail = f"expired on {expires:%Y-%m-%d %H:%M} UTC (RFC 9116): its contacts are not used"

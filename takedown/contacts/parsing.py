@@ -9,6 +9,7 @@ import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -75,8 +76,15 @@ def _clean_link(value: object) -> str:
     if any(c.isspace() for c in value):
         return ""
     # A link whose host is an address literal must be a public one, judged like the probe's
-    # (an IPv4-mapped or NAT64 address by the IPv4 address inside it).
-    host = value[len("https://") :].split("/", 1)[0].rpartition("@")[2]
+    # (an IPv4-mapped or NAT64 address by the IPv4 address inside it). The authority ends at
+    # the first of / ? # and \ (browsers read a backslash as a slash in an https URL), and the
+    # host follows any user part; a percent-escape in the host is refused (browsers decode it,
+    # so https://%31%30.0.0.1/ is 10.0.0.1).
+    rest = value[len("https://") :]
+    end = min((i for i in (rest.find(c) for c in "/?#\\") if i >= 0), default=len(rest))
+    host = rest[:end].rpartition("@")[2]
+    if not host or "%" in host:
+        return ""
     host = host[1:].partition("]")[0] if host.startswith("[") else host.rpartition(":")[0] or host
     try:
         literal = ip_literal(host)
@@ -221,16 +229,22 @@ def _read_domain(raw: bytes) -> DomainAnswer:
 
 
 def security_txt_expires(raw: bytes) -> datetime | None:
-    """The file's Expires: time (RFC 9116 §2.5.5, an RFC 3339 date-time), or None when it has
-    no readable one. The first field counts (the RFC allows one)."""
+    """The file's Expires: time (RFC 9116 §2.5.5: an RFC 3339 date-time; the RFC 5322 form,
+    "Thu, 31 Dec 2026 23:59:59 +0000", that some files still carry from the drafts, is read
+    too), or None when it has no Expires: field. The first field counts (the RFC allows one).
+    Raises Malformed for a field that is neither: the file's data is then not to be trusted."""
     for line in raw.decode("utf-8", errors="replace").splitlines():
         field, _, value = line.strip().removeprefix("- ").partition(":")
         if field.strip().lower() != "expires":
             continue
+        value = value.strip()
         try:
-            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+            when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            return None
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                raise Malformed(f"Expires: {value[:60]!r} is not a date") from None
         return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
     return None
 
