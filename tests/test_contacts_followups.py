@@ -197,3 +197,54 @@ def test_a_cdn_or_registrar_is_written_to_on_the_policy_route_and_no_statutory_c
     assert draft.legal_route == "platform_policy"
     assert deadline_hours(draft) == settings.TAKEDOWN_DEFAULT_DEADLINE_HOURS
     assert not law.deadline_basis(draft.legal_route).startswith("statutory")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_discoveries_of_one_host_store_one_after_another_and_leave_one_row_per_contact():
+    import threading
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from takedown.contacts import discovery
+    from takedown.models import HostLookup
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    host = "race.example.net"
+    desk = discovery.Found(
+        "host", "Blue Harbor", DESK, "", "rdap_network", "https://rdap.test/ip/1", "ab" * 32
+    )
+    found = discovery.Discovery(
+        host=host,
+        origin=f"https://{host}",
+        addresses=["192.0.2.10"],
+        contacts=[desk],
+        steps=[discovery.Step("rdap_network", "https://rdap.test/ip/1", "found", "Blue Harbor")],
+    )
+    now = timezone.now()
+    contacts._store(found, now)  # an earlier lookup: the host's row exists
+    AbuseContact.objects.filter(host=host).delete()
+    errors: list = []
+
+    def second():
+        try:
+            contacts._store(found, now)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # The first discovery is storing (it holds the host's lookup row); the second waits.
+        HostLookup.objects.select_for_update().get(host=host)
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()  # blocked on the lookup row
+        AbuseContact.objects.create(
+            host=host, rung="host", name="Blue Harbor", email=DESK, source="rdap_network"
+        )
+    worker.join(10)
+    assert not errors
+    assert AbuseContact.objects.filter(host=host, email=DESK, source="rdap_network").count() == 1
