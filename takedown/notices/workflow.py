@@ -112,7 +112,11 @@ def _review(*, action: str, notice_id: int, user: User, reason: str = "", **fiel
         # corrected or set aside, a URL withdrawn or removed): nothing is approved to go there.
         problems = standing_problems(notice)
         if problems:
-            raise Conflict("Not approved: " + " ".join(problems) + " Reject it, then revise it.")
+            raise Conflict(
+                "Not approved: "
+                + " ".join(problems)
+                + " Reject it, then revise it or prepare its URLs again."
+            )
     with transaction.atomic():
         return move(
             notice,
