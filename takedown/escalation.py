@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+import time
 from collections import defaultdict
 from datetime import datetime
 
@@ -22,7 +23,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 
-from takedown import legal
 from takedown.choices import NoticeStatus, URLStatus
 from takedown.contacts import services as contacts
 from takedown.errors import Conflict, Invalid, NotAllowed
@@ -50,9 +50,15 @@ SEARCH_PLATFORM = "google_search"
 # A rung without a recipient is on the timeline when its absence is worth saying (no abuse desk
 # found for the network or the registrar); a site without a CDN or a security.txt is normal.
 WORTH_SAYING = {Rung.HOST, Rung.REGISTRAR, Rung.SEARCH}  # fmt: skip
-# A discovery asks three or four servers, each within the probe's timeout: a few per tick keep
-# the minute's tick inside its minute.
+# A discovery asks three or four servers, each within the probe's timeout: a few hosts per
+# contacts tick, and the tick's time budget besides.
 DISCOVERIES_PER_TICK = 3
+# Steps still waiting for legal (a draft, or a rejected notice waiting for its revision): one at
+# a time per URL.
+UNDECIDED = (EscalationStep.State.DRAFTED, EscalationStep.State.REJECTED)
+# Steps the ladder asks again (their row is reused): nobody to write to then, a notice cancelled
+# before sending, a URL that stopped needing it and is overdue again.
+ASK_AGAIN = (EscalationStep.State.NO_RECIPIENT, EscalationStep.State.CANCELLED, EscalationStep.State.CLOSED)
 # Notice states in which a step's notice is still on its way (skipping it would race it).
 IN_FLIGHT = (
     NoticeStatus.PENDING,
@@ -71,32 +77,26 @@ def ladder_for(url: InfringingURL) -> tuple[str, ...]:
     )
 
 
-def _route_for(platform: Platform, url: InfringingURL) -> str | None:
-    """The URL's own route where the recipient takes it, else the recipient's default route
-    when it may carry the item."""
-    if platform.channel_for(url.legal_route) is not None:
-        return url.legal_route
-    if legal.may_carry(platform.default_route, url.category) and platform.channel_for(platform.default_route):
-        return str(platform.default_route)
-    return None
-
-
 def _recipient(url: InfringingURL, rung: str):
     """(platform, contact, route) for this rung, or (None, None, why not)."""
     if rung == Rung.SEARCH:
         platform = Platform.objects.filter(slug=SEARCH_PLATFORM, is_active=True).first()
         if platform is None:
             return None, None, "no search engine in the platform registry"
-        route = _route_for(platform, url)
+        route = contacts.route_for(platform, url)
         if route is None:
             return None, None, f"{platform.name} has no channel for this item's route"
         return platform, None, route
-    contact = next((c for c in contacts.recipients(url.host) if c.rung == rung), None)
+    contact = next(
+        (c for c in contacts.recipients(url.host, agency_id=url.agency_id) if c.rung == rung), None
+    )
     if contact is None:
-        with translation.override("en"):  # stored reasons are in English, as everywhere
-            label = str(Rung(rung).label).lower()
-        return None, None, f"no {label} contact known for {url.host}"
-    return contacts.platform_for(contact), contact, url.legal_route
+        return None, None, f"no {_label(rung)} contact known for {url.host}"
+    platform = contacts.platform_for(contact)
+    route = contacts.route_for(platform, url, rung=contact.rung)
+    if route is None:
+        return None, None, f"{platform.name} has no channel for this item's route"
+    return platform, contact, route
 
 
 def escalation_draft(*, url_id: int, now: datetime | None = None) -> EscalationStep | None:
@@ -108,32 +108,78 @@ def escalation_draft(*, url_id: int, now: datetime | None = None) -> EscalationS
     timeline where that says something. Safe to call twice at once: one step per rung per URL.
     """
     now = now or timezone.now()
-    url = InfringingURL.objects.select_related("artist", "platform").filter(pk=url_id).first()
-    if url is None or url.status != URLStatus.NOTIFIED or url.overdue_since is None:
-        return None
     with transaction.atomic():
-        # One drafter per URL at a time (the tick and a skip may race).
-        InfringingURL.objects.select_for_update().filter(pk=url.pk).first()
+        # One drafter per URL at a time (two sweeps, the tick and a skip, a removal): the status
+        # is read under the row lock, so a URL removed or withdrawn meanwhile is not drafted.
+        url = InfringingURL.objects.select_for_update().filter(pk=url_id).first()
+        if url is None or url.status != URLStatus.NOTIFIED or url.overdue_since is None:
+            return None
         steps = list(url.escalation_steps.all())
-        if any(s.state == EscalationStep.State.DRAFTED for s in steps):
+        if any(s.state in UNDECIDED for s in steps):
             return None
         # A rung that had no recipient is asked again: a contact may have been found or added
-        # since (its step is then reused for the draft).
-        unanswered = {s.rung: s for s in steps if s.state == EscalationStep.State.NO_RECIPIENT}
-        taken = {s.rung for s in steps if s.rung not in unanswered} | _rungs_notified(url)
+        # since (its step is then reused for the draft); so is one whose notice was cancelled.
+        again = {s.rung: s for s in steps if s.state in ASK_AGAIN}
+        taken = {s.rung for s in steps if s.rung not in again} | _rungs_notified(url)
+        notified = _addresses_notified(url)
         for rung in ladder_for(url):
             if rung in taken:
                 continue
             platform, contact, route_or_why = _recipient(url, rung)
             if platform is None:
-                if rung in WORTH_SAYING and rung not in unanswered:
+                if rung in WORTH_SAYING and rung not in again:
                     EscalationStep.objects.create(
                         url=url, rung=rung, state=EscalationStep.State.NO_RECIPIENT, reason=route_or_why,
                         created_at=now,
                     )  # fmt: skip
+                elif rung in again and again[rung].state != EscalationStep.State.NO_RECIPIENT:
+                    # A cancelled or closed step with nobody to write to now: it says so, and
+                    # is asked again only once a contact turns up (not at every tick).
+                    _record(url, rung, again[rung], now, state=EscalationStep.State.NO_RECIPIENT,
+                            reason=route_or_why)  # fmt: skip
                 continue
-            return _draft(url, rung, platform, contact, route_or_why, now, reuse=unanswered.get(rung))
+            address = _address(platform, contact, route_or_why)
+            if address in notified:
+                # One mailbox on two rungs (a host whose abuse desk is also its registrar's): a
+                # second notice to it is not a step up the ladder.
+                _record(url, rung, again.get(rung), now, state=EscalationStep.State.SKIPPED,
+                        reason=f"same recipient as {notified[address]}", contact=contact, platform=platform)  # fmt: skip
+                continue
+            return _draft(url, rung, platform, contact, route_or_why, now, reuse=again.get(rung))
     return None
+
+
+def _label(rung: str) -> str:
+    with translation.override("en"):  # stored reasons are in English, as everywhere
+        return str(Rung(rung).label).lower() if rung in Rung.values else rung
+
+
+def _address(platform: Platform, contact: AbuseContact | None, route: str) -> str:
+    channel = contact.channel(route) if contact is not None else platform.channel_for(route)
+    return ((channel.email or channel.url) if channel is not None else "").strip().lower()
+
+
+def _addresses_notified(url: InfringingURL) -> dict[str, str]:
+    """The addresses a sent notice listing this URL went to, each with who it was (a rung, or
+    the platform's name for a first notice to a registry platform)."""
+    seen: dict[str, str] = {}
+    for row in NoticeItem.objects.filter(url=url, notice__status__in=SENT_STATES).values(
+        "notice__recipient", "notice__ladder_rung", "notice__contact__rung", "notice__platform__name"
+    ):
+        address = (row["notice__recipient"] or "").strip().lower()
+        rung = row["notice__ladder_rung"] or row["notice__contact__rung"]
+        if address:
+            seen.setdefault(address, _label(rung) if rung else row["notice__platform__name"])
+    return seen
+
+
+def _record(url, rung, reuse, now, *, state, reason, contact=None, platform=None) -> EscalationStep:
+    step = reuse or EscalationStep(url=url, rung=rung)
+    step.state, step.reason, step.created_at = state, reason, now
+    step.contact, step.platform, step.notice = contact, platform, None
+    step.decided_by, step.decided_at = None, now
+    step.save()
+    return step
 
 
 def _rungs_notified(url: InfringingURL) -> set[str]:
@@ -155,8 +201,9 @@ def _draft(url, rung, platform, contact, route, now, reuse: EscalationStep | Non
             notices = _fill_drafts(None, key, [url], ladder_rung=rung)
             step = reuse or EscalationStep(url=url, rung=rung)
             if reuse is not None:
-                # Kept on the timeline: when this rung had nobody to write to.
-                step.reason = f"Earlier ({reuse.created_at:%Y-%m-%d %H:%M} UTC): {reuse.reason}"
+                # Kept on the timeline: why this rung was not drafted, or not sent, before.
+                step.reason = f"Earlier ({reuse.created_at:%Y-%m-%d %H:%M} UTC): {reuse.reason}"[:2000]
+                step.decided_by, step.decided_at = None, None
             step.state = EscalationStep.State.DRAFTED
             step.contact, step.platform = contact, platform
             step.notice = notices[0] if notices else None
@@ -183,7 +230,7 @@ def escalation_skip(*, step_id: int, user: User, reason: str) -> EscalationStep 
         raise Invalid("No such escalation step in your agency.")
     with transaction.atomic():
         locked = EscalationStep.objects.select_for_update().filter(
-            pk=step.pk, state=EscalationStep.State.DRAFTED
+            pk=step.pk, state__in=(*UNDECIDED, EscalationStep.State.CANCELLED)
         )
         if not locked.exists():
             raise Conflict("This step is no longer waiting for a decision.")
@@ -219,28 +266,73 @@ def _leave_draft(notice: Notice, url: InfringingURL, user: User, reason: str) ->
     )
 
 
-def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) -> dict[str, int]:
-    """The housekeeping tick's part: discover contacts for overdue unlisted hosts that have no
-    fresh lookup, then draft the next step for overdue URLs without an undecided one."""
-    now = now or timezone.now()
-    limit = limit or settings.TAKEDOWN_LADDER_BATCH
-    overdue = (
+def _overdue_to_climb():
+    """Overdue URLs the ladder may draft for: no undecided step, and a rung left to ask."""
+    return (
         InfringingURL.objects.items()
         .filter(status=URLStatus.NOTIFIED, overdue_since__isnull=False)
-        .exclude(escalation_steps__state=EscalationStep.State.DRAFTED)
+        .exclude(escalation_steps__state__in=UNDECIDED)
         .filter(~Exists(_walked_to_the_end()) | Exists(_reopened()))
         .order_by("overdue_since", "pk")
     )
-    looked_up = 0
-    unlisted_hosts = (
-        overdue.filter(Q(platform__isnull=True) | Q(platform__slug=contacts.UNLISTED_SLUG))
-        .values_list("host", flat=True)
-        .distinct()
-    )
-    fresh = set(HostLookup.objects.filter(expires_at__gt=now).values_list("host", flat=True))
-    for host in [h for h in unlisted_hosts[: limit * 2] if h not in fresh][:DISCOVERIES_PER_TICK]:
+
+
+def _unlisted() -> Q:
+    return Q(platform__isnull=True) | Q(platform__slug=contacts.UNLISTED_SLUG)
+
+
+def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) -> dict[str, int]:
+    """The housekeeping tick's part: draft the next step for overdue URLs without an undecided
+    one. Database only: discovery (the network) is the contacts tick's (contacts_discover_due),
+    and an unlisted host never looked up waits for it rather than skip to delisting."""
+    now = now or timezone.now()
+    limit = limit or settings.TAKEDOWN_LADDER_BATCH
+    # A lookup only counts once a source has answered: one cut short by the time budget, or
+    # failed, says nothing about the host's desks, and the ladder must not skip them.
+    answered = HostLookup.objects.filter(host=OuterRef("host"), answered_at__isnull=False)
+    never_looked_up = _unlisted() & ~Exists(answered)
+    drafted = 0
+    for url_id in _overdue_to_climb().exclude(never_looked_up).values_list("pk", flat=True)[:limit]:
         try:
-            contacts.host_discover(target=host, now=now)
+            if escalation_draft(url_id=url_id, now=now) is not None:
+                drafted += 1
+        except Conflict:
+            continue
+    return {"drafted": drafted}
+
+
+def contacts_discover_due(
+    *, budget_seconds: float | None = None, limit: int | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """The contacts tick: discover the contacts of overdue URLs' unlisted hosts with no fresh
+    lookup, one host after another, within ``budget_seconds`` (TAKEDOWN_DISCOVERY_BUDGET_SECONDS)
+    in all: a slow registry costs this tick its budget, never the delivery or the rollups (a
+    separate task). A discovery cut short by the budget is recorded as unknown (asked again
+    within the hour, and the ladder keeps waiting for that host); hosts not reached wait for
+    the next tick. A host is started only while the budget left covers one discovery's time
+    (discovery_timeout), except the tick's first, which gets what the budget allows."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    budget = float(budget_seconds or settings.TAKEDOWN_DISCOVERY_BUDGET_SECONDS)
+    each = discovery_timeout()
+    limit = limit or DISCOVERIES_PER_TICK
+    fresh = HostLookup.objects.filter(host=OuterRef("host"), expires_at__gt=now)
+    hosts = list(
+        _overdue_to_climb()
+        .filter(_unlisted())
+        .exclude(Exists(fresh))
+        .order_by()
+        .values_list("host", flat=True)
+        .distinct()[:limit]
+    )
+    looked_up = deferred = 0
+    for n, host in enumerate(hosts):
+        left = budget - (time.monotonic() - started)
+        if left < 1 or (n and left < each):
+            deferred = len(hosts) - n
+            break
+        try:
+            contacts.host_discover(target=host, now=now, timeout=min(left, each))
             looked_up += 1
         except Invalid as exc:
             log.warning("no discovery for %s: %s", host, exc)
@@ -248,30 +340,106 @@ def escalations_sweep(*, limit: int | None = None, now: datetime | None = None) 
         except Exception as exc:  # one host's failure must not stop the tick for the others
             log.exception("discovery for %s failed", host)
             contacts.lookup_failed(host, f"discovery failed ({type(exc).__name__})", now=now)
-    drafted = 0
-    for url_id in overdue.values_list("pk", flat=True)[:limit]:
-        try:
-            if escalation_draft(url_id=url_id, now=now) is not None:
-                drafted += 1
-        except Conflict:
-            continue
-    return {"looked_up": looked_up, "drafted": drafted}
+    return {"looked_up": looked_up, "deferred": deferred}
+
+
+def discovery_timeout() -> float:
+    """How long one host's discovery may take: a name resolution and one slow answer (the
+    probe's connect and total timeouts). Its requests run one after another, each within the
+    probe's timeout; one host's registries all hanging is cut short here, as unknown."""
+    return float(settings.TAKEDOWN_PROBE_CONNECT_TIMEOUT + settings.TAKEDOWN_PROBE_TIMEOUT)
 
 
 def _walked_to_the_end():
     """A URL whose ladder reached its last rung (search-engine delisting) and was decided there:
     nothing is left to draft, so it must not hold a place in the batch."""
     return EscalationStep.objects.filter(url=OuterRef("pk"), rung=Rung.SEARCH).exclude(
-        state=EscalationStep.State.DRAFTED
+        state__in=(*UNDECIDED, EscalationStep.State.CANCELLED, EscalationStep.State.CLOSED)
     )
 
 
 def _reopened():
-    """...unless a rung that had no recipient has one now."""
-    found = AbuseContact.objects.current().filter(host=OuterRef("url__host"), rung=OuterRef("rung"))
-    return EscalationStep.objects.filter(url=OuterRef("pk"), state=EscalationStep.State.NO_RECIPIENT).filter(
-        Exists(found)
+    """...unless a rung is to be asked again: one that had no recipient has one now, or one
+    whose notice was cancelled or whose URL stopped needing it (and is overdue again)."""
+    found = AbuseContact.objects.usable_by(OuterRef("url__agency_id")).filter(
+        host=OuterRef("url__host"), rung=OuterRef("rung")
     )
+    return EscalationStep.objects.filter(url=OuterRef("pk")).filter(
+        (Q(state=EscalationStep.State.NO_RECIPIENT) & Exists(found))
+        | Q(state__in=(EscalationStep.State.CANCELLED, EscalationStep.State.CLOSED))
+    )
+
+
+# -- keeping the steps in step with their notices and URLs -------------------------------
+
+
+def steps_follow_notice(notice: Notice, to_status: str, reason: str = "") -> int:
+    """A ladder notice was rejected or cancelled: its undecided steps say so. A rejected one
+    waits for its revision (notice_revise points the step at it) or a skip; a cancelled one is
+    drafted again by the next sweep. Returns the steps changed."""
+    state = {
+        NoticeStatus.REJECTED: EscalationStep.State.REJECTED,
+        NoticeStatus.CANCELLED: EscalationStep.State.CANCELLED,
+    }.get(to_status)
+    if not notice.ladder_rung or state is None:
+        return 0
+    return EscalationStep.objects.filter(
+        url__notice_items__notice=notice, rung=notice.ladder_rung, state__in=UNDECIDED
+    ).update(
+        state=state,
+        notice=notice,
+        reason=(f"Notice #{notice.pk} {to_status}" + (f": {reason}" if reason else ""))[:2000],
+        decided_at=timezone.now(),
+    )
+
+
+def steps_follow_revision(old: Notice, new: Notice) -> int:
+    """A rejected ladder notice was revised: its steps wait for the revision now."""
+    if not old.ladder_rung:
+        return 0
+    return EscalationStep.objects.filter(
+        url__notice_items__notice=new, rung=old.ladder_rung, state=EscalationStep.State.REJECTED
+    ).update(state=EscalationStep.State.DRAFTED, notice=new, decided_at=None)
+
+
+def escalations_settle(url_ids, *, now: datetime | None = None) -> int:
+    """URLs that left "notified" (removed, blocked, restricted, withdrawn): they leave the
+    unsent drafts of the ladder, and their open steps are closed with the URL's status as the
+    outcome. A ladder notice already under review or approved keeps its items (legal reviewed
+    those bytes) and is refused at approval and at sending (drafting.standing_problems): it is
+    rejected or cancelled, never sent for a URL that left "notified". Returns the steps closed."""
+    now = now or timezone.now()
+    open_steps = (*UNDECIDED, EscalationStep.State.CANCELLED)
+    urls = list(
+        InfringingURL.objects.filter(pk__in=list(url_ids))
+        .exclude(status=URLStatus.NOTIFIED)
+        .filter(escalation_steps__state__in=open_steps)
+        .values_list("pk", "status")
+        .distinct()
+    )
+    closed = 0
+    for url_id, status in urls:
+        with transaction.atomic():
+            drafts = (
+                Notice.objects.select_for_update()
+                .filter(status=NoticeStatus.DRAFT, items__url_id=url_id)
+                .exclude(ladder_rung="")
+                .order_by("pk")
+            )
+            for notice in drafts:
+                NoticeItem.objects.filter(notice=notice, url_id=url_id).delete()
+                record_event(
+                    notice,
+                    user=None,
+                    from_status=NoticeStatus.DRAFT,
+                    to_status=NoticeStatus.DRAFT,
+                    reason=f"URL #{url_id} is {status}: it left this escalation draft.",
+                    data={"removed": [url_id]},
+                )
+            closed += EscalationStep.objects.filter(url_id=url_id, state__in=open_steps).update(
+                state=EscalationStep.State.CLOSED, reason=f"The URL is {status}.", decided_at=now
+            )
+    return closed
 
 
 # -- read side ----------------------------------------------------------------------------
@@ -283,7 +451,9 @@ def recipient_figures(agency: Agency | None) -> list[dict]:
     items = NoticeItem.objects.filter(notice__status__in=SENT_STATES).filter(
         Q(notice__contact__isnull=False) | ~Q(notice__ladder_rung="")
     )
-    steps = EscalationStep.objects.filter(state=EscalationStep.State.SKIPPED)
+    # Legal's skips: a rung passed over by the system (same recipient as an earlier one) is not
+    # a judgement on its recipient.
+    steps = EscalationStep.objects.filter(state=EscalationStep.State.SKIPPED, decided_by__isnull=False)
     if agency is not None:
         items = items.filter(notice__agency=agency)
         steps = steps.filter(url__artist__agency=agency)

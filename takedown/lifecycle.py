@@ -121,7 +121,19 @@ def confirm(url: InfringingURL, verdict: str, now: datetime) -> str:
 
 def _bulk(qs: QuerySet, source: str, target: str, **fields) -> int:
     check_move(source, target)
-    return qs.filter(status=source).update(status=target, updated_at=timezone.now(), **fields)
+    leaving = list(qs.filter(status=source).values_list("pk", flat=True)) if source == NOTIFIED else []
+    moved = qs.filter(status=source).update(status=target, updated_at=timezone.now(), **fields)
+    if leaving:
+        urls_left_notified(leaving)
+    return moved
+
+
+def urls_left_notified(url_ids: Sequence[int]) -> None:
+    """URLs no longer notified leave the escalation ladder's unsent drafts, and their open
+    steps close (takedown.escalation), in the caller's transaction."""
+    from takedown.escalation import escalations_settle
+
+    escalations_settle(url_ids)
 
 
 def urls_set_status(*, url_ids: Sequence[int], to: str, allowed_from: Iterable[str], user: User) -> int:

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -636,6 +636,16 @@ class HostLookup(models.Model):
     )
     looked_up_at = models.DateTimeField(_("looked up at"), default=timezone.now)
     expires_at = models.DateTimeField(_("valid until"))
+    # Until a source has answered (found or none), the host is not looked up: a discovery cut
+    # short by the time budget, or one that failed, leaves it empty and the ladder waits.
+    answered_at = models.DateTimeField(
+        _("a source last answered at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Empty until a lookup of this host has had an answer (found or none) from at least one source."
+        ),
+    )
 
     objects = HostLookupQuerySet.as_manager()
 
@@ -650,12 +660,30 @@ class HostLookup(models.Model):
 
 class AbuseContactQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> AbuseContactQuerySet:
-        # A host's abuse desk is the same for every agency, but only the hosts of an agency's
-        # own URLs are its business (see _own_hosts).
-        return self if user.is_superuser else self.filter(host__in=_own_hosts(user))
+        # A discovered abuse desk is the same for every agency, but only the hosts of an
+        # agency's own URLs are its business (see _own_hosts). A contact staff recorded is their
+        # agency's alone: it may name who the agency deals with.
+        if user.is_superuser:
+            return self
+        return self.filter(
+            Q(agency_id=user.agency_id)
+            | (Q(agency__isnull=True, host__in=_own_hosts(user)) & ~Q(source=AbuseContact.Source.STAFF))
+        )
 
     def current(self) -> AbuseContactQuerySet:
         return self.filter(is_current=True)
+
+    def usable_by(self, agency_id) -> AbuseContactQuerySet:
+        """The current contacts an agency's notices may use: its own staff's, and the discovered
+        ones it has not set aside. ``agency_id`` may be an OuterRef; None gives the discovered
+        facts alone (what the CLI shows)."""
+        discovered = Q(agency__isnull=True) & ~Q(source=AbuseContact.Source.STAFF)
+        if agency_id is None:
+            return self.current().filter(discovered)
+        # One subquery deeper, an outer reference has to reach one level further out.
+        deeper = OuterRef(agency_id) if isinstance(agency_id, OuterRef) else agency_id
+        set_aside = ContactSetAside.objects.filter(contact=OuterRef("pk"), agency_id=deeper)
+        return self.current().filter(Q(agency_id=agency_id) | (discovered & ~Exists(set_aside)))
 
 
 class AbuseContact(models.Model):
@@ -677,6 +705,10 @@ class AbuseContact(models.Model):
         STAFF = "staff", _("Staff")
 
     host = models.CharField(_("host"), max_length=255)
+    # Staff's own contact belongs to their agency; a discovered one (no agency) is a shared fact.
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     rung = models.CharField(_("recipient"), max_length=10, choices=Rung.choices)
     name = models.CharField(_("organisation"), max_length=200)
     email = models.EmailField(_("email"), blank=True)
@@ -689,8 +721,6 @@ class AbuseContact(models.Model):
     # Discovered rows that a later discovery no longer finds stay (a sent notice names them)
     # but are not offered again.
     is_current = models.BooleanField(_("current"), default=True)
-    # A discovered row staff corrected or set aside: rediscovery never makes it current again.
-    suppressed = models.BooleanField(_("set aside by staff"), default=False)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -703,6 +733,10 @@ class AbuseContact(models.Model):
         ordering = ["host", "rung", "-source", "pk"]
         constraints = [
             models.CheckConstraint(name="contact_has_address", condition=~Q(email="") | ~Q(url="")),
+            # Discovered facts are shared: only staff's own contacts belong to an agency.
+            models.CheckConstraint(
+                name="contact_agency_only_staff", condition=Q(agency__isnull=True) | Q(source="staff")
+            ),
         ]
         indexes = [
             # A host's contacts, for drafting and the URL page.
@@ -735,6 +769,32 @@ class AbuseContact(models.Model):
         return RouteChannel(
             route=str(route), kind=ChannelKind.WEBFORM, url=self.url, label=self.name, source=provenance
         )
+
+
+class ContactSetAside(models.Model):
+    """An agency's decision not to use a discovered contact (it corrected it, or set it aside):
+    the contact stays a shared fact for the other agencies, and rediscovery does not undo it."""
+
+    agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="+")
+    contact = models.ForeignKey(
+        AbuseContact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="set_asides"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("set aside at"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("contact set aside")
+        verbose_name_plural = _("contacts set aside")
+        constraints = [
+            # Also serves usable_by's NOT EXISTS (contact, agency) probe.
+            models.UniqueConstraint(fields=["contact", "agency"], name="contact_set_aside_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} (set aside by agency #{self.agency_id})"
 
 
 class InfringingURLQuerySet(models.QuerySet):
@@ -1768,6 +1828,12 @@ class EscalationStep(models.Model):
         SENT = "sent", _("sent")
         SKIPPED = "skipped", _("skipped")
         NO_RECIPIENT = "no_recipient", _("no recipient known")
+        # Its notice was rejected: the step waits for the notice's revision (or a skip).
+        REJECTED = "rejected", _("notice rejected, awaiting revision")
+        # Its notice was cancelled before sending: the sweep drafts the step again.
+        CANCELLED = "cancelled", _("notice cancelled, to be drafted again")
+        # The URL is no longer live past a deadline (removed, withdrawn, dismissed): nothing to send.
+        CLOSED = "closed", _("closed: the URL no longer needs it")
 
     url = models.ForeignKey(InfringingURL, on_delete=models.CASCADE, related_name="escalation_steps")
     rung = models.CharField(_("step"), max_length=10, choices=Rung.choices)

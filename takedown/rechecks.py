@@ -386,6 +386,10 @@ def record_results(
         # Into the agency's hash chain (takedown.chain), in this same transaction.
         chain.chain_checks([(c[0], c[1]) for c in checks])
         _update_urls(urls)
+        # A URL confirmed gone or restricted leaves the escalation ladder's unsent drafts.
+        left = [o.url_id for o in outcomes if o.status_before == URLStatus.NOTIFIED != o.status_after]
+        if left:
+            lifecycle.urls_left_notified(left)
         # One item, one row: a short link that led to a URL its artist already has is linked
         # to that row (takedown.identity), so the item is never noticed twice.
         identity.urls_link_followed((u.pk, u.host, by_id[u.pk].final_url) for u in urls)

@@ -20,6 +20,13 @@ SCHEDULES = [
         "repeats": -1,
     },
     {
+        "name": "takedown.contacts-tick",
+        "func": "takedown.tasks.contacts_tick",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
         "name": "takedown.chain-daily",
         "func": "takedown.tasks.chain_daily",
         "schedule_type": Schedule.DAILY,

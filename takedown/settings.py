@@ -450,6 +450,11 @@ TAKEDOWN_CONTACTS_DATA_DIR = Path(env_str("TAKEDOWN_CONTACTS_DATA_DIR", str(VAR_
 # The escalation ladder: a URL still live past its deadline gets the next step drafted for
 # legal review by the housekeeping tick, at most this many URLs per tick.
 TAKEDOWN_LADDER_BATCH = env_int("TAKEDOWN_LADDER_BATCH", 20, minimum=1)
+# The contacts tick (its own task, every minute) discovers the ladder's hosts one after another
+# within this many seconds in all; a discovery still running then is cut short (unknown). At
+# most 50: the tick must end before the next one starts, a minute later, or two ticks would
+# look the same hosts up at once.
+TAKEDOWN_DISCOVERY_BUDGET_SECONDS = env_int("TAKEDOWN_DISCOVERY_BUDGET_SECONDS", 40, minimum=5, maximum=50)
 
 # Retention (takedown.retention, daily). A URL check older than this many days is deleted unless
 # the record needs it (0 keeps every check): the latest check of each URL and the checks of URLs

@@ -24,6 +24,12 @@ def housekeeping_tick() -> dict[str, dict[str, int]]:
     }
 
 
+def contacts_tick() -> dict[str, int]:
+    """Every minute, apart from housekeeping: abuse-contact discovery for the ladder's hosts,
+    within its own time budget (a slow registry must not hold up deliveries and rollups)."""
+    return escalation.contacts_discover_due(budget_seconds=settings.TAKEDOWN_DISCOVERY_BUDGET_SECONDS)
+
+
 def recheck_tick() -> int:
     """Every minute: check what is due, within a budget shorter than the tick."""
     return rechecks.run_due(budget_seconds=settings.TAKEDOWN_TICK_BUDGET_SECONDS)

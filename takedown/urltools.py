@@ -128,6 +128,19 @@ def _v4_int_is_public(n: int) -> bool:
     return i < 0 or n > _V4_ENDS[i]
 
 
+def embedded_ipv4(addr: IPv4Address | IPv6Address) -> IPv4Address | IPv6Address:
+    """The IPv4 address an IPv6 address stands for where it is only a wrapper around one
+    (IPv4-mapped ::ffff:0:0/96, IPv4-translated ::ffff:0:0:0/96, NAT64 64:ff9b::/96), else the
+    address itself: whose network it is, and which CDN's range it is in, is the IPv4
+    address's (is_public_ip judges the same forms by it)."""
+    if addr.version == 4:
+        return addr
+    n = int(addr)
+    if n >> 32 in (0xFFFF, 0xFFFF0000, 0x0064FF9B_00000000_00000000):
+        return IPv4Address(n & 0xFFFFFFFF)
+    return addr
+
+
 def is_public_ip(addr: IPv4Address | IPv6Address) -> bool:
     """True only for a unicast address on the public internet.
 

@@ -9,10 +9,12 @@ under it, ICANN's RDAP profile). Every organisation, address and name here is fi
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -66,17 +68,99 @@ class Registry:
         self.address = address
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # The same routes over TLS (security.txt is read over https only), with a certificate
+        # of the test authority (loopback_ca) for every name the tests pin.
+        self.tls_server = ThreadingHTTPServer((address, 0), Handler)
+        self.tls_server.daemon_threads = True
+        self.tls_server.socket = (
+            loopback_ca().server_context().wrap_socket(self.tls_server.socket, server_side=True)
+        )
+        self.tls_port = self.tls_server.server_address[1]
+        self.tls_thread = threading.Thread(target=self.tls_server.serve_forever, daemon=True)
 
     def base(self, host: str, path: str = "/") -> str:
         return f"http://{host}:{self.port}{path}"
 
+    def site(self, host: str, path: str = "/") -> str:
+        """A site's URL on the TLS port."""
+        return f"https://{host}:{self.tls_port}{path}"
+
     def __enter__(self) -> Registry:
         self.thread.start()
+        self.tls_thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        for server in (self.server, self.tls_server):
+            server.shutdown()
+            server.server_close()
+
+
+class LoopbackCA:
+    """A certificate authority for the loopback sites: its certificate goes into a bundle that
+    SSL_CERT_FILE points at (the client trusts it as it trusts the system's store)."""
+
+    NAMES = ("clips.example.net", "files.example.net", "edge.example.net", "*.example.net", "*.test",
+             "clips.azurewebsites.net")  # fmt: skip
+
+    def __init__(self) -> None:
+        import datetime
+        import ipaddress
+        import tempfile
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        now = datetime.datetime.now(datetime.UTC)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "takedown test CA")])
+        ca = (
+            x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+            .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )  # fmt: skip
+        key = ec.generate_private_key(ec.SECP256R1())
+        sans = [x509.DNSName(n) for n in self.NAMES] + [x509.IPAddress(ipaddress.ip_address("127.0.0.2"))]
+        leaf = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "clips.example.net")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )  # fmt: skip
+        self.directory = Path(tempfile.mkdtemp(prefix="takedown-ca-"))
+        self.bundle = self.directory / "ca.pem"
+        self.bundle.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        self.chain = self.directory / "site.pem"
+        self.chain.write_bytes(
+            leaf.public_bytes(serialization.Encoding.PEM)
+            + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        )  # fmt: skip
+
+    def server_context(self):
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.chain)
+        return context
+
+
+@functools.cache
+def loopback_ca() -> LoopbackCA:
+    return LoopbackCA()
 
 
 def write_bootstrap(directory: Path, *, ipv4: dict[str, str], dns: dict[str, str], cdn_ranges=()) -> Path:
@@ -274,9 +358,11 @@ def registrar_domain(domain: str) -> dict:
     }
 
 
-SECURITY_TXT = """# Our security contacts
+# Half a year ahead of whenever the tests run: the file is current (RFC 9116 §2.5.5).
+SECURITY_TXT_EXPIRES = (datetime.now(UTC) + timedelta(days=180)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+SECURITY_TXT = f"""# Our security contacts
 Contact: mailto:takedown@clips.example.net
 Contact: https://clips.example.net/report
-Expires: 2027-12-31T23:00:00.000Z
+Expires: {SECURITY_TXT_EXPIRES}
 Preferred-Languages: en, ko
 """

@@ -10,17 +10,20 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from takedown.contacts import bootstrap, discovery
 from takedown.probing import ProbeConfig
 from tests.probe_servers import StubResolver, canary
 from tests.rdap_servers import (
     SECURITY_TXT,
+    SECURITY_TXT_EXPIRES,
     Registry,
     Reply,
     apnic_network,
     arin_network,
     krnic_network,
+    loopback_ca,
     registrar_domain,
     write_bootstrap,
 )
@@ -29,8 +32,10 @@ SITE = "127.0.0.2"  # the "public" address: the registry server and the sites li
 
 
 @pytest.fixture
-def registry(settings):
+def registry(settings, monkeypatch):
     settings.TAKEDOWN_CONTACTS_EXTRA_SUFFIXES = ["test"]  # the fixtures' registries and hosts
+    # The client trusts the loopback sites' authority as it trusts the system's store.
+    monkeypatch.setenv("SSL_CERT_FILE", str(loopback_ca().bundle))
     with Registry(SITE) as r:
         yield r
 
@@ -45,7 +50,7 @@ def _config(registry, *extra_ports: int, **names) -> ProbeConfig:
         **names,
     }
     return ProbeConfig(
-        allowed_ports=frozenset({80, 443, registry.port, *extra_ports}),
+        allowed_ports=frozenset({80, 443, registry.port, registry.tls_port, *extra_ports}),
         treat_as_public=frozenset({SITE}),
         resolver=StubResolver(table),
         connect_timeout=1.0,
@@ -81,7 +86,7 @@ def test_it_finds_the_abuse_desk_arin_nests_under_the_org_and_the_registrar(regi
         body=registrar_domain("example.net")
     )
     result = _discover(
-        f"http://clips.example.net:{registry.port}/v/1", _config(registry), _data(tmp_path, registry)
+        f"https://clips.example.net:{registry.tls_port}/v/1", _config(registry), _data(tmp_path, registry)
     )
 
     assert result.host == "clips.example.net" and result.addresses == [SITE]
@@ -113,7 +118,7 @@ def test_it_follows_apnic_to_krnic_for_korean_space(registry, tmp_path):
     )
     registry.routes[("rdap.kisa.test", f"/ip/{SITE}")] = Reply(body=krnic_network(SITE))
     result = _discover(
-        f"http://clips.example.net:{registry.port}/",
+        f"https://clips.example.net:{registry.tls_port}/",
         _config(registry),
         _data(tmp_path, registry, rir="apnic"),
     )
@@ -127,7 +132,7 @@ def test_it_reads_the_sites_security_txt(registry, tmp_path):
         body=SECURITY_TXT, headers={"Content-Type": "text/plain"}
     )
     result = _discover(
-        f"http://clips.example.net:{registry.port}/v/1", _config(registry), _data(tmp_path, registry)
+        f"https://clips.example.net:{registry.tls_port}/v/1", _config(registry), _data(tmp_path, registry)
     )
     site = [c for c in result.contacts if c.rung == "site"]
     assert [(c.email, c.url) for c in site] == [
@@ -141,7 +146,7 @@ def test_an_address_in_cloudflares_ranges_makes_cloudflare_the_recipient_and_hid
     registry, tmp_path
 ):
     data = _data(tmp_path, registry, cdn_ranges=[f"{SITE}/32"])
-    result = _discover(f"http://clips.example.net:{registry.port}/", _config(registry), data)
+    result = _discover(f"https://clips.example.net:{registry.tls_port}/", _config(registry), data)
     cdn = _by_rung(result)[("cdn", "cdn_ranges")]
     assert (cdn.name, cdn.url, cdn.source_url) == (
         "Cloudflare",
@@ -200,7 +205,9 @@ def test_a_misbehaving_rdap_server_gives_unknown_and_no_request_reaches_a_privat
             )
             config = _config(registry, trap.port)
             found = await discovery.discover(
-                f"http://clips.example.net:{registry.port}/", config=config, data=_data(tmp_path, registry)
+                f"https://clips.example.net:{registry.tls_port}/",
+                config=config,
+                data=_data(tmp_path, registry),
             )
             return found, trap.accepted
 
@@ -246,7 +253,7 @@ def test_a_name_that_is_not_a_host_is_refused_before_anything_is_asked():
 def pinned(settings, registry, tmp_path):
     """The project's settings pointed at the loopback registry, as the recheck tests do."""
     settings.TAKEDOWN_PROBE_ALLOW_LOOPBACK = True
-    settings.TAKEDOWN_PROBE_EXTRA_PORTS = [registry.port]
+    settings.TAKEDOWN_PROBE_EXTRA_PORTS = [registry.port, registry.tls_port]
     settings.TAKEDOWN_PROBE_TIMEOUT = 2
     settings.TAKEDOWN_PROBE_RESOLVE = {
         name: [SITE]
@@ -271,15 +278,18 @@ def pinned(settings, registry, tmp_path):
 
 
 @pytest.mark.django_db
-def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pinned, staff):
+def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pinned, agency, artist, staff):
     from takedown.contacts import services
     from takedown.models import AbuseContact
+    from tests.notices_setup import import_urls
 
-    target = f"http://clips.example.net:{pinned.port}/v/1"
+    import_urls(agency, artist, ["https://clips.example.net/v/1"])  # the agency's business
+
+    target = f"https://clips.example.net:{pinned.tls_port}/v/1"
     first = services.host_discover(target=target)
     # The spec's order (CDN, host, registrar); the site's own security.txt contacts last, and
     # only for information: the site's operator must not choose the agency's first recipient.
-    assert [c.rung for c in services.host_contacts("clips.example.net")] == [
+    assert [c.rung for c in services.host_contacts("clips.example.net", agency_id=staff.agency_id)] == [
         "host",
         "registrar",
         "site",
@@ -297,18 +307,24 @@ def test_it_caches_a_hosts_lookup_and_keeps_staffs_contacts_over_rediscovery(pin
         contact_id=discovered.pk,
     )  # fmt: skip
     assert corrected.by_staff
-    # Rediscovery finds the corrected address again: it stays set aside.
+    assert corrected.agency_id == staff.agency_id
+    # Rediscovery finds the corrected address again: it stays set aside for this agency, and
+    # stays the shared fact it is for the others.
     services.host_discover(target=target, force=True)
-    assert AbuseContact.objects.get(pk=discovered.pk).is_current is False
+    assert AbuseContact.objects.get(pk=discovered.pk).is_current is True
+    mine = services.recipients("clips.example.net", agency_id=staff.agency_id)
+    assert [c.email for c in mine if c.rung == "host"] == ["legal@blueharbor-hosting.test"]
     assert [c.email for c in services.recipients("clips.example.net") if c.rung == "host"] == [
-        "legal@blueharbor-hosting.test"
+        "abuse@blueharbor-hosting.test"
     ]
     # The registry now answers without an abuse contact: the discovered one goes, staff's stays.
     pinned.routes[("rdap.arin.test", f"/registry/ip/{SITE}")] = Reply(
         body={**arin_network(SITE), "entities": []}
     )
     services.host_discover(target=target, force=True)
-    hosts = [c for c in services.host_contacts("clips.example.net") if c.rung == "host"]
+    hosts = [
+        c for c in services.host_contacts("clips.example.net", agency_id=staff.agency_id) if c.rung == "host"
+    ]
     assert [c.email for c in hosts] == ["legal@blueharbor-hosting.test"]
     assert AbuseContact.objects.get(pk=discovered.pk).is_current is False
     lookup = services.host_discover(target=target)
@@ -323,7 +339,7 @@ def test_a_lookup_where_nothing_answered_is_asked_again_within_the_hour(pinned, 
     lookup = services.host_discover(target="http://private.example.net/")
     assert [s["outcome"] for s in lookup.steps] == ["unknown"]
     assert lookup.expires_at - lookup.looked_up_at == services.UNKNOWN_TTL
-    good = services.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    good = services.host_discover(target=f"https://clips.example.net:{pinned.tls_port}/")
     assert good.expires_at - good.looked_up_at == timedelta(hours=settings.TAKEDOWN_CONTACTS_TTL_HOURS)
 
 
@@ -341,7 +357,7 @@ def test_staff_cannot_save_a_contact_without_an_address(staff):
 @pytest.mark.django_db
 def test_the_contacts_command_prints_what_it_found_with_sources(pinned):
     out = io.StringIO()
-    call_command("contacts", f"http://clips.example.net:{pinned.port}/v/1", stdout=out)
+    call_command("contacts", f"https://clips.example.net:{pinned.tls_port}/v/1", stdout=out)
     text = out.getvalue()
     assert "addresses: 127.0.0.2" in text
     assert (
@@ -427,7 +443,7 @@ def test_a_rediscovery_where_a_registry_fails_keeps_the_contacts_it_could_not_ch
     from takedown.contacts import services
     from takedown.models import AbuseContact
 
-    target = f"http://clips.example.net:{pinned.port}/"
+    target = f"https://clips.example.net:{pinned.tls_port}/"
     services.host_discover(target=target)
     before = set(AbuseContact.objects.current().values_list("rung", "email"))
     assert ("host", "abuse@blueharbor-hosting.test") in before and (
@@ -485,7 +501,9 @@ def test_the_registrar_is_asked_about_the_domain_it_registered_not_a_private_suf
         body=registrar_domain("azurewebsites.net")
     )
     config = _config(registry, **{"clips.azurewebsites.net": [SITE]})
-    result = _discover(f"http://clips.azurewebsites.net:{registry.port}/", config, _data(tmp_path, registry))
+    result = _discover(
+        f"https://clips.azurewebsites.net:{registry.tls_port}/", config, _data(tmp_path, registry)
+    )
     step = next(s for s in result.steps if s.source == "rdap_domain")
     assert step.outcome == "found", step
     assert ("rdap.registry.test", "/domain/azurewebsites.net") in registry.hits
@@ -506,3 +524,91 @@ def test_a_registry_name_with_terminal_escapes_is_read_without_them():
     }  # fmt: skip
     (party,) = parsing.read_network(json.dumps(network).encode()).abuse
     assert party.name == "Evil ]0;pwned Hosting Ltd"
+
+
+# ------------------------------------------------------------------ security.txt (RFC 9116)
+
+
+def _site_step(result):
+    return next(s for s in result.steps if s.source == "security_txt")
+
+
+def test_security_txt_is_read_over_https_only(registry, tmp_path):
+    # A plain-http site: its file is asked for on https's own port (nothing listens there), never
+    # over the plain port the page was on.
+    registry.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(body=SECURITY_TXT)
+    result = _discover(
+        f"http://clips.example.net:{registry.port}/v/1", _config(registry), _data(tmp_path, registry)
+    )
+    step = _site_step(result)
+    assert step.url == "https://clips.example.net/.well-known/security.txt" and step.outcome == "unknown"
+    assert ("clips.example.net", "/.well-known/security.txt") not in registry.hits
+    assert not [c for c in result.contacts if c.rung == "site"]
+
+    # Over https, a redirect to plain http is not followed.
+    registry.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(
+        301, b"", {"Location": f"http://clips.example.net:{registry.port}/plain/security.txt"}
+    )
+    registry.routes[("clips.example.net", "/plain/security.txt")] = Reply(body=SECURITY_TXT)
+    result = _discover(
+        registry.site("clips.example.net", "/v/1"), _config(registry), _data(tmp_path, registry)
+    )
+    step = _site_step(result)
+    assert step.outcome == "unknown" and "not https" in step.detail
+    assert ("clips.example.net", "/plain/security.txt") not in registry.hits
+    assert not [c for c in result.contacts if c.rung == "site"]
+
+
+@pytest.mark.django_db
+def test_an_expired_security_txt_is_not_used_and_the_lookup_says_so(pinned):
+    from takedown.contacts import services
+    from takedown.models import AbuseContact
+
+    target = pinned.site("clips.example.net", "/v/1")
+    services.host_discover(target=target)
+    assert AbuseContact.objects.current().filter(source="security_txt").count() == 2
+    expired = SECURITY_TXT.replace(f"Expires: {SECURITY_TXT_EXPIRES}", "Expires: 2025-01-31T00:00:00Z")
+    pinned.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(body=expired)
+    lookup = services.host_discover(target=target, force=True)
+    step = next(s for s in lookup.steps if s["source"] == "security_txt")
+    assert step["outcome"] == "none"
+    assert step["detail"] == "expired on 2025-01-31 00:00 UTC (RFC 9116): its contacts are not used"
+    assert not AbuseContact.objects.current().filter(source="security_txt").exists()
+
+    # A file without an Expires: field is read, and the lookup says what it lacks.
+    undated = SECURITY_TXT.replace(f"Expires: {SECURITY_TXT_EXPIRES}\n", "")
+    pinned.routes[("clips.example.net", "/.well-known/security.txt")] = Reply(body=undated)
+    lookup = services.host_discover(target=target, force=True)
+    step = next(s for s in lookup.steps if s["source"] == "security_txt")
+    assert step["outcome"] == "found" and "no valid Expires: field" in step["detail"]
+
+
+@pytest.mark.django_db
+def test_a_security_txt_expires_in_rfc_5322_form_is_read_and_an_unreadable_one_makes_the_file_unusable(
+    pinned,
+):
+    from takedown.contacts import services
+    from takedown.models import AbuseContact
+
+    target = pinned.site("clips.example.net", "/v/1")
+    route = ("clips.example.net", "/.well-known/security.txt")
+
+    def served(expires: str):
+        body = SECURITY_TXT.replace(f"Expires: {SECURITY_TXT_EXPIRES}", f"Expires: {expires}")
+        pinned.routes[route] = Reply(body=body)
+        lookup = services.host_discover(target=target, force=True)
+        return next(s for s in lookup.steps if s["source"] == "security_txt")
+
+    step = served("Fri, 31 Jan 2025 00:00:00 +0000")  # the drafts' date form, long past
+    assert step["outcome"] == "none" and step["detail"].startswith("expired on 2025-01-31 00:00 UTC")
+    assert not AbuseContact.objects.current().filter(source="security_txt").exists()
+
+    ahead = timezone.now() + timedelta(days=30)
+    step = served(ahead.strftime("%a, %d %b %Y %H:%M:%S +0000"))
+    assert step["outcome"] == "found" and "Expires" not in step["detail"]
+    assert AbuseContact.objects.current().filter(source="security_txt").count() == 2
+
+    step = served("next spring")
+    assert step["outcome"] == "none"
+    assert "'next spring' is not a date" in step["detail"] and "its contacts are not used" in step["detail"]
+    assert not AbuseContact.objects.current().filter(source="security_txt").exists()

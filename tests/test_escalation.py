@@ -32,7 +32,7 @@ def mail(settings, smtp_server):
 def unlisted(pinned, agency, artist, platforms, templates, staff):  # noqa: F811
     # Staff look the host up once (the site serves its security.txt on the test port), and
     # record the CDN in front of it, which the ladder asks first.
-    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    contacts.host_discover(target=f"https://clips.example.net:{pinned.tls_port}/")
     contacts.contact_save(user=staff, host="clips.example.net", rung="cdn", name="Edge CDN",
                           email="abuse@edge-cdn.test")  # fmt: skip
     (url,) = import_urls(agency, artist, [URL])
@@ -77,8 +77,9 @@ def test_an_unlisted_hosts_url_overdue_is_escalated_to_its_hosting_provider_and_
     assert [m["To"] for m in mail] == ["abuse@edge-cdn.test"]
 
     url = _overdue(unlisted)
-    assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 1}
-    assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 0}  # one undecided step at a time
+    assert escalation.contacts_discover_due() == {"looked_up": 0, "deferred": 0}  # looked up already
+    assert escalation.escalations_sweep() == {"drafted": 1}
+    assert escalation.escalations_sweep() == {"drafted": 0}  # one undecided step at a time
     (step,) = url.escalation_steps.all()
     assert (step.rung, step.state) == ("host", "drafted")
     notice = step.notice
@@ -156,6 +157,7 @@ def test_the_ladder_ends_with_search_engine_delisting_and_says_where_no_recipien
     assert first.contact.source == "staff"
     _send(first, staff, legal)
     url = _overdue(url)
+    escalation.contacts_discover_due()  # the contacts tick looks the host up first
     escalation.escalations_sweep()
     steps = {s.rung: s for s in url.escalation_steps.all()}
     # No host contact is worth saying; no CDN or security.txt is not.
@@ -252,10 +254,14 @@ def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(
     assert response.status_code == 302
     mine = AbuseContact.objects.get(email="legal@blueharbor-hosting.test")
     assert (mine.host, mine.source, mine.added_by) == ("clips.example.net", "staff", staff)
-    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/", force=True)
-    hosts = [c.email for c in contacts.host_contacts("clips.example.net") if c.rung == "host"]
+    contacts.host_discover(target=f"https://clips.example.net:{pinned.tls_port}/", force=True)
+    hosts = [
+        c.email for c in contacts.host_contacts("clips.example.net", agency_id=agency.pk) if c.rung == "host"
+    ]
     assert hosts == ["legal@blueharbor-hosting.test", "abuse@blueharbor-hosting.test"]  # staff's first
-    # Correcting a discovered contact makes staff's own and retires the discovered one.
+    assert mine.agency == agency
+    # Correcting a discovered contact makes the agency's own and sets the discovered one aside
+    # for this agency (it stays a current, shared fact).
     found = AbuseContact.objects.get(email="abuse@blueharbor-hosting.test")
     response = client.post(
         reverse("admin:takedown_abusecontact_change", args=[found.pk]),
@@ -264,7 +270,8 @@ def test_staff_add_a_contact_in_the_admin_and_it_is_kept_over_rediscovery(
     )  # fmt: skip
     assert response.status_code == 302 and "q=clips.example.net" in response.url
     found.refresh_from_db()
-    assert found.is_current is False
+    assert found.is_current is True and found.set_asides.get().agency == agency
+    assert found not in contacts.host_contacts("clips.example.net", agency_id=agency.pk)
     corrected = AbuseContact.objects.get(email="abuse-kr@blueharbor-hosting.test")
     assert corrected.by_staff and "Corrects:" in corrected.note
     response = client.post(
@@ -281,7 +288,7 @@ def test_the_api_lists_a_hosts_contacts_with_their_sources(pinned, agency, artis
     from takedown.tokens import token_issue
 
     cache.clear()
-    contacts.host_discover(target=f"http://clips.example.net:{pinned.port}/")
+    contacts.host_discover(target=f"https://clips.example.net:{pinned.tls_port}/")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
     # Which hosts an agency pursues is its own business: none of its URLs is on this host yet.
@@ -314,6 +321,7 @@ def _exhausted(pinned, agency, artist, staff, legal):  # noqa: F811
     (first,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
     _send(first, staff, legal)
     url = _overdue(url)
+    escalation.contacts_discover_due()
     escalation.escalations_sweep()
     assert url.escalation_steps.get(rung="host").state == "no_recipient"
     search = url.escalation_steps.get(rung="search")
@@ -364,7 +372,7 @@ def test_a_rung_that_had_no_recipient_is_drafted_once_staff_add_its_contact(
     assert "no hosting provider contact" in step.reason  # when it had none stays on the timeline
 
 
-def test_a_discovery_that_fails_is_recorded_as_unknown_and_the_sweep_goes_on(
+def test_a_discovery_that_fails_is_recorded_as_unknown_its_host_waits_and_the_sweep_goes_on(
     unlisted,
     agency,
     artist,
@@ -390,9 +398,14 @@ def test_a_discovery_that_fails_is_recorded_as_unknown_and_the_sweep_goes_on(
     broken.mkdir()
     (broken / "dns.json").write_text('{"services": 5}')
     settings.TAKEDOWN_CONTACTS_DATA_DIR = broken
-    assert escalation.escalations_sweep() == {"looked_up": 0, "drafted": 2}
+    assert escalation.contacts_discover_due() == {"looked_up": 0, "deferred": 0}
     lookup = HostLookup.objects.get(host="files.example.net")
+    # The other host's ladder goes on; this one waits: no source has answered for it yet, and
+    # its hosting provider's desk must not be passed by as unknown.
+    assert escalation.escalations_sweep() == {"drafted": 1}
+    assert not other.escalation_steps.exists()
     assert [s["outcome"] for s in lookup.steps] == ["unknown"]
+    assert lookup.answered_at is None
     assert lookup.expires_at - lookup.looked_up_at == contacts.UNKNOWN_TTL
 
 
@@ -419,14 +432,28 @@ def test_a_skip_after_reject_and_revise_leaves_no_escalation_notice_in_flight(un
     assert not again.items.exists()  # the skipped rung's draft no longer lists the URL
 
 
-def test_an_escalation_draft_fails_presend_once_its_url_is_no_longer_overdue(unlisted, staff, legal, mail):
+def test_a_url_withdrawn_after_its_escalation_was_drafted_leaves_the_draft_and_closes_the_step(
+    unlisted, staff, legal, mail
+):
     first, url, step = _escalated(unlisted, staff, legal)
-    assert notices.presend_problems(step.notice) == []
+    draft = step.notice
+    assert notices.presend_problems(draft) == []
     notices.notice_withdraw(notice_id=first.pk, user=legal, reason="sent to the wrong address")
     url.refresh_from_db()
+    step.refresh_from_db()
     assert url.status == "open"
-    problems = notices.presend_problems(step.notice)
-    assert any("not live past a deadline" in p for p in problems), problems
+    assert not draft.items.exists()  # the unsent draft no longer lists it
+    assert draft.events.last().reason == f"URL #{url.pk} is open: it left this escalation draft."
+    assert (step.state, step.reason) == ("closed", "The URL is open.")
+    assert escalation.escalations_sweep()["drafted"] == 0
+    # Notified again, and again live past the deadline: the closed step is asked again.
+    (again,), _ = notices.notices_prepare(user=staff, url_ids=[url.pk])
+    _send(again, staff, legal)
+    url = _overdue(url)
+    assert escalation.escalations_sweep()["drafted"] == 1
+    step.refresh_from_db()
+    assert step.state == "drafted" and step.reason.startswith("Earlier (")
+    assert step.notice.items.filter(url=url).exists()
 
 
 def test_another_agency_sees_neither_the_hosts_nor_the_contacts_of_an_agencys_urls(

@@ -36,6 +36,9 @@ def test_it_refuses_a_malformed_or_too_small_integer(monkeypatch):
     monkeypatch.setenv("X_NUM", "0")
     with pytest.raises(ConfigError, match="at least 1"):
         env_int("X_NUM", 5, minimum=1)
+    monkeypatch.setenv("X_NUM", "51")
+    with pytest.raises(ConfigError, match="X_NUM=51 must be at most 50"):
+        env_int("X_NUM", 5, minimum=1, maximum=50)
 
 
 def test_it_parses_database_urls():
@@ -87,6 +90,16 @@ def test_it_stops_at_start_up_on_a_malformed_value(tmp_path):
     result = _manage("check", env={"DEBUG": "ture", "TAKEDOWN_VAR_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "DEBUG='ture' is not a boolean" in result.stderr
+
+
+def test_it_refuses_a_discovery_budget_longer_than_the_contacts_tick(tmp_path):
+    result = _manage(
+        "check", env={"TAKEDOWN_DISCOVERY_BUDGET_SECONDS": "120", "TAKEDOWN_VAR_DIR": str(tmp_path)}
+    )
+    assert result.returncode != 0
+    assert "TAKEDOWN_DISCOVERY_BUDGET_SECONDS=120 must be at most 50" in result.stderr
+    ok = _manage("check", env={"TAKEDOWN_DISCOVERY_BUDGET_SECONDS": "50", "TAKEDOWN_VAR_DIR": str(tmp_path)})
+    assert ok.returncode == 0, ok.stderr
 
 
 def test_it_requires_a_secret_key_in_production(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -16,7 +17,7 @@ from takedown import escalation
 from takedown.admin.base import AgencyScoped, ReadOnly
 from takedown.contacts import services
 from takedown.errors import Conflict, Invalid, NotAllowed
-from takedown.models import AbuseContact, EscalationStep, HostLookup, InfringingURL
+from takedown.models import AbuseContact, ContactSetAside, EscalationStep, HostLookup, InfringingURL
 from takedown.roles import role_has
 
 
@@ -31,12 +32,51 @@ class AbuseContactAdmin(AgencyScoped, admin.ModelAdmin):
     """Staff add a contact, or correct a discovered one (theirs is kept over rediscovery)."""
 
     form = ContactForm
-    list_display = ["host", "rung", "name", "email", "url", "source", "is_current", "found_at"]
+    list_display = [
+        "host",
+        "rung",
+        "name",
+        "email",
+        "url",
+        "source",
+        "is_current",
+        "shown_set_aside",
+        "found_at",
+    ]
     list_filter = ["rung", "source", "is_current"]
     search_fields = ["host", "name", "email"]
-    readonly_fields = ["source", "source_url", "raw_sha256", "found_at", "is_current", "added_by"]
-    actions = ["discover_again"]
+    readonly_fields = ["agency", "source", "source_url", "raw_sha256", "found_at", "is_current", "added_by"]
+    actions = ["discover_again", "set_aside"]
     change_list_template = "admin/takedown/abusecontact/change_list.html"
+
+    def get_queryset(self, request):
+        # Set aside by the viewer's agency (a superuser sees any agency's set-asides).
+        mine = ContactSetAside.objects.filter(contact=OuterRef("pk"))
+        if not request.user.is_superuser:
+            mine = mine.filter(agency_id=request.user.agency_id)
+        return super().get_queryset(request).annotate(set_aside_here=Exists(mine))
+
+    @admin.display(description=_("set aside"), boolean=True)
+    def shown_set_aside(self, obj: AbuseContact) -> bool:
+        return bool(getattr(obj, "set_aside_here", False))
+
+    @admin.action(
+        description=_("Set the selected discovered contacts aside for your agency"), permissions=["change"]
+    )
+    def set_aside(self, request, queryset):
+        done = 0
+        for contact in queryset.exclude(source=AbuseContact.Source.STAFF)[:100]:
+            try:
+                services.contact_set_aside(
+                    user=request.user, contact_id=contact.pk, reason=str(_("Set aside by staff in the admin"))
+                )
+                done += 1
+            except (Invalid, NotAllowed) as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return
+        self.message_user(
+            request, _("%(n)d contact(s) set aside for your agency.") % {"n": done}, messages.SUCCESS
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False  # a sent notice may name it; correct it instead
@@ -162,6 +202,9 @@ class EscalationStepAdmin(ReadOnly, AgencyScoped, admin.ModelAdmin):
             **(extra_context or {}),
             "skip_form": SkipForm(),
             "may_skip": role_has(request.user, "review_notice"),
+            # A draft, a rejected notice waiting for its revision, a cancelled one: legal may
+            # pass over the rung instead.
+            "skippable_states": [*escalation.UNDECIDED, EscalationStep.State.CANCELLED],
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -207,7 +250,7 @@ class EscalationStepInline(admin.TabularInline):
 
 def host_contacts_html(url: InfringingURL) -> str:
     """The URL page's list of its host's contacts, each with where it came from."""
-    rows = services.host_contacts(url.host)
+    rows = services.host_contacts(url.host, agency_id=url.agency_id)
     if not rows:
         return format_html(
             "{} <code>python manage.py contacts {}</code>",

@@ -424,7 +424,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             return
         for host in hosts[:10]:
             lookup = contact_services.host_discover(target=host)
-            found = len(contact_services.host_contacts(lookup.host))
+            found = len(contact_services.host_contacts(lookup.host, agency_id=request.user.agency_id))
             self.message_user(
                 request, _("%(host)s: %(n)d contact(s).") % {"host": host, "n": found}, messages.SUCCESS
             )

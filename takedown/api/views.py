@@ -143,8 +143,9 @@ class PlatformViewSet(APIBase, mixins.ListModelMixin, viewsets.GenericViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="Abuse contacts of hosts no registry platform covers, with their sources",
-        description="Current contacts (discovered or recorded by staff), shared by every agency. "
-        "Filter by `host`.",
+        description="Current contacts of the hosts your agency's URLs are on: discovered ones "
+        "(shared facts, the same for every agency) and those your agency's staff recorded (yours "
+        "alone). Filter by `host`.",
         responses=schema.responses({200: AbuseContactSerializer(many=True)}, 400, 403),
     )
 )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from pathlib import Path
 
+from takedown.urltools import embedded_ipv4
+
 SHIPPED = Path(__file__).resolve().parent / "data"
 KINDS = ("dns", "ipv4", "ipv6", "asn")
 
@@ -46,7 +48,7 @@ class Bootstrap:
 
     def rdap_for_address(self, address: str) -> str | None:
         """The base URL of the RDAP server for this address (longest prefix wins)."""
-        addr = ip_address(address)
+        addr = embedded_ipv4(ip_address(address))
         kind = "ipv4" if isinstance(addr, IPv4Address) else "ipv6"
         best, best_len = None, -1
         for entries, urls in self.services.get(kind, ()):
@@ -70,7 +72,7 @@ class Bootstrap:
         return None
 
     def cdn_for(self, address: str) -> Cdn | None:
-        addr: IPv4Address | IPv6Address = ip_address(address)
+        addr: IPv4Address | IPv6Address = embedded_ipv4(ip_address(address))
         for cdn in self.cdns:
             if any(addr.version == net.version and addr in net for net in cdn.networks):
                 return cdn

@@ -16,6 +16,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from ipaddress import ip_address
 
 from yarl import URL
 
@@ -24,7 +25,7 @@ from takedown.contacts.bootstrap import Bootstrap
 from takedown.contacts.fetching import Answer, SafeClient
 from takedown.probing.safety import NameNotFound, Refused, ResolutionFailed, resolve_host, vet
 from takedown.probing.types import ProbeConfig
-from takedown.urltools import registrable_domain
+from takedown.urltools import embedded_ipv4, registrable_domain
 
 # The order a notice for a host no registry platform covers goes up the ladder: the CDN in front
 # of the site, the network that hosts it, the domain's registrar. The site's own security.txt
@@ -140,7 +141,7 @@ async def _network(client: SafeClient, data: Bootstrap, address: str, result: Di
     if base is None:
         result.steps.append(Step(RDAP_NETWORK, "", UNKNOWN, f"{address}: no RDAP server in the bootstrap"))
         return
-    answer = await client.get(f"{base}ip/{address}", accept=RDAP_ACCEPT)
+    answer = await client.get(f"{base}ip/{embedded_ipv4(ip_address(address))}", accept=RDAP_ACCEPT)
     if not answer.ok:
         result.steps.append(
             Step(RDAP_NETWORK, answer.url, UNKNOWN, f"{address}: {_why(answer)}", answer.sha256)
@@ -199,9 +200,19 @@ async def _registrar(client: SafeClient, data: Bootstrap, host: str, result: Dis
     )
 
 
+def security_txt_url(origin: URL) -> str:
+    """RFC 9116 §3: the file is fetched over https only. An https origin keeps its port; an
+    http one is asked on https's own port (its plain port speaks no TLS)."""
+    if origin.scheme == "https":
+        return str(origin.with_path("/.well-known/security.txt"))
+    return str(
+        URL.build(scheme="https", host=origin.raw_host or "", path="/.well-known/security.txt", encoded=True)
+    )
+
+
 async def _security_txt(client: SafeClient, origin: URL, result: Discovery) -> None:
-    url = str(origin.with_path("/.well-known/security.txt"))
-    answer = await client.get(url, accept="text/plain")
+    url = security_txt_url(origin)
+    answer = await client.get(url, accept="text/plain", https_only=True)
     if answer.status == 404:
         result.steps.append(Step(SECURITY_TXT, url, NONE, "no security.txt", answer.sha256))
         return
@@ -212,6 +223,18 @@ async def _security_txt(client: SafeClient, origin: URL, result: Discovery) -> N
     if not emails and not links:
         result.steps.append(Step(SECURITY_TXT, answer.final_url, NONE, "no Contact: field", answer.sha256))
         return
+    try:
+        expires = parsing.security_txt_expires(answer.body)
+    except parsing.Malformed as exc:
+        # An Expires: nobody can read cannot say the file is current: its contacts are not used.
+        detail = f"{exc} (RFC 9116 §2.5.5): the file cannot be trusted, its contacts are not used"
+        result.steps.append(Step(SECURITY_TXT, answer.final_url, NONE, detail, answer.sha256))
+        return
+    if expires is not None and expires <= result.checked_at:
+        # RFC 9116 §2.5.5: an expired file's data is not to be used; the site said so itself.
+        detail = f"expired on {expires:%Y-%m-%d %H:%M} UTC (RFC 9116): its contacts are not used"
+        result.steps.append(Step(SECURITY_TXT, answer.final_url, NONE, detail, answer.sha256))
+        return
     for email in emails:
         result.contacts.append(
             Found("site", result.host, email, "", SECURITY_TXT, answer.final_url, answer.sha256)
@@ -220,9 +243,10 @@ async def _security_txt(client: SafeClient, origin: URL, result: Discovery) -> N
         result.contacts.append(
             Found("site", result.host, "", link, SECURITY_TXT, answer.final_url, answer.sha256)
         )
-    result.steps.append(
-        Step(SECURITY_TXT, answer.final_url, FOUND, f"{len(emails) + len(links)} contact(s)", answer.sha256)
-    )
+    detail = f"{len(emails) + len(links)} contact(s)"
+    if expires is None:
+        detail += "; no valid Expires: field (RFC 9116 requires one)"
+    result.steps.append(Step(SECURITY_TXT, answer.final_url, FOUND, detail, answer.sha256))
 
 
 async def discover(target: str, *, config: ProbeConfig, data: Bootstrap) -> Discovery:
@@ -274,6 +298,19 @@ def _dedupe(found: list[Found]) -> list[Found]:
     return kept
 
 
-def run(target: str, *, config: ProbeConfig, data: Bootstrap) -> Discovery:
-    """discover() from synchronous code (a command, a task, a request)."""
-    return asyncio.run(discover(target, config=config, data=data))
+def run(target: str, *, config: ProbeConfig, data: Bootstrap, timeout: float | None = None) -> Discovery:
+    """discover() from synchronous code (a command, a task, a request), cut short after
+    ``timeout`` seconds: then one "unknown" step says so and nothing found is kept (a partial
+    answer would retire contacts whose source was merely not reached)."""
+
+    async def bounded() -> Discovery:
+        try:
+            async with asyncio.timeout(timeout):
+                return await discover(target, config=config, data=data)
+        except TimeoutError:
+            origin = origin_of(target)
+            host = (origin.raw_host or "").lower().rstrip(".")
+            why = f"no complete answer within the time budget ({timeout:.0f} s); asked again later"
+            return Discovery(host=host, origin=str(origin), steps=[Step("discovery", host, UNKNOWN, why)])
+
+    return asyncio.run(bounded())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ssl
 from dataclasses import dataclass
 
 import aiohttp
@@ -61,7 +62,11 @@ class SafeClient:
     async def __aenter__(self) -> SafeClient:
         cfg = self.config
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(resolver=VettedResolver(), use_dns_cache=False),
+            # Certificates checked against the system's trust store, read now (SSL_CERT_FILE and
+            # SSL_CERT_DIR are honoured, as by every OpenSSL client).
+            connector=aiohttp.TCPConnector(
+                resolver=VettedResolver(), use_dns_cache=False, ssl=ssl.create_default_context()
+            ),
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,
             timeout=aiohttp.ClientTimeout(
@@ -80,13 +85,17 @@ class SafeClient:
     async def _resolve(self, host: str) -> list[str]:
         return await resolve_host(host, self.config.resolver, self.config.connect_timeout)
 
-    async def get(self, url: str, *, accept: str = "*/*") -> Answer:
+    async def get(self, url: str, *, accept: str = "*/*", https_only: bool = False) -> Answer:
         assert self._session is not None, "use 'async with SafeClient(config)'"
         try:
             fetch = URL(url)
         except (ValueError, TypeError) as exc:
             return Answer(url, url, None, b"", "", f"not a valid URL ({exc})")
         for hop in range(self.config.max_redirects + 1):
+            if https_only and fetch.scheme != "https":
+                # security.txt (RFC 9116 §3): a file, or a redirect, over plain http is not read.
+                where = "" if hop == 0 else f"redirect to {fetch}: "
+                return Answer(url, str(fetch), None, b"", "", f"refused: {where}not https")
             try:
                 target = await vet(fetch, self.config, self._resolve)
             except Refused as exc:

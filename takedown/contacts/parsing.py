@@ -8,9 +8,14 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from takedown.probing.safety import Refused, ip_literal
+from takedown.urltools import is_public_ip
 
 MAX_DEPTH = 4  # entities nest (ARIN: network → org → abuse POC); deeper is not a real answer
 
@@ -68,7 +73,24 @@ def _icann():
 def _clean_link(value: object) -> str:
     if not isinstance(value, str) or not value.startswith("https://") or len(value) > 500:
         return ""
-    return value if not any(c.isspace() for c in value) else ""
+    if any(c.isspace() for c in value):
+        return ""
+    # A link whose host is an address literal must be a public one, judged like the probe's
+    # (an IPv4-mapped or NAT64 address by the IPv4 address inside it). The authority ends at
+    # the first of / ? # and \ (browsers read a backslash as a slash in an https URL), and the
+    # host follows any user part; a percent-escape in the host is refused (browsers decode it,
+    # so https://%31%30.0.0.1/ is 10.0.0.1).
+    rest = value[len("https://") :]
+    end = min((i for i in (rest.find(c) for c in "/?#\\") if i >= 0), default=len(rest))
+    host = rest[:end].rpartition("@")[2]
+    if not host or "%" in host:
+        return ""
+    host = host[1:].partition("]")[0] if host.startswith("[") else host.rpartition(":")[0] or host
+    try:
+        literal = ip_literal(host)
+    except Refused:  # a malformed or non-canonical literal (0x0a000001): no public site's
+        return ""
+    return value if literal is None or is_public_ip(literal) else ""
 
 
 def _vcard(entity: dict) -> tuple[str, list[str], list[str]]:
@@ -204,6 +226,27 @@ def _read_domain(raw: bytes) -> DomainAnswer:
                         abuse.append(party)
     name = data.get("ldhName") if isinstance(data.get("ldhName"), str) else ""
     return DomainAnswer(domain=name.lower()[:255], registrar=registrar, iana_id=iana_id, abuse=tuple(abuse))
+
+
+def security_txt_expires(raw: bytes) -> datetime | None:
+    """The file's Expires: time (RFC 9116 §2.5.5: an RFC 3339 date-time; the RFC 5322 form,
+    "Thu, 31 Dec 2026 23:59:59 +0000", that some files still carry from the drafts, is read
+    too), or None when it has no Expires: field. The first field counts (the RFC allows one).
+    Raises Malformed for a field that is neither: the file's data is then not to be trusted."""
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        field, _, value = line.strip().removeprefix("- ").partition(":")
+        if field.strip().lower() != "expires":
+            continue
+        value = value.strip()
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                raise Malformed(f"Expires: {value[:60]!r} is not a date") from None
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return None
 
 
 def read_security_txt(raw: bytes) -> tuple[list[str], list[str]]:

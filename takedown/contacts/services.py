@@ -14,11 +14,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from takedown import legal
 from takedown.choices import ChannelKind, LegalRoute
 from takedown.contacts import bootstrap, discovery
 from takedown.contacts.fetching import SafeClient
 from takedown.errors import Invalid, NotAllowed
-from takedown.models import AbuseContact, HostLookup, Platform, User
+from takedown.models import AbuseContact, ContactSetAside, HostLookup, Platform, User
 from takedown.probing.types import ProbeConfig
 from takedown.roles import role_has
 
@@ -47,10 +48,16 @@ def host_of(target: str) -> str:
 
 
 def host_discover(
-    *, target: str, force: bool = False, config: ProbeConfig | None = None, now: datetime | None = None
+    *,
+    target: str,
+    force: bool = False,
+    config: ProbeConfig | None = None,
+    now: datetime | None = None,
+    timeout: float | None = None,
 ) -> HostLookup:
     """Discover the abuse contacts of ``target``'s host (a URL or a host name), unless a lookup
-    younger than TAKEDOWN_CONTACTS_TTL_HOURS is cached (``force`` asks again).
+    younger than TAKEDOWN_CONTACTS_TTL_HOURS is cached (``force`` asks again). A discovery that
+    takes longer than ``timeout`` seconds is cut short and recorded as unknown.
 
     The discovered contacts of the host are replaced in one transaction: those found again are
     refreshed, those not found are no longer current (a sent notice may still name them);
@@ -62,7 +69,7 @@ def host_discover(
     cached = HostLookup.objects.filter(host=host, expires_at__gt=now).first()
     if cached is not None and not force:
         return cached
-    found = discovery.run(target, config=config or discovery_config(), data=bootstrap_data())
+    found = discovery.run(target, config=config or discovery_config(), data=bootstrap_data(), timeout=timeout)
     return _store(found, now)
 
 
@@ -73,16 +80,19 @@ def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
         # name pointed somewhere we refuse to go): ask again soon rather than keep it for a week.
         ttl = min(ttl, UNKNOWN_TTL)
     settled = _settled_sources(found)
+    answered = any(step.outcome in (discovery.FOUND, discovery.NONE) for step in found.steps)
     with transaction.atomic():
-        lookup, _created = HostLookup.objects.update_or_create(
-            host=found.host,
-            defaults={
-                "addresses": found.addresses,
-                "steps": [s.__dict__ for s in found.steps],
-                "looked_up_at": now,
-                "expires_at": now + ttl,
-            },
-        )
+        # One discovery of a host stores at a time: two overlapping ones (the contacts tick and
+        # staff's "look up again") would otherwise both insert the same discovered contact.
+        HostLookup.objects.get_or_create(host=found.host, defaults={"looked_up_at": now, "expires_at": now})
+        lookup = HostLookup.objects.select_for_update().get(host=found.host)
+        lookup.addresses = found.addresses
+        lookup.steps = [s.__dict__ for s in found.steps]
+        lookup.looked_up_at = now
+        lookup.expires_at = now + ttl
+        if answered:
+            lookup.answered_at = now
+        lookup.save()
         discovered = AbuseContact.objects.filter(host=found.host).exclude(source=AbuseContact.Source.STAFF)
         kept: list[int] = []
         for f in found.contacts:
@@ -105,14 +115,15 @@ def _store(found: discovery.Discovery, now: datetime) -> HostLookup:
         # Only a source that answered this time (found or none) retires what it said before; a
         # contact whose source did not answer stays as it was.
         discovered.filter(source__in=settled).exclude(pk__in=kept).update(is_current=False)
-        # What staff corrected or set aside is not offered again, whatever discovery says.
-        discovered.filter(suppressed=True).update(is_current=False)
+        # What an agency's staff corrected or set aside stays so for that agency alone
+        # (ContactSetAside): the discovered row itself is a shared fact.
     return lookup
 
 
 def lookup_failed(host: str, why: str, *, now: datetime | None = None) -> HostLookup:
-    """Record a lookup that could not run as "unknown" for an hour (the sweep then moves on to
-    other hosts); the host's contacts are left as they were."""
+    """Record a lookup that could not run as "unknown" for an hour (the contacts tick then moves
+    on to other hosts); the host's contacts are left as they were, and a host no source has
+    answered for yet stays not looked up (answered_at), so the ladder keeps waiting for it."""
     now = now or timezone.now()
     step = discovery.Step("discovery", host, discovery.UNKNOWN, why[:500])
     lookup, _ = HostLookup.objects.update_or_create(
@@ -134,25 +145,42 @@ def _settled_sources(found: discovery.Discovery) -> set[str]:
     return settled
 
 
-def host_contacts(host: str) -> list[AbuseContact]:
-    """A host's current contacts in ladder order (site, CDN, host, registrar); within a step,
-    staff's own before discovered ones."""
-    rows = list(AbuseContact.objects.current().filter(host=host.lower()))
+def host_contacts(host: str, *, agency_id: int | None = None) -> list[AbuseContact]:
+    """A host's current contacts for one agency, in ladder order (CDN, host, registrar, site):
+    its own staff's and the discovered ones it has not set aside; within a step, staff's own
+    before discovered ones. Without an agency: the discovered facts alone."""
+    rows = list(AbuseContact.objects.usable_by(agency_id).filter(host=host.lower()))
     return sorted(rows, key=lambda c: (RUNG_ORDER.get(c.rung, 99), not c.by_staff, c.pk))
 
 
-def recipients(host: str) -> list[AbuseContact]:
-    """The contacts a notice may go to, in ladder order: a security.txt contact is the site
-    operator's own choice and only information (staff may record it as theirs to use it)."""
-    return [c for c in host_contacts(host) if c.source != AbuseContact.Source.SECURITY_TXT]
+def recipients(host: str, *, agency_id: int | None = None) -> list[AbuseContact]:
+    """The contacts an agency's notice may go to, in ladder order: a security.txt contact is
+    the site operator's own choice and only information (staff may record it as theirs to use
+    it)."""
+    return [
+        c for c in host_contacts(host, agency_id=agency_id) if c.source != AbuseContact.Source.SECURITY_TXT
+    ]
 
 
-def first_recipient(host: str, *, after: tuple[str, ...] = ()) -> AbuseContact | None:
-    """The contact a notice for this host goes to first: the first rung not in ``after``."""
-    for contact in recipients(host):
+def first_recipient(
+    host: str, *, agency_id: int | None = None, after: tuple[str, ...] = ()
+) -> AbuseContact | None:
+    """The contact an agency's notice for this host goes to first: the first rung not in
+    ``after``."""
+    for contact in recipients(host, agency_id=agency_id):
         if contact.rung not in after:
             return contact
     return None
+
+
+def _staff_agency(user: User, old: AbuseContact | None) -> int:
+    """The agency a staff decision belongs to: the user's (a superuser correcting an agency's
+    own contact acts for that agency)."""
+    if old is not None and old.agency_id is not None:
+        return old.agency_id
+    if user.agency_id is None:
+        raise Invalid("Contacts recorded by staff belong to an agency: sign in as a member of one.")
+    return user.agency_id
 
 
 def contact_save(
@@ -166,13 +194,22 @@ def contact_save(
     note: str = "",
     contact_id: int | None = None,
 ) -> AbuseContact:
-    """Staff add a contact for a host, or correct one: a corrected discovered contact becomes
-    staff's own (kept over rediscovery) and the discovered one is no longer offered."""
+    """Staff add a contact for a host, or correct one. Both belong to the staff member's agency:
+    a corrected discovered contact becomes the agency's own (kept over rediscovery) and is set
+    aside for that agency only; other agencies keep using the discovered one and never see
+    this agency's contacts. Raises NotAllowed, Invalid (no address, unknown rung, a contact
+    the user cannot see)."""
     if not role_has(user, "change_abusecontact"):
         raise NotAllowed("Your role cannot add or correct abuse contacts.")
     if rung not in AbuseContact.Rung.values:
         raise Invalid(f"{rung!r} is not a recipient kind ({', '.join(AbuseContact.Rung.values)}).")
+    old = None
+    if contact_id is not None:
+        old = AbuseContact.objects.visible_to(user).filter(pk=contact_id).first()
+        if old is None:
+            raise Invalid("No such contact.")
     contact = AbuseContact(
+        agency_id=_staff_agency(user, old),
         host=host,
         rung=rung,
         name=(name or "").strip(),
@@ -191,10 +228,7 @@ def contact_save(
             "; ".join(f"{k}: {' '.join(v)}" if k else " ".join(v) for k, v in messages.items())
         ) from None
     with transaction.atomic():
-        if contact_id is not None:
-            old = AbuseContact.objects.filter(pk=contact_id).first()
-            if old is None:
-                raise Invalid("No such contact.")
+        if old is not None:
             if old.host != contact.host.strip().lower().rstrip("."):
                 raise Invalid(f"Contact #{old.pk} is for {old.host}, not {contact.host}.")
             if old.by_staff and not old.notices.exists():
@@ -203,12 +237,75 @@ def contact_save(
                 old.added_by = user
                 old.save()
                 return old
-            old.is_current = False
-            old.suppressed = not old.by_staff
-            old.save(update_fields=["is_current", "suppressed"])
+            if old.by_staff:
+                # The agency's own contact, already named by a sent notice: kept for the record.
+                old.is_current = False
+                old.save(update_fields=["is_current"])
+            else:
+                _set_aside(
+                    old, agency_id=contact.agency_id, user=user, reason=f"Corrected by staff: {contact}"
+                )
             contact.note = (note + "\n" if note else "") + f"Corrects: {old}"
         contact.save()
+        if old is not None:
+            _drafts_follow(old, contact, agency_id=contact.agency_id, user=user)
     return contact
+
+
+def contact_set_aside(*, user: User, contact_id: int, reason: str) -> AbuseContact:
+    """Staff set a discovered contact aside for their agency (a desk that never answers, a
+    wrong address): its notices and escalations no longer go there; other agencies' do.
+    Raises NotAllowed, Invalid (no reason, not a discovered contact the user can see)."""
+    if not role_has(user, "change_abusecontact"):
+        raise NotAllowed("Your role cannot add or correct abuse contacts.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Say why this contact is set aside.")
+    contact = AbuseContact.objects.visible_to(user).filter(pk=contact_id).first()
+    if contact is None or contact.by_staff:
+        raise Invalid("Only a discovered contact is set aside; correct your agency's own instead.")
+    with transaction.atomic():
+        _set_aside(contact, agency_id=_staff_agency(user, None), user=user, reason=reason)
+    return contact
+
+
+def _drafts_follow(old: AbuseContact, new: AbuseContact, *, agency_id: int, user: User) -> int:
+    """The agency's unsent drafts to a contact its staff just corrected are re-addressed to the
+    correction when it is the same kind of recipient on the same registry row (the route and
+    template stay right); others keep the old contact and are refused at submission, approval and
+    sending (drafting.recipient_problem). Pending and approved notices are not changed here:
+    legal approved those exact bytes, and approval and sending refuse them. Returns how many."""
+    from takedown.choices import NoticeStatus
+    from takedown.models import Notice
+    from takedown.notices.states import record_event
+
+    if new.rung != old.rung or platform_for(new) != platform_for(old):
+        return 0
+    moved = 0
+    drafts = Notice.objects.select_for_update().filter(
+        agency_id=agency_id, contact=old, status=NoticeStatus.DRAFT
+    )
+    for notice in drafts:
+        if not Notice.objects.filter(pk=notice.pk, status=NoticeStatus.DRAFT, contact=old).update(
+            contact=new
+        ):
+            continue
+        moved += 1
+        record_event(
+            notice,
+            user=user,
+            from_status=NoticeStatus.DRAFT,
+            to_status=NoticeStatus.DRAFT,
+            reason=f"Re-addressed to {new}: staff corrected {old}.",
+            data={"contact_from": old.pk, "contact_to": new.pk},
+        )
+    return moved
+
+
+def _set_aside(contact: AbuseContact, *, agency_id: int, user: User, reason: str) -> None:
+    ContactSetAside.objects.get_or_create(
+        contact=contact, agency_id=agency_id, defaults={"by": user, "reason": reason[:1000]}
+    )
 
 
 def unlisted_platform() -> Platform:
@@ -239,6 +336,39 @@ def platform_for(contact: AbuseContact) -> Platform:
                 if platform is not None:
                     return platform
     return unlisted_platform()
+
+
+# Recipients that no statute a notice route invokes binds: a registrar does not host the item
+# (TAKE IT DOWN binds covered platforms, DMCA §512(c) and DSA Art. 16 hosting services, the
+# Korean acts Korean service providers; a foreign registrar is none of these; ICANN's RAA
+# §3.18 obliges it to take and investigate abuse reports under its own terms), and a CDN or
+# reverse proxy with no registry row only passes the item on. They are written to on the
+# platform-policy route, which claims no statutory clock.
+POLICY_ONLY_RUNGS = frozenset({AbuseContact.Rung.REGISTRAR.value, AbuseContact.Rung.CDN.value})
+
+
+def route_for(platform: Platform, url, *, rung: str = "") -> str | None:
+    """The legal route a notice about ``url`` takes to a recipient that hangs on ``platform``.
+
+    A registry platform (the search engine, a CDN with a registry row such as Cloudflare)
+    takes the URL's own route where it has a channel for it, else its own route for the
+    category (legal.default_route) where it has a channel for that; None when it has neither.
+    On the unlisted-host row, a registrar or a CDN (``rung``, see POLICY_ONLY_RUNGS) takes the
+    platform-policy route; the hosting provider's or site's abuse desk takes the URL's own
+    route where it may carry the item, else the category's route for a host no platform
+    covers. The route is never simply the one the URL was first notified on.
+    """
+    route, category = str(url.legal_route), str(url.category)
+    if platform.slug == UNLISTED_SLUG:
+        if str(rung) in POLICY_ONLY_RUNGS:
+            return LegalRoute.PLATFORM_POLICY.value
+        return route if legal.may_carry(route, category) else legal.default_route(None, category)
+    if platform.channel_for(route) is not None and legal.may_carry(route, category):
+        return route
+    fallback = legal.default_route(platform, category)
+    if platform.channel_for(fallback) is not None and legal.may_carry(fallback, category):
+        return fallback
+    return None
 
 
 # -- refreshing the shipped data ----------------------------------------------------------

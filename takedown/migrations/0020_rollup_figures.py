@@ -24,7 +24,7 @@ FILL = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("takedown", "0018_cases_chain"),
+        ("takedown", "0019_contacts_per_agency"),
     ]
 
     operations = [

@@ -37,7 +37,7 @@ from django.utils import formats, timezone
 from takedown.choices import ChannelKind, NoticeStatus
 from takedown.errors import Conflict, Invalid
 from takedown.models import Notice, User
-from takedown.notices.drafting import authority_problems, notice_reference
+from takedown.notices.drafting import authority_problems, notice_reference, standing_problems
 from takedown.notices.states import check, get_notice, move
 from takedown.notices.workflow import mark_sent
 
@@ -138,7 +138,7 @@ class EmailChannel(Channel):
         if connection is None and email_not_configured():
             # The installation lost its mail server since Send: nothing goes anywhere.
             return self._failed(notice, NotConfigured(email_not_configured()))
-        gone = authority_problems(notice)
+        gone = authority_problems(notice) + standing_problems(notice)
         if gone:
             return self._failed(notice, DocumentChanged("Not sent: " + " ".join(gone)))
         try:
@@ -388,6 +388,10 @@ def _authority_holds(notice: Notice) -> None:
     problems = authority_problems(notice)
     if problems:
         raise Invalid("Not sent: " + " ".join(problems))
+    # The recipient and, for an escalation, its URLs: changed since approval, nothing goes.
+    problems = standing_problems(notice)
+    if problems:
+        raise Conflict("Not sent: " + " ".join(problems) + " Cancel it and prepare it again.")
 
 
 def notice_cancel(*, notice_id: int, user: User, reason: str) -> Notice:

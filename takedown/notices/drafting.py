@@ -20,7 +20,17 @@ from takedown import legal, rendering
 from takedown.authority import ItemAuthority, item_authority, missing_documents
 from takedown.choices import Category, ChannelKind, LegalRoute, Locale, NoticeStatus, URLStatus, Verdict
 from takedown.errors import Conflict, Invalid
-from takedown.models import Artist, Authorization, InfringingURL, Notice, NoticeItem, URLCheck, User
+from takedown.models import (
+    AbuseContact,
+    Artist,
+    Authorization,
+    InfringingURL,
+    Notice,
+    NoticeItem,
+    Platform,
+    URLCheck,
+    User,
+)
 from takedown.notices.states import (
     ACTIVE_NOTICE_STATES,
     SENT_STATES,
@@ -64,7 +74,7 @@ def notices_prepare(
     urls = list(qs.select_related("artist").order_by("discovered_at", "pk"))
     groups: dict[tuple[int, int, str, int | None], list[InfringingURL]] = defaultdict(list)
     skipped = 0
-    recipients: dict[str, tuple[int, int] | None] = {}
+    recipients: dict[tuple[int, str], tuple[Platform, AbuseContact] | None] = {}
     for url in urls:
         if not legal.may_carry(url.legal_route, url.category):
             skipped += 1
@@ -73,14 +83,24 @@ def notices_prepare(
             groups[(url.artist_id, url.platform_id, url.legal_route, None)].append(url)
             continue
         # A host no registry platform covers: its first discovered (or staff-given) contact.
-        if url.host not in recipients:
-            recipients[url.host] = _unlisted_recipient(url.host)
-        recipient = recipients[url.host]
+        # Per agency: an agency's own contacts and set-asides are its alone.
+        where = (url.agency_id, url.host)
+        if where not in recipients:
+            recipients[where] = _unlisted_recipient(url.host, url.agency_id)
+        recipient = recipients[where]
         if recipient is None:
             skipped += 1
             continue
-        platform_id, contact_id = recipient
-        groups[(url.artist_id, platform_id, url.legal_route, contact_id)].append(url)
+        platform, contact = recipient
+        # The route suits the recipient (a CDN with a registry row takes its own routes; a
+        # registrar or an unlisted CDN, bound by no statute, the policy route).
+        from takedown.contacts.services import route_for
+
+        route = route_for(platform, url, rung=contact.rung)
+        if route is None:
+            skipped += 1
+            continue
+        groups[(url.artist_id, platform.pk, route, contact.pk)].append(url)
     touched: list[Notice] = []
     with transaction.atomic():
         for key, members in groups.items():
@@ -88,15 +108,15 @@ def notices_prepare(
     return touched, skipped
 
 
-def _unlisted_recipient(host: str) -> tuple[int, int] | None:
-    """(platform id, contact id) of the first recipient known for an unlisted host (the cached
-    discovery: drafting never goes to the network), or None."""
+def _unlisted_recipient(host: str, agency_id: int) -> tuple[Platform, AbuseContact] | None:
+    """(platform, contact) of the agency's first recipient known for an unlisted host (the
+    cached discovery and its own contacts: drafting never goes to the network), or None."""
     from takedown.contacts.services import first_recipient, platform_for
 
-    contact = first_recipient(host)
+    contact = first_recipient(host, agency_id=agency_id)
     if contact is None:
         return None
-    return platform_for(contact).pk, contact.pk
+    return platform_for(contact), contact
 
 
 def _fill_drafts(
@@ -517,6 +537,37 @@ def authority_problems(notice: Notice) -> list[str]:
     return [authority.problem for _item, authority in notice_authorities(notice) if authority.problem]
 
 
+def recipient_problem(notice: Notice) -> str | None:
+    """Why the notice's discovered or staff contact is no longer one its agency writes to: no
+    longer found by discovery, corrected or set aside by the agency's staff (a ContactSetAside),
+    or replaced by a newer contact of the agency's own. None for a registry platform's channel."""
+    if notice.contact_id is None:
+        return None
+    if AbuseContact.objects.usable_by(notice.agency_id).filter(pk=notice.contact_id).exists():
+        return None
+    contact = notice.contact
+    return (
+        f"{contact.name} <{contact.email or contact.url}> is no longer your agency's address for "
+        f"{contact.host} (corrected, set aside, or no longer found): prepare the notice again for the "
+        "host's current contact, or record a corrected one."
+    )
+
+
+def standing_problems(notice: Notice) -> list[str]:
+    """What is asked again at approval and before anything leaves, beyond the authority: the
+    recipient is still one the agency writes to, and every URL of an escalation notice is still
+    live past its deadline with its step for this rung drafted (not withdrawn, removed or
+    skipped since submission). Empty when the notice may go on."""
+    problems = []
+    if problem := recipient_problem(notice):
+        problems.append(problem)
+    if notice.ladder_rung:
+        for item in notice.items.select_related("url"):
+            if problem := _ladder_problem(notice, item.url):
+                problems.append(problem)
+    return problems
+
+
 def _item_problems(notice: Notice, pairs) -> list[str]:
     """What the record lacks for each item: a route that cannot carry it, the work it copies,
     the authority it rests on, the facts TAKE IT DOWN asks for."""
@@ -547,11 +598,8 @@ def _channel_problems(notice: Notice, pairs) -> list[str]:
     platform = notice.platform
     label = notice.get_legal_route_display()
     channel = notice.route_channel
-    if notice.contact_id is not None and not notice.contact.is_current:
-        return [
-            f"The address of {notice.contact.name} is no longer current for {notice.contact.host}: "
-            "discover the host's contacts again or record a corrected one, then prepare a new notice."
-        ]
+    if problem := recipient_problem(notice):
+        return [problem]
     if channel is None:
         return [
             f"{platform.name} has no reporting channel for the {label} route in the platform registry; record one first."

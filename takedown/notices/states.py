@@ -425,4 +425,10 @@ def move(
         raise Conflict(f"Notice #{notice.pk} is {current}, not {expected}: someone else acted on it first.")
     record_event(notice, user=user, from_status=expected, to_status=to, reason=reason, data=data)
     notice.refresh_from_db()
+    if notice.ladder_rung:
+        # An escalation notice rejected or cancelled: its ladder steps say so, in this same
+        # transaction (takedown.escalation).
+        from takedown.escalation import steps_follow_notice
+
+        steps_follow_notice(notice, to, reason)
     return notice

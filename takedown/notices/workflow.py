@@ -17,7 +17,13 @@ from takedown import legal, lifecycle, rendering
 from takedown.choices import NoticeOutcome, NoticeStatus, URLStatus
 from takedown.errors import Conflict, Invalid, PresendFailed
 from takedown.models import CounterNotice, EscalationStep, InfringingURL, Notice, NoticeItem, User
-from takedown.notices.drafting import notice_context, notice_documents, presend_problems, render_notice_now
+from takedown.notices.drafting import (
+    notice_context,
+    notice_documents,
+    presend_problems,
+    render_notice_now,
+    standing_problems,
+)
 from takedown.notices.states import check, get_notice, move, record_event
 from takedown.notices.templates import notice_template
 
@@ -54,12 +60,15 @@ def notice_submit(*, notice_id: int, user: User) -> Notice:
         # What was rendered must still be the notice: items may have been added or removed, or
         # the language changed, while it rendered (a large notice renders for a while).
         locked = (
-            Notice.objects.select_for_update().filter(pk=notice.pk).values_list("locale", flat=True).first()
+            Notice.objects.select_for_update()
+            .filter(pk=notice.pk)
+            .values_list("locale", "contact_id")
+            .first()
         )
-        if locked != notice.locale or _item_ids(notice) != rendered_items:
+        if locked != (notice.locale, notice.contact_id) or _item_ids(notice) != rendered_items:
             raise Conflict(
-                f"Notice #{notice.pk} changed while it was being rendered (its URLs or its language): "
-                "submit it again."
+                f"Notice #{notice.pk} changed while it was being rendered (its URLs, its recipient or its "
+                "language): submit it again."
             )
         return move(
             notice,
@@ -98,6 +107,16 @@ def _review(*, action: str, notice_id: int, user: User, reason: str = "", **fiel
     """
     notice = get_notice(notice_id, user)
     act = check(action, notice, user)
+    if action == "approve":
+        # The recipient or an escalation's URLs may have changed since submission (a contact
+        # corrected or set aside, a URL withdrawn or removed): nothing is approved to go there.
+        problems = standing_problems(notice)
+        if problems:
+            raise Conflict(
+                "Not approved: "
+                + " ".join(problems)
+                + " Reject it, then revise it or prepare its URLs again."
+            )
     with transaction.atomic():
         return move(
             notice,
@@ -149,8 +168,10 @@ def notice_revise(*, notice_id: int, user: User) -> Notice:
             contact=old.contact,
             ladder_rung=old.ladder_rung,
         )
-        still = [URLStatus.OPEN, URLStatus.NOTIFIED] if old.ladder_rung else [URLStatus.OPEN]
-        urls = old.items.filter(url__status__in=still).values_list("url_id", flat=True)
+        # An escalation goes on only for URLs still notified elsewhere: one withdrawn since (open
+        # again) or re-uploaded is for a fresh notice, not this ladder.
+        still = URLStatus.NOTIFIED if old.ladder_rung else URLStatus.OPEN
+        urls = old.items.filter(url__status=still).values_list("url_id", flat=True)
         NoticeItem.objects.bulk_create([NoticeItem(notice=new, url_id=u) for u in urls])
         record_event(
             new,
@@ -159,6 +180,10 @@ def notice_revise(*, notice_id: int, user: User) -> Notice:
             to_status=NoticeStatus.DRAFT,
             reason=f"Revision of #{old.pk}: {old.rejection_reason}",
         )
+        if old.ladder_rung:
+            from takedown.escalation import steps_follow_revision
+
+            steps_follow_revision(old, new)
     return new
 
 
@@ -180,7 +205,9 @@ def mark_sent(
     **fields,
 ) -> Notice:
     """→ sent (from approved, or from a delivery state): start the route's clock and schedule
-    the URLs' first recheck."""
+    the URLs' first recheck. A first notice moves its open URLs to notified; an escalation
+    notice moves no URL: its still-notified URLs take the new recipient's clock, and one that
+    left 'notified' meanwhile (withdrawn, removed) stays where it is."""
     deadline = sent_at + timedelta(hours=deadline_hours(notice))
     notice = move(
         notice,
@@ -201,7 +228,8 @@ def mark_sent(
             url__in=listed, rung=notice.ladder_rung, state=EscalationStep.State.DRAFTED
         ).update(state=EscalationStep.State.SENT, notice=notice, decided_at=sent_at)
         lifecycle.urls_escalated(listed, deadline_at=deadline, first_check_at=first_check)
-    lifecycle.urls_notified(listed, sent_at=sent_at, deadline_at=deadline, first_check_at=first_check)
+    else:
+        lifecycle.urls_notified(listed, sent_at=sent_at, deadline_at=deadline, first_check_at=first_check)
     return notice
 
 

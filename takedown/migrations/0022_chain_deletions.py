@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('takedown', '0018_cases_chain'),
+        ('takedown', '0021_contacts_per_agency_constraint'),
     ]
 
     operations = [
