@@ -101,3 +101,25 @@ def test_stats_take_the_dashboards_filters(api_user, agency, artist, platforms):
     assert client.get("/api/v1/stats/?since=2026-05-02&until=2026-05-01").status_code == 400
     assert client.get("/api/v1/stats/?artist=rio-seo").status_code == 400  # another agency's
     assert client.get("/api/v1/stats/?legal_route=made_up").status_code == 400
+
+
+def test_a_superusers_list_across_agencies_goes_newest_added_first_along_the_primary_key(
+    client, agency, artist, other_artist, platforms, django_user_model
+):
+    grow(agency, artist, 30, 0)
+    grow(other_artist.agency, other_artist, 30, 1000)
+    admin = django_user_model.objects.create_superuser("root", "root@example.test", "x")
+    client.force_login(admin)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:takedown_infringingurl_changelist"))
+    newest = list(InfringingURL.objects.order_by("-id").values_list("pk", flat=True))
+    assert [u.pk for u in response.context["cl"].result_list] == newest[:60]
+    assert {u.agency_id for u in response.context["cl"].result_list} == {agency.pk, other_artist.agency_id}
+    listed = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "takedown_infringingurl" in q["sql"] and "LIMIT" in q["sql"]
+    ]
+    assert listed and all(
+        "discovered_at" not in sql.split("ORDER BY")[-1] for sql in listed if "ORDER BY" in sql
+    )

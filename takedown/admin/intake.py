@@ -311,6 +311,14 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     ]
     change_list_template = "admin/takedown/infringingurl/change_list.html"
 
+    def get_ordering(self, request):
+        # A superuser lists every agency's URLs: newest added first, along the primary key. The
+        # per-agency index that serves everyone else's order (newest discovered first) cannot
+        # serve a list across agencies, which at a million URLs sorted the whole table.
+        if request.user.is_superuser:
+            return ["-id"]
+        return super().get_ordering(request)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
