@@ -353,6 +353,24 @@ def _run_submit(run: _Run) -> dict:
     return {"notice": notice.pk, "status": notice.status, "pdf_sha256": notice.pdf_sha256}
 
 
+def dossier_file_response(job: Job):
+    """The stored ZIP of a finished dossier job as a download; Http404 when it is not there."""
+    from django.http import FileResponse, Http404
+
+    from takedown.models import private_storage
+
+    storage = private_storage()
+    name = dossier_path(job)
+    if not storage.exists(name):
+        raise Http404
+    return FileResponse(
+        storage.open(name, "rb"),
+        as_attachment=True,
+        filename=f"case-{job.params['case_id']}-dossier-job-{job.pk}.zip",
+        content_type="application/zip",
+    )
+
+
 def dossier_path(job: Job) -> str:
     """Where a dossier job's ZIP waits, in private storage (served only through the admin)."""
     return f"dossiers/{job.agency_id}/job-{job.pk}.zip"

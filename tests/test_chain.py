@@ -144,17 +144,25 @@ def test_retention_records_what_it_deletes_and_verify_counts_it_as_deleted(
     assert "WARNING" not in out.getvalue()
 
 
-def test_erasure_records_its_deletions_and_removes_the_stored_dossiers_naming_the_artist(
-    built_case, agency, artist, legal, settings, django_capture_on_commit_callbacks
-):
-    from takedown import erasure, jobs
-    from takedown.models import Job, private_storage
+def _exported_in_the_background(built_case, legal, settings):
+    """The case taken on by legal, its dossier written by a background job (done)."""
+    from takedown import jobs
 
     case, _notice = built_case
     cases.case_take(user=legal, case_id=case.pk)
     settings.TAKEDOWN_DOSSIER_BACKGROUND_URLS = 1
     job = jobs.dossier_export_now_or_later(user=legal, case_id=case.pk, locale="en")
     assert jobs.job_run(job_id=job.pk) == "done"
+    return case, job
+
+
+def test_erasure_records_its_deletions_and_removes_the_stored_dossiers_naming_the_artist(
+    built_case, agency, artist, legal, settings, django_capture_on_commit_callbacks
+):
+    from takedown import erasure, jobs
+    from takedown.models import Job, private_storage
+
+    case, job = _exported_in_the_background(built_case, legal, settings)
     stored = jobs.dossier_path(job)
     assert private_storage().exists(stored)
     checks = set(URLCheck.objects.filter(url__artist=artist).values_list("pk", flat=True))
@@ -381,11 +389,7 @@ def test_erasure_removes_a_stored_dossier_of_a_case_the_artists_urls_have_left(
     from takedown import erasure, jobs
     from takedown.models import Job, private_storage
 
-    case, _notice = built_case
-    cases.case_take(user=legal, case_id=case.pk)
-    settings.TAKEDOWN_DOSSIER_BACKGROUND_URLS = 1
-    job = jobs.dossier_export_now_or_later(user=legal, case_id=case.pk, locale="en")
-    assert jobs.job_run(job_id=job.pk) == "done"
+    case, job = _exported_in_the_background(built_case, legal, settings)
     stored = private_storage().path(jobs.dossier_path(job))
     crashed = f"{stored}.deadbeef.partial"  # what a worker killed mid-write leaves
     with open(crashed, "wb") as fh:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from takedown import cases, chain, jobs
 from takedown.admin.base import AgencyScoped, ReadOnly
 from takedown.choices import CaseStatus
 from takedown.errors import Conflict, Invalid, NotAllowed
-from takedown.models import Account, Case, CaseEvent, ChainAnchor, Job, private_storage, scope
+from takedown.models import Account, Case, CaseEvent, ChainAnchor, Job, scope
 from takedown.roles import role_has
 
 URLS_SHOWN = 200  # on the case page; the dossier has every one
@@ -287,16 +287,7 @@ class CaseAdmin(AgencyScoped, admin.ModelAdmin):
         job = get_object_or_404(
             Job.objects.visible_to(request.user), pk=job_id, kind=Job.Kind.DOSSIER, state=Job.State.DONE
         )
-        storage = private_storage()
-        name = jobs.dossier_path(job)
-        if not storage.exists(name):
-            raise Http404
-        return FileResponse(
-            storage.open(name, "rb"),
-            as_attachment=True,
-            filename=f"case-{job.params['case_id']}-dossier-job-{job.pk}.zip",
-            content_type="application/zip",
-        )
+        return jobs.dossier_file_response(job)
 
 
 @admin.register(ChainAnchor)

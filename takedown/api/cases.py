@@ -7,7 +7,7 @@ Every detail action looks the case up in the caller's agency first: another agen
 from __future__ import annotations
 
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from takedown import cases, jobs
 from takedown.api import schema
 from takedown.api.views import ID, APIBase
-from takedown.models import Account, Case, CaseEvent, Job, private_storage
+from takedown.models import Account, Case, CaseEvent, Job
 
 # -- Serializers ---------------------------------------------------------------------------
 
@@ -338,16 +338,7 @@ class CaseViewSet(
         )
         if job.state != Job.State.DONE:
             return self._job_answer(case, job)
-        storage = private_storage()
-        name = jobs.dossier_path(job)
-        if not storage.exists(name):
-            raise Http404
-        return FileResponse(
-            storage.open(name, "rb"),
-            as_attachment=True,
-            filename=f"case-{case.pk}-dossier-job-{job.pk}.zip",
-            content_type="application/zip",
-        )
+        return jobs.dossier_file_response(job)
 
     def _job_answer(self, case: Case, job: Job) -> Response:
         failed = job.state == Job.State.FAILED
