@@ -194,14 +194,50 @@ class World:
             yield tuple(row[f.attname] for f in fields)
 
 
-def copy_rows(world: World, count: int) -> None:
+# Growing the table by more than this many rows drops its secondary indexes and foreign keys,
+# COPYs, and builds them again: the way a large table is loaded, and at 10M rows hours faster
+# than maintaining a trigram index row by row. The tables the pages read end up the same.
+BULK_ROWS = 2_000_000
+
+
+def copy_rows(world: World, count: int, bulk_rows: int = BULK_ROWS) -> None:
     from django.db import connection, transaction
 
     cols = ", ".join(world.columns())
     with transaction.atomic(), connection.cursor() as cursor:
+        rebuild = _drop_secondary(cursor) if count > bulk_rows else []
         with cursor.cursor.copy(f"COPY {TABLE} ({cols}) FROM STDIN") as copy:
             for row in world.rows(count):
                 copy.write_row(row)
+        if rebuild:
+            cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            for statement in rebuild:
+                cursor.execute(statement)
+
+
+def _drop_secondary(cursor) -> list[str]:
+    """Drop the URL table's indexes (but its primary key and unique key) and foreign keys;
+    return the statements that build them again."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %s::regclass AND contype = 'f'",
+        [TABLE],
+    )
+    keys = cursor.fetchall()
+    cursor.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s AND NOT EXISTS"
+        " (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.indexname))::regclass"
+        " AND c.contype IN ('p', 'u'))",
+        [TABLE],
+    )
+    indexes = cursor.fetchall()
+    for name, _ in keys:
+        cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in indexes] + [
+        f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {definition}' for name, definition in keys
+    ]
 
 
 def vacuum_analyze() -> None:
@@ -401,6 +437,10 @@ def main() -> int:
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--no-import", action="store_true")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--bulk-rows", type=int, default=BULK_ROWS,
+        help="a growth step of more rows than this rebuilds the indexes instead of maintaining them",
+    )  # fmt: skip
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/takedown_scale")
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -437,7 +477,7 @@ def main() -> int:
     loaded = 0
     for size in sizes:
         started = time.perf_counter()
-        copy_rows(world, size - loaded)
+        copy_rows(world, size - loaded, args.bulk_rows)
         loaded = size
         load_s = time.perf_counter() - started
         started = time.perf_counter()

@@ -797,6 +797,15 @@ class ContactSetAside(models.Model):
         return f"{self.contact} (set aside by agency #{self.agency_id})"
 
 
+def url_text_match(text: str) -> Q:
+    """Rows whose normalised URL or note holds `text` (case-insensitive; `text` not empty).
+
+    On PostgreSQL each side has a trigram index on UPPER(column), what icontains compares; the
+    note's index holds only rows with a note (most have none), so that side names the condition.
+    """
+    return Q(normalized_url__icontains=text) | (Q(note__icontains=text) & ~Q(note=""))
+
+
 class InfringingURLQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> InfringingURLQuerySet:
         # The agency is on the row (kept equal to the artist's by `save` and intake), so the
@@ -824,8 +833,10 @@ class InfringingURLQuerySet(models.QuerySet):
 
 
 class InfringingURL(models.Model):
+    # No index of its own: the unique key (artist, normalized_url) and url_artist_status
+    # both lead with it.
     artist = models.ForeignKey(
-        Artist, verbose_name=_("artist"), on_delete=models.PROTECT, related_name="urls"
+        Artist, verbose_name=_("artist"), on_delete=models.PROTECT, related_name="urls", db_index=False
     )
     # The artist's agency, copied onto the row: scoping, the list order and the statistics
     # read one table. `save` and intake set it; `Artist.save` carries a move along.
@@ -869,6 +880,7 @@ class InfringingURL(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="copies",
+        db_index=False,  # a partial index: see Meta.indexes
         help_text=_(
             "The work this item copies (a rights record of the same artist). A copyright claim "
             "is made only for an item that names one."
@@ -881,6 +893,7 @@ class InfringingURL(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="depicting_urls",
+        db_index=False,  # a partial index: see Meta.indexes
         help_text=_(
             "For a group: the member this item depicts, by their authorization. Empty for a solo "
             "artist: the artist's own authorization."
@@ -904,6 +917,7 @@ class InfringingURL(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="aliases",
+        db_index=False,  # a partial index: see Meta.indexes
         help_text=_("Set when this URL turned out to be another form of an item already recorded."),
     )
     # Who posted it, where the URL or the checked page says so (takedown.cases.accounts_link).
@@ -914,6 +928,7 @@ class InfringingURL(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="urls",
+        db_index=False,  # a partial index: see Meta.indexes
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
@@ -971,6 +986,14 @@ class InfringingURL(models.Model):
                 fields=["agency", "deadline_at"],
                 name="url_overdue",
                 condition=Q(overdue_since__isnull=False, status="notified"),
+            ),
+            # The links most rows leave empty: an item's aliases, a work's copies, a depicted
+            # person's items, an account's items, and the PROTECT / SET NULL checks on deleting
+            # the row they point to (`col = x` implies `col IS NOT NULL`). Only the rows that
+            # set one are in its index, so an import of rows without them writes none of these.
+            *(
+                models.Index(fields=[link], name=f"url_{link}", condition=Q(**{f"{link}__isnull": False}))
+                for link in ("same_as", "work", "depicted_person", "account")
             ),
         ]
 

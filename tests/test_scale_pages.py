@@ -123,3 +123,78 @@ def test_a_superusers_list_across_agencies_goes_newest_added_first_along_the_pri
     assert listed and all(
         "discovered_at" not in sql.split("ORDER BY")[-1] for sql in listed if "ORDER BY" in sql
     )
+
+
+def test_search_finds_a_word_in_the_url_or_in_a_note_and_nothing_else(
+    client, manager, api_user, agency, artist
+):
+    rows = [
+        {
+            "url": "https://x.com/a/status/501",
+            "category": "synthetic_sexual",
+            "note": "Fan portal ticket QX-77",
+        },
+        {"url": "https://clips.example.com/v/qx77/status/502", "category": "synthetic_sexual"},
+        {"url": "https://x.com/a/status/503", "category": "synthetic_sexual"},
+    ]
+    importing.import_rows(rows, agency=agency, artist=artist)
+    client.force_login(manager)
+    changelist = reverse("admin:takedown_infringingurl_changelist")
+    api = client.__class__(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
+
+    def admin_found(term):
+        return sorted(u.normalized_url for u in client.get(changelist, {"q": term}).context["cl"].result_list)
+
+    def api_found(term):
+        return sorted(r["normalized_url"] for r in api.get("/api/v1/urls/", {"q": term}).json()["results"])
+
+    stored = dict(InfringingURL.objects.values_list("url", "normalized_url"))
+    first, second, third = (stored[r["url"]] for r in rows)
+    assert admin_found("qx-77") == api_found("qx-77") == [first]  # the note
+    assert admin_found("QX77") == api_found("QX77") == [second]  # the URL
+    assert admin_found("status/50") == api_found("status/50") == sorted([first, second, third])
+    assert admin_found("nowhere") == api_found("nowhere") == []
+
+
+def _plan(queryset) -> str:
+    # With sequential scans priced out, the plan names an index only if the index can answer
+    # the query at all: a partial index whose condition the query does not imply is passed by.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        try:
+            return queryset.explain()
+        finally:
+            cursor.execute("SET LOCAL enable_seqscan = on")
+
+
+def test_the_searches_and_the_link_lookups_can_use_their_partial_indexes(agency, artist):
+    from takedown.models import url_text_match
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner and trigram indexes")
+    grow(agency, artist, 20, 0)
+    searched = _plan(InfringingURL.objects.filter(url_text_match("ticket")))
+    assert "url_search_url" in searched and "url_search_note" in searched
+    for link, index in [
+        ({"same_as_id": 1}, "url_same_as"),
+        ({"work_id__in": [1, 2]}, "url_work"),
+        ({"depicted_person_id": 1}, "url_depicted_person"),
+        ({"account_id": 1}, "url_account"),
+    ]:
+        assert index in _plan(InfringingURL.objects.filter(**link).order_by()), link
+
+
+def test_every_index_of_the_url_table_has_its_user_written_down():
+    from pathlib import Path
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the index names are PostgreSQL's")
+    documented = (Path(__file__).resolve().parent.parent / "docs" / "indexes.md").read_text()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'takedown_infringingurl'"
+            " AND indexname <> 'takedown_infringingurl_pkey'"
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    assert "url_search_note" in names and "url_same_as" in names
+    assert [name for name in names if f"`{name}`" not in documented] == []

@@ -32,6 +32,7 @@ from takedown.models import (
     Job,
     URLCheck,
     User,
+    url_text_match,
     visible,
 )
 from takedown.roles import role_has
@@ -339,7 +340,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
             # The artists' ids as values, not a subquery: PostgreSQL then ORs three index scans
             # (a subquery in the OR made it filter the whole list in date order instead).
             artists = list(visible(Artist, request.user).filter(named).values_list("pk", flat=True))
-            matches = Q(normalized_url__icontains=word) | Q(note__icontains=word)
+            matches = url_text_match(word)
             if artists:
                 matches |= Q(artist_id__in=artists)
             queryset = queryset.filter(matches)

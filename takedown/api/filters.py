@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 
 from takedown.choices import Category, LegalRoute, NoticeStatus, URLStatus, Verdict
-from takedown.models import AbuseContact, Artist, InfringingURL, Notice
+from takedown.models import AbuseContact, Artist, InfringingURL, Notice, url_text_match
 
 
 class _UTCIsoDateTimeField(IsoDateTimeField):
@@ -86,9 +86,7 @@ class URLFilter(filters.FilterSet):
         fields: list[str] = []
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # The normalised URL and the note: on PostgreSQL each has a trigram index on
-        # UPPER(column), which is what icontains compares (takedown/rollup_sql.py).
-        return queryset.filter(Q(normalized_url__icontains=value) | Q(note__icontains=value))
+        return queryset.filter(url_text_match(value))
 
 
 class NoticeFilter(filters.FilterSet):
