@@ -12,6 +12,7 @@ to a private address) is a step whose outcome is "unknown", never an exception.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
@@ -273,13 +274,17 @@ async def discover(target: str, *, config: ProbeConfig, data: Bootstrap) -> Disc
     result.addresses = sorted(vetted.addresses, key=lambda a: (":" in a, a))
     result.steps.append(Step("dns", host, FOUND, ", ".join(result.addresses)))
     async with SafeClient(config) as client:
-        jobs = [_network(client, data, a, result) for a in result.addresses[:MAX_ADDRESSES]]
-        if not _is_ip(host):
-            jobs.append(_registrar(client, data, host, result))
-        jobs.append(_security_txt(client, origin, result))
         # One after another: three or four small requests, and a stable order of findings.
-        for job in jobs:
-            await job
+        # Each coroutine is made only when its turn comes, so a discovery cut short by its time
+        # budget leaves none behind unawaited.
+        steps = [
+            functools.partial(_network, client, data, a, result) for a in result.addresses[:MAX_ADDRESSES]
+        ]
+        if not _is_ip(host):
+            steps.append(functools.partial(_registrar, client, data, host, result))
+        steps.append(functools.partial(_security_txt, client, origin, result))
+        for step in steps:
+            await step()
     result.contacts = _dedupe(result.contacts)
     return result
 
