@@ -41,6 +41,7 @@ def test_every_page_runs_the_same_queries_at_any_size(client, manager, api_user,
         f"{changelist}?q=status/1",
         f"{changelist}?q=luna",
         reverse("admin:dashboard"),
+        reverse("admin:index"),
         "/api/v1/stats/",
         "/api/v1/stats/?since=2026-01-01&legal_route=platform_policy",
         "/api/v1/urls/?q=status/1",
@@ -198,3 +199,51 @@ def test_every_index_of_the_url_table_has_its_user_written_down():
         names = [name for (name,) in cursor.fetchall()]
     assert "url_search_note" in names and "url_same_as" in names
     assert [name for name in names if f"`{name}`" not in documented] == []
+
+
+IN_FLIGHT = [
+    "draft", "pending", "approved", "sending", "delivery_failed", "delivery_unknown", "sent", "acknowledged"
+]  # fmt: skip
+
+
+def test_the_home_pages_counts_are_the_agencys_work_in_each_state(
+    client, manager, staff, agency, artist, other_artist, platforms, django_user_model
+):
+    from takedown import stats
+    from takedown.models import Notice
+    from takedown.notices import notices_prepare
+
+    grow(agency, artist, 40, 0)
+    grow(other_artist.agency, other_artist, 25, 5000)
+    mine = InfringingURL.objects.filter(agency=agency)
+    notified = list(mine.filter(status="notified").order_by("pk").values_list("pk", flat=True))
+    # One overdue URL becomes restricted (still live, still overdue), another is removed.
+    InfringingURL.objects.filter(pk=notified[0]).update(status="restricted", overdue_since=NOW)
+    InfringingURL.objects.filter(pk=notified[1]).update(status="removed", removed_at=NOW, overdue_since=None)
+    # Some open URLs go into a draft: they are no longer waiting to be triaged.
+    open_ids = list(mine.filter(status="open").order_by("pk").values_list("pk", flat=True))
+    drafted, _ = notices_prepare(user=staff, url_ids=open_ids[:5])
+    assert drafted and Notice.objects.filter(items__url_id__in=open_ids[:5]).exists()
+
+    def expected(urls):
+        in_notice = set(urls.filter(notice_items__notice__status__in=IN_FLIGHT).values_list("pk", flat=True))
+        return {
+            "to_triage": len(set(urls.filter(status="open").values_list("pk", flat=True)) - in_notice),
+            "overdue": urls.filter(overdue_since__isnull=False).count(),
+            "live": urls.filter(status="notified").count(),
+        }
+
+    summary = stats.work_summary(manager)
+    assert {k: summary[k] for k in ("to_triage", "overdue", "live")} == expected(mine)
+    assert summary["to_triage"] == len(open_ids) - 5 and summary["overdue"] >= 2
+    root = django_user_model.objects.create_superuser("root", "root@example.test", "x")
+    everything = stats.work_summary(root)
+    assert {k: everything[k] for k in ("to_triage", "overdue", "live")} == expected(
+        InfringingURL.objects.all()
+    )
+    assert everything["live"] > summary["live"]
+
+    client.force_login(manager)
+    home = client.get(reverse("admin:index")).content.decode()
+    for row, key in [("work-overdue", "overdue"), ("work-live", "live")]:
+        assert f"<strong>{summary[key]}</strong>" in home.split(f'id="{row}"')[1].split("</tr>")[0]
