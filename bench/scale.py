@@ -390,6 +390,7 @@ def pages(agency) -> dict[str, str]:
     term = search_term(agency)
     changelist = reverse("admin:takedown_infringingurl_changelist")
     return {
+        "admin home": reverse("admin:index"),
         "api stats": "/api/v1/stats/",
         "admin dashboard": reverse("admin:dashboard"),
         "admin URL list": changelist,

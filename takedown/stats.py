@@ -39,6 +39,7 @@ from takedown.models import (
     InfringingURL,
     Job,
     Notice,
+    NoticeItem,
     Platform,
     RemovalFigure,
     RemovalRollup,
@@ -324,23 +325,27 @@ def overdue_urls(agency: Agency, *, limit: int = 50, filters: Filters = ALL) -> 
 
 
 def work_summary(user) -> dict:
-    """Counts for the home page, each read on an index of the rows in its state (today's work),
-    never the agency's whole history: a handful of queries whatever the data size."""
-    urls = InfringingURL.objects.order_by()
+    """Counts for the home page, in a handful of queries that read indexes of the rows in each
+    state (today's work), never the agency's whole history of URLs."""
+    urls = overdue = InfringingURL.objects.order_by()
+    items = NoticeItem.objects.filter(
+        notice__status__in=[*ACTIVE_NOTICE_STATES, NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED],
+        url__status=URLStatus.OPEN,
+    )
     if not user.is_superuser:
-        # By the agency's artists, as values: (artist, status) is indexed, so each count reads
-        # only the URLs in its state (the agency's own index would read all of its URLs).
+        # By the agency's artists, as values: (artist, status) is indexed, so a count of one
+        # state is an index-only scan of its entries (the agency's own index holds all URLs).
         artists = list(Artist.objects.filter(agency_id=user.agency_id).values_list("pk", flat=True))
         urls = urls.filter(artist_id__in=artists)
-    in_flight = [*ACTIVE_NOTICE_STATES, NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED]
-    still_live = [URLStatus.NOTIFIED, URLStatus.RESTRICTED]
+        items = items.filter(url__artist_id__in=artists)
+        overdue = overdue.filter(agency_id=user.agency_id)
+    # Open URLs not yet in a notice on its way: all open ones, less those the notices in flight
+    # hold (counted from the notices' side, a few rows).
+    in_flight = items.values("url_id").distinct().count()
     urls = {
-        "to_triage": urls.filter(status=URLStatus.OPEN)
-        .exclude(notice_items__notice__status__in=in_flight)
-        .count(),
-        # Only a URL still live carries overdue_since (leaving for removed, open or dismissed
-        # clears it); naming the states lets the count read them alone.
-        "overdue": urls.filter(status__in=still_live, overdue_since__isnull=False).count(),
+        "to_triage": urls.filter(status=URLStatus.OPEN).count() - in_flight,
+        # As the dashboard counts them: notified and past the deadline (the url_overdue index).
+        "overdue": overdue.filter(status=URLStatus.NOTIFIED, overdue_since__isnull=False).count(),
         "live": urls.filter(status=URLStatus.NOTIFIED).count(),
     }
     notices = Notice.objects.visible_to(user).aggregate(
