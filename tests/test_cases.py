@@ -347,3 +347,22 @@ def test_an_api_client_follows_a_background_dossier_to_its_zip(built_case, legal
     other = cases.case_create(user=legal, title="Other", url_ids=[case.urls.first().pk])
     assert c.get(f"/api/v1/cases/{other.pk}/dossier/{body['job']}/").status_code == 404
     assert _client(users["outsider"]).get(body["location"]).status_code == 404
+
+
+def test_an_export_whose_file_cannot_be_put_in_place_leaves_no_record_and_no_file(
+    built_case, legal, tmp_path
+):
+    from django.core.management.base import CommandError
+
+    case, _ = built_case
+    cases.case_take(user=legal, case_id=case.pk)
+    target = tmp_path / "case.zip"
+    target.mkdir()  # a directory where the ZIP should go: the move into place fails
+    (target / "keep.txt").write_text("someone else's")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(CommandError, match="Could not write"):
+        call_command("export_dossier", str(case.pk), "--output", str(target), stdout=io.StringIO())
+    assert not CaseEvent.objects.filter(case=case, kind="dossier_exported").exists()
+    # No partial file is left beside it either.
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and target.is_dir()
+    assert (target / "keep.txt").read_text() == "someone else's"

@@ -7,6 +7,7 @@ import os
 import tempfile
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from takedown import cases, dossier
 from takedown.errors import Invalid
@@ -49,16 +50,28 @@ class Command(BaseCommand):
                 result = dossier.dossier_write(case=case, user=user, out=fh, locale=opts["locale"])
             with open(partial, "rb") as fh:
                 digest = hashlib.file_digest(fh, "sha256").hexdigest()
-            # Recorded first: a file at --output is always one the case's timeline names.
-            cases.case_record_export(
-                case,
-                user=user,
-                sha256=digest,
-                size=os.path.getsize(partial),
-                urls=result.urls,
-                locale=opts["locale"],
-            )
-            os.replace(partial, target)
+            # The record and the move stand or fall together: a move that fails leaves no
+            # export on the timeline, and a record that fails to commit takes the file back out,
+            # so a file at --output is always one the case's timeline names, and the reverse.
+            moved = False
+            try:
+                with transaction.atomic():
+                    cases.case_record_export(
+                        case,
+                        user=user,
+                        sha256=digest,
+                        size=os.path.getsize(partial),
+                        urls=result.urls,
+                        locale=opts["locale"],
+                    )
+                    os.replace(partial, target)
+                    moved = True
+            except BaseException:
+                if moved and os.path.exists(target):
+                    os.unlink(target)
+                raise
+        except OSError as exc:
+            raise CommandError(f"Could not write {target}: {exc.strerror or exc}") from None
         except Invalid as exc:
             raise CommandError(str(exc)) from None
         finally:
