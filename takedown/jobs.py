@@ -379,6 +379,8 @@ def dossier_path(job: Job) -> str:
 def _run_dossier(run: _Run) -> dict:
     """Write the dossier to a temporary file beside its place, then move it there: a half-written
     ZIP is never offered. A resumed job starts again (a dossier is one consistent snapshot)."""
+    import contextlib
+    import glob
     import hashlib
     import os
 
@@ -410,6 +412,11 @@ def _run_dossier(run: _Run) -> dict:
                 digest.update(block)
         run.renew()
         os.replace(partial, final)
+        # A run killed mid-write (kill -9, a lost machine) left its own file behind: the job is
+        # written now, so those are only litter holding a case's evidence. Remove them.
+        for stale in glob.glob(glob.escape(final) + ".*.partial"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(stale)
     finally:
         if os.path.exists(partial):
             os.unlink(partial)

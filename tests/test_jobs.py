@@ -165,3 +165,62 @@ def test_a_failing_job_removes_its_rows_and_says_why(agency, artist, staff, plat
     job.refresh_from_db()
     assert job.state == "failed" and "DoesNotExist" in job.error
     assert "rows" not in job.params and job.params["source"] == "csv"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dossier_whose_worker_is_killed_mid_write_is_written_once_by_the_next_run(
+    agency, artist, legal, platforms, settings
+):
+    import glob
+
+    from takedown import cases, importing, signing
+    from takedown.dossier_verify import verify_dossier
+    from takedown.models import CaseEvent, private_storage
+
+    if connection.vendor == "sqlite" and ":memory:" in str(connection.settings_dict["NAME"]):
+        pytest.skip("the worker process needs a database file it can open")
+    signing.create_self_signed(agency.slug, agency.name)
+    importing.import_rows(_rows(300, "k"), agency=agency, artist=artist)
+    case = cases.case_create(
+        user=legal, title="Killed mid-write", url_ids=list(InfringingURL.objects.values_list("pk", flat=True))
+    )
+    job = Job.objects.create(
+        kind=Job.Kind.DOSSIER,
+        user=legal,
+        agency=agency,
+        total=300,
+        params={"case_id": case.pk, "locale": "ko"},
+    )
+    final = private_storage().path(jobs.dossier_path(job))
+    env = {**_env(), "TAKEDOWN_PRIVATE_DIR": str(settings.TAKEDOWN_PRIVATE_DIR)}
+    code = f"from takedown import jobs; jobs.job_run(job_id={job.pk})"
+    worker = subprocess.Popen([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        # Until the worker has written part of the ZIP.
+        while not [p for p in glob.glob(glob.escape(final) + ".*.partial") if os.path.getsize(p)]:
+            assert worker.poll() is None, "the worker ended before it could be killed"
+            assert time.monotonic() < deadline, "the worker never started writing"
+            time.sleep(0.005)
+        worker.send_signal(signal.SIGKILL)  # kill -9, mid-write
+        worker.wait(30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    # Killed mid-write: no ZIP offered, no export on the case's timeline, the job still running.
+    left = glob.glob(glob.escape(final) + ".*.partial")
+    assert len(left) == 1 and not os.path.exists(final)
+    assert Job.objects.get(pk=job.pk).state == "running"
+    assert not CaseEvent.objects.filter(case=case, kind="dossier_exported").exists()
+
+    assert jobs.jobs_sweep(now=_later())["resumed"] == 1
+    assert jobs.job_run(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    assert job.state == "done" and job.attempts == 2
+    with open(final, "rb") as fh:
+        written = fh.read()
+    assert verify_dossier(written, database=True).ok
+    (exported,) = CaseEvent.objects.filter(case=case, kind="dossier_exported")
+    assert exported.data["sha256"] == job.result["sha256"] and exported.data["urls"] == 300
+    # The killed run's half-written file went with the job's success.
+    assert glob.glob(glob.escape(final) + ".*.partial") == []
