@@ -210,6 +210,77 @@ def test_make_runs_default_email_backend_delivers_nothing():
     assert "Email delivery is not configured" in out.stdout
 
 
+class Dies(Keep):
+    """A mail server that stops in the middle of a send: it drops the connection at RCPT (before
+    the message is handed over) or once it has the whole message, before answering."""
+
+    def __init__(self, at: str) -> None:
+        super().__init__()
+        self.at = at
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.at == "rcpt":
+            server.transport.abort()  # the server process is gone: no answer, the socket reset
+            return "421 going away"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(email.message_from_bytes(envelope.original_content))
+        server.transport.abort()
+        return "250 OK"
+
+
+def test_a_mail_server_stopping_mid_send_before_the_handover_fails_then_delivers_once(
+    draft, staff, legal, settings, django_capture_on_commit_callbacks
+):
+    port = _free_port()
+    _smtp(settings, port, timeout=2)
+    notice = notices.notice_send(notice_id=approve(draft, staff, legal).pk, user=legal)
+    dying = Dies(at="rcpt")
+    server = _serve(port, dying)
+    try:
+        assert notices.notice_deliver_email(notice_id=notice.pk) == "retry"
+    finally:
+        server.stop()  # and it stays down
+    notice.refresh_from_db()
+    assert dying.received == []
+    assert notice.status == "delivery_failed" and notice.sent_at is None
+    assert f"The mail server at 127.0.0.1:{port} closed the connection." in notice.delivery_error
+    keep = Keep()
+    server = _serve(port, keep)  # back up: the retry delivers it, once
+    try:
+        with django_capture_on_commit_callbacks(execute=False):
+            assert notices.delivery_sweep(now=notice.delivery_next_at + timedelta(seconds=1))["retried"] == 1
+        assert notices.notice_deliver_email(notice_id=notice.pk) == "sent"
+    finally:
+        server.stop()
+    notice.refresh_from_db()
+    assert notice.status == "sent" and len(keep.received) == 1
+    assert keep.received[0]["Message-ID"] == notice.message_id
+
+
+def test_a_mail_server_stopping_mid_send_once_it_has_the_message_is_in_doubt_and_never_resent(
+    draft, staff, legal, settings
+):
+    port = _free_port()
+    _smtp(settings, port, timeout=2)
+    notice = notices.notice_send(notice_id=approve(draft, staff, legal).pk, user=legal)
+    dying = Dies(at="data")
+    server = _serve(port, dying)
+    try:
+        assert notices.notice_deliver_email(notice_id=notice.pk) == "unknown"
+    finally:
+        server.stop()
+    notice.refresh_from_db()
+    assert len(dying.received) == 1  # the server had the whole message when it went
+    assert notice.status == "delivery_unknown" and "may have accepted the message" in notice.delivery_error
+    # Nothing sends it a second time by itself: a person checks with the platform first.
+    assert notices.notice_deliver_email(notice_id=notice.pk) == "skipped"
+    assert notices.delivery_sweep(now=timezone.now() + timedelta(days=1))["retried"] == 0
+    assert {a.name for a in notices.available(notice, legal)} == {"confirm_sent", "resend", "cancel"}
+
+
 def test_an_answer_that_never_comes_after_the_handover_is_in_doubt_not_retried(draft, staff, legal, settings):
     port = _free_port()
     _smtp(settings, port, timeout=1)
