@@ -721,7 +721,12 @@ def _insert_postgresql(valid: list[CheckedRow], constants: Mapping[str, object],
             f"SELECT {row_cols} FROM {qn(table)} WITH NO DATA"
         )
         raw = cursor.cursor
-        with raw.copy(f"COPY takedown_import ({row_cols}) FROM STDIN") as copy:
+        # The driver's own cursor: its errors (a dropped connection) are raised as Django's, as
+        # every other query's are.
+        with (
+            connection.wrap_database_errors,
+            raw.copy(f"COPY takedown_import ({row_cols}) FROM STDIN") as copy,
+        ):
             write = copy.write_row
             for r in valid:
                 write(r)

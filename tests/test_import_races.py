@@ -159,3 +159,51 @@ def test_it_does_not_retry_other_database_errors(artist, platforms, monkeypatch)
     with pytest.raises(OperationalError):
         importing.import_rows(_rows(3), agency=artist.agency)
     assert len(calls) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_database_connection_is_cut_mid_write_stores_nothing_and_says_send_again(
+    api_user, artist, platforms
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_terminate_backend needs PostgreSQL")
+    import time
+
+    import psycopg
+
+    cache.clear()
+    body = json.dumps({"items": _rows(20_000)})
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (importer,) = cursor.fetchone()
+    params = {k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"}
+    cut = threading.Event()
+
+    def cut_mid_write():
+        # Wait until the import's session is writing the rows (its COPY or its INSERT), then end it.
+        with psycopg.connect(**params, autocommit=True) as admin:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                (query,) = admin.execute(
+                    "SELECT query FROM pg_stat_activity WHERE pid = %s AND state = 'active'", [importer]
+                ).fetchone() or ("",)
+                if "takedown_import" in query:
+                    admin.execute("SELECT pg_terminate_backend(%s)", [importer])
+                    cut.set()
+                    return
+                time.sleep(0.001)
+
+    watcher = threading.Thread(target=cut_mid_write)
+    watcher.start()
+    response = client.post("/api/v1/urls/import/", body, content_type="application/json")
+    watcher.join()
+    assert cut.is_set(), "the import finished before its connection could be cut"
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "not stored" in response.json()["detail"] and response.json()["errors"] == []
+    connection.close()
+    assert InfringingURL.objects.count() == 0  # one transaction: nothing half-written
+    again = client.post("/api/v1/urls/import/", body, content_type="application/json")
+    assert again.status_code == 201, again.content[:300]
+    assert again.json()["created"] == 20_000 and InfringingURL.objects.count() == 20_000

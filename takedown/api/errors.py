@@ -7,10 +7,12 @@ Service exceptions map to their status here, so views can call services without 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -72,7 +74,31 @@ def flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     return [{"field": prefix, "message": str(detail)}]
 
 
+log = logging.getLogger(__name__)
+
+# A client sends again after this many seconds when the database was out of reach.
+DATABASE_RETRY_AFTER = 5
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away mid-request (a dropped connection, a restart, a failover) or
+        # was too busy: each write is one transaction, so what was not committed is not stored.
+        log.exception("database unavailable while answering %s", context["request"].path)
+        body = error_body(
+            str(
+                _(
+                    "The database could not be reached while answering this request; what it had "
+                    "not finished is not stored. Send it again in a moment: an import stores only "
+                    "the rows it has not stored yet."
+                )
+            )
+        )
+        return Response(
+            body,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
     exc = _service_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
