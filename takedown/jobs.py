@@ -250,7 +250,25 @@ def job_run(*, job_id: int) -> str:
         finished = run.finish(state=Job.State.DONE, result=result, done=job.total)
         if finished and job.kind == Job.Kind.DOSSIER:
             _record_dossier(job, result)  # with the job's end: a resumed job records it once
+    if finished and job.kind == Job.Kind.DOSSIER:
+        _remove_stale_partials(job)
     return "done"
+
+
+def _remove_stale_partials(job: Job) -> None:
+    """The files runs killed mid-write (kill -9, a lost machine) left beside the job's ZIP: litter
+    holding a case's evidence. Only once the job has ended, recorded as done by the run that held
+    it, so no run of it is still writing."""
+    import contextlib
+    import glob
+    import os
+
+    from takedown.models import private_storage
+
+    final = private_storage().path(dossier_path(job))
+    for stale in glob.glob(glob.escape(final) + ".*.partial"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(stale)
 
 
 def _record_dossier(job: Job, result: dict) -> None:
@@ -379,8 +397,6 @@ def dossier_path(job: Job) -> str:
 def _run_dossier(run: _Run) -> dict:
     """Write the dossier to a temporary file beside its place, then move it there: a half-written
     ZIP is never offered. A resumed job starts again (a dossier is one consistent snapshot)."""
-    import contextlib
-    import glob
     import hashlib
     import os
 
@@ -412,11 +428,6 @@ def _run_dossier(run: _Run) -> dict:
                 digest.update(block)
         run.renew()
         os.replace(partial, final)
-        # A run killed mid-write (kill -9, a lost machine) left its own file behind: the job is
-        # written now, so those are only litter holding a case's evidence. Remove them.
-        for stale in glob.glob(glob.escape(final) + ".*.partial"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(stale)
     finally:
         if os.path.exists(partial):
             os.unlink(partial)

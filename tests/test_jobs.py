@@ -224,3 +224,81 @@ def test_a_dossier_whose_worker_is_killed_mid_write_is_written_once_by_the_next_
     assert exported.data["sha256"] == job.result["sha256"] and exported.data["urls"] == 300
     # The killed run's half-written file went with the job's success.
     assert glob.glob(glob.escape(final) + ".*.partial") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_lost_its_job_mid_write_leaves_the_new_runs_file_alone(
+    agency, artist, legal, platforms, monkeypatch, settings
+):
+    """Run A renews its lease, then stalls longer than the lease: the sweep hands the job to run
+    B, which starts writing. A then moves its own file into place; B's half-written file must
+    survive A, and B ends the job with one export on the case's timeline."""
+    import glob
+    import threading
+
+    from takedown import cases, dossier, importing, signing
+    from takedown.dossier_verify import verify_dossier
+    from takedown.models import CaseEvent, private_storage
+
+    signing.create_self_signed(agency.slug, agency.name)
+    importing.import_rows(_rows(20, "r"), agency=agency, artist=artist)
+    case = cases.case_create(
+        user=legal, title="Two runs", url_ids=list(InfringingURL.objects.values_list("pk", flat=True))
+    )
+    job = Job.objects.create(
+        kind=Job.Kind.DOSSIER,
+        user=legal,
+        agency=agency,
+        total=20,
+        params={"case_id": case.pk, "locale": "en"},
+    )
+    final = private_storage().path(jobs.dossier_path(job))
+    run_a = jobs._claim(job.pk)
+    real_claim, real_renew, real_write = jobs._claim, jobs._Run.renew, dossier.dossier_write
+    claims = iter([run_a])
+    monkeypatch.setattr(jobs, "_claim", lambda job_id: next(claims, None) or real_claim(job_id))
+    b_writing, b_may_go, answers, stalled = threading.Event(), threading.Event(), {}, []
+
+    def renew(self, done=None):
+        real_renew(self, done)
+        if (
+            self.token == run_a.token
+            and done is None
+            and not stalled
+            and threading.current_thread() is threading.main_thread()
+        ):
+            stalled.append(True)  # A's last renewal before its move; now it stalls past its lease
+            assert jobs.jobs_sweep(now=_later())["resumed"] == 1
+
+            def run_b():
+                try:
+                    answers["b"] = jobs.job_run(job_id=job.pk)
+                finally:
+                    connection.close()
+
+            threading.Thread(target=run_b).start()
+            assert b_writing.wait(60)
+
+    def write(*, out, **kwargs):
+        if stalled:  # run B: part of its ZIP is on disk when A wakes up
+            out.write(b"PK")
+            out.flush()
+            b_writing.set()
+            assert b_may_go.wait(60)
+        return real_write(out=out, **kwargs)
+
+    monkeypatch.setattr(jobs._Run, "renew", renew)
+    monkeypatch.setattr(dossier, "dossier_write", write)
+    jobs.job_run(job_id=job.pk)  # run A
+    assert len(glob.glob(glob.escape(final) + ".*.partial")) == 1, "run B's file went with run A"
+    assert not CaseEvent.objects.filter(case=case, kind="dossier_exported").exists()  # A lost the job
+    b_may_go.set()
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(60)
+    job.refresh_from_db()
+    assert answers["b"] == "done" and job.state == "done"
+    assert CaseEvent.objects.filter(case=case, kind="dossier_exported").count() == 1
+    with open(final, "rb") as fh:
+        assert verify_dossier(fh.read(), database=True).ok
+    assert glob.glob(glob.escape(final) + ".*.partial") == []
