@@ -201,9 +201,38 @@ def test_an_import_whose_database_connection_is_cut_mid_write_stores_nothing_and
     watcher.join()
     assert cut.is_set(), "the import finished before its connection could be cut"
     assert response.status_code == 503 and response["Retry-After"] == "5"
-    assert "not stored" in response.json()["detail"] and response.json()["errors"] == []
+    assert "is not known" in response.json()["detail"] and response.json()["errors"] == []
     connection.close()
     assert InfringingURL.objects.count() == 0  # one transaction: nothing half-written
     again = client.post("/api/v1/urls/import/", body, content_type="application/json")
     assert again.status_code == 201, again.content[:300]
     assert again.json()["created"] == 20_000 and InfringingURL.objects.count() == 20_000
+
+
+class _Timeout(Exception):
+    sqlstate = "57014"  # query_canceled: a statement timeout, not a lost connection
+
+
+@pytest.mark.django_db
+def test_only_a_lost_database_is_answered_send_again_other_database_errors_are_500(
+    api_user, artist, platforms, monkeypatch
+):
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=api_user).key}")
+    body = json.dumps({"items": _rows(3)})
+    timeout = OperationalError("canceling statement due to statement timeout")
+    timeout.__cause__ = _Timeout()
+    lost = OperationalError("server closed the connection unexpectedly")
+    lost.__cause__ = ConnectionError("no SQLSTATE: the connection broke before any answer")
+    if connection.vendor == "sqlite":
+        lost = OperationalError("database is locked")
+    for error, expected in [(timeout, 500), (lost, 503)]:
+
+        def fail(*args, error=error, **kwargs):
+            raise error
+
+        monkeypatch.setattr(importing, "import_rows", fail)
+        response = client.post("/api/v1/urls/import/", body, content_type="application/json")
+        assert response.status_code == expected, (error, response.status_code)
+        assert response.json()["detail"] and response.json()["errors"] == []
+        assert ("Retry-After" in response) == (expected == 503)

@@ -80,17 +80,35 @@ log = logging.getLogger(__name__)
 DATABASE_RETRY_AFTER = 5
 
 
+def _database_unreachable(exc: Exception) -> bool:
+    """The database connection broke or the server is going away (a restart, a failover, a
+    terminated session), or SQLite is locked by another writer: worth sending again. Other
+    database errors (a timeout, a missing table) are bugs or limits, answered as 500."""
+    if isinstance(exc, InterfaceError):
+        return True  # the connection was already closed
+    if not isinstance(exc, OperationalError):
+        return False
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return "database is locked" in str(exc)
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    # No SQLSTATE: the client lost the connection before any answer. 08: connection exception;
+    # 57P01-03: the server is shutting down or cannot accept connections now.
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        # The database went away mid-request (a dropped connection, a restart, a failover) or
-        # was too busy: each write is one transaction, so what was not committed is not stored.
-        log.exception("database unavailable while answering %s", context["request"].path)
+    if _database_unreachable(exc):
+        # A request may commit before its connection breaks (a case created, then re-read), so
+        # nobody can say here whether its change was stored.
+        log.exception("database unreachable while answering %s", context["request"].path)
         body = error_body(
             str(
                 _(
-                    "The database could not be reached while answering this request; what it had "
-                    "not finished is not stored. Send it again in a moment: an import stores only "
-                    "the rows it has not stored yet."
+                    "The database could not be reached while answering this request, so whether "
+                    "its change was stored is not known. Check before sending it again; an import "
+                    "can be sent again as it is: it stores only the rows it has not stored yet."
                 )
             )
         )
