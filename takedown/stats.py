@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -339,11 +340,10 @@ def work_summary(user) -> dict:
         urls = urls.filter(artist_id__in=artists)
         items = items.filter(url__artist_id__in=artists)
         overdue = overdue.filter(agency_id=user.agency_id)
-    # Open URLs not yet in a notice on its way: all open ones, less those the notices in flight
-    # hold (counted from the notices' side, a few rows).
-    in_flight = items.values("url_id").distinct().count()
     urls = {
-        "to_triage": urls.filter(status=URLStatus.OPEN).count() - in_flight,
+        # Open URLs not yet in a notice on its way: all open ones, less those the notices in
+        # flight hold (counted from the notices' side, a few rows).
+        "to_triage": _count_less(urls.filter(status=URLStatus.OPEN), items.values("url_id").distinct()),
         # As the dashboard counts them: notified and past the deadline (the url_overdue index).
         "overdue": overdue.filter(status=URLStatus.NOTIFIED, overdue_since__isnull=False).count(),
         "live": urls.filter(status=URLStatus.NOTIFIED).count(),
@@ -367,6 +367,19 @@ def work_summary(user) -> dict:
         "is_drafter": role_has(user, "add_notice"),
         "is_manager": user.is_superuser or getattr(user, "role", "") == "manager",
     }
+
+
+def _count_less(rows: QuerySet, some: QuerySet) -> int:
+    """How many `rows` less how many `some` (a part of them), in one statement: one snapshot,
+    so a change committing between two counts cannot make the difference wrong or negative."""
+    first, first_params = rows.values("pk").query.sql_with_params()
+    second, second_params = some.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM ({first}) AS a) - (SELECT COUNT(*) FROM ({second}) AS b)",
+            (*first_params, *second_params),
+        )
+        return cursor.fetchone()[0]
 
 
 def dashboard_figures(agency: Agency, filters: Filters = ALL) -> dict[str, Any]:
