@@ -350,19 +350,28 @@ def test_an_api_client_follows_a_background_dossier_to_its_zip(built_case, legal
 
 
 def test_an_export_whose_file_cannot_be_put_in_place_leaves_no_record_and_no_file(
-    built_case, legal, tmp_path
+    built_case, legal, tmp_path, monkeypatch
 ):
     from django.core.management.base import CommandError
 
     case, _ = built_case
     cases.case_take(user=legal, case_id=case.pk)
-    target = tmp_path / "case.zip"
-    target.mkdir()  # a directory where the ZIP should go: the move into place fails
-    (target / "keep.txt").write_text("someone else's")
+    earlier = tmp_path / "earlier.zip"
+    earlier.write_bytes(b"an earlier export")
     before = sorted(p.name for p in tmp_path.iterdir())
-    with pytest.raises(CommandError, match="Could not write"):
-        call_command("export_dossier", str(case.pk), "--output", str(target), stdout=io.StringIO())
+    # A file already there (perhaps one the timeline names) is never replaced.
+    with pytest.raises(CommandError, match="exists"):
+        call_command("export_dossier", str(case.pk), "--output", str(earlier), stdout=io.StringIO())
+    assert earlier.read_bytes() == b"an earlier export"
+
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("takedown.management.commands.export_dossier.os.replace", fail)
+    with pytest.raises(CommandError, match=r"Could not write .*No space left on device"):
+        call_command(
+            "export_dossier", str(case.pk), "--output", str(tmp_path / "new.zip"), stdout=io.StringIO()
+        )
     assert not CaseEvent.objects.filter(case=case, kind="dossier_exported").exists()
-    # No partial file is left beside it either.
-    assert sorted(p.name for p in tmp_path.iterdir()) == before and target.is_dir()
-    assert (target / "keep.txt").read_text() == "someone else's"
+    # Neither the ZIP nor its partial file is left behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -44,6 +44,9 @@ class Command(BaseCommand):
         folder = os.path.dirname(target)
         if not os.path.isdir(folder):
             raise CommandError(f"No such directory: {folder}")
+        if os.path.lexists(target):
+            # An earlier export there may be the one a case's timeline names: never replaced.
+            raise CommandError(f"{target} exists: name a new file with --output.")
         fd, partial = tempfile.mkstemp(dir=folder, suffix=".partial")
         try:
             with os.fdopen(fd, "wb") as fh:
