@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -48,7 +49,7 @@ from takedown.models import (
     RemovalWeek,
     TrendWeek,
 )
-from takedown.notices.states import ACTIVE_NOTICE_STATES
+from takedown.notices.states import IN_FLIGHT_STATES
 from takedown.roles import role_has
 
 _COUNTED = ("urls", "notified", "live", "overdue", "reuploads")
@@ -330,7 +331,7 @@ def work_summary(user) -> dict:
     state (today's work), never the agency's whole history of URLs."""
     urls = overdue = InfringingURL.objects.order_by()
     items = NoticeItem.objects.filter(
-        notice__status__in=[*ACTIVE_NOTICE_STATES, NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED],
+        notice__status__in=IN_FLIGHT_STATES,
         url__status=URLStatus.OPEN,
     )
     if not user.is_superuser:
@@ -372,8 +373,14 @@ def work_summary(user) -> dict:
 def _count_less(rows: QuerySet, some: QuerySet) -> int:
     """How many `rows` less how many `some` (a part of them), in one statement: one snapshot,
     so a change committing between two counts cannot make the difference wrong or negative."""
-    first, first_params = rows.values("pk").query.sql_with_params()
-    second, second_params = some.query.sql_with_params()
+    try:
+        first, first_params = rows.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. an agency without artists yet: nothing to count
+        return 0
+    try:
+        second, second_params = some.query.sql_with_params()
+    except EmptyResultSet:
+        return rows.count()
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT COUNT(*) FROM ({first}) AS a) - (SELECT COUNT(*) FROM ({second}) AS b)",

@@ -248,3 +248,11 @@ def test_the_home_pages_counts_are_the_agencys_work_in_each_state(
     home = client.get(reverse("admin:index")).content.decode()
     for row, key in [("work-overdue", "overdue"), ("work-live", "live")]:
         assert f"<strong>{summary[key]}</strong>" in home.split(f'id="{row}"')[1].split("</tr>")[0]
+    # Each count's link lists the rows it counts (staff see the triage row too).
+    client.force_login(staff)
+    home = client.get(reverse("admin:index")).content.decode()
+    for row, key in [("work-triage", "to_triage"), ("work-overdue", "overdue"), ("work-live", "live")]:
+        cell = home.split(f'id="{row}"')[1].split("</tr>")[0]
+        link = cell.split('href="')[1].split('"')[0].replace("&amp;", "&")
+        listed = client.get(link).context["cl"].result_count
+        assert listed == summary[key] and f"<strong>{summary[key]}</strong>" in cell, (key, link, listed)

@@ -35,6 +35,7 @@ from takedown.models import (
     url_text_match,
     visible,
 )
+from takedown.notices.states import IN_FLIGHT_STATES
 from takedown.roles import role_has
 
 
@@ -112,6 +113,25 @@ class OverdueFilter(admin.SimpleListFilter):
             return queryset.filter(overdue_since__isnull=False)
         if self.value() == "no":
             return queryset.filter(overdue_since__isnull=True)
+        return queryset
+
+
+class InNoticeFilter(admin.SimpleListFilter):
+    """Whether a notice on its way (or sent) lists the URL: the home page's "to triage" is the
+    open URLs none lists."""
+
+    title = _("in a notice")
+    parameter_name = "in_notice"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("In a notice on its way or sent")), ("no", _("In no notice on its way"))]
+
+    def queryset(self, request, queryset):
+        listed = Q(notice_items__notice__status__in=IN_FLIGHT_STATES)
+        if self.value() == "yes":
+            return queryset.filter(pk__in=InfringingURL.objects.filter(listed).values("pk"))
+        if self.value() == "no":
+            return queryset.exclude(pk__in=InfringingURL.objects.filter(listed).values("pk"))
         return queryset
 
 
@@ -258,6 +278,7 @@ class InfringingURLAdmin(AgencyScoped, admin.ModelAdmin):
     ]
     list_filter = [
         OverdueFilter,
+        InNoticeFilter,
         UploadFilter,
         "status",
         "category",

@@ -51,6 +51,9 @@ ACTIVE_NOTICE_STATES = (
     NoticeStatus.DELIVERY_FAILED,
     NoticeStatus.DELIVERY_UNKNOWN,
 )
+# A notice on its way or sent and not withdrawn: its open URLs are no longer waiting to be
+# put into one (the home page's "to triage" and the URL list's filter of the same name).
+IN_FLIGHT_STATES = (*ACTIVE_NOTICE_STATES, NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED)
 # Email delivery in progress or in doubt: nothing is offered that would send it again.
 DELIVERY_STATES = (NoticeStatus.SENDING, NoticeStatus.DELIVERY_FAILED, NoticeStatus.DELIVERY_UNKNOWN)
 SENT_STATES = (NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED, NoticeStatus.CLOSED)
