@@ -167,31 +167,39 @@ def test_a_failing_job_removes_its_rows_and_says_why(agency, artist, staff, plat
     assert "rows" not in job.params and job.params["source"] == "csv"
 
 
+def _dossier_job(agency, artist, legal, count: int, *, locale: str):
+    """A case of `count` URLs, the agency's signing certificate and a queued dossier job for it;
+    returns the case, the job and where its ZIP goes."""
+    from takedown import cases, importing, signing
+    from takedown.models import private_storage
+
+    signing.create_self_signed(agency.slug, agency.name)
+    importing.import_rows(_rows(count, "d"), agency=agency, artist=artist)
+    case = cases.case_create(
+        user=legal, title="Dossier", url_ids=list(InfringingURL.objects.values_list("pk", flat=True))
+    )
+    job = Job.objects.create(
+        kind=Job.Kind.DOSSIER,
+        user=legal,
+        agency=agency,
+        total=count,
+        params={"case_id": case.pk, "locale": locale},
+    )
+    return case, job, private_storage().path(jobs.dossier_path(job))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_dossier_whose_worker_is_killed_mid_write_is_written_once_by_the_next_run(
     agency, artist, legal, platforms, settings
 ):
     import glob
 
-    from takedown import cases, importing, signing
     from takedown.dossier_verify import verify_dossier
-    from takedown.models import CaseEvent, private_storage
+    from takedown.models import CaseEvent
 
     if connection.vendor == "sqlite" and ":memory:" in str(connection.settings_dict["NAME"]):
         pytest.skip("the worker process needs a database file it can open")
-    signing.create_self_signed(agency.slug, agency.name)
-    importing.import_rows(_rows(300, "k"), agency=agency, artist=artist)
-    case = cases.case_create(
-        user=legal, title="Killed mid-write", url_ids=list(InfringingURL.objects.values_list("pk", flat=True))
-    )
-    job = Job.objects.create(
-        kind=Job.Kind.DOSSIER,
-        user=legal,
-        agency=agency,
-        total=300,
-        params={"case_id": case.pk, "locale": "ko"},
-    )
-    final = private_storage().path(jobs.dossier_path(job))
+    case, job, final = _dossier_job(agency, artist, legal, 300, locale="ko")
     env = {**_env(), "TAKEDOWN_PRIVATE_DIR": str(settings.TAKEDOWN_PRIVATE_DIR)}
     code = f"from takedown import jobs; jobs.job_run(job_id={job.pk})"
     worker = subprocess.Popen([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env)
@@ -236,23 +244,11 @@ def test_a_run_that_lost_its_job_mid_write_leaves_the_new_runs_file_alone(
     import glob
     import threading
 
-    from takedown import cases, dossier, importing, signing
+    from takedown import dossier
     from takedown.dossier_verify import verify_dossier
-    from takedown.models import CaseEvent, private_storage
+    from takedown.models import CaseEvent
 
-    signing.create_self_signed(agency.slug, agency.name)
-    importing.import_rows(_rows(20, "r"), agency=agency, artist=artist)
-    case = cases.case_create(
-        user=legal, title="Two runs", url_ids=list(InfringingURL.objects.values_list("pk", flat=True))
-    )
-    job = Job.objects.create(
-        kind=Job.Kind.DOSSIER,
-        user=legal,
-        agency=agency,
-        total=20,
-        params={"case_id": case.pk, "locale": "en"},
-    )
-    final = private_storage().path(jobs.dossier_path(job))
+    case, job, final = _dossier_job(agency, artist, legal, 20, locale="en")
     run_a = jobs._claim(job.pk)
     real_claim, real_renew, real_write = jobs._claim, jobs._Run.renew, dossier.dossier_write
     claims = iter([run_a])

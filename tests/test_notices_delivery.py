@@ -231,19 +231,28 @@ class Dies(Keep):
         return "250 OK"
 
 
-def test_a_mail_server_stopping_mid_send_before_the_handover_fails_then_delivers_once(
-    draft, staff, legal, settings, django_capture_on_commit_callbacks
-):
+def _send_through_a_dying_server(draft, staff, legal, settings, *, at: str):
+    """Approve and send the draft by email through a server that dies `at` a stage of the
+    conversation, then is stopped; returns the notice (re-read), the port, the server's handler
+    and what the delivery answered."""
     port = _free_port()
     _smtp(settings, port, timeout=2)
     notice = notices.notice_send(notice_id=approve(draft, staff, legal).pk, user=legal)
-    dying = Dies(at="rcpt")
+    dying = Dies(at=at)
     server = _serve(port, dying)
     try:
-        assert notices.notice_deliver_email(notice_id=notice.pk) == "retry"
+        result = notices.notice_deliver_email(notice_id=notice.pk)
     finally:
-        server.stop()  # and it stays down
+        server.stop()
     notice.refresh_from_db()
+    return notice, port, dying, result
+
+
+def test_a_mail_server_stopping_mid_send_before_the_handover_fails_then_delivers_once(
+    draft, staff, legal, settings, django_capture_on_commit_callbacks
+):
+    notice, port, dying, result = _send_through_a_dying_server(draft, staff, legal, settings, at="rcpt")
+    assert result == "retry"  # and the server stays down
     assert dying.received == []
     assert notice.status == "delivery_failed" and notice.sent_at is None
     assert f"The mail server at 127.0.0.1:{port} closed the connection." in notice.delivery_error
@@ -263,16 +272,8 @@ def test_a_mail_server_stopping_mid_send_before_the_handover_fails_then_delivers
 def test_a_mail_server_stopping_mid_send_once_it_has_the_message_is_in_doubt_and_never_resent(
     draft, staff, legal, settings
 ):
-    port = _free_port()
-    _smtp(settings, port, timeout=2)
-    notice = notices.notice_send(notice_id=approve(draft, staff, legal).pk, user=legal)
-    dying = Dies(at="data")
-    server = _serve(port, dying)
-    try:
-        assert notices.notice_deliver_email(notice_id=notice.pk) == "unknown"
-    finally:
-        server.stop()
-    notice.refresh_from_db()
+    notice, _, dying, result = _send_through_a_dying_server(draft, staff, legal, settings, at="data")
+    assert result == "unknown"
     assert len(dying.received) == 1  # the server had the whole message when it went
     assert notice.status == "delivery_unknown" and "may have accepted the message" in notice.delivery_error
     # Nothing sends it a second time by itself: a person checks with the platform first.
