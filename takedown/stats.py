@@ -341,7 +341,7 @@ def work_summary(user) -> dict:
         urls = urls.filter(artist_id__in=artists)
         items = items.filter(url__artist_id__in=artists)
         overdue = overdue.filter(agency_id=user.agency_id)
-    urls = {
+    counts = {
         # Open URLs not yet in a notice on its way: all open ones, less those the notices in
         # flight hold (counted from the notices' side, a few rows).
         "to_triage": _count_less(urls.filter(status=URLStatus.OPEN), items.values("url_id").distinct()),
@@ -361,7 +361,7 @@ def work_summary(user) -> dict:
     if not user.is_superuser:
         running = running.filter(agency_id=user.agency_id)
     return {
-        **urls,
+        **counts,
         **notices,
         "jobs": running.count(),
         "is_reviewer": role_has(user, "review_notice"),

@@ -55,6 +55,25 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _kill_worker_when(job: Job, ready, stalled: str, env: dict | None = None, every: float = 0.05) -> None:
+    """Run the job in a worker process of its own and kill it (kill -9) as soon as `ready()`."""
+    code = f"from takedown import jobs; jobs.job_run(job_id={job.pk})"
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env={**_env(), **(env or {})}
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not ready():
+            assert worker.poll() is None, "the worker ended before it could be killed"
+            assert time.monotonic() < deadline, f"the worker {stalled}"
+            time.sleep(every)
+        worker.send_signal(signal.SIGKILL)  # kill -9, mid-work
+        worker.wait(30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_job_whose_worker_is_killed_mid_import_is_resumed_and_imports_each_row_once(
     agency, artist, staff, platforms, settings
@@ -63,28 +82,7 @@ def test_a_job_whose_worker_is_killed_mid_import_is_resumed_and_imports_each_row
         pytest.skip("the worker process needs a database file it can open")
     rows = _rows(30_000)
     job = _job(agency, artist, staff, rows)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "-c",
-            f"from takedown import jobs; jobs.job_run(job_id={job.pk})",
-        ],
-        cwd=ROOT,
-        env=_env(),
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while Job.objects.get(pk=job.pk).done < 6_000:
-            assert worker.poll() is None, "the worker ended before it could be killed"
-            assert time.monotonic() < deadline, "the worker made no progress"
-            time.sleep(0.05)
-        worker.send_signal(signal.SIGKILL)  # kill -9, mid-batch
-        worker.wait(30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
+    _kill_worker_when(job, lambda: Job.objects.get(pk=job.pk).done >= 6_000, "made no progress")
     # Read the progress and the rows in one statement (one snapshot): the killed worker's last
     # COMMIT may still be landing on the server.
     with connection.cursor() as cursor:
@@ -200,21 +198,14 @@ def test_a_dossier_whose_worker_is_killed_mid_write_is_written_once_by_the_next_
     if connection.vendor == "sqlite" and ":memory:" in str(connection.settings_dict["NAME"]):
         pytest.skip("the worker process needs a database file it can open")
     case, job, final = _dossier_job(agency, artist, legal, 300, locale="ko")
-    env = {**_env(), "TAKEDOWN_PRIVATE_DIR": str(settings.TAKEDOWN_PRIVATE_DIR)}
-    code = f"from takedown import jobs; jobs.job_run(job_id={job.pk})"
-    worker = subprocess.Popen([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 120
-        # Until the worker has written part of the ZIP.
-        while not [p for p in glob.glob(glob.escape(final) + ".*.partial") if os.path.getsize(p)]:
-            assert worker.poll() is None, "the worker ended before it could be killed"
-            assert time.monotonic() < deadline, "the worker never started writing"
-            time.sleep(0.005)
-        worker.send_signal(signal.SIGKILL)  # kill -9, mid-write
-        worker.wait(30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
+    _kill_worker_when(
+        # Once the worker has written part of the ZIP.
+        job,
+        lambda: [p for p in glob.glob(glob.escape(final) + ".*.partial") if os.path.getsize(p)],
+        "never started writing",
+        env={"TAKEDOWN_PRIVATE_DIR": str(settings.TAKEDOWN_PRIVATE_DIR)},
+        every=0.005,
+    )
     # Killed mid-write: no ZIP offered, no export on the case's timeline, the job still running.
     left = glob.glob(glob.escape(final) + ".*.partial")
     assert len(left) == 1 and not os.path.exists(final)

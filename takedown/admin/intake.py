@@ -127,11 +127,11 @@ class InNoticeFilter(admin.SimpleListFilter):
         return [("yes", _("In a notice on its way or sent")), ("no", _("In no notice on its way"))]
 
     def queryset(self, request, queryset):
-        listed = Q(notice_items__notice__status__in=IN_FLIGHT_STATES)
+        listed = InfringingURL.objects.filter(notice_items__notice__status__in=IN_FLIGHT_STATES).values("pk")
         if self.value() == "yes":
-            return queryset.filter(pk__in=InfringingURL.objects.filter(listed).values("pk"))
+            return queryset.filter(pk__in=listed)
         if self.value() == "no":
-            return queryset.exclude(pk__in=InfringingURL.objects.filter(listed).values("pk"))
+            return queryset.exclude(pk__in=listed)
         return queryset
 
 
